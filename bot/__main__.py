@@ -1,0 +1,5 @@
+"""``python -m bot`` is the ``cohort`` command."""
+
+from bot.cli import main
+
+main()

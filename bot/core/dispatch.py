@@ -1,0 +1,225 @@
+"""The dispatcher: finds the command, checks who may run it, parses, runs, logs.
+
+It owns the one error policy. A :class:`UserError` becomes a friendly private reply; any
+other exception is logged once (platform, member, command, source id) and answered with an
+apology. Adapters never see an exception from the core and members never see a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.core import values
+from bot.core.clock import Clock
+from bot.core.commands import Command, Context, OptionKind, Where, flatten
+from bot.core.errors import NotPermitted, UserError
+from bot.core.model import Incoming, Member, Reply
+from bot.core.parsing import MemberToken, UsageError, convert, parse_text
+from bot.core.ports import Directory, InteractionKind, InteractionSink
+
+logger = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side. The organisers have been told."
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """What a chat-message listener receives."""
+
+    incoming: Incoming
+    member: Member
+
+
+Listener = Callable[[MessageContext], Awaitable[Sequence[Reply]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input limits enforced before any handler runs."""
+
+    max_line: int = 4000
+    max_attachment: int = 1024 * 1024
+
+
+class Dispatcher:
+    """Routes incoming commands and messages to handlers and listeners."""
+
+    def __init__(
+        self,
+        commands: Sequence[Command],
+        listeners: Sequence[Listener],
+        directory: Directory,
+        interactions: InteractionSink,
+        clock: Clock,
+        limits: Limits | None = None,
+    ) -> None:
+        self.commands = tuple(commands)
+        self._top = {c.name: c for c in self.commands}
+        if len(self._top) != len(self.commands):
+            raise ValueError("two commands share a name")
+        self._flat = flatten(self.commands)
+        self._listeners = tuple(listeners)
+        self._directory = directory
+        self._interactions = interactions
+        self._clock = clock
+        self.limits = limits or Limits()
+
+    def available(self, is_admin: bool) -> list[Command]:
+        """The commands a member may see in help and menus."""
+        return [c for c in self.commands if is_admin or not c.admin]
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one command or message; never raises."""
+        if incoming.is_command:
+            return await self._guarded(incoming, self._run_command)
+        return await self._guarded(incoming, self._run_listeners, quiet=True)
+
+    async def _guarded(
+        self,
+        incoming: Incoming,
+        step: Callable[[Incoming], Awaitable[list[Reply]]],
+        *,
+        quiet: bool = False,
+    ) -> list[Reply]:
+        try:
+            return await step(incoming)
+        except UserError as exc:
+            return [] if quiet else [Reply(str(exc), private=True)]
+        except Exception:  # the one place commands' unexpected failures end up
+            logger.exception(
+                "%s failed: platform=%s user=%s command=%s source=%s",
+                "listener" if quiet else "command",
+                incoming.author.platform,
+                incoming.author.user_id,
+                incoming.command,
+                incoming.source_id,
+            )
+            return [] if quiet else [Reply(APOLOGY, private=True)]
+
+    async def _run_listeners(self, incoming: Incoming) -> list[Reply]:
+        member = await self._directory.identify(incoming.author)
+        self._interactions.record(member, incoming, InteractionKind.MESSAGE, None)
+        context = MessageContext(incoming, member)
+        replies: list[Reply] = []
+        for listener in self._listeners:
+            replies.extend(await listener(context))
+        return replies
+
+    def _find(self, incoming: Incoming) -> tuple[Command, Command | None, str, str]:
+        """Return (leaf, group, path, remaining text) or raise a helpful UserError."""
+        name = (incoming.command or "").strip().lower()
+        if name in self._flat:
+            leaf, group = self._flat[name]
+            return leaf, group, name, incoming.text
+        top = self._top.get(name)
+        if top is None:
+            names = [c.name for c in self.available(incoming.is_admin)]
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f" Did you mean /{close[0]}?" if close else ""
+            raise UserError(f"I don't know /{name}.{hint} Send /help to see what I can do.")
+        if not top.is_group:
+            return top, None, top.name, incoming.text
+        words = incoming.text.split(maxsplit=1)
+        sub = top.sub(words[0].lower()) if words else None
+        if sub is not None:
+            return sub, top, f"{top.name} {sub.name}", words[1] if len(words) > 1 else ""
+        if top.default is not None and words:
+            default = top.sub(top.default)
+            assert default is not None  # checked when the group was declared
+            return default, top, f"{top.name} {default.name}", incoming.text
+        raise UsageError(f"Usage: {top.usage()}. Send /help {top.name} for details.")
+
+    async def _run_command(self, incoming: Incoming) -> list[Reply]:
+        if len(incoming.text) > self.limits.max_line:
+            raise UserError(
+                f"That is too long ({len(incoming.text)} characters; "
+                f"the limit is {self.limits.max_line})."
+            )
+        for attachment in incoming.attachments:
+            if attachment.size > self.limits.max_attachment:
+                raise UserError(
+                    f"`{attachment.filename}` is too big ({attachment.size} bytes; "
+                    f"the limit is {self.limits.max_attachment})."
+                )
+        leaf, group, path, text = self._find(incoming)
+        if (leaf.admin or (group is not None and group.admin)) and not incoming.is_admin:
+            raise NotPermitted(f"/{path} is for admins only.")
+        if leaf.where is Where.DM and not incoming.place.is_direct:
+            raise UserError(f"Please send /{path} to me in a DM.")
+        if leaf.where is Where.GROUP and incoming.place.is_direct:
+            raise UserError(f"/{path} only works in a group or channel.")
+        member = await self._directory.identify(incoming.author)
+        now = self._clock.now()
+        try:
+            args = await self._arguments(leaf, incoming, text, member, now)
+        except UsageError as exc:
+            raise UsageError(f"{exc}\nUsage: {_usage(leaf, path)}") from None
+        context = Context(incoming=incoming, member=member, args=args, path=path, now=now)
+        assert leaf.handler is not None  # leaves always have one
+        result = await leaf.handler(context)
+        self._interactions.record(member, incoming, InteractionKind.COMMAND, path)
+        if leaf.admin or (group is not None and group.admin):
+            await self._interactions.audit(member, path, args)
+        return [result] if isinstance(result, Reply) else list(result)
+
+    async def _arguments(
+        self, leaf: Command, incoming: Incoming, text: str, member: Member, moment: datetime
+    ) -> dict[str, object]:
+        tz = _member_zone(member)
+        if incoming.options is not None:
+            declared = {o.name: o for o in leaf.options}
+            unknown = set(incoming.options) - set(declared)
+            if unknown:
+                raise UsageError(f"Unknown option `{sorted(unknown)[0]}`.")
+            args = {
+                name: convert(declared[name], value, tz, moment)
+                for name, value in incoming.options.items()
+                if value is not None
+            }
+            missing = [o.name for o in leaf.options if o.required and o.name not in args]
+            if missing:
+                raise UsageError(f"`{missing[0]}` is missing.")
+        else:
+            args = parse_text(leaf, text, tz, moment)
+        for option in leaf.options:
+            value = args.get(option.name)
+            if option.kind is OptionKind.MEMBER and isinstance(value, MemberToken):
+                found = await self._directory.resolve(incoming.author.platform, value.text)
+                if found is None:
+                    raise UsageError(f"I don't know a member called `{value.text}`.")
+                args[option.name] = found
+        return args
+
+
+def _member_zone(member: Member) -> ZoneInfo:
+    try:
+        return values.zone(member.timezone)
+    except UserError:
+        return ZoneInfo("UTC")
+
+
+def _usage(leaf: Command, path: str) -> str:
+    usage = leaf.usage()
+    return "/" + path + usage[len("/" + leaf.name):]
+
+
+def split_command_line(line: str) -> tuple[str, str] | None:
+    """Split ``/name@Bot rest`` into (name, rest); None when the line is not a command.
+
+    The rest keeps its inner newlines, so a code block after the command survives.
+    """
+    stripped = line.strip()
+    if not stripped.startswith("/"):
+        return None
+    end = 1
+    while end < len(stripped) and not stripped[end].isspace():
+        end += 1
+    name = stripped[1:end].split("@", 1)[0].lower()
+    if not name:
+        return None
+    return name, stripped[end:].strip()

@@ -1,0 +1,61 @@
+"""The protocols the core needs from the outside world; services and adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Protocol
+
+from bot.core.model import Incoming, Member, Platform, Reply, UserRef
+
+
+class InteractionKind(StrEnum):
+    """What a logged interaction was."""
+
+    MESSAGE = "message"
+    COMMAND = "command"
+    REACTION = "reaction"
+    RSVP = "rsvp"
+    CHECKIN = "checkin"
+    SUBMISSION = "submission"
+    VOICE = "voice"
+
+
+class Directory(Protocol):
+    """Finds the Cohort member behind a platform account."""
+
+    async def identify(self, author: UserRef) -> Member:
+        """Return the member for ``author``, creating them on first contact."""
+        ...
+
+    async def resolve(self, platform: Platform, token: str) -> Member | None:
+        """Find a member named in a command (``@maya``, a display name or a platform id)."""
+        ...
+
+
+class InteractionSink(Protocol):
+    """Where the dispatcher logs what members do; must not block the caller."""
+
+    def record(
+        self, member: Member, incoming: Incoming, kind: InteractionKind, name: str | None
+    ) -> None:
+        """Queue one interaction for storage."""
+        ...
+
+    async def audit(self, member: Member, command: str, args: Mapping[str, object]) -> None:
+        """Store an admin action durably."""
+        ...
+
+
+class Messenger(Protocol):
+    """Unsolicited output to one platform; raises ``DeliveryFailed``, never swallows."""
+
+    platform: Platform
+
+    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
+        """DM one person; returns the platform message id where there is one."""
+        ...
+
+    async def send_place(self, place_id: str, reply: Reply) -> str | None:
+        """Post in a channel or group; returns the platform message id where there is one."""
+        ...

@@ -1,0 +1,187 @@
+"""Text → typed values: durations, date-times, booleans, choices, integers.
+
+Shared by every adapter, so ``90m`` or ``tomorrow 18:00`` means the same on Discord,
+Telegram and the console. Date-times are read in the member's time zone and returned in
+UTC; a wall time that does not exist (the hour skipped when clocks go forward) is refused
+rather than silently shifted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.errors import UserError
+
+MAX_DURATION = timedelta(days=366)
+_DURATION_RE = re.compile(
+    r"^(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?(?:(?P<s>\d+)s)?$"
+)
+_TIME_RE = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<ampm>am|pm)?$")
+_DATE_RE = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})$")
+_ISO_T_RE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})[Tt](\d)")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TRUE = {"on", "yes", "true", "1", "y"}
+_FALSE = {"off", "no", "false", "0", "n"}
+
+
+def zone(name: str) -> ZoneInfo:
+    """Return the IANA time zone ``name`` or say clearly that it is unknown."""
+    cleaned = name.strip()
+    if not cleaned or ".." in cleaned or cleaned.startswith("/"):
+        raise UserError(f"Unknown time zone `{name}`. Use an IANA name such as Europe/Berlin.")
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"Unknown time zone `{name}`. Use an IANA name such as Europe/Berlin."
+        ) from None
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read ``90m``, ``1h30m``, ``2h``, ``1d``, ``1w``, ``45s``."""
+    cleaned = text.strip().lower().replace(" ", "")
+    match = _DURATION_RE.match(cleaned)
+    if not cleaned or match is None or not any(match.groupdict().values()):
+        raise UserError(f"`{text}` is not a duration. Try `90m`, `1h30m` or `2d`.")
+    parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
+    delta = timedelta(
+        weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"],
+        seconds=parts["s"],
+    )
+    if delta <= timedelta(0):
+        raise UserError("A duration must be longer than zero.")
+    if delta > MAX_DURATION:
+        raise UserError("That duration is too long (at most a year).")
+    return delta
+
+
+def format_duration(delta: timedelta) -> str:
+    """Write a duration the way :func:`parse_duration` reads it."""
+    total = int(delta.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    out = "".join(
+        f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s"))
+        if n
+    )
+    return out or "0m"
+
+
+def looks_like_time(text: str) -> bool:
+    """Whether ``text`` is a clock time such as ``18:00`` or ``6pm``."""
+    return _TIME_RE.match(text.strip().lower()) is not None
+
+
+def _parse_time(text: str) -> time:
+    match = _TIME_RE.match(text.strip().lower())
+    if match is None:
+        raise UserError(f"`{text}` is not a time. Use 24-hour `18:00` or `6pm`.")
+    hour = int(match["h"])
+    minute = int(match["m"] or 0)
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise UserError(f"`{text}` is not a time.")
+        hour = hour % 12 + (12 if match["ampm"] == "pm" else 0)
+    elif match["m"] is None:
+        raise UserError(f"`{text}` is not a time. Use 24-hour `18:00` or `6pm`.")
+    if hour > 23 or minute > 59:
+        raise UserError(f"`{text}` is not a time.")
+    return time(hour, minute)
+
+
+def _parse_day(text: str, today: date) -> date:
+    word = text.strip().lower()
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    for index, name in enumerate(_WEEKDAYS):
+        if word in (name, name[:3]):
+            ahead = (index - today.weekday()) % 7 or 7
+            return today + timedelta(days=ahead)
+    match = _DATE_RE.match(word)
+    if match is None:
+        raise UserError(
+            f"`{text}` is not a date. Use `2026-12-01`, `today`, `tomorrow` or a weekday."
+        )
+    try:
+        return date(int(match["y"]), int(match["mo"]), int(match["d"]))
+    except ValueError:
+        raise UserError(f"`{text}` is not a real date.") from None
+
+
+def parse_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """Read ``2026-12-01 18:00``, ``tomorrow 18:00``, ``fri 6pm`` or ``18:00`` in ``tz``.
+
+    Returns an aware UTC datetime. A bare time means its next occurrence.
+    """
+    words = _ISO_T_RE.sub(r"\1 \2", text.strip()).split()
+    local_now = now.astimezone(tz)
+    if len(words) == 1 and looks_like_time(words[0]):
+        wall = _parse_time(words[0])
+        day = local_now.date()
+        if datetime.combine(day, wall) <= local_now.replace(tzinfo=None):
+            day += timedelta(days=1)
+    elif len(words) == 2:  # noqa: PLR2004 - a date and a time
+        day = _parse_day(words[0], local_now.date())
+        wall = _parse_time(words[1])
+    elif len(words) == 1:
+        _parse_day(words[0], local_now.date())
+        raise UserError(f"`{text}` needs a time too, e.g. `{words[0]} 18:00`.")
+    else:
+        raise UserError(f"`{text}` is not a date and time. Try `2026-12-01 18:00`.")
+    naive = datetime.combine(day, wall)
+    local = naive.replace(tzinfo=tz)
+    # A wall time skipped by a DST jump does not survive the round trip through UTC.
+    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise UserError(f"{naive:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks change).")
+    return local.astimezone(UTC)
+
+
+def parse_bool(text: str) -> bool:
+    """Read on/off, yes/no, true/false."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise UserError(f"`{text}` is not on/off.")
+
+
+def parse_int(text: str, lo: int | None = None, hi: int | None = None) -> int:
+    """Read a whole number within optional bounds (``#12`` reads as 12)."""
+    cleaned = text.strip().removeprefix("#")
+    try:
+        value = int(cleaned)
+    except ValueError:
+        raise UserError(f"`{text}` is not a whole number.") from None
+    if lo is not None and value < lo:
+        raise UserError(f"{value} is too small (at least {lo}).")
+    if hi is not None and value > hi:
+        raise UserError(f"{value} is too large (at most {hi}).")
+    return value
+
+
+def parse_choice(text: str, choices: tuple[str, ...]) -> str:
+    """Match a choice case-insensitively."""
+    word = text.strip().lower()
+    for choice in choices:
+        if choice.lower() == word:
+            return choice
+    raise UserError(f"`{text}` is not one of: {', '.join(choices)}.")
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    """Say ``in 3 days`` / ``2 hours ago`` for a moment relative to now."""
+    seconds = (moment - now).total_seconds()
+    future = seconds >= 0
+    seconds = abs(seconds)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "now"

@@ -1,0 +1,295 @@
+"""The local judge: bubblewrap sandboxes behind a bounded pool of uid-separated slots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bot.sandbox.bwrap import (
+    LAUNCHER_ENV,
+    LauncherTools,
+    ToolMissingError,
+    bwrap_options,
+    launcher_argv,
+)
+from bot.sandbox.cgroups import detect_cgroup_v2
+from bot.sandbox.config import SandboxConfig
+from bot.sandbox.facts import RunFacts
+from bot.sandbox.languages import LanguageSpec, find_language
+from bot.sandbox.limits import Limits
+from bot.sandbox.procs import kill_uid, thread_count_of_uid
+from bot.sandbox.results import JudgeResult, TestCase, TestResult, tail_text
+from bot.sandbox.runner import run_sandboxed
+from bot.sandbox.verdicts import Decision, Verdict, decide, decide_compile
+
+logger = logging.getLogger(__name__)
+
+_PROBE_SOURCE = b"print('ok')\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether the sandbox can run code here, and if not, what an operator should fix."""
+
+    ok: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    index: int
+    uid: int | None
+
+
+class LocalSandbox:
+    """Judges submissions in bubblewrap on this host.
+
+    Runs are blocking work in a private thread pool with one thread per slot;
+    an ``asyncio`` queue of free slots bounds concurrency.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self._config = config or SandboxConfig()
+        per_slot = self._config.per_slot_uid
+        self._per_slot_uid = os.geteuid() == 0 if per_slot is None else per_slot
+        self._cpus = self._pick_cpus()
+        self._executor = ThreadPoolExecutor(
+            max_workers=self._config.slots, thread_name_prefix="sandbox"
+        )
+        self._free: asyncio.Queue[_Slot] | None = None
+        self._tools: LauncherTools | None = None
+        self._tools_error: str | None = None
+        self._announced = False
+
+    @property
+    def config(self) -> SandboxConfig:
+        """The host settings this judge was built with."""
+        return self._config
+
+    def slot_uids(self) -> tuple[int, ...]:
+        """Host uids the slots run as (empty in shared-uid mode)."""
+        if not self._per_slot_uid:
+            return ()
+        return tuple(self._config.slot_uid(k) for k in range(self._config.slots))
+
+    def close(self) -> None:
+        """Stop the worker threads once running judgements finish."""
+        self._executor.shutdown(wait=True)
+
+    async def availability(self) -> Availability:
+        """Run a trivial program in the sandbox; callers refuse submissions if it fails."""
+        tools = self._locate_tools()
+        if tools is None:
+            return Availability(False, self._tools_error or "sandbox tools missing")
+        facts = await self.run_once(_PROBE_SOURCE.decode(), "python3", "", Limits(cpu_s=2))
+        if facts.started and facts.returncode == 0 and facts.stdout == b"ok\n":
+            return Availability(True, "bubblewrap sandbox works")
+        reason = facts.setup_error or f"probe failed: exit {facts.returncode}"
+        return Availability(False, reason)
+
+    async def is_available(self) -> bool:
+        """Whether bubblewrap is installed and actually runs a program."""
+        return (await self.availability()).ok
+
+    async def run_once(
+        self, source: str, language: str, stdin: str = "", limits: Limits | None = None
+    ) -> RunFacts:
+        """Run ``source`` once with ``stdin`` (no compile step) and return the raw facts."""
+        spec = find_language(language)
+        async with self._slot() as slot:
+            return await self._run(slot, spec.run_argv, spec, source, stdin, limits or Limits())
+
+    async def judge(
+        self, source: str, language: str, tests: Sequence[TestCase], limits: Limits
+    ) -> JudgeResult:
+        """Compile check, then each test in order until the first failure.
+
+        A submission holds one slot for all its runs so tests never interleave with
+        another member's and the total budget is meaningful.
+        """
+        spec = find_language(language)
+        if not tests:
+            raise ValueError("a challenge needs at least one test")
+        async with self._slot() as slot:
+            started = time.monotonic()
+            if spec.compile_argv is not None:
+                compile_limits = limits.for_compile()
+                facts = await self._run_retrying(slot, spec.compile_argv, spec, source, "", compile_limits)
+                failure = decide_compile(facts)
+                if failure is not None:
+                    return JudgeResult(
+                        verdict=failure.verdict,
+                        failed_test=None,
+                        tests=(),
+                        compile_output=tail_text(facts.stderr),
+                        detail=failure.detail,
+                    )
+            results: list[TestResult] = []
+            for number, test in enumerate(tests, start=1):
+                if time.monotonic() - started > limits.total_wall_s:
+                    return JudgeResult(
+                        Verdict.TLE, number, tuple(results), detail="total time budget exceeded"
+                    )
+                facts = await self._run_retrying(slot, spec.run_argv, spec, source, test.input, limits)
+                decision = decide(facts, limits, test.expected_output)
+                result = TestResult.from_facts(number, decision, facts, test.public)
+                results.append(result)
+                if decision.verdict is not Verdict.AC:
+                    return JudgeResult(decision.verdict, number, tuple(results), detail=decision.detail)
+            return JudgeResult(Verdict.AC, None, tuple(results))
+
+    async def _run_retrying(
+        self,
+        slot: _Slot,
+        argv: Sequence[str],
+        spec: LanguageSpec,
+        source: str,
+        stdin: str,
+        limits: Limits,
+    ) -> RunFacts:
+        """Run, retrying once when the sandbox itself failed (IE must not be the member's fault)."""
+        facts = await self._run(slot, argv, spec, source, stdin, limits)
+        if not facts.started:
+            logger.warning("sandbox failed to start, retrying once: %s", facts.setup_error)
+            facts = await self._run(slot, argv, spec, source, stdin, limits)
+            if not facts.started:
+                logger.error("sandbox failed twice: %s", facts.setup_error)
+        return facts
+
+    async def _run(
+        self,
+        slot: _Slot,
+        argv: Sequence[str],
+        spec: LanguageSpec,
+        source: str,
+        stdin: str,
+        limits: Limits,
+    ) -> RunFacts:
+        tools = self._locate_tools()
+        if tools is None:
+            return _not_started(self._tools_error or "sandbox tools missing")
+        cancel = threading.Event()
+        work = functools.partial(
+            self._run_blocking, tools, slot, tuple(argv), spec, source, stdin, limits, cancel
+        )
+        future = asyncio.get_running_loop().run_in_executor(self._executor, work)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # Keep the slot until the sandbox is really gone, so the bound holds.
+            cancel.set()
+            await asyncio.wait([future])
+            raise
+
+    def _run_blocking(
+        self,
+        tools: LauncherTools,
+        slot: _Slot,
+        argv: tuple[str, ...],
+        spec: LanguageSpec,
+        source: str,
+        stdin: str,
+        limits: Limits,
+        cancel: threading.Event,
+    ) -> RunFacts:
+        if slot.uid is None:
+            # Shared uid: RLIMIT_NPROC counts every thread of this uid, the bot's included.
+            nproc = limits.processes + thread_count_of_uid(os.getuid())
+        else:
+            nproc = limits.processes
+        launcher = launcher_argv(tools, self._config, limits, uid=slot.uid, nproc=nproc, cpus=self._cpus)
+        facts = run_sandboxed(
+            launcher=launcher,
+            bwrap=tools.bwrap,
+            options_for=lambda status_fd, source_fd: bwrap_options(
+                limits,
+                self._config,
+                status_fd=status_fd,
+                source_fd=source_fd,
+                source_path=spec.source_path,
+            ),
+            command=argv,
+            source=source.encode("utf-8", errors="surrogateescape"),
+            stdin=stdin.encode("utf-8", errors="surrogateescape"),
+            limits=limits,
+            env=dict(LAUNCHER_ENV),
+            cancel=cancel,
+        )
+        if slot.uid is not None:
+            leftovers = kill_uid(slot.uid)
+            if leftovers:
+                logger.warning("killed %d leftover processes of slot uid %d", leftovers, slot.uid)
+        return facts
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[_Slot]:
+        if self._free is None:
+            self._free = asyncio.Queue()
+            uids = self.slot_uids()
+            for index in range(self._config.slots):
+                self._free.put_nowait(_Slot(index, uids[index] if uids else None))
+        slot = await self._free.get()
+        try:
+            yield slot
+        finally:
+            self._free.put_nowait(slot)
+
+    def _locate_tools(self) -> LauncherTools | None:
+        if self._tools is None and self._tools_error is None:
+            try:
+                self._tools = LauncherTools.locate(self._config)
+            except ToolMissingError as error:
+                self._tools_error = str(error)
+                logger.error("sandbox unavailable: %s", error)
+            self._announce_layers()
+        return self._tools
+
+    def _announce_layers(self) -> None:
+        """Log once which isolation layers are active, so operators know what they get."""
+        if self._announced:
+            return
+        self._announced = True
+        cgroup = detect_cgroup_v2()
+        logger.info(
+            "sandbox layers: bwrap namespaces=%s, per-slot uid=%s, slots=%d, cpus=%s, "
+            "rlimits=on, cgroup v2=%s (%s)",
+            self._tools is not None,
+            self._per_slot_uid,
+            self._config.slots,
+            ",".join(map(str, self._cpus)) or "any",
+            "available, not used yet" if cgroup.usable else "off",
+            cgroup.reason,
+        )
+        if not self._per_slot_uid:
+            logger.warning(
+                "sandbox runs as the bot's own uid: process limits are shared with the bot"
+            )
+
+    def _pick_cpus(self) -> tuple[int, ...]:
+        if self._config.cpus is not None:
+            return self._config.cpus
+        allowed = sorted(os.sched_getaffinity(0))
+        return (allowed[-1],) if len(allowed) >= 2 else ()
+
+
+def _not_started(reason: str) -> RunFacts:
+    return RunFacts(
+        returncode=None,
+        cpu_s=0.0,
+        wall_s=0.0,
+        peak_rss_bytes=0,
+        stdout=b"",
+        stderr=b"",
+        setup_error=reason,
+    )
+
+
+__all__ = ["Availability", "Decision", "LocalSandbox"]

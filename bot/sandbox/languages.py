@@ -1,0 +1,56 @@
+"""Languages the local sandbox can judge: how to check and how to run a source file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The system interpreter: a pyenv shim or venv lives under a home directory that the
+# sandbox does not expose, and costs ~50 ms more per start (JUDGE.md §2).
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+# Runs inside the sandbox; names only the in-sandbox path so messages never show host paths.
+_PY_COMPILE = (
+    "import sys, traceback\n"
+    "path = sys.argv[1]\n"
+    "try:\n"
+    "    with open(path, 'rb') as handle:\n"
+    "        compile(handle.read(), path, 'exec', dont_inherit=True)\n"
+    "except (SyntaxError, ValueError) as error:\n"
+    "    sys.stderr.write(''.join(traceback.format_exception_only(error)))\n"
+    "    sys.exit(1)\n"
+)
+
+
+class UnsupportedLanguageError(ValueError):
+    """The submission's language has no local runner."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """How one language is checked and run; both commands run inside the sandbox."""
+
+    name: str
+    aliases: tuple[str, ...]
+    source_path: str
+    compile_argv: tuple[str, ...] | None
+    run_argv: tuple[str, ...]
+
+
+PYTHON3 = LanguageSpec(
+    name="python3",
+    aliases=("python", "py", "py3", "python3"),
+    source_path="/box/solution.py",
+    compile_argv=(SYSTEM_PYTHON, "-I", "-B", "-c", _PY_COMPILE, "/box/solution.py"),
+    run_argv=(SYSTEM_PYTHON, "-I", "-B", "/box/solution.py"),
+)
+
+LANGUAGES: tuple[LanguageSpec, ...] = (PYTHON3,)
+
+
+def find_language(name: str) -> LanguageSpec:
+    """The spec for a language name or alias (case-insensitive)."""
+    wanted = name.strip().lower()
+    for spec in LANGUAGES:
+        if wanted == spec.name or wanted in spec.aliases:
+            return spec
+    raise UnsupportedLanguageError(f"unsupported language: {name!r}")

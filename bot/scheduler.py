@@ -1,0 +1,73 @@
+"""The process's only APScheduler. Jobs are thin triggers into services.
+
+The database rows are the truth; jobs only sweep them, so the memory job store is enough
+and a restart loses nothing (PERFORMANCE.md: a 3.x SQL job store on SQLite silently skipped
+~90% of due jobs). This module is the only importer of APScheduler, so its 4.x API change
+stays here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+logger = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+class Scheduler:
+    """Interval and cron triggers over async service methods."""
+
+    def __init__(self) -> None:
+        self._aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        self._jobs: dict[str, Job] = {}
+
+    def every(self, job_id: str, interval: timedelta, fn: Job) -> None:
+        """Run ``fn`` every ``interval``."""
+        self._jobs[job_id] = fn
+        self._aps.add_job(self._runner(job_id), "interval", seconds=interval.total_seconds(),
+                          id=job_id, replace_existing=True)
+
+    def cron(self, job_id: str, expression: str, fn: Job, timezone: str = "UTC") -> None:
+        """Run ``fn`` on a crontab expression (``0 17 * * fri``)."""
+        self._jobs[job_id] = fn
+        trigger = CronTrigger.from_crontab(expression, timezone=timezone)
+        self._aps.add_job(self._runner(job_id), trigger, id=job_id, replace_existing=True)
+
+    def _runner(self, job_id: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.run_now(job_id)
+
+        return run
+
+    @property
+    def job_ids(self) -> list[str]:
+        """Registered jobs, in registration order."""
+        return list(self._jobs)
+
+    async def run_now(self, job_id: str) -> None:
+        """Run a job at once (tests, the console's ``:advance``); errors are logged once."""
+        try:
+            await self._jobs[job_id]()
+        except Exception:  # the job runner's one catch-all
+            logger.exception("job %s failed", job_id)
+
+    async def run_all(self) -> None:
+        """Run every job once, in registration order."""
+        for job_id in self.job_ids:
+            await self.run_now(job_id)
+
+    async def __aenter__(self) -> Scheduler:
+        self._aps.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._aps.shutdown(wait=False)

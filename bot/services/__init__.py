@@ -1,0 +1,1 @@
+"""Domain services: what the community does. No platform imports, no scheduler."""

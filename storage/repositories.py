@@ -1,0 +1,255 @@
+"""Repositories bound to one unit of work. They speak rows, never platform objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AccountRow,
+    AuditRow,
+    EventRow,
+    InteractionRow,
+    MemberRow,
+    MessageTextRow,
+    PlaceRow,
+)
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], key: str
+) -> int:
+    """Insert rows, skipping those whose unique ``key`` already exists; returns rows added.
+
+    This is how a redelivered platform event is stored once on either database.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(table).on_conflict_do_nothing(index_elements=[key])
+    result = await session.execute(statement, list(rows))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class MemberRepo:
+    """People and their platform accounts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, member_id: int) -> MemberRow | None:
+        """A member by id."""
+        return await self._s.get(MemberRow, member_id)
+
+    async def by_account(self, platform: str, user_id: str) -> MemberRow | None:
+        """The member owning a platform account."""
+        statement = (
+            select(MemberRow)
+            .join(AccountRow, AccountRow.member_id == MemberRow.id)
+            .where(AccountRow.platform == platform, AccountRow.user_id == user_id)
+        )
+        return (await self._s.execute(statement)).scalar_one_or_none()
+
+    async def create(
+        self,
+        platform: str,
+        user_id: str,
+        display_name: str,
+        handle: str | None,
+        now: datetime,
+        timezone: str = "UTC",
+    ) -> MemberRow:
+        """Create a member with their first account."""
+        member = MemberRow(display_name=display_name[:100], timezone=timezone, interests="",
+                           dms=True, digests=False, keep_text=True, created_at=now)
+        self._s.add(member)
+        await self._s.flush()
+        self._s.add(AccountRow(member_id=member.id, platform=platform, user_id=user_id,
+                               display_name=display_name[:100], handle=handle,
+                               created_at=now))
+        await self._s.flush()
+        return member
+
+    async def find(self, platform: str, token: str) -> MemberRow | None:
+        """Find by @handle, platform id or display name (in that order) on one platform."""
+        bare = token.strip().removeprefix("@")
+        for column, value in (
+            (AccountRow.handle, bare),
+            (AccountRow.user_id, bare),
+        ):
+            statement = (
+                select(MemberRow)
+                .join(AccountRow, AccountRow.member_id == MemberRow.id)
+                .where(AccountRow.platform == platform, column == value)
+            )
+            found = (await self._s.execute(statement)).scalars().first()
+            if found is not None:
+                return found
+        statement = (
+            select(MemberRow)
+            .join(AccountRow, AccountRow.member_id == MemberRow.id)
+            .where(AccountRow.platform == platform,
+                   func.lower(AccountRow.display_name) == bare.lower())
+        )
+        return (await self._s.execute(statement)).scalars().first()
+
+    async def accounts(self, member_id: int) -> list[AccountRow]:
+        """A member's platform accounts."""
+        statement = select(AccountRow).where(AccountRow.member_id == member_id)
+        return list((await self._s.execute(statement)).scalars())
+
+    async def update(self, member_id: int, **fields: object) -> None:
+        """Change profile fields."""
+        await self._s.execute(update(MemberRow).where(MemberRow.id == member_id).values(**fields))
+
+    async def delete(self, member_id: int) -> None:
+        """Delete a member; their accounts, interactions and texts go with them (cascade)."""
+        await self._s.execute(delete(MemberRow).where(MemberRow.id == member_id))
+
+    async def count(self) -> int:
+        """How many members there are."""
+        return int((await self._s.execute(select(func.count(MemberRow.id)))).scalar_one())
+
+
+class InteractionRepo:
+    """The interaction log."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert many, ignoring redelivered ``source_key``s."""
+        table = InteractionRow.__table__
+        assert isinstance(table, Table)
+        return await insert_ignoring_duplicates(self._s, table, rows, "source_key")
+
+    async def for_member(self, member_id: int) -> list[InteractionRow]:
+        """Everything one member did, oldest first."""
+        statement = (
+            select(InteractionRow)
+            .where(InteractionRow.member_id == member_id)
+            .order_by(InteractionRow.created_at, InteractionRow.id)
+        )
+        return list((await self._s.execute(statement)).scalars())
+
+    async def delete_for_member(self, member_id: int) -> None:
+        """Remove one member's interactions."""
+        await self._s.execute(delete(InteractionRow).where(InteractionRow.member_id == member_id))
+
+    async def count(self) -> int:
+        """How many interactions are stored."""
+        return int((await self._s.execute(select(func.count(InteractionRow.id)))).scalar_one())
+
+
+class TextRepo:
+    """Stored message texts (opt-in by the community, opt-out by the member)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert texts, ignoring redelivered messages."""
+        table = MessageTextRow.__table__
+        assert isinstance(table, Table)
+        return await insert_ignoring_duplicates(self._s, table, rows, "source_key")
+
+    async def for_member(self, member_id: int, limit: int = 1000) -> list[MessageTextRow]:
+        """A member's most recent stored texts."""
+        statement = (
+            select(MessageTextRow)
+            .where(MessageTextRow.member_id == member_id)
+            .order_by(MessageTextRow.created_at.desc())
+            .limit(limit)
+        )
+        return list((await self._s.execute(statement)).scalars())
+
+    async def delete_for_member(self, member_id: int) -> None:
+        """Remove one member's texts."""
+        await self._s.execute(delete(MessageTextRow).where(MessageTextRow.member_id == member_id))
+
+
+class AuditRepo:
+    """Admin actions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, member_id: int, command: str, args: str, now: datetime) -> None:
+        """Record one admin action."""
+        self._s.add(AuditRow(member_id=member_id, command=command, args=args, created_at=now))
+
+    async def recent(self, limit: int = 50) -> list[AuditRow]:
+        """The latest admin actions."""
+        statement = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        return list((await self._s.execute(statement)).scalars())
+
+
+class PlaceRepo:
+    """Channels and groups."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def ensure(self, platform: str, place_id: str, name: str, is_direct: bool,
+                     community_id: str | None = None) -> PlaceRow:
+        """Return the place, creating it on first sight."""
+        statement = select(PlaceRow).where(PlaceRow.platform == platform,
+                                           PlaceRow.place_id == place_id)
+        found = (await self._s.execute(statement)).scalar_one_or_none()
+        if found is None:
+            found = PlaceRow(platform=platform, place_id=place_id, name=name,
+                             is_direct=is_direct, community_id=community_id)
+            self._s.add(found)
+            await self._s.flush()
+        return found
+
+    async def all(self, platform: str) -> list[PlaceRow]:
+        """Known places on a platform."""
+        statement = select(PlaceRow).where(PlaceRow.platform == platform).order_by(PlaceRow.id)
+        return list((await self._s.execute(statement)).scalars())
+
+
+class EventRepo:
+    """Events (the events feature extends this)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, row: EventRow) -> EventRow:
+        """Store a new event."""
+        self._s.add(row)
+        await self._s.flush()
+        return row
+
+    async def upcoming(self, now: datetime, limit: int = 50) -> list[EventRow]:
+        """Scheduled events that have not started."""
+        statement = (
+            select(EventRow)
+            .where(EventRow.starts_at >= now, EventRow.status == "scheduled")
+            .order_by(EventRow.starts_at)
+            .limit(limit)
+        )
+        return list((await self._s.execute(statement)).scalars())
+
+    async def count(self) -> int:
+        """How many events exist."""
+        return int((await self._s.execute(select(func.count(EventRow.id)))).scalar_one())
+
+
+class Unit:
+    """One transaction and the repositories bound to it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.members = MemberRepo(session)
+        self.interactions = InteractionRepo(session)
+        self.texts = TextRepo(session)
+        self.audit = AuditRepo(session)
+        self.places = PlaceRepo(session)
+        self.events = EventRepo(session)
