@@ -1,0 +1,1 @@
+"""Cohort: a community assistant for Discord, Telegram and the console."""

@@ -30,12 +30,16 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, *, quiet: bool = False) -> Settings:
+    """Load settings and set up logging (to stderr, so console output stays clean)."""
     if config is not None and not config.is_file():
         raise typer.BadParameter(f"no settings file at {config}")
     settings = load_settings(config)
+    level = settings.log_level.upper()
+    if quiet and "log_level" not in settings.model_fields_set:
+        level = "WARNING"  # a console chat should not drown in start-up logs
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
@@ -52,7 +56,7 @@ def _default(ctx: typer.Context) -> None:
 @cli.command()
 def run(config: ConfigOption = None) -> None:
     """Start every configured adapter; the console when no token is set."""
-    settings = _settings(config)
+    settings = _settings(config, quiet=True)
     if settings.has_platform_token:
         typer.echo(
             "Discord/Telegram tokens are set, but this build has only the console adapter. "
@@ -71,7 +75,7 @@ def console(
     config: ConfigOption = None,
 ) -> None:
     """Chat with the bot on this terminal, or run a script of console lines."""
-    settings = _settings(config)
+    settings = _settings(config, quiet=True)
     if script is not None and not script.is_file():
         raise typer.BadParameter(f"no script at {script}")
     raise typer.Exit(asyncio.run(_console(settings, script, demo=not no_demo, linger=linger)))

@@ -32,9 +32,12 @@ async def insert_ignoring_duplicates(
         return 0
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(table).on_conflict_do_nothing(index_elements=[key])
+    statement = (
+        builder(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    )
+    # RETURNING counts what was really added; rowcount is -1 for asyncpg's executemany.
     result = await session.execute(statement, list(rows))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(result.all())
 
 
 class MemberRepo:

@@ -157,7 +157,7 @@ class Dispatcher:
         now = self._clock.now()
         try:
             args = await self._arguments(leaf, incoming, text, member, now)
-        except UsageError as exc:
+        except UserError as exc:  # every malformed option gets the usage line
             raise UsageError(f"{exc}\nUsage: {_usage(leaf, path)}") from None
         context = Context(incoming=incoming, member=member, args=args, path=path, now=now)
         assert leaf.handler is not None  # leaves always have one

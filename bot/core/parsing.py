@@ -69,16 +69,15 @@ def tokenize(line: str) -> list[Token]:
 def convert(option: Option, raw: object, tz: ZoneInfo, now: datetime) -> object:
     """Turn one raw value (text, or already typed by the platform) into the option's type."""
     if option.kind is OptionKind.INTEGER:
-        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-        if value is None:
-            return values.parse_int(str(raw), option.min_value, option.max_value)
-        return values.parse_int(str(value), option.min_value, option.max_value)
+        return values.parse_int(str(raw), option.min_value, option.max_value)
     if option.kind is OptionKind.BOOLEAN:
         return raw if isinstance(raw, bool) else values.parse_bool(str(raw))
     text = str(raw)
     if option.kind is OptionKind.TEXT:
         if len(text) > option.max_length:
-            raise UsageError(f"`{option.name}` is too long (at most {option.max_length} characters).")
+            raise UsageError(
+                f"`{option.name}` is too long (at most {option.max_length} characters)."
+            )
         return text
     if option.kind is OptionKind.CHOICE:
         return values.parse_choice(text, option.choices)
@@ -144,4 +143,4 @@ def _join_time(value: str, tokens: list[Token], index: int) -> tuple[str, int]:
 
 
 def _is_one_quoted(value: str) -> bool:
-    return len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1]  # noqa: PLR2004
+    return len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1]

@@ -125,7 +125,7 @@ def parse_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         day = local_now.date()
         if datetime.combine(day, wall) <= local_now.replace(tzinfo=None):
             day += timedelta(days=1)
-    elif len(words) == 2:  # noqa: PLR2004 - a date and a time
+    elif len(words) == 2:
         day = _parse_day(words[0], local_now.date())
         wall = _parse_time(words[1])
     elif len(words) == 1:

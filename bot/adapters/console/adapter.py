@@ -150,10 +150,10 @@ class ConsoleAdapter:
         rest = rest.strip()
         if word == "as":
             parts = rest.split()
-            if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] != "admin"):  # noqa: PLR2004
+            if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] != "admin"):
                 raise UserError("Usage: :as NAME [admin]")
             self._name = parts[0].lstrip("@").lower()[:32]
-            self._admin = len(parts) == 2  # noqa: PLR2004
+            self._admin = len(parts) == 2
             if self._place.is_direct:
                 self._place = _dm(self._name)
         elif word == "in":

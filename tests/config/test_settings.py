@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from config.settings import load_settings
+
+
+def test_defaults_run_a_console_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///data/cohort.db"
+    assert settings.discord.token is None and settings.telegram.token is None
+    assert not settings.has_platform_token
+
+
+def test_environment_nested_with_double_underscores(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COHORT_TELEGRAM__TOKEN", "123:secret")
+    monkeypatch.setenv("COHORT_PRIVACY__STORE_MESSAGE_TEXT", "true")
+    settings = load_settings()
+    assert settings.telegram.token is not None
+    assert settings.telegram.token.get_secret_value() == "123:secret"
+    assert settings.privacy.store_message_text is True
+    assert settings.has_platform_token
+    assert "123:secret" not in repr(settings)
+
+
+def test_toml_file_is_read_and_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    toml = tmp_path / "cohort.toml"
+    toml.write_text('timezone = "Europe/Berlin"\ncommunity_name = "PyLadies"\n'
+                    '[limits]\nmax_line = 2000\n')
+    monkeypatch.setenv("COHORT_COMMUNITY_NAME", "From env")
+    settings = load_settings(toml)
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.limits.max_line == 2000
+    assert settings.community_name == "From env"
+
+
+def test_bad_values_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COHORT_TELEGRAM__MODE", "carrier-pigeon")
+    with pytest.raises(ValidationError):
+        load_settings()
+
+
+def test_masked_hides_every_secret(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COHORT_DISCORD__TOKEN", "discord-secret")
+    monkeypatch.setenv("COHORT_DATABASE_URL", "postgresql+asyncpg://cohort:pw123@db:5432/cohort")
+    masked = str(load_settings().masked())
+    assert "discord-secret" not in masked and "pw123" not in masked
+    assert "postgresql+asyncpg://cohort:********@db:5432/cohort" in masked
+
+
+def test_the_example_settings_file_is_valid(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    example = Path(__file__).parents[2] / "config" / "example.toml"
+    settings = load_settings(example)
+    assert settings.database_url.startswith("sqlite")
