@@ -19,8 +19,10 @@ from bot.scheduler import Scheduler
 from bot.services import demo
 from bot.services.interactions import InteractionLog
 from bot.services.members import MemberDirectory
+from bot.services.outbox import Outbox
 from bot.services.privacy import PrivacyService, ProfileData
 from bot.services.profiles import ProfileService
+from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
 from config.settings import Settings
 from handlers import Features, all_commands, all_listeners
 from storage import Database
@@ -38,8 +40,14 @@ class App:
     scheduler: Scheduler
     directory: MemberDirectory
     interactions: InteractionLog
+    outbox: Outbox
     features: Features
     dispatcher: Dispatcher
+
+    async def drain(self) -> None:
+        """Deliver everything already due (the console's end of input, shutdown)."""
+        await self.interactions.flush()
+        await self.outbox.sweep()
 
 
 def build(settings: Settings, clock: Clock | None = None) -> App:
@@ -53,6 +61,17 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         store_text=settings.privacy.store_message_text,
         flush_seconds=settings.interactions.flush_seconds,
         batch_size=settings.interactions.batch_size,
+    )
+    limits = settings.outbox
+    outbox = Outbox(
+        db, clock,
+        RateLimiter({
+            "telegram": PlatformRates(Rate(limits.telegram_per_second, limits.telegram_per_second),
+                                      Rate(limits.telegram_per_chat_per_second)),
+            "discord": PlatformRates(Rate(limits.discord_per_second, limits.discord_per_second)),
+        }),
+        max_attempts=limits.max_attempts,
+        backoff=timedelta(seconds=limits.backoff_seconds),
     )
     features = Features(
         profiles=ProfileService(db, directory),
@@ -71,7 +90,9 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     )
     scheduler.every("interactions.flush", timedelta(seconds=settings.interactions.flush_seconds),
                     interactions.flush)
-    return App(settings, clock, db, scheduler, directory, interactions, features, dispatcher)
+    scheduler.every("outbox.sweep", timedelta(seconds=limits.sweep_seconds), outbox.sweep)
+    return App(settings, clock, db, scheduler, directory, interactions, outbox, features,
+               dispatcher)
 
 
 async def prepare(app: App, *, seed_demo: bool) -> None:
@@ -79,6 +100,7 @@ async def prepare(app: App, *, seed_demo: bool) -> None:
     await app.db.upgrade()
     if seed_demo and await demo.seed(app.db, app.clock):
         logger.info("seeded the demo community")
+    await app.outbox.recover()
 
 
 @asynccontextmanager

@@ -90,13 +90,14 @@ async def _console(settings: Settings, script: Path | None, *, demo: bool, linge
     messenger = ConsoleMessenger(sys.stdout, settings.data_dir / "exports")
     try:
         async with running(app):
+            app.outbox.register(messenger)
             adapter = ConsoleAdapter(
                 app.dispatcher, clock, messenger, stdin, sys.stdout,
                 interactive=interactive, on_advance=app.scheduler.run_all,
             )
             await adapter.run()
             try:
-                await asyncio.wait_for(app.scheduler.run_all(), timeout=max(linger, 0.1))
+                await asyncio.wait_for(app.drain(), timeout=max(linger, 0.1))
             except TimeoutError:
                 logging.getLogger(__name__).warning("stopped draining after %.1f s", linger)
     finally:

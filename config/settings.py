@@ -59,6 +59,17 @@ class InteractionSettings(BaseModel):
     batch_size: int = 1000
 
 
+class OutboxSettings(BaseModel):
+    """Pacing and retries of everything the bot sends on its own (PERFORMANCE.md G8)."""
+
+    sweep_seconds: float = 5.0
+    telegram_per_second: float = 24.0
+    telegram_per_chat_per_second: float = 1.0
+    discord_per_second: float = 40.0
+    max_attempts: int = 5
+    backoff_seconds: float = 30.0
+
+
 class RecommenderSettings(BaseModel):
     """Which sentence-embedding model to use (a package name or a local path)."""
 
@@ -86,6 +97,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     limits: LimitSettings = LimitSettings()
     interactions: InteractionSettings = InteractionSettings()
+    outbox: OutboxSettings = OutboxSettings()
     recommender: RecommenderSettings = RecommenderSettings()
 
     @classmethod

@@ -51,6 +51,8 @@ class MemberRow(Base):
     dms: Mapped[bool] = mapped_column(Boolean, default=True)
     digests: Mapped[bool] = mapped_column(Boolean, default=False)
     keep_text: Mapped[bool] = mapped_column(Boolean, default=True)
+    reminder_offsets: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    quiet_hours: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -70,6 +72,7 @@ class AccountRow(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100))
     handle: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    dm_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -152,3 +155,127 @@ class EventRow(Base):
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    detached: Mapped[bool] = mapped_column(Boolean, default=False)
+    place_platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    place_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    checkin_code: Mapped[str] = mapped_column(String(32), default="")
+    reminder_offsets: Mapped[str] = mapped_column(String(100), default="24h,1h")
+    cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
+                                                                   nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SeriesRow(Base):
+    """A recurring event: an RRULE in local time plus the fields each occurrence copies."""
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rrule: Mapped[str] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(64))
+    local_start: Mapped[str] = mapped_column(String(20))  # first occurrence, local ISO
+    template: Mapped[str] = mapped_column(Text)  # JSON of the copied event fields
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    materialized_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RsvpRow(Base):
+    """A member's answer to an event: going, maybe, no, waitlist or offered a freed seat."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("event_id", "member_id"), Index(None, "event_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # waitlist order
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedbackRow(Base):
+    """A member's rating of an event they attended; one per member and event."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("event_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelRoleRow(Base):
+    """Which channel of a platform plays a role (announcements, leaderboard)."""
+
+    __tablename__ = "channel_roles"
+    __table_args__ = (UniqueConstraint("platform", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(32))
+    place_id: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    """One message the bot will send that is not an immediate reply.
+
+    ``key`` makes writing it idempotent; the sweep claims due rows (``sending``), delivers,
+    then records ``sent``, ``failed``, ``undeliverable`` (DMs closed) or puts it back with a
+    backoff. A DM names a member (the account is chosen at send time, so linking accounts
+    needs no re-planning); a post names a platform and a place.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "event_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=True
+    )
+    platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    place_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[label, action], …]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkCodeRow(Base):
+    """A one-time code that joins a second platform account to a member."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    platform: Mapped[str] = mapped_column(String(16))  # where the code was issued
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

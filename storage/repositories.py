@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     AccountRow,
     AuditRow,
+    ChannelRoleRow,
     EventRow,
     InteractionRow,
     MemberRow,
     MessageTextRow,
+    OutboxRow,
     PlaceRow,
 )
 
@@ -245,6 +247,128 @@ class EventRepo:
         return int((await self._s.execute(select(func.count(EventRow.id)))).scalar_one())
 
 
+class OutboxRepo:
+    """Rows of the durable outbox."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert messages; a key already present is left as it is (idempotent)."""
+        table = OutboxRow.__table__
+        assert isinstance(table, Table)
+        return await insert_ignoring_duplicates(self._s, table, rows, "key")
+
+    async def claim_due(self, now: datetime, limit: int, claimer: str) -> list[OutboxRow]:
+        """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first."""
+        ids_query = (
+            select(OutboxRow.id)
+            .where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+        )
+        if self._s.get_bind().dialect.name == "postgresql":
+            ids_query = ids_query.with_for_update(skip_locked=True)
+        ids = list((await self._s.execute(ids_query)).scalars())
+        if not ids:
+            return []
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), OutboxRow.status == "pending")
+            .values(status="sending", claimed_at=now, claimed_by=claimer,
+                    attempts=OutboxRow.attempts + 1)
+        )
+        statement = (select(OutboxRow).where(OutboxRow.id.in_(ids))
+                     .order_by(OutboxRow.due_at, OutboxRow.id)
+                     .execution_options(populate_existing=True))
+        return list((await self._s.execute(statement)).scalars())
+
+    async def finish(self, row_id: int, **fields: object) -> None:
+        """Record the outcome of one delivery attempt."""
+        await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**fields))
+
+    async def release_claims(self, except_claimer: str | None = None) -> int:
+        """Put rows a dead sender had claimed back to ``pending``."""
+        statement = update(OutboxRow).where(OutboxRow.status == "sending")
+        if except_claimer is not None:
+            statement = statement.where(OutboxRow.claimed_by != except_claimer)
+        result = await self._s.execute(statement.values(status="pending", claimed_by=None))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def withdraw(
+        self,
+        *,
+        event_id: int,
+        member_id: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        """Withdraw pending messages about an event (an edit, a cancellation, an RSVP no)."""
+        statement = update(OutboxRow).where(OutboxRow.event_id == event_id,
+                                            OutboxRow.status == "pending")
+        if member_id is not None:
+            statement = statement.where(OutboxRow.member_id == member_id)
+        if kinds is not None:
+            statement = statement.where(OutboxRow.kind.in_(list(kinds)))
+        result = await self._s.execute(statement.values(status="withdrawn"))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def by_status(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxRow]:
+        """Rows in the given states, soonest first."""
+        statement = (select(OutboxRow).where(OutboxRow.status.in_(list(statuses)))
+                     .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit))
+        return list((await self._s.execute(statement)).scalars())
+
+    async def counts(self) -> dict[str, int]:
+        """How many rows are in each state."""
+        statement = select(OutboxRow.status, func.count(OutboxRow.id)).group_by(OutboxRow.status)
+        return {status: int(n) for status, n in (await self._s.execute(statement)).all()}
+
+    async def next_due(self) -> datetime | None:
+        """When the next pending row is due."""
+        statement = select(func.min(OutboxRow.due_at)).where(OutboxRow.status == "pending")
+        return (await self._s.execute(statement)).scalar_one_or_none()
+
+    async def mark_dm_closed(self, platform: str, user_id: str, now: datetime) -> None:
+        """Remember that an account cannot be DMed."""
+        await self._s.execute(
+            update(AccountRow)
+            .where(AccountRow.platform == platform, AccountRow.user_id == user_id)
+            .values(dm_closed_at=now)
+        )
+
+    async def mark_dm_open(self, platform: str, user_id: str) -> None:
+        """Forget a DM refusal (the member started the bot, or a DM got through)."""
+        await self._s.execute(
+            update(AccountRow)
+            .where(AccountRow.platform == platform, AccountRow.user_id == user_id,
+                   AccountRow.dm_closed_at.is_not(None))
+            .values(dm_closed_at=None)
+        )
+
+    async def channel_for(self, platform: str, role: str) -> str | None:
+        """The place playing ``role`` (announcements, leaderboard) on ``platform``."""
+        statement = select(ChannelRoleRow.place_id).where(ChannelRoleRow.platform == platform,
+                                                          ChannelRoleRow.role == role)
+        return (await self._s.execute(statement)).scalar_one_or_none()
+
+    async def channels(self, role: str) -> list[tuple[str, str]]:
+        """Every (platform, place) playing ``role``."""
+        statement = select(ChannelRoleRow.platform, ChannelRoleRow.place_id).where(
+            ChannelRoleRow.role == role).order_by(ChannelRoleRow.platform)
+        return [(p, c) for p, c in (await self._s.execute(statement)).all()]
+
+    async def set_channel(self, platform: str, role: str, place_id: str) -> None:
+        """Make ``place_id`` play ``role`` on ``platform``."""
+        statement = select(ChannelRoleRow).where(ChannelRoleRow.platform == platform,
+                                                 ChannelRoleRow.role == role)
+        row = (await self._s.execute(statement)).scalar_one_or_none()
+        if row is None:
+            self._s.add(ChannelRoleRow(platform=platform, role=role, place_id=place_id))
+        else:
+            row.place_id = place_id
+        await self._s.flush()
+
+
 class Unit:
     """One transaction and the repositories bound to it."""
 
@@ -256,3 +380,4 @@ class Unit:
         self.audit = AuditRepo(session)
         self.places = PlaceRepo(session)
         self.events = EventRepo(session)
+        self.outbox = OutboxRepo(session)

@@ -67,7 +67,7 @@ class LauncherTools:
 
 
 def rlimit_options(limits: Limits, nproc: int) -> list[str]:
-    """prlimit options; soft = hard so SIGXCPU (ignored by a pid 1) is never the only stop."""
+    """Prlimit options; soft = hard so SIGXCPU (ignored by a pid 1) is never the only stop."""
     values = {
         "cpu": limits.cpu_hard_s,
         "as": limits.address_space_bytes,
@@ -114,13 +114,13 @@ def launcher_argv(
 
 def bwrap_options(
     limits: Limits,
-    config: SandboxConfig,
     *,
+    extra_ro_binds: tuple[tuple[str, str], ...],
     status_fd: int,
     source_fd: int,
     source_path: str,
 ) -> list[str]:
-    """bwrap options passed through ``--args FD`` so they never show in a process list."""
+    """Bwrap options passed through ``--args FD`` so they never show in a process list."""
     tmpfs = str(limits.tmpfs_mib * MIB)
     options = [
         "--unshare-all",
@@ -142,16 +142,20 @@ def bwrap_options(
         "--symlink", "usr/bin", "/bin",
         "--proc", "/proc",
         "--dev", "/dev",
-        "--size", tmpfs, "--tmpfs", "/tmp",
-        "--size", tmpfs, "--tmpfs", "/dev/shm",
+        "--size", tmpfs, "--tmpfs", "/tmp",  # noqa: S108 - a private tmpfs inside the sandbox
+        "--size", tmpfs, "--tmpfs", "/dev/shm",  # noqa: S108
         "--size", tmpfs, "--tmpfs", WORK_DIR,
     ]  # fmt: skip
-    for host, inside in config.extra_ro_binds:
+    for host, inside in extra_ro_binds:
         options += ["--ro-bind", host, inside]
     options += [
         # The source comes from a sealed memfd: no host file of it exists at all.
         "--perms", "0444", "--ro-bind-data", str(source_fd), source_path,
         "--chdir", WORK_DIR,
         "--hostname", SANDBOX_HOSTNAME,
+        # bwrap's root and /dev are unsized tmpfs: left writable, a program could fill
+        # the host's memory through them. Only the sized mounts stay writable.
+        "--remount-ro", "/dev",
+        "--remount-ro", "/",
     ]  # fmt: skip
     return options

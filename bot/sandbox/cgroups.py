@@ -22,7 +22,9 @@ class CgroupSupport:
     reason: str
 
 
-def detect_cgroup_v2(proc_root: str = "/proc", cgroup_root: str = "/sys/fs/cgroup") -> CgroupSupport:
+def detect_cgroup_v2(
+    proc_root: str = "/proc", cgroup_root: str = "/sys/fs/cgroup"
+) -> CgroupSupport:
     """Look for our own v2 cgroup with memory+pids available and writable."""
     try:
         lines = Path(proc_root, "self", "cgroup").read_text(encoding="utf-8").splitlines()

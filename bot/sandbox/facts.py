@@ -7,8 +7,11 @@ from enum import StrEnum
 
 
 class KillReason(StrEnum):
-    """Why the judge itself killed a run; the exit code alone cannot tell (bwrap maps
-    a SIGKILL and a program's own ``exit(137)`` to the same 137)."""
+    """Why the judge itself killed a run.
+
+    The exit code alone cannot tell: bwrap maps a SIGKILL and a program's own
+    ``exit(137)`` to the same 137.
+    """
 
     NONE = "none"
     WALL = "wall"

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
-import threading
 import time
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bot.sandbox.bwrap import (
-    LAUNCHER_ENV,
-    LauncherTools,
-    ToolMissingError,
-    bwrap_options,
-    launcher_argv,
-)
+from bot.sandbox.bwrap import LauncherTools, ToolMissingError, launcher_argv
 from bot.sandbox.cgroups import detect_cgroup_v2
+from bot.sandbox.client import WorkerClient, WorkerDiedError
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.facts import RunFacts
 from bot.sandbox.languages import LanguageSpec, find_language
 from bot.sandbox.limits import Limits
-from bot.sandbox.procs import kill_uid, thread_count_of_uid
+from bot.sandbox.procs import thread_count_of_uid
 from bot.sandbox.results import JudgeResult, TestCase, TestResult, tail_text
-from bot.sandbox.runner import run_sandboxed
-from bot.sandbox.verdicts import Decision, Verdict, decide, decide_compile
+from bot.sandbox.verdicts import Verdict, decide, decide_compile
+from bot.sandbox.wire import RunRequest
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +44,8 @@ class _Slot:
 class LocalSandbox:
     """Judges submissions in bubblewrap on this host.
 
-    Runs are blocking work in a private thread pool with one thread per slot;
-    an ``asyncio`` queue of free slots bounds concurrency.
+    Launchers are spawned and reaped by a small worker process (``worker.py``); an
+    ``asyncio`` queue of free slots bounds concurrency, one host uid per slot.
     """
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
@@ -61,9 +53,7 @@ class LocalSandbox:
         per_slot = self._config.per_slot_uid
         self._per_slot_uid = os.geteuid() == 0 if per_slot is None else per_slot
         self._cpus = self._pick_cpus()
-        self._executor = ThreadPoolExecutor(
-            max_workers=self._config.slots, thread_name_prefix="sandbox"
-        )
+        self._worker = WorkerClient()
         self._free: asyncio.Queue[_Slot] | None = None
         self._tools: LauncherTools | None = None
         self._tools_error: str | None = None
@@ -80,9 +70,14 @@ class LocalSandbox:
             return ()
         return tuple(self._config.slot_uid(k) for k in range(self._config.slots))
 
-    def close(self) -> None:
-        """Stop the worker threads once running judgements finish."""
-        self._executor.shutdown(wait=True)
+    async def aclose(self) -> None:
+        """Stop the worker process; running sandboxes are killed."""
+        await self._worker.aclose()
+
+    @property
+    def worker_pid(self) -> int | None:
+        """Pid of the worker process while it runs (for health checks and tests)."""
+        return self._worker.pid
 
     async def availability(self) -> Availability:
         """Run a trivial program in the sandbox; callers refuse submissions if it fails."""
@@ -122,7 +117,9 @@ class LocalSandbox:
             started = time.monotonic()
             if spec.compile_argv is not None:
                 compile_limits = limits.for_compile()
-                facts = await self._run_retrying(slot, spec.compile_argv, spec, source, "", compile_limits)
+                facts = await self._run_retrying(
+                    slot, spec.compile_argv, spec, source, "", compile_limits
+                )
                 failure = decide_compile(facts)
                 if failure is not None:
                     return JudgeResult(
@@ -138,12 +135,16 @@ class LocalSandbox:
                     return JudgeResult(
                         Verdict.TLE, number, tuple(results), detail="total time budget exceeded"
                     )
-                facts = await self._run_retrying(slot, spec.run_argv, spec, source, test.input, limits)
+                facts = await self._run_retrying(
+                    slot, spec.run_argv, spec, source, test.input, limits
+                )
                 decision = decide(facts, limits, test.expected_output)
                 result = TestResult.from_facts(number, decision, facts, test.public)
                 results.append(result)
                 if decision.verdict is not Verdict.AC:
-                    return JudgeResult(decision.verdict, number, tuple(results), detail=decision.detail)
+                    return JudgeResult(
+                        decision.verdict, number, tuple(results), detail=decision.detail
+                    )
             return JudgeResult(Verdict.AC, None, tuple(results))
 
     async def _run_retrying(
@@ -155,7 +156,7 @@ class LocalSandbox:
         stdin: str,
         limits: Limits,
     ) -> RunFacts:
-        """Run, retrying once when the sandbox itself failed (IE must not be the member's fault)."""
+        """Run, retrying once when the sandbox itself failed (an IE is never the member's)."""
         facts = await self._run(slot, argv, spec, source, stdin, limits)
         if not facts.started:
             logger.warning("sandbox failed to start, retrying once: %s", facts.setup_error)
@@ -176,58 +177,31 @@ class LocalSandbox:
         tools = self._locate_tools()
         if tools is None:
             return _not_started(self._tools_error or "sandbox tools missing")
-        cancel = threading.Event()
-        work = functools.partial(
-            self._run_blocking, tools, slot, tuple(argv), spec, source, stdin, limits, cancel
-        )
-        future = asyncio.get_running_loop().run_in_executor(self._executor, work)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            # Keep the slot until the sandbox is really gone, so the bound holds.
-            cancel.set()
-            await asyncio.wait([future])
-            raise
-
-    def _run_blocking(
-        self,
-        tools: LauncherTools,
-        slot: _Slot,
-        argv: tuple[str, ...],
-        spec: LanguageSpec,
-        source: str,
-        stdin: str,
-        limits: Limits,
-        cancel: threading.Event,
-    ) -> RunFacts:
         if slot.uid is None:
             # Shared uid: RLIMIT_NPROC counts every thread of this uid, the bot's included.
             nproc = limits.processes + thread_count_of_uid(os.getuid())
         else:
             nproc = limits.processes
-        launcher = launcher_argv(tools, self._config, limits, uid=slot.uid, nproc=nproc, cpus=self._cpus)
-        facts = run_sandboxed(
-            launcher=launcher,
-            bwrap=tools.bwrap,
-            options_for=lambda status_fd, source_fd: bwrap_options(
-                limits,
-                self._config,
-                status_fd=status_fd,
-                source_fd=source_fd,
-                source_path=spec.source_path,
+        request = RunRequest(
+            launcher=tuple(
+                launcher_argv(
+                    tools, self._config, limits, uid=slot.uid, nproc=nproc, cpus=self._cpus
+                )
             ),
-            command=argv,
+            bwrap=tools.bwrap,
+            command=tuple(argv),
+            source_path=spec.source_path,
             source=source.encode("utf-8", errors="surrogateescape"),
             stdin=stdin.encode("utf-8", errors="surrogateescape"),
             limits=limits,
-            env=dict(LAUNCHER_ENV),
-            cancel=cancel,
+            extra_ro_binds=self._config.extra_ro_binds,
+            sweep_uid=slot.uid,
         )
-        if slot.uid is not None:
-            leftovers = kill_uid(slot.uid)
-            if leftovers:
-                logger.warning("killed %d leftover processes of slot uid %d", leftovers, slot.uid)
-        return facts
+        try:
+            return await self._worker.run(request)
+        except (WorkerDiedError, OSError) as error:
+            logger.exception("sandbox worker failed")
+            return _not_started(f"sandbox worker failed: {error}")
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[_Slot]:
@@ -248,7 +222,7 @@ class LocalSandbox:
                 self._tools = LauncherTools.locate(self._config)
             except ToolMissingError as error:
                 self._tools_error = str(error)
-                logger.error("sandbox unavailable: %s", error)
+                logger.exception("sandbox unavailable")
             self._announce_layers()
         return self._tools
 
@@ -290,6 +264,3 @@ def _not_started(reason: str) -> RunFacts:
         stderr=b"",
         setup_error=reason,
     )
-
-
-__all__ = ["Availability", "Decision", "LocalSandbox"]

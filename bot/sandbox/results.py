@@ -48,7 +48,9 @@ class TestResult:
     public: bool
 
     @classmethod
-    def from_facts(cls, number: int, decision: Decision, facts: RunFacts, public: bool) -> TestResult:
+    def from_facts(
+        cls, number: int, decision: Decision, facts: RunFacts, public: bool
+    ) -> TestResult:
         """Combine a decision with the run's figures."""
         return cls(
             number=number,

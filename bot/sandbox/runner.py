@@ -98,7 +98,11 @@ class _Run:
 
     def escalate(self, now: float) -> None:
         """Kill bwrap too when killing the program did not end it."""
-        if self.killed_at is not None and not self.escalated and now - self.killed_at > _ESCALATE_S:
+        if (
+            self.killed_at is not None
+            and not self.escalated
+            and now - self.killed_at > _ESCALATE_S
+        ):
             self.escalated = True
             logger.warning("sandbox did not exit after SIGKILL; killing the launcher")
             with contextlib.suppress(ProcessLookupError):
@@ -132,6 +136,15 @@ class _Run:
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+
+
+def _bwrap_setup_failed(returncode: int | None, stderr: bytearray) -> bool:
+    """Bwrap reports the child pid before mounting, so a mount failure looks like exit 1.
+
+    A program could print the same text to get an IE instead of its verdict; it gains
+    nothing (IE awards nothing) but an operator alert.
+    """
+    return returncode == 1 and stderr.startswith(b"bwrap: ")
 
 
 def run_sandboxed(
@@ -249,7 +262,7 @@ def _supervise(
     end = exited_at if exited_at is not None else time.monotonic()
     out_stream, err_stream = streams.values()
     setup_error = None
-    if run.sandbox_pid is None:
+    if run.sandbox_pid is None or _bwrap_setup_failed(proc.returncode, err_stream.data):
         text = bytes(err_stream.data[-2000:]).decode("utf-8", errors="replace").strip()
         setup_error = f"sandbox did not start (exit {proc.returncode}): {text}"
     return RunFacts(

@@ -58,7 +58,10 @@ def _time_evidence(facts: RunFacts, limits: Limits) -> str | None:
         return "wall-clock limit exceeded"
     if facts.cpu_s > limits.cpu_s:
         return "CPU time limit exceeded"
-    if facts.likely_signal == signal.SIGKILL and facts.cpu_s >= _CPU_KILL_SLACK * limits.cpu_hard_s:
+    if (
+        facts.likely_signal == signal.SIGKILL
+        and facts.cpu_s >= _CPU_KILL_SLACK * limits.cpu_hard_s
+    ):
         return "CPU time limit exceeded"
     return None
 

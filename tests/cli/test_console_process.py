@@ -127,7 +127,7 @@ def test_attach_sends_a_file_with_the_next_command(tmp_path: Path):
 
 def test_db_upgrade_demo_reset_and_config_show(tmp_path: Path):
     upgraded = cohort(tmp_path, "db", "upgrade")
-    assert upgraded.returncode == 0 and "revision 0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "revision 0002" in upgraded.stdout
     cohort(tmp_path, "console", "--linger", "0", stdin=':as maya\n/profile interests=knitting\n')
     reset = cohort(tmp_path, "demo", "reset")
     assert reset.returncode == 0

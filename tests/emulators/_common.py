@@ -77,7 +77,7 @@ class Recorder(Generic[R]):
         match: type[T],
         predicate: Callable[[T], bool] | None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
         after: int = 0,
     ) -> T: ...
 
@@ -87,7 +87,7 @@ class Recorder(Generic[R]):
         match: Callable[[R], bool],
         predicate: None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
         after: int = 0,
     ) -> R: ...
 
@@ -96,7 +96,7 @@ class Recorder(Generic[R]):
         match: type[Any] | Callable[[Any], bool],
         predicate: Callable[[Any], bool] | None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
         after: int = 0,
     ) -> Any:
         """The first record (at index ``after`` or later) that matches.
@@ -110,11 +110,14 @@ class Recorder(Generic[R]):
             TimeoutError: nothing matched within ``timeout`` seconds; the message lists the
                 most recent records.
         """
+        check: Callable[[Any], bool]
         if isinstance(match, type):
             kind = match
 
-            def check(item: Any) -> bool:
+            def check_kind(item: Any) -> bool:
                 return isinstance(item, kind) and (predicate is None or predicate(item))
+
+            check = check_kind
         else:
             check = match
 

@@ -9,10 +9,38 @@ from storage import Database
 from storage.models import EventRow
 
 
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
 async def test_migrations_reach_head_and_are_idempotent(db: Database):
-    assert await db.revision() == "0001"
+    assert await db.revision() == _head()
     await db.upgrade()  # a second run changes nothing
-    assert await db.revision() == "0001"
+    assert await db.revision() == _head()
+
+
+async def test_upgrading_keeps_existing_rows(tmp_path):
+    """Data written under the first schema survives every later migration."""
+    fresh = Database(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    async with fresh:
+        await fresh.upgrade("0001")
+        async with fresh.engine.begin() as connection:
+            await connection.execute(text(
+                "INSERT INTO events (title, description, tags, starts_at, duration_minutes, "
+                "timezone, status, created_at) VALUES ('Old', '', '', '2030-01-01 10:00:00', "
+                "60, 'UTC', 'scheduled', '2029-01-01 10:00:00')"))
+        await fresh.upgrade()
+        assert await fresh.revision() == _head()
+        async with fresh.unit() as unit:
+            [event] = await unit.events.upcoming(datetime(2029, 6, 1, tzinfo=UTC))
+            assert event.title == "Old"
+            assert event.reminder_offsets == "24h,1h" and event.detached is False
 
 
 async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):

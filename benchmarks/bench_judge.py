@@ -1,0 +1,78 @@
+"""Judging overhead: the same solution run bare with subprocess vs in the sandbox.
+
+Usage: python benchmarks/bench_judge.py [runs]   (needs bubblewrap; root for per-slot uids)
+Prints medians, the overhead per run, the sandboxed/bare ratio and submissions per minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.sandbox import Limits, LocalSandbox, SandboxConfig, TestCase, Verdict
+
+SOLUTION = "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n"
+STDIN = " ".join(str(i) for i in range(1000)) + "\n"
+EXPECTED = str(sum(range(1000)))
+TESTS_PER_SUBMISSION = 10
+
+
+def bare_run(path: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/python3", "-I", "-B", path],
+        input=STDIN.encode(),
+        capture_output=True,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    assert done.stdout.strip() == EXPECTED.encode()
+    return elapsed
+
+
+async def main(runs: int) -> None:
+    judge = LocalSandbox(SandboxConfig(slots=1))
+    limits = Limits(cpu_s=2)
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(SOLUTION)
+    try:
+        await judge.run_once("pass", "python3", "", limits)  # start the worker
+        bare, sandboxed = [], []
+        for _ in range(runs):  # interleaved, so both see the same machine state
+            bare.append(bare_run(handle.name))
+            started = time.perf_counter()
+            facts = await judge.run_once(SOLUTION, "python3", STDIN, limits)
+            sandboxed.append(time.perf_counter() - started)
+            assert facts.stdout.strip() == EXPECTED.encode(), facts
+        tests = [TestCase(STDIN, EXPECTED)] * TESTS_PER_SUBMISSION
+        submissions = max(3, runs // TESTS_PER_SUBMISSION)
+        started = time.perf_counter()
+        for _ in range(submissions):
+            result = await judge.judge(SOLUTION, "python3", tests, limits)
+            assert result.verdict is Verdict.AC
+        per_submission = (time.perf_counter() - started) / submissions
+    finally:
+        await judge.aclose()
+        Path(handle.name).unlink()  # noqa: ASYNC240 - after the timed part
+    bare_ms = statistics.median(bare) * 1000
+    box_ms = statistics.median(sandboxed) * 1000
+    print(f"runs: {runs} each, interleaved; solution reads 1000 ints and prints their sum")
+    print(f"bare subprocess     median {bare_ms:7.1f} ms  (min {min(bare) * 1000:.1f})")
+    print(f"sandboxed run_once  median {box_ms:7.1f} ms  (min {min(sandboxed) * 1000:.1f})")
+    print(f"overhead per run    {box_ms - bare_ms:7.1f} ms")
+    print(f"ratio sandboxed/bare {box_ms / bare_ms:6.2f}x")
+    print(
+        f"judge(): {TESTS_PER_SUBMISSION} tests + compile step, {per_submission * 1000:.0f} ms "
+        f"per submission, {60 / per_submission:.0f} submissions/minute on one slot"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 40))

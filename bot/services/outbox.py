@@ -1,0 +1,280 @@
+"""The durable outbox: everything the bot sends that is not an immediate reply.
+
+Features write :class:`Outgoing` messages inside their own unit of work (so an RSVP and
+its reminders commit together or not at all). One sweep claims due rows, delivers them
+through the registered messengers at a paced rate, and records each outcome right after
+its send. A crash between claim and send loses nothing (claims are released at start);
+a crash between a send and its record can repeat that one message: delivery is
+at-least-once, with the window kept to a single row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.core.clock import Clock
+from bot.core.errors import DeliveryFailed, DeliveryFailure
+from bot.core.model import Button, Platform, Reply
+from bot.core.ports import Messenger
+from bot.services.ratelimit import RateLimiter
+from storage import Database, Unit
+from storage.models import OutboxRow
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 3900
+
+
+class OutboxKind(StrEnum):
+    """What a message is for (members can opt out of some kinds)."""
+
+    REMINDER = "reminder"
+    ANNOUNCEMENT = "announcement"
+    NOTICE = "notice"
+    WAITLIST = "waitlist"
+    FEEDBACK = "feedback"
+    DIGEST = "digest"
+    LEADERBOARD = "leaderboard"
+
+
+class Status(StrEnum):
+    """Where a row is in its life."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"
+    WITHDRAWN = "withdrawn"
+    SKIPPED = "skipped"
+
+
+# DMs a member can switch off with /profile dms=off; digests need their own opt-in.
+_OPTIONAL_DMS = {OutboxKind.REMINDER, OutboxKind.FEEDBACK, OutboxKind.DIGEST}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to write to the outbox: a DM to a member, or a post in a place."""
+
+    key: str
+    kind: OutboxKind
+    text: str
+    due_at: datetime
+    member_id: int | None = None
+    platform: Platform | None = None
+    place_id: str | None = None
+    event_id: int | None = None
+    buttons: tuple[Button, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if (self.member_id is None) == (self.place_id is None):
+            raise ValueError("an outgoing message goes to a member or to a place")
+        if self.place_id is not None and self.platform is None:
+            raise ValueError("a post needs its platform")
+
+    def row(self, now: datetime) -> dict[str, object]:
+        """The outbox row for this message."""
+        return {
+            "key": self.key[:200],
+            "kind": self.kind.value,
+            "member_id": self.member_id,
+            "platform": self.platform.value if self.platform else None,
+            "place_id": self.place_id,
+            "event_id": self.event_id,
+            "text": self.text[:MAX_TEXT],
+            "buttons": json.dumps([[b.label, b.action] for b in self.buttons]),
+            "status": Status.PENDING.value,
+            "due_at": self.due_at,
+            "attempts": 0,
+            "created_at": now,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxReport:
+    """What ``/outbox`` shows."""
+
+    counts: Mapping[str, int]
+    pending: Sequence[tuple[int, str, datetime, int, str | None]]
+    failed: Sequence[tuple[int, str, str, str | None]]
+
+
+class Outbox:
+    """Writes, sweeps and delivers outbox rows."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        limiter: RateLimiter,
+        *,
+        max_attempts: int = 5,
+        batch: int = 100,
+        concurrency: int = 8,
+        backoff: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._limiter = limiter
+        self._messengers: dict[Platform, Messenger] = {}
+        self._max_attempts = max_attempts
+        self._batch = batch
+        self._concurrency = concurrency
+        self._backoff = backoff
+        self.instance = uuid.uuid4().hex[:12]
+        self._sweeping = asyncio.Lock()
+
+    def register(self, messenger: Messenger) -> None:
+        """Let the outbox send on ``messenger.platform``."""
+        self._messengers[messenger.platform] = messenger
+
+    @property
+    def platforms(self) -> list[Platform]:
+        """Platforms that can be sent to now."""
+        return list(self._messengers)
+
+    async def put(self, unit: Unit, messages: Sequence[Outgoing]) -> int:
+        """Write messages in the caller's unit of work; returns how many were new."""
+        now = self._clock.now()
+        return await unit.outbox.add_many([m.row(now) for m in messages])
+
+    async def recover(self) -> int:
+        """Release rows claimed by a sender that died; call when starting to sweep."""
+        async with self._db.unit() as unit:
+            released = await unit.outbox.release_claims(except_claimer=self.instance)
+        if released:
+            logger.warning("released %d outbox rows claimed before a restart", released)
+        return released
+
+    async def sweep(self) -> int:
+        """Deliver every row that is due now; returns how many were handled."""
+        async with self._sweeping:
+            handled = 0
+            while True:
+                async with self._db.unit() as unit:
+                    rows = await unit.outbox.claim_due(self._clock.now(), self._batch,
+                                                       self.instance)
+                if not rows:
+                    return handled
+                await self._deliver_all(rows)
+                handled += len(rows)
+
+    async def _deliver_all(self, rows: Sequence[OutboxRow]) -> None:
+        semaphore = asyncio.Semaphore(self._concurrency)
+
+        async def one(row: OutboxRow) -> None:
+            async with semaphore:
+                await self._deliver(row)
+
+        async with asyncio.TaskGroup() as group:
+            for row in rows:
+                group.create_task(one(row))
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
+        reply = Reply(row.text, buttons=buttons)
+        try:
+            if row.member_id is not None:
+                outcome = await self._deliver_direct(row, reply)
+            else:
+                outcome = await self._deliver_post(row, reply)
+        except DeliveryFailed as failure:
+            await self._retry_or_fail(row, failure)
+            return
+        except Exception as exc:  # a messenger bug must not lose the row
+            logger.exception("outbox row %s: unexpected send error", row.id)
+            await self._retry_or_fail(
+                row, DeliveryFailed(DeliveryFailure.TRANSIENT), note=type(exc).__name__)
+            return
+        status, platform, note = outcome
+        async with self._db.unit() as unit:
+            await unit.outbox.finish(
+                row.id, status=status.value, sent_platform=platform, last_error=note,
+                sent_at=self._clock.now() if status is Status.SENT else None,
+            )
+
+    async def _deliver_post(self, row: OutboxRow, reply: Reply) -> tuple[Status, str | None,
+                                                                           str | None]:
+        platform = Platform(row.platform or "")
+        messenger = self._messengers.get(platform)
+        if messenger is None:
+            raise DeliveryFailed(DeliveryFailure.TRANSIENT)
+        assert row.place_id is not None
+        await self._limiter.acquire(platform.value, row.place_id)
+        await messenger.send_place(row.place_id, reply)
+        return Status.SENT, platform.value, None
+
+    async def _deliver_direct(self, row: OutboxRow, reply: Reply) -> tuple[Status, str | None,
+                                                                             str | None]:
+        assert row.member_id is not None
+        async with self._db.unit() as unit:
+            member = await unit.members.get(row.member_id)
+            accounts = await unit.members.accounts(row.member_id) if member else []
+        if member is None:
+            return Status.SKIPPED, None, "member is gone"
+        kind = OutboxKind(row.kind)
+        if kind in _OPTIONAL_DMS and not member.dms:
+            return Status.SKIPPED, None, "member turned DMs off"
+        if kind is OutboxKind.DIGEST and not member.digests:
+            return Status.SKIPPED, None, "member did not opt in to digests"
+        reachable = [a for a in accounts if Platform(a.platform) in self._messengers]
+        open_accounts = [a for a in reachable if a.dm_closed_at is None]
+        if not open_accounts:
+            if reachable:
+                return Status.UNDELIVERABLE, None, "DMs closed"
+            raise DeliveryFailed(DeliveryFailure.TRANSIENT)  # its platform is not running
+        for account in open_accounts:
+            platform = Platform(account.platform)
+            await self._limiter.acquire(platform.value, f"dm:{account.user_id}")
+            try:
+                await self._messengers[platform].send_direct(account.user_id, reply)
+            except DeliveryFailed as failure:
+                if failure.reason is not DeliveryFailure.DM_CLOSED:
+                    raise
+                async with self._db.unit() as unit:
+                    await unit.outbox.mark_dm_closed(platform.value, account.user_id,
+                                                     self._clock.now())
+                logger.info("member %s: DMs closed on %s", row.member_id, platform)
+                continue
+            return Status.SENT, platform.value, None
+        return Status.UNDELIVERABLE, None, "DMs closed"
+
+    async def _retry_or_fail(self, row: OutboxRow, failure: DeliveryFailed,
+                             note: str | None = None) -> None:
+        reason = note or failure.reason.value
+        if failure.retry_after is not None and row.platform:
+            self._limiter.pause(row.platform, failure.retry_after)
+        async with self._db.unit() as unit:
+            if failure.reason is DeliveryFailure.UNKNOWN_RECIPIENT:
+                await unit.outbox.finish(row.id, status=Status.UNDELIVERABLE.value,
+                                         last_error=reason)
+            elif row.attempts >= self._max_attempts:
+                await unit.outbox.finish(row.id, status=Status.FAILED.value,
+                                         last_error=f"{reason} after {row.attempts} attempts")
+            else:
+                wait = (timedelta(seconds=failure.retry_after) if failure.retry_after
+                        else self._backoff * 2 ** (row.attempts - 1))
+                await unit.outbox.finish(row.id, status=Status.PENDING.value,
+                                         due_at=self._clock.now() + wait, last_error=reason,
+                                         claimed_by=None)
+
+    async def report(self) -> OutboxReport:
+        """Counts and the next pending and latest failed rows."""
+        async with self._db.unit() as unit:
+            counts = await unit.outbox.counts()
+            pending = await unit.outbox.by_status([Status.PENDING.value, Status.SENDING.value])
+            failed = await unit.outbox.by_status([Status.FAILED.value,
+                                                  Status.UNDELIVERABLE.value])
+        return OutboxReport(
+            counts=counts,
+            pending=[(r.id, r.kind, r.due_at, r.attempts, r.last_error) for r in pending],
+            failed=[(r.id, r.kind, r.status, r.last_error) for r in failed],
+        )

@@ -1,0 +1,85 @@
+"""Token buckets that pace what the outbox sends, per platform and per chat.
+
+Defaults stay under the published limits (PERFORMANCE.md G8): Telegram 30 msg/s overall
+and 1/s per chat, Discord 50 req/s global. A 429's ``retry_after`` pauses a whole platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A sustained rate with a burst allowance."""
+
+    per_second: float
+    burst: float = 1.0
+
+
+class TokenBucket:
+    """A classic token bucket on a monotonic clock."""
+
+    def __init__(self, rate: Rate, now: Callable[[], float] = time.monotonic) -> None:
+        self._rate = rate
+        self._now = now
+        self._tokens = rate.burst
+        self._stamp = now()
+
+    def delay(self) -> float:
+        """Take a token if one is there (returns 0) or say how long until one is."""
+        current = self._now()
+        elapsed = current - self._stamp
+        self._stamp = current
+        self._tokens = min(self._rate.burst, self._tokens + elapsed * self._rate.per_second)
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self._rate.per_second
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformRates:
+    """Limits for one platform."""
+
+    overall: Rate
+    per_chat: Rate | None = None
+
+
+class RateLimiter:
+    """Waits until a platform and a chat both have room; honours 429 pauses."""
+
+    def __init__(self, rates: dict[str, PlatformRates],
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self._rates = rates
+        self._now = now
+        self._overall = {p: TokenBucket(r.overall, now) for p, r in rates.items()}
+        self._chats: dict[tuple[str, str], TokenBucket] = {}
+        self._paused_until: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    def pause(self, platform: str, seconds: float) -> None:
+        """Stop sending on ``platform`` for ``seconds`` (a 429's retry_after)."""
+        until = self._now() + seconds
+        self._paused_until[platform] = max(self._paused_until.get(platform, 0.0), until)
+
+    async def acquire(self, platform: str, chat: str) -> None:
+        """Wait for a slot on ``platform`` and in ``chat``."""
+        rates = self._rates.get(platform)
+        if rates is None:
+            return
+        async with self._lock:  # one waiter at a time keeps the order fair
+            while True:
+                wait = self._paused_until.get(platform, 0.0) - self._now()
+                if wait <= 0:
+                    wait = self._overall[platform].delay()
+                    if wait == 0 and rates.per_chat is not None:
+                        bucket = self._chats.setdefault(
+                            (platform, chat), TokenBucket(rates.per_chat, self._now))
+                        wait = bucket.delay()
+                    if wait == 0:
+                        return
+                await asyncio.sleep(wait)
