@@ -7,23 +7,34 @@ the background parts; adapters are entered by :mod:`bot.cli`. Nothing here runs 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, Limits
+from bot.core.model import Member, Place, UserRef
+from bot.core.ports import InteractionKind
+from bot.leadership import Leadership
 from bot.scheduler import Scheduler
 from bot.services import demo
+from bot.services.challenges import ChallengeService, SubmissionData
+from bot.services.channels import ChannelRoles
+from bot.services.events import EventService, EventSettings
 from bot.services.interactions import InteractionLog
+from bot.services.judging import JudgeGate
+from bot.services.linking import LinkService
 from bot.services.members import MemberDirectory
 from bot.services.outbox import Outbox
-from bot.services.privacy import PrivacyService, ProfileData
+from bot.services.privacy import EventData, PrivacyService, ProfileData
 from bot.services.profiles import ProfileService
 from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
-from config.settings import Settings
+from config.settings import OutboxSettings, Settings
 from handlers import Features, all_commands, all_listeners
 from storage import Database
 
@@ -43,6 +54,7 @@ class App:
     outbox: Outbox
     features: Features
     dispatcher: Dispatcher
+    leadership: Leadership
 
     async def drain(self) -> None:
         """Deliver everything already due (the console's end of input, shutdown)."""
@@ -50,8 +62,25 @@ class App:
         await self.outbox.sweep()
 
 
-def build(settings: Settings, clock: Clock | None = None) -> App:
-    """Wire the services, handlers and dispatcher from settings."""
+def rate_limiter(limits: OutboxSettings,
+                 now: Callable[[], float] = time.monotonic) -> RateLimiter:
+    """The outbox's pacing from settings (``now`` is replaceable for virtual-time tests)."""
+    return RateLimiter({
+        # Burst 1: a bucket allows burst + rate sends in any one second, so a burst of 24
+        # would let 48 Telegram messages out in one second (limit 30; G8 wants <= 80%).
+        "telegram": PlatformRates(Rate(limits.telegram_per_second),
+                                  Rate(limits.telegram_per_chat_per_second)),
+        "discord": PlatformRates(Rate(limits.discord_per_second)),
+    }, now)
+
+
+def build(
+    settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None
+) -> App:
+    """Wire the services, handlers and dispatcher from settings.
+
+    ``judge_gate`` replaces the local sandbox behind challenges (tests, a remote judge).
+    """
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     scheduler = Scheduler()
@@ -65,17 +94,26 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     limits = settings.outbox
     outbox = Outbox(
         db, clock,
-        RateLimiter({
-            "telegram": PlatformRates(Rate(limits.telegram_per_second, limits.telegram_per_second),
-                                      Rate(limits.telegram_per_chat_per_second)),
-            "discord": PlatformRates(Rate(limits.discord_per_second, limits.discord_per_second)),
-        }),
+        rate_limiter(limits),
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
     )
+    events = EventService(db, clock, outbox, interactions, EventSettings(
+        claim_window=timedelta(hours=settings.events.claim_window_hours),
+        immediate_promotion=settings.events.immediate_promotion,
+    ))
+    # The sandbox starts on the first submission, never at import or build time.
+    challenges = ChallengeService(db, clock, judge_gate or JudgeGate.local(), interactions,
+                                  outbox)
     features = Features(
         profiles=ProfileService(db, directory),
-        privacy=PrivacyService(db, clock, directory, interactions, [ProfileData()]),
+        privacy=PrivacyService(db, clock, directory, interactions,
+                               [ProfileData(), EventData(), SubmissionData()]),
+        events=events,
+        outbox=outbox,
+        links=LinkService(db, clock, directory, interactions),
+        channels=ChannelRoles(db),
+        challenges=challenges,
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:
@@ -89,10 +127,32 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
                max_attachment=settings.limits.max_attachment_bytes),
     )
     scheduler.every("interactions.flush", timedelta(seconds=settings.interactions.flush_seconds),
-                    interactions.flush)
-    scheduler.every("outbox.sweep", timedelta(seconds=limits.sweep_seconds), outbox.sweep)
+                    interactions.flush, per_process=True)
+    # Order matters for the console's :advance: plan first, then send.
+    scheduler.every("events.materialize", timedelta(hours=6), events.materialize_series)
+    scheduler.every("events.offers", timedelta(minutes=1), events.expire_offers)
+    scheduler.every("events.feedback", timedelta(minutes=5), events.request_feedback)
+
+    async def sweep_outbox() -> None:
+        # Keep sending through a wave of due rows, then wake when the next one is due, so a
+        # reminder is not late by up to a whole interval (G7).
+        upcoming = await outbox.sweep_until_idle()
+        if upcoming is not None:
+            scheduler.wake("outbox.sweep", upcoming)
+
+    scheduler.every("outbox.sweep", timedelta(seconds=limits.sweep_seconds), sweep_outbox)
+
+    async def elected() -> None:
+        # Claims left by a dead leader go back to pending before this process sweeps.
+        await outbox.recover()
+        scheduler.lead()
+
+    async def deposed() -> None:
+        scheduler.follow()
+
+    leadership = Leadership(db, on_elected=elected, on_deposed=deposed)
     return App(settings, clock, db, scheduler, directory, interactions, outbox, features,
-               dispatcher)
+               dispatcher, leadership=leadership)
 
 
 async def prepare(app: App, *, seed_demo: bool) -> None:
@@ -100,14 +160,53 @@ async def prepare(app: App, *, seed_demo: bool) -> None:
     await app.db.upgrade()
     if seed_demo and await demo.seed(app.db, app.clock):
         logger.info("seeded the demo community")
-    await app.outbox.recover()
+    # The outbox's claims are released by the process that wins leadership (running()),
+    # never here: a second process starting must not free the leader's in-flight rows.
+    await app.features.challenges.recover()
 
 
 @asynccontextmanager
 async def running(app: App) -> AsyncIterator[App]:
     """Start the background parts; on exit, stop them and flush what is buffered."""
     try:
-        async with app.interactions, app.scheduler:
+        async with app.interactions, app.scheduler, app.leadership:
             yield app
     finally:
+        await app.features.challenges.aclose()
         await app.db.dispose()
+
+
+class PlatformHooks:
+    """Implements the adapters' :class:`~bot.core.ports.PlatformEvents` port with services."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    async def activity(
+        self,
+        author: UserRef,
+        place: Place,
+        kind: InteractionKind,
+        source_id: str,
+        name: str | None = None,
+    ) -> None:
+        """Log a reaction, a voice join … as an interaction of the author's member."""
+        member = await self._identify(author)
+        self._app.interactions.record_raw(
+            member_id=member.member_id, platform=author.platform.value,
+            place_id=place.place_id, kind=kind, name=name,
+            source_key=f"{author.platform}:{kind}:{source_id}"[:160],
+        )
+
+    async def _identify(self, author: UserRef) -> Member:
+        try:
+            return await self._app.directory.identify(author)
+        except IntegrityError:
+            # A first message and a first reaction at once: both tried to create the member.
+            return await self._app.directory.identify(author)
+
+    async def dm_opened(self, author: UserRef) -> None:
+        """Forget an earlier DM refusal: the member can be reached again."""
+        await self._identify(author)
+        async with self._app.db.unit() as unit:
+            await unit.outbox.mark_dm_open(author.platform.value, author.user_id)

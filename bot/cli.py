@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
-from bot.app import build, prepare, running
+from bot.app import PlatformHooks, build, prepare, running
 from bot.core.clock import OffsetClock
 from config.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the platform libraries load only when a platform is configured
+    from bot.adapters.discord import DiscordOptions
+    from bot.adapters.telegram import TelegramOptions
 
 cli = typer.Typer(help="Cohort: a community assistant for technical learning communities.",
                   no_args_is_help=False, add_completion=False)
@@ -54,17 +60,93 @@ def _default(ctx: typer.Context) -> None:
 
 
 @cli.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    config: ConfigOption = None,
+    with_console: Annotated[
+        bool, typer.Option("--console", help="Also chat on this terminal")
+    ] = False,
+) -> None:
     """Start every configured adapter; the console when no token is set."""
     settings = _settings(config, quiet=True)
     if settings.has_platform_token:
-        typer.echo(
-            "Discord/Telegram tokens are set, but this build has only the console adapter. "
-            "Unset COHORT_DISCORD__TOKEN / COHORT_TELEGRAM__TOKEN to use the console.",
-            err=True,
-        )
-        raise typer.Exit(2)
+        # A server process: its start-up and shutdown belong in the log.
+        logging.getLogger().setLevel(settings.log_level.upper())
+        raise typer.Exit(asyncio.run(_platforms(settings, with_console=with_console)))
     raise typer.Exit(asyncio.run(_console(settings, None, demo=True, linger=5.0)))
+
+
+async def _platforms(settings: Settings, *, with_console: bool) -> int:
+    """Discord and/or Telegram (and optionally the console) in one process until SIGTERM.
+
+    Shutdown order: the adapters stop receiving (Telegram finishes the updates it fetched),
+    then the scheduler stops and the interaction log is flushed. Outbox rows are durable, so
+    whatever was not sent yet goes out after the next start.
+    """
+    log = logging.getLogger(__name__)
+    app = build(settings)
+    await prepare(app, seed_demo=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    hooks = PlatformHooks(app)
+    async with running(app), contextlib.AsyncExitStack() as stack:
+        if settings.discord.token is not None:
+            from bot.adapters.discord import DiscordAdapter
+
+            discord_adapter = await stack.enter_async_context(DiscordAdapter(
+                app.dispatcher, hooks, app.clock, discord_options(settings)))
+            app.outbox.register(discord_adapter.messenger)
+        if settings.telegram.token is not None:
+            from bot.adapters.telegram import TelegramAdapter
+
+            telegram_adapter = await stack.enter_async_context(TelegramAdapter(
+                app.dispatcher, hooks, app.clock, telegram_options(settings)))
+            app.outbox.register(telegram_adapter.messenger)
+            app.features.links.telegram_username = telegram_adapter.username
+        if with_console:
+            messenger = ConsoleMessenger(sys.stdout, settings.data_dir / "exports")
+            console_adapter = ConsoleAdapter(
+                app.dispatcher, app.clock, messenger, sys.stdin, sys.stdout,
+                interactive=sys.stdin.isatty(), on_advance=app.scheduler.run_all)
+            task = asyncio.create_task(console_adapter.run())
+            task.add_done_callback(lambda _: stop.set())
+        log.info("cohort is running; send SIGTERM or press Ctrl+C to stop")
+        await stop.wait()
+        log.info("stopping")
+    return 0
+
+
+def discord_options(settings: Settings) -> DiscordOptions:
+    """The Discord adapter's options from settings."""
+    from bot.adapters.discord import DiscordOptions
+
+    section = settings.discord
+    assert section.token is not None
+    return DiscordOptions(
+        token=section.token.get_secret_value(), api_base_url=section.api_base_url,
+        gateway_url=section.gateway_url, guild_id=section.guild_id,
+        message_content=section.message_content, admin_roles=tuple(section.admin_roles),
+        sync_commands=section.sync_commands, guild_ready_timeout=section.guild_ready_timeout,
+    )
+
+
+def telegram_options(settings: Settings) -> TelegramOptions:
+    """The Telegram adapter's options from settings."""
+    from bot.adapters.telegram import TelegramOptions
+
+    section = settings.telegram
+    assert section.token is not None
+    return TelegramOptions(
+        token=section.token.get_secret_value(), base_url=section.base_url,
+        base_file_url=section.base_file_url, mode=section.mode,
+        webhook_url=section.webhook_url, webhook_listen=section.webhook_listen,
+        webhook_port=section.webhook_port,
+        webhook_secret=(section.webhook_secret.get_secret_value()
+                        if section.webhook_secret is not None else None),
+        poll_timeout=section.poll_timeout, admin_ids=tuple(section.admin_ids),
+        admin_cache_seconds=section.admin_cache_seconds,
+    )
 
 
 @cli.command()

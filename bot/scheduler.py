@@ -4,13 +4,18 @@ The database rows are the truth; jobs only sweep them, so the memory job store i
 and a restart loses nothing (PERFORMANCE.md: a 3.x SQL job store on SQLite silently skipped
 ~90% of due jobs). This module is the only importer of APScheduler, so its 4.x API change
 stays here.
+
+Most jobs sweep shared rows, so only the process that leads (:mod:`bot.leadership`) runs
+them: they are added paused and :meth:`Scheduler.lead` starts them. Jobs that only touch
+this process (flushing its own buffers) pass ``per_process=True`` and always run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -29,18 +34,55 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
         self._jobs: dict[str, Job] = {}
+        self._leader_jobs: list[str] = []
+        self.leading = False
 
-    def every(self, job_id: str, interval: timedelta, fn: Job) -> None:
-        """Run ``fn`` every ``interval``."""
+    def every(self, job_id: str, interval: timedelta, fn: Job, *,
+              per_process: bool = False) -> None:
+        """Run ``fn`` every ``interval`` (in the leading process unless ``per_process``)."""
         self._jobs[job_id] = fn
         self._aps.add_job(self._runner(job_id), "interval", seconds=interval.total_seconds(),
-                          id=job_id, replace_existing=True)
+                          id=job_id, replace_existing=True,
+                          **self._paused_unless_leading(job_id, per_process))
 
-    def cron(self, job_id: str, expression: str, fn: Job, timezone: str = "UTC") -> None:
+    def cron(self, job_id: str, expression: str, fn: Job, timezone: str = "UTC", *,
+             per_process: bool = False) -> None:
         """Run ``fn`` on a crontab expression (``0 17 * * fri``)."""
         self._jobs[job_id] = fn
         trigger = CronTrigger.from_crontab(expression, timezone=timezone)
-        self._aps.add_job(self._runner(job_id), trigger, id=job_id, replace_existing=True)
+        self._aps.add_job(self._runner(job_id), trigger, id=job_id, replace_existing=True,
+                          **self._paused_unless_leading(job_id, per_process))
+
+    def _paused_unless_leading(self, job_id: str, per_process: bool) -> dict[str, Any]:
+        if per_process:
+            return {}
+        if job_id not in self._leader_jobs:
+            self._leader_jobs.append(job_id)
+        return {} if self.leading else {"next_run_time": None}
+
+    def lead(self) -> None:
+        """This process leads: start the shared jobs (each runs within its interval)."""
+        self.leading = True
+        for job_id in self._leader_jobs:
+            self._aps.resume_job(job_id)
+
+    def follow(self) -> None:
+        """Another process leads (or none): stop the shared jobs."""
+        self.leading = False
+        for job_id in self._leader_jobs:
+            self._aps.pause_job(job_id)
+
+    def wake(self, job_id: str, at: datetime) -> None:
+        """Run a job at ``at`` if that is sooner than its next run (a row falls due then).
+
+        Sweeps stay interval jobs; this only brings the next run forward, so a due time
+        costs no job of its own and a restart needs nothing rebuilt (§5.9's derived cache).
+        """
+        job = self._aps.get_job(job_id)
+        if job is None or job.next_run_time is None:  # unknown, or paused: not leading
+            return
+        if at < job.next_run_time:
+            job.modify(next_run_time=at)
 
     def _runner(self, job_id: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

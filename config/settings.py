@@ -26,7 +26,14 @@ class DiscordSettings(BaseModel):
     token: SecretStr | None = None
     guild_id: int | None = Field(None, description="Sync commands to this guild (development)")
     api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = Field("wss://gateway.discord.gg/", description="Gateway WebSocket URL")
     message_content: bool = Field(False, description="Privileged intent; only to store text")
+    admin_roles: list[str] = Field(
+        default_factory=list, description="Role names or ids that count as admins"
+    )
+    sync_commands: bool = Field(True, description="Sync slash commands at start")
+    guild_ready_timeout: float = Field(
+        2.0, description="Seconds to wait for guild data before the bot counts as ready")
 
 
 class TelegramSettings(BaseModel):
@@ -37,6 +44,14 @@ class TelegramSettings(BaseModel):
     base_file_url: str = "https://api.telegram.org/file/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = None
+    poll_timeout: int = Field(30, description="Seconds a getUpdates long poll waits")
+    admin_ids: list[int] = Field(
+        default_factory=list, description="User ids that are admins everywhere (owners)"
+    )
+    admin_cache_seconds: float = Field(60.0, description="How long chat admin lists are kept")
 
 
 class PrivacySettings(BaseModel):
@@ -70,6 +85,13 @@ class OutboxSettings(BaseModel):
     backoff_seconds: float = 30.0
 
 
+class EventSettings(BaseModel):
+    """Waitlists."""
+
+    claim_window_hours: float = Field(2.0, gt=0, le=168)
+    immediate_promotion: bool = False
+
+
 class RecommenderSettings(BaseModel):
     """Which sentence-embedding model to use (a package name or a local path)."""
 
@@ -98,6 +120,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     interactions: InteractionSettings = InteractionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    events: EventSettings = EventSettings()
     recommender: RecommenderSettings = RecommenderSettings()
 
     @classmethod

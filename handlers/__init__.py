@@ -11,10 +11,15 @@ from dataclasses import dataclass
 
 from bot.core.commands import Command
 from bot.core.dispatch import Listener
+from bot.services.challenges import ChallengeService
+from bot.services.channels import ChannelRoles
+from bot.services.events import EventService
+from bot.services.linking import LinkService
+from bot.services.outbox import Outbox
 from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
+from handlers import challenges, channels, events, linking, outbox, privacy, profile
 from handlers import help as help_
-from handlers import privacy, profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +28,24 @@ class Features:
 
     profiles: ProfileService
     privacy: PrivacyService
+    events: EventService
+    outbox: Outbox
+    links: LinkService
+    channels: ChannelRoles
+    challenges: ChallengeService
 
 
 def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
     """Every command, in the order help lists them."""
     return [
         *help_.commands(catalog),
-        *profile.commands(features.profiles),
+        *profile.commands(features.profiles, features.events),
         *privacy.commands(features.privacy),
+        *events.commands(features.events),
+        *outbox.commands(features.outbox),
+        *linking.commands(features.links),
+        *channels.commands(features.channels),
+        *challenges.commands(features.challenges),
     ]
 
 

@@ -83,4 +83,6 @@ class Catalog:
 
     def lexical_of(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows for free texts (interests) in the catalogue's vocabulary."""
+        if not texts:
+            return sparse.csr_matrix((0, self.lexical.shape[1]), dtype=np.float32)
         return sparse.csr_matrix(self.vectorizer.transform(list(texts)), dtype=np.float32)

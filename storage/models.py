@@ -279,3 +279,6 @@ class LinkCodeRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+# Feature tables live in their own modules; importing them here lets Alembic see them.
+from storage import challenge_models  # noqa: E402, F401

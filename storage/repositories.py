@@ -10,11 +10,12 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.challenge_repos import ChallengeRepo
+from storage.event_repos import EventRepo, FeedbackRepo, RsvpRepo, SeriesRepo
 from storage.models import (
     AccountRow,
     AuditRow,
     ChannelRoleRow,
-    EventRow,
     InteractionRow,
     MemberRow,
     MessageTextRow,
@@ -220,33 +221,6 @@ class PlaceRepo:
         return list((await self._s.execute(statement)).scalars())
 
 
-class EventRepo:
-    """Events (the events feature extends this)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def add(self, row: EventRow) -> EventRow:
-        """Store a new event."""
-        self._s.add(row)
-        await self._s.flush()
-        return row
-
-    async def upcoming(self, now: datetime, limit: int = 50) -> list[EventRow]:
-        """Scheduled events that have not started."""
-        statement = (
-            select(EventRow)
-            .where(EventRow.starts_at >= now, EventRow.status == "scheduled")
-            .order_by(EventRow.starts_at)
-            .limit(limit)
-        )
-        return list((await self._s.execute(statement)).scalars())
-
-    async def count(self) -> int:
-        """How many events exist."""
-        return int((await self._s.execute(select(func.count(EventRow.id)))).scalar_one())
-
-
 class OutboxRepo:
     """Rows of the durable outbox."""
 
@@ -254,10 +228,26 @@ class OutboxRepo:
         self._s = session
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert messages; a key already present is left as it is (idempotent)."""
+        """Insert messages; a key already present is left as it is (idempotent).
+
+        A withdrawn row with the same key comes back to life (a member who said no and
+        then yes again), but a sent one never does: nothing is sent twice.
+        """
+        if not rows:
+            return 0
         table = OutboxRow.__table__
         assert isinstance(table, Table)
-        return await insert_ignoring_duplicates(self._s, table, rows, "key")
+        dialect = self._s.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = builder(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"status": insert.excluded.status, "due_at": insert.excluded.due_at,
+                  "text": insert.excluded.text, "attempts": 0, "last_error": None},
+            where=table.c.status == "withdrawn",
+        ).returning(table.c.key)
+        result = await self._s.execute(statement, list(rows))
+        return len(result.all())
 
     async def claim_due(self, now: datetime, limit: int, claimer: str) -> list[OutboxRow]:
         """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first."""
@@ -380,4 +370,8 @@ class Unit:
         self.audit = AuditRepo(session)
         self.places = PlaceRepo(session)
         self.events = EventRepo(session)
+        self.series = SeriesRepo(session)
+        self.rsvps = RsvpRepo(session)
+        self.feedback = FeedbackRepo(session)
         self.outbox = OutboxRepo(session)
+        self.challenges = ChallengeRepo(session)

@@ -61,3 +61,29 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
             rows = await connection.execute(text(f"SELECT * FROM {table.name} ORDER BY 1"))
             out[table.name] = [tuple(r) for r in rows]
     return out
+
+
+class Sent:
+    """Messages the outbox delivered, recorded as ``(target, text)`` pairs."""
+
+    platform = Platform.CONSOLE
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+
+    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
+        self.messages.append((f"dm:{user_id}", reply.text))
+        return None
+
+    async def send_place(self, place_id: str, reply: Reply) -> str | None:
+        self.messages.append((f"#{place_id}", reply.text))
+        return None
+
+    def to(self, target: str) -> list[str]:
+        """Texts sent to ``dm:maya`` or ``#general``."""
+        return [text for who, text in self.messages if who == target]
+
+    def take(self) -> list[tuple[str, str]]:
+        """Everything so far, then forget it."""
+        out, self.messages = self.messages, []
+        return out

@@ -49,7 +49,8 @@ class Option:
     """One typed option of a command.
 
     ``rest`` (text only, last option) takes the remainder of the line verbatim on text
-    platforms, which is how code blocks and free-text reasons arrive.
+    platforms, which is how code blocks and free-text reasons arrive. A ``keyword`` option
+    is only given as ``name=value`` there, so a rarely used flag never swallows a word.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Option:
     required: bool = False
     choices: tuple[str, ...] = ()
     rest: bool = False
+    keyword: bool = False
     min_value: int | None = None
     max_value: int | None = None
     max_length: int = 1000
@@ -76,6 +78,8 @@ class Option:
     def placeholder(self) -> str:
         """The option as shown in a usage line."""
         shown = "|".join(self.choices) if self.choices else self.name
+        if self.keyword:
+            shown = f"{self.name}=…"
         if self.rest:
             shown += "…"
         return f"<{shown}>" if self.required else f"[{shown}]"

@@ -56,6 +56,8 @@ class Member:
     dms: bool = True
     digests: bool = False
     keep_text: bool = True
+    reminders: str | None = None
+    quiet_hours: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class Incoming:
     options: dict[str, object] | None = None
     attachments: tuple[Attachment, ...] = ()
     is_admin: bool = False
+    roles: tuple[str, ...] = ()
 
     @property
     def is_command(self) -> bool:

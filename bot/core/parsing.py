@@ -112,7 +112,8 @@ def parse_text(command: Command, line: str, tz: ZoneInfo, now: datetime) -> dict
                 value, index = _join_time(value, tokens, index)
             raw[name] = value
             continue
-        option_or_none = next((o for o in positional if o.name not in raw), None)
+        option_or_none = next(
+            (o for o in positional if o.name not in raw and not o.keyword), None)
         if option_or_none is None:
             raise UsageError(f"I don't know what to do with `{token.text}`.")
         option = option_or_none

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Protocol
 
-from bot.core.model import Incoming, Member, Platform, Reply, UserRef
+from bot.core.model import Incoming, Member, Place, Platform, Reply, UserRef
 
 
 class InteractionKind(StrEnum):
@@ -58,4 +58,53 @@ class Messenger(Protocol):
 
     async def send_place(self, place_id: str, reply: Reply) -> str | None:
         """Post in a channel or group; returns the platform message id where there is one."""
+        ...
+
+
+class PlatformEvents(Protocol):
+    """What adapters report besides commands and messages (reactions, voice, DM reachability).
+
+    Adapters call this; the app implements it with the member directory, the interaction log
+    and the accounts' DM state, so no adapter needs a service or the database.
+    """
+
+    async def activity(
+        self,
+        author: UserRef,
+        place: Place,
+        kind: InteractionKind,
+        source_id: str,
+        name: str | None = None,
+    ) -> None:
+        """Log one interaction that did not come through the dispatcher (a reaction, voice)."""
+        ...
+
+    async def dm_opened(self, author: UserRef) -> None:
+        """The person can be DMed now (on Telegram: they started the bot in a private chat)."""
+        ...
+
+
+class RoleManager(Protocol):
+    """Grants and removes platform roles (Discord), by role name or id.
+
+    Raises ``UserError`` (unknown role or member) or ``NotPermitted`` (the bot may not manage
+    that role); features use it for role rewards and audiences.
+    """
+
+    platform: Platform
+
+    async def grant_role(
+        self, community_id: str, user_id: str, role: str, *, reason: str | None = None
+    ) -> None:
+        """Give ``role`` to a member of the community (a Discord guild)."""
+        ...
+
+    async def remove_role(
+        self, community_id: str, user_id: str, role: str, *, reason: str | None = None
+    ) -> None:
+        """Take ``role`` from a member of the community."""
+        ...
+
+    async def has_role(self, community_id: str, user_id: str, role: str) -> bool:
+        """Whether the member holds ``role`` now."""
         ...

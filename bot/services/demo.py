@@ -70,13 +70,16 @@ async def seed(db: Database, clock: Clock) -> bool:
             await unit.members.update(member.id, interests=persona.interests)
         for channel in CHANNELS:
             await unit.places.ensure(Platform.CONSOLE.value, channel, channel, False, "demo")
+        await unit.outbox.set_channel(Platform.CONSOLE.value, "announcements", "announcements")
+        await unit.outbox.set_channel(Platform.CONSOLE.value, "leaderboard", "general")
         day = _midnight(now)
         for title, tags, days, hour, minutes, description, url, venue in WORKSHOPS:
             await unit.events.add(EventRow(
                 title=title, description=description, tags=tags,
                 starts_at=day + timedelta(days=days, hours=hour), duration_minutes=minutes,
                 timezone="UTC", online_url=url, venue=venue, capacity=30, audience=None,
-                status="scheduled", created_by=None, created_at=now,
+                status="scheduled", created_by=None, created_at=now, place_platform="console",
+                place_id="workshops", checkin_code=f"DEMO{days}",
             ))
     return True
 

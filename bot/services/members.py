@@ -18,6 +18,8 @@ def to_member(row: MemberRow) -> Member:
         dms=row.dms,
         digests=row.digests,
         keep_text=row.keep_text,
+        reminders=row.reminder_offsets,
+        quiet_hours=row.quiet_hours,
     )
 
 

@@ -167,6 +167,31 @@ class Outbox:
                 await self._deliver_all(rows)
                 handled += len(rows)
 
+    async def next_due(self) -> datetime | None:
+        """When the next pending row falls due (None when nothing is pending)."""
+        async with self._db.unit() as unit:
+            return await unit.outbox.next_due()
+
+    async def sweep_until_idle(self, horizon: timedelta = timedelta(seconds=1)
+                               ) -> datetime | None:
+        """Sweep, and keep sweeping as rows fall due within ``horizon``; returns the next due.
+
+        The interval job alone would make a reminder up to one interval late; this keeps
+        the sender busy while rows fall due close together (a reminder wave) and tells the
+        caller when the next one is due, so the scheduler can wake for it (G7).
+        """
+        while True:
+            await self.sweep()
+            due = await self.next_due()
+            if due is None:
+                return None
+            wait = (due - self._clock.now()).total_seconds()
+            if wait > horizon.total_seconds():
+                return due
+            await asyncio.sleep(max(wait, 0.0))
+            if self._clock.now() < due:  # a clock that only moves when told (tests)
+                return due
+
     async def _deliver_all(self, rows: Sequence[OutboxRow]) -> None:
         semaphore = asyncio.Semaphore(self._concurrency)
 
@@ -181,6 +206,11 @@ class Outbox:
     async def _deliver(self, row: OutboxRow) -> None:
         buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
         reply = Reply(row.text, buttons=buttons)
+        if await self._stale(row):
+            async with self._db.unit() as unit:
+                await unit.outbox.finish(row.id, status=Status.SKIPPED.value,
+                                         last_error="the event had already started")
+            return
         try:
             if row.member_id is not None:
                 outcome = await self._deliver_direct(row, reply)
@@ -200,6 +230,14 @@ class Outbox:
                 row.id, status=status.value, sent_platform=platform, last_error=note,
                 sent_at=self._clock.now() if status is Status.SENT else None,
             )
+
+    async def _stale(self, row: OutboxRow) -> bool:
+        """A reminder that would arrive after its event started is worse than none."""
+        if row.kind != OutboxKind.REMINDER.value or row.event_id is None:
+            return False
+        async with self._db.unit() as unit:
+            event = await unit.events.get(row.event_id)
+        return event is None or event.starts_at <= self._clock.now()
 
     async def _deliver_post(self, row: OutboxRow, reply: Reply) -> tuple[Status, str | None,
                                                                            str | None]:
@@ -237,6 +275,8 @@ class Outbox:
             try:
                 await self._messengers[platform].send_direct(account.user_id, reply)
             except DeliveryFailed as failure:
+                if failure.retry_after is not None:  # a 429 on a DM holds back its platform
+                    self._limiter.pause(platform.value, failure.retry_after)
                 if failure.reason is not DeliveryFailure.DM_CLOSED:
                     raise
                 async with self._db.unit() as unit:
@@ -256,12 +296,18 @@ class Outbox:
             if failure.reason is DeliveryFailure.UNKNOWN_RECIPIENT:
                 await unit.outbox.finish(row.id, status=Status.UNDELIVERABLE.value,
                                          last_error=reason)
+            elif failure.retry_after is not None:
+                # A 429 is flow control, not a failed attempt: give the attempt back, so a
+                # long storm delays rows but never fails them.
+                await unit.outbox.finish(
+                    row.id, status=Status.PENDING.value, attempts=row.attempts - 1,
+                    due_at=self._clock.now() + timedelta(seconds=failure.retry_after),
+                    last_error=f"rate limited ({reason})", claimed_by=None)
             elif row.attempts >= self._max_attempts:
                 await unit.outbox.finish(row.id, status=Status.FAILED.value,
                                          last_error=f"{reason} after {row.attempts} attempts")
             else:
-                wait = (timedelta(seconds=failure.retry_after) if failure.retry_after
-                        else self._backoff * 2 ** (row.attempts - 1))
+                wait = self._backoff * 2 ** (row.attempts - 1)
                 await unit.outbox.finish(row.id, status=Status.PENDING.value,
                                          due_at=self._clock.now() + wait, last_error=reason,
                                          claimed_by=None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.core import values
 from bot.core.errors import UserError
 from bot.core.model import Member
+from bot.services import reminders
 from bot.services.members import MemberDirectory, to_member
 from storage import Database
 
@@ -21,6 +22,13 @@ class ProfileChange:
     timezone: str | None = None
     dms: bool | None = None
     digests: bool | None = None
+    reminders: str | None = None
+    quiet: str | None = None
+
+    @property
+    def touches_reminders(self) -> bool:
+        """Whether planned reminders must be planned again."""
+        return any(v is not None for v in (self.timezone, self.dms, self.reminders, self.quiet))
 
 
 class ProfileService:
@@ -44,6 +52,12 @@ class ProfileService:
             fields["dms"] = change.dms
         if change.digests is not None:
             fields["digests"] = change.digests
+        if change.reminders is not None:
+            offsets = reminders.parse_offsets(change.reminders)
+            fields["reminder_offsets"] = reminders.format_offsets(offsets)
+        if change.quiet is not None:
+            quiet = reminders.QuietHours.parse(change.quiet)
+            fields["quiet_hours"] = str(quiet) if quiet else None
         if not fields:
             return member
         async with self._db.unit() as unit:

@@ -1,0 +1,176 @@
+"""G4: top-5 sessions for every member vs a raw numpy matmul of the same shape, same run.
+
+    python benchmarks/bench_recommend.py [--members 10000 100000] [--sessions 1000]
+
+Prints the raw chunked matmul, raw matmul + argpartition top-5, and Cohort's
+`Recommender.recommend_all` (hybrid, with and without MMR), each as a ratio to the matmul,
+plus peak extra memory (tracemalloc) against the raw 8,192-row score block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+
+from recommender import (
+    Catalog,
+    CoAttendance,
+    Interaction,
+    Item,
+    ItemSignal,
+    MemberSignals,
+    RankingWeights,
+    Recommender,
+    SignalKind,
+)
+
+DIM = 384
+RAW_CHUNK = 8192
+WORDS = [f"w{i}" for i in range(3000)]
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class HashedEncoder:
+    """Deterministic unit vectors per text: stands in for stored MiniLM embeddings."""
+
+    name = "hashed-384"
+    dim = DIM
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for n, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            v = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+            out[n] = v / np.linalg.norm(v)
+        return out
+
+
+def median_time(fn: Callable[[], object], reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def run_size(
+    members: int,
+    args: argparse.Namespace,
+    console: Console,
+    rng: np.random.Generator,
+    catalog: Catalog,
+    encoder: HashedEncoder,
+    interests: list[str],
+) -> None:
+    n_items = args.sessions + args.past
+    candidates = set(range(args.past, n_items))
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"profiles for {members:,} members", total=members)
+        pairs = rng.integers(0, n_items, size=(members * 8, 1))
+        interactions = [
+            Interaction(n // 8, int(i)) for n, i in enumerate(pairs[:, 0]) if n % 2 == 0
+        ]
+        co = CoAttendance.fit(interactions, catalog)
+        signals = []
+        for m in range(members):
+            history = tuple(
+                ItemSignal(int(i), SignalKind.ATTENDED, NOW - timedelta(days=int(i) % 90))
+                for i in rng.integers(0, args.past, size=8)
+            )
+            signals.append(MemberSignals(m, interests=(interests[m % 200],), items=history))
+        hybrid = Recommender(catalog, encoder, co, weights=RankingWeights(diversity=0.0))
+        diverse = Recommender(catalog, encoder, co)
+        cache: dict[tuple[str, str], np.ndarray] = {}
+        profiles = []
+        for start in range(0, members, 5000):
+            profiles += hybrid.profiles(signals[start : start + 5000], NOW, cache)
+            progress.update(task, advance=len(signals[start : start + 5000]))
+    member_vectors = np.stack([p.semantic for p in profiles])
+    member_vectors /= np.linalg.norm(member_vectors, axis=1, keepdims=True)
+    cand_rows = np.arange(args.past, n_items)
+    session_t = np.ascontiguousarray(catalog.semantic[cand_rows].T)
+    k = 5
+    cut = session_t.shape[1] - k
+
+    def raw_matmul() -> None:
+        for s in range(0, members, RAW_CHUNK):
+            member_vectors[s : s + RAW_CHUNK] @ session_t
+
+    def raw_topk() -> None:
+        for s in range(0, members, RAW_CHUNK):
+            block = member_vectors[s : s + RAW_CHUNK] @ session_t
+            np.argpartition(block, cut, axis=1)[:, cut:]
+
+    def ours(recommender: Recommender) -> Callable[[], object]:
+        return lambda: recommender.recommend_all(profiles, candidates, NOW, k=k)
+
+    reps = args.reps if members <= 10_000 else max(2, args.reps // 2)
+    cases = [
+        ("raw numpy matmul (8,192-row chunks)", raw_matmul),
+        ("raw matmul + argpartition top-5", raw_topk),
+        ("Cohort recommend_all, hybrid + reasons", ours(hybrid)),
+        ("Cohort recommend_all, hybrid + MMR + reasons", ours(diverse)),
+    ]
+    results = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"timing {members:,} x {args.sessions:,}", total=len(cases))
+        for name, fn in cases:
+            fn()  # warm-up
+            results.append((name, median_time(fn, reps), peak_bytes(fn)))
+            progress.advance(task)
+    base = results[0][1]
+    raw_block = min(members, RAW_CHUNK) * args.sessions * 4
+    console.print(f"\n[bold]G4 {members:,} members x {args.sessions:,} sessions[/], k={k}")
+    for name, seconds, peak in results:
+        console.print(
+            f"  {name:46s} {seconds * 1000:9.1f} ms  ratio {seconds / base:5.2f}x  "
+            f"peak {peak / 2**20:7.1f} MiB ({peak / raw_block:4.2f}x raw block)"
+        )
+    console.print(f"  raw score block: {raw_block / 2**20:.1f} MiB; goal: <= 3x, <= 2x block")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--past", type=int, default=1000, help="past sessions (anchors)")
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    console = Console()
+    rng = np.random.default_rng(0)
+    n_items = args.sessions + args.past
+    items = [
+        Item(
+            i,
+            " ".join(rng.choice(WORDS, size=40)),
+            NOW + timedelta(days=float(i - args.past) / 10.0),
+        )
+        for i in range(n_items)
+    ]
+    encoder = HashedEncoder()
+    catalog = Catalog.build(items, encoder.encode([it.text for it in items]))
+    interests = [" ".join(rng.choice(WORDS, size=3)) for _ in range(200)]
+    for members in args.members:
+        run_size(members, args, console, rng, catalog, encoder, interests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""Cross-platform identity: ``/link`` joins two platform accounts into one member.
+
+A member asks for a one-time code on one platform (valid ten minutes) and sends it from
+their account on the other; the redeeming account's member is then merged into the code's
+owner. Merging re-points ``member_id`` in every table that references ``members.id`` (found
+through the SQLAlchemy metadata, so a table added later is covered without touching this
+module), resolving rows that would collide on a unique key (one RSVP per event and member,
+one feedback per event and member) with a per-table rule, so nothing is counted twice.
+``/unlink`` moves the current account to a fresh member; history stays with the person the
+account leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    select,
+    update,
+)
+
+from bot.core.clock import Clock
+from bot.core.errors import UserError
+from bot.core.model import Member, Platform, UserRef
+from bot.services.interactions import InteractionLog
+from bot.services.members import MemberDirectory, to_member
+from storage import Database, Unit
+from storage.models import AccountRow, Base, LinkCodeRow, MemberRow, OutboxRow
+
+logger = logging.getLogger(__name__)
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are typed by hand
+CODE_LENGTH = 8
+CODE_TTL = timedelta(minutes=10)
+DEEP_LINK_PREFIX = "link-"
+
+# Which row survives when both members have one with the same unique key. Each rule gets
+# (moving row, staying row) as column mappings and returns True to keep the moving one.
+ConflictRule = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+
+_RSVP_STRENGTH = {"going": 5, "offered": 4, "waitlist": 3, "maybe": 2, "no": 1}
+
+
+def stronger_rsvp(moving: Mapping[str, Any], staying: Mapping[str, Any]) -> bool:
+    """Keep the RSVP that commits more: checked in, then going > offered > waitlist > maybe."""
+
+    def strength(row: Mapping[str, Any]) -> tuple[int, int]:
+        return (int(row.get("checked_in_at") is not None),
+                _RSVP_STRENGTH.get(str(row.get("status")), 0))
+
+    return strength(moving) > strength(staying)
+
+
+def newer(moving: Mapping[str, Any], staying: Mapping[str, Any]) -> bool:
+    """Keep the most recently updated row (feedback: the member's latest word)."""
+    moved = moving.get("updated_at") or moving.get("created_at")
+    stays = staying.get("updated_at") or staying.get("created_at")
+    return moved is not None and stays is not None and moved > stays
+
+
+DEFAULT_RULES: Mapping[str, ConflictRule] = {"rsvps": stronger_rsvp, "feedback": newer}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCode:
+    """A code a member sends from their other account."""
+
+    code: str
+    expires_at: datetime
+    deep_link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """The member both accounts now belong to, and the platforms they cover."""
+
+    member: Member
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    table: Table
+    column: Column[Any]
+    unique_sets: tuple[tuple[str, ...], ...]  # the *other* columns of each unique key
+
+
+def member_references(metadata: Any = Base.metadata) -> list[_Reference]:
+    """Every column that references ``members.id``, with the unique keys it takes part in."""
+    references: list[_Reference] = []
+    for table in metadata.sorted_tables:
+        for foreign_key in table.foreign_keys:
+            target = foreign_key.column
+            if target.table.name != "members" or target.name != "id":
+                continue
+            column = foreign_key.parent
+            keys: list[tuple[str, ...]] = []
+            candidates = [
+                [c.name for c in constraint.columns]
+                for constraint in table.constraints
+                if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
+            ]
+            candidates += [[c.name for c in index.columns] for index in table.indexes
+                           if index.unique]
+            for names in candidates:
+                if column.name in names:
+                    keys.append(tuple(n for n in names if n != column.name))
+            references.append(_Reference(table, column, tuple(keys)))
+    return references
+
+
+class LinkService:
+    """Issues and redeems link codes; merges and separates members."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        directory: MemberDirectory,
+        interactions: InteractionLog,
+        *,
+        rules: Mapping[str, ConflictRule] | None = None,
+        telegram_username: str | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._directory = directory
+        self._interactions = interactions
+        self._rules = dict(DEFAULT_RULES if rules is None else rules)
+        self._references = member_references()
+        # Set once the Telegram adapter knows its bot's @username (after getMe).
+        self.telegram_username = telegram_username
+
+    def add_rule(self, table: str, rule: ConflictRule) -> None:
+        """Let a feature decide which of two colliding rows survives a merge."""
+        self._rules[table] = rule
+
+    def deep_link(self, code: str) -> str | None:
+        """``https://t.me/<bot>?start=link-CODE``, when the Telegram bot is known."""
+        if not self.telegram_username:
+            return None
+        return f"https://t.me/{self.telegram_username}?start={DEEP_LINK_PREFIX}{code}"
+
+    async def issue(self, member: Member, platform: Platform) -> LinkCode:
+        """A fresh code for ``member``; older unused codes stop working."""
+        now = self._clock.now()
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        async with self._db.unit() as unit:
+            await unit.session.execute(
+                delete(LinkCodeRow).where(LinkCodeRow.member_id == member.member_id,
+                                          LinkCodeRow.used_at.is_(None)))
+            unit.session.add(LinkCodeRow(code=code, member_id=member.member_id,
+                                         platform=platform.value, created_at=now,
+                                         expires_at=now + CODE_TTL))
+        return LinkCode(code, now + CODE_TTL, self.deep_link(code))
+
+    async def redeem(self, member: Member, author: UserRef, code: str) -> LinkResult:
+        """Join ``author``'s member into the member who issued ``code``."""
+        wanted = normalise_code(code)
+        now = self._clock.now()
+        await self._interactions.flush()  # buffered rows must be re-pointed too
+        async with self._db.unit() as unit:
+            row = (await unit.session.execute(
+                select(LinkCodeRow).where(LinkCodeRow.code == wanted))).scalar_one_or_none()
+            if row is None or row.used_at is not None or row.expires_at <= now:
+                raise UserError("That link code is wrong or has expired. Send /link on your "
+                                "other account to get a new one (codes last 10 minutes).")
+            source = await unit.members.by_account(author.platform.value, author.user_id)
+            if source is None or source.id != member.member_id:
+                raise UserError("I could not find your account; send a message and try again.")
+            if row.member_id == source.id:
+                raise UserError("That code is your own. Send it from your account on the "
+                                "other platform.")
+            moving = await unit.members.accounts(source.id)
+            staying = await unit.members.accounts(row.member_id)
+            if len(moving) > 1:
+                raise UserError("This account is already linked with another one. "
+                                "Send /unlink first to link it elsewhere.")
+            taken = {a.platform for a in staying} & {a.platform for a in moving}
+            if taken:
+                platform = sorted(taken)[0].capitalize()
+                raise UserError(f"That code belongs to someone who already has a {platform} "
+                                f"account linked. A code links accounts on different "
+                                "platforms.")
+            row.used_at = now
+            await self._merge(unit, source.id, row.member_id)
+            target = await unit.members.get(row.member_id)
+            assert target is not None
+            result = LinkResult(to_member(target),
+                                tuple(sorted({a.platform for a in [*staying, *moving]})))
+        self._interactions.drop_member(source.id)  # anything still arriving for the old id
+        self._directory.forget_cached(source.id)
+        self._directory.forget_cached(row.member_id)
+        logger.info("linked member %s into member %s", source.id, row.member_id)
+        return result
+
+    async def unlink(self, member: Member, author: UserRef) -> Member:
+        """Move ``author``'s account to a new member with a copy of the profile."""
+        now = self._clock.now()
+        async with self._db.unit() as unit:
+            accounts = await unit.members.accounts(member.member_id)
+            mine = next((a for a in accounts if a.platform == author.platform.value
+                         and a.user_id == author.user_id), None)
+            if mine is None or len(accounts) < 2:
+                raise UserError("This account is not linked with any other.")
+            old = await unit.members.get(member.member_id)
+            assert old is not None
+            fresh = MemberRow(display_name=mine.display_name, timezone=old.timezone,
+                              interests=old.interests, dms=old.dms, digests=old.digests,
+                              keep_text=old.keep_text, reminder_offsets=old.reminder_offsets,
+                              quiet_hours=old.quiet_hours, created_at=now)
+            unit.session.add(fresh)
+            await unit.session.flush()
+            mine.member_id = fresh.id
+            await unit.session.flush()
+            result = to_member(fresh)
+        self._directory.forget_cached(member.member_id)
+        return result
+
+    async def _merge(self, unit: Unit, source: int, target: int) -> None:
+        """Re-point every reference from ``source`` to ``target``, then delete ``source``."""
+        session = unit.session
+        for reference in self._references:
+            table, column = reference.table, reference.column
+            for others in reference.unique_sets:
+                await self._resolve_conflicts(unit, reference, others, source, target)
+            await session.execute(
+                update(table).where(column == source).values({column.name: target}))
+        await self._merge_profile(unit, source, target)
+        await self._withdraw_duplicate_dms(unit, target)
+        await session.execute(delete(MemberRow).where(MemberRow.id == source))
+
+    async def _resolve_conflicts(self, unit: Unit, reference: _Reference,
+                                 others: Sequence[str], source: int, target: int) -> None:
+        table, column = reference.table, reference.column
+        keys = [c.name for c in table.primary_key.columns]
+
+        async def rows_of(member_id: int) -> dict[tuple[Any, ...], dict[str, Any]]:
+            result = await unit.session.execute(select(table).where(column == member_id))
+            return {tuple(r[o] for o in others): dict(r) for r in result.mappings()}
+
+        moving, staying = await rows_of(source), await rows_of(target)
+        rule = self._rules.get(table.name)
+        for key in moving.keys() & staying.keys():
+            keep_moving = rule(moving[key], staying[key]) if rule is not None else False
+            loser = staying[key] if keep_moving else moving[key]
+            await unit.session.execute(
+                delete(table).where(and_(*(table.c[k] == loser[k] for k in keys))))
+
+    async def _merge_profile(self, unit: Unit, source: int, target: int) -> None:
+        moving = await unit.members.get(source)
+        staying = await unit.members.get(target)
+        assert moving is not None
+        assert staying is not None
+        fields: dict[str, object] = {}
+        if not staying.interests and moving.interests:
+            fields["interests"] = moving.interests
+        if staying.timezone == "UTC" and moving.timezone != "UTC":
+            fields["timezone"] = moving.timezone
+        if moving.digests and not staying.digests:
+            fields["digests"] = True
+        if not moving.keep_text:
+            fields["keep_text"] = False  # the stricter privacy choice wins
+        for name in ("reminder_offsets", "quiet_hours"):
+            if getattr(staying, name) is None and getattr(moving, name) is not None:
+                fields[name] = getattr(moving, name)
+        if fields:
+            await unit.members.update(target, **fields)
+
+    async def _withdraw_duplicate_dms(self, unit: Unit, target: int) -> None:
+        """Both accounts may have had the same reminder queued: one person gets one DM."""
+        duplicates = (
+            select(OutboxRow.kind, OutboxRow.event_id, OutboxRow.due_at,
+                   func.min(OutboxRow.id).label("keep"))
+            .where(OutboxRow.member_id == target, OutboxRow.status == "pending",
+                   OutboxRow.event_id.is_not(None))
+            .group_by(OutboxRow.kind, OutboxRow.event_id, OutboxRow.due_at)
+            .having(func.count(OutboxRow.id) > 1)
+        )
+        for kind, event_id, due_at, keep in (await unit.session.execute(duplicates)).all():
+            await unit.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.member_id == target, OutboxRow.status == "pending",
+                       OutboxRow.kind == kind, OutboxRow.event_id == event_id,
+                       OutboxRow.due_at == due_at, OutboxRow.id != keep)
+                .values(status="withdrawn", last_error="duplicate after linking"))
+
+    async def accounts(self, member: Member) -> list[tuple[str, str]]:
+        """(platform, display name) of each account of ``member``."""
+        async with self._db.unit() as unit:
+            rows: list[AccountRow] = await unit.members.accounts(member.member_id)
+            return [(r.platform, r.display_name) for r in rows]
+
+
+def normalise_code(text: str) -> str:
+    """Accept ``abcd 2345``, ``link-ABCD2345`` and friends."""
+    cleaned = text.strip()
+    if cleaned.lower().startswith(DEEP_LINK_PREFIX):
+        cleaned = cleaned[len(DEEP_LINK_PREFIX):]
+    return "".join(ch for ch in cleaned.upper() if ch.isalnum())[:32]

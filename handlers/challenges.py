@@ -1,0 +1,240 @@
+"""``/challenges``, ``/challenge …``, ``/submit`` and ``/submissions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.core import values
+from bot.core.commands import Command, Context, Option, OptionKind
+from bot.core.errors import UserError
+from bot.core.model import Attachment, Reply
+from bot.services.challenges import (
+    DIFFICULTIES,
+    LANGUAGES,
+    MAX_EXAMPLE_CHARS,
+    MAX_SOURCE_BYTES,
+    MAX_STATEMENT,
+    ChallengeFields,
+    ChallengeService,
+    ChallengeStats,
+    ChallengeView,
+    SubmissionPlace,
+    extract_code,
+    render_outcome,
+    render_verdict,
+    truncate,
+)
+from bot.services.judging import neutralise_block, neutralise_line
+
+_ID = Option("id", OptionKind.INTEGER, "Challenge number", required=True, min_value=1)
+
+
+def _field_options(*, title_required: bool) -> tuple[Option, ...]:
+    return (
+        Option("title", OptionKind.TEXT, "Short title", required=title_required,
+               max_length=200),
+        Option("difficulty", OptionKind.CHOICE, "How hard it is", choices=DIFFICULTIES),
+        Option("points", OptionKind.INTEGER, "Points for a solve (default 10)",
+               min_value=0, max_value=1000),
+        Option("bonus", OptionKind.INTEGER, "Extra points for the first solver (default 5)",
+               min_value=0, max_value=1000),
+        Option("cpu", OptionKind.INTEGER, "CPU seconds per test (default 2)",
+               min_value=1, max_value=10),
+        Option("memory", OptionKind.INTEGER, "Memory in MiB (default 256)",
+               min_value=32, max_value=1024),
+        Option("language", OptionKind.CHOICE, "Language of submissions", choices=LANGUAGES),
+        Option("tags", OptionKind.TEXT, "Comma-separated tags", max_length=300),
+        Option("opens", OptionKind.DATETIME, "When submissions open (default now)"),
+        Option("closes", OptionKind.DATETIME, "When submissions close (default never)"),
+        Option("event", OptionKind.INTEGER, "The workshop (event id) it belongs to",
+               min_value=1),
+        Option("examples", OptionKind.TEXT, "Tests shown as examples, e.g. 1,2 or none",
+               max_length=100),
+        Option("statement", OptionKind.TEXT, "The problem statement (last)", rest=True,
+               max_length=MAX_STATEMENT),
+    )
+
+
+def _fields(ctx: Context) -> ChallengeFields:
+    return ChallengeFields(
+        title=ctx.get("title", str), statement=ctx.get("statement", str),
+        language=ctx.get("language", str), difficulty=ctx.get("difficulty", str),
+        tags=ctx.get("tags", str), points=ctx.get("points", int), bonus=ctx.get("bonus", int),
+        cpu_s=ctx.get("cpu", int), memory_mib=ctx.get("memory", int),
+        opens_at=ctx.get("opens", datetime), closes_at=ctx.get("closes", datetime),
+        event_id=ctx.get("event", int), examples=ctx.get("examples", str),
+    )
+
+
+def commands(challenges: ChallengeService) -> list[Command]:
+    """The challenge commands."""
+
+    async def list_open(ctx: Context) -> Reply:
+        found = await challenges.open_challenges()
+        if not found:
+            return Reply("No challenge is open right now.")
+        zone = _zone(ctx)
+        lines = ["Open challenges:"]
+        for c in found:
+            until = f", until {_when(c.closes_at, zone)}" if c.closes_at else ""
+            lines.append(f"#{c.id} {c.title} — {c.difficulty}, {c.points} points{until}")
+        lines.append("Send /challenge ID to read one.")
+        return Reply(truncate("\n".join(lines)))
+
+    async def show(ctx: Context) -> Reply:
+        view = await challenges.show(ctx.require("id", int), is_admin=ctx.is_admin)
+        return Reply(_render_challenge(view, _zone(ctx), ctx.now))
+
+    async def create(ctx: Context) -> Reply:
+        view = await challenges.create(ctx.member, _fields(ctx), _tests_file(ctx))
+        return Reply(f"Created challenge #{view.id}: {view.title} ({view.test_count} tests, "
+                     f"{len(view.examples)} shown as examples). "
+                     f"Opens {_when(view.opens_at, _zone(ctx))}.")
+
+    async def edit(ctx: Context) -> Reply:
+        view = await challenges.edit(ctx.require("id", int), _fields(ctx), _tests_file(ctx))
+        return Reply(f"Challenge #{view.id} updated ({view.test_count} tests). "
+                     f"Send /challenge rejudge {view.id} to judge old submissions again.")
+
+    async def close(ctx: Context) -> Reply:
+        view = await challenges.close(ctx.require("id", int))
+        return Reply(f"Challenge #{view.id} ({view.title}) is closed.")
+
+    async def rejudge(ctx: Context) -> Reply:
+        challenge_id = ctx.require("id", int)
+        count = await challenges.rejudge(challenge_id)
+        return Reply(f"Rejudging {count} submissions of challenge #{challenge_id}; members "
+                     "whose verdict changes get a DM.")
+
+    async def stats(ctx: Context) -> Reply:
+        return Reply(_render_stats(await challenges.stats(ctx.require("id", int)), _zone(ctx)))
+
+    async def submit(ctx: Context) -> Reply:
+        challenge_id = ctx.require("id", int)
+        source = extract_code(ctx.get("code", str, ""), ctx.incoming.attachments)
+        place = ctx.incoming.place
+        receipt = await challenges.submit(
+            ctx.member, challenge_id, source,
+            SubmissionPlace(ctx.incoming.author.platform, place.place_id, place.is_direct,
+                            ctx.incoming.source_id),
+        )
+        tip = "" if place.is_direct else (
+            "\nTip: send code to me in a DM so nobody can copy it.")
+        if receipt.outcome is None:
+            where = f" (position {receipt.position} in the queue)" if receipt.position else ""
+            return Reply(f"Submission #{receipt.submission_id} is waiting for the judge{where}. "
+                         f"I'll send you the verdict by DM.{tip}", private=True)
+        return Reply(truncate(render_outcome(receipt.outcome) + tip), private=True)
+
+    async def submissions(ctx: Context) -> Reply:
+        found = await challenges.submissions(ctx.member, ctx.get("id", int))
+        if not found:
+            return Reply("You have no submissions yet. Send /challenges to find one.",
+                         private=True)
+        zone = _zone(ctx)
+        lines = ["Your latest submissions:"]
+        lines += [f"#{s.id} · challenge #{s.challenge_id} "
+                  f"({neutralise_line(s.challenge_title, 60)}) · {_when(s.created_at, zone)} · "
+                  f"{render_verdict(s)}" for s in found]
+        return Reply(truncate("\n".join(lines)), private=True)
+
+    return [
+        Command("challenges", "List the open coding challenges", list_open),
+        Command(
+            "challenge", "Read a coding challenge; admins create and manage them",
+            subcommands=(
+                Command("show", "Show a challenge with its examples", show, options=(_ID,),
+                        example="/challenge 3"),
+                Command("create", "Create a challenge (attach the tests file)", create,
+                        options=_field_options(title_required=True), admin=True,
+                        example='/challenge create title="Sum" difficulty=easy cpu=2 '
+                                'statement=Read two numbers, print their sum.'),
+                Command("edit", "Change a challenge (attach new tests to replace them)", edit,
+                        options=(_ID, *_field_options(title_required=False)), admin=True,
+                        example="/challenge edit 3 points=20"),
+                Command("close", "Stop accepting submissions", close, options=(_ID,),
+                        admin=True, example="/challenge close 3"),
+                Command("rejudge", "Judge every submission again", rejudge, options=(_ID,),
+                        admin=True, example="/challenge rejudge 3"),
+                Command("stats", "Attempts, solves, verdicts and leaderboard", stats,
+                        options=(_ID,), admin=True, example="/challenge stats 3"),
+            ),
+            default="show",
+        ),
+        Command(
+            "submit", "Submit code for a challenge (code block or attached file)", submit,
+            options=(_ID, Option("code", OptionKind.TEXT, "Your code in a ``` block",
+                                 rest=True, max_length=MAX_SOURCE_BYTES)),
+            example="/submit 3 ```print(sum(map(int, input().split())))```",
+        ),
+        Command(
+            "submissions", "Your submissions and their verdicts", submissions,
+            options=(Option("id", OptionKind.INTEGER, "Only this challenge", min_value=1),),
+            example="/submissions 3",
+        ),
+    ]
+
+
+def _tests_file(ctx: Context) -> Attachment | None:
+    attachments = ctx.incoming.attachments
+    if len(attachments) > 1:
+        raise UserError("Attach one tests file (.json or .zip).")
+    return attachments[0] if attachments else None
+
+
+def _zone(ctx: Context) -> ZoneInfo:
+    try:
+        return values.zone(ctx.member.timezone)
+    except UserError:
+        return ZoneInfo("UTC")
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _render_challenge(view: ChallengeView, zone: ZoneInfo, now: datetime) -> str:
+    head = (f"Challenge #{view.id}: {view.title}\n{view.difficulty} · {view.language} · "
+            f"{view.points} points (+{view.bonus} for the first solve) · "
+            f"CPU {view.cpu_s:g} s · memory {view.memory_mib} MiB")
+    if view.tags:
+        head += " · tags: " + ", ".join(view.tags)
+    if not view.accepting(now):
+        window = ("Opens " + _when(view.opens_at, zone) if view.opens_at > now
+                  else "Closed.")
+    elif view.closes_at is not None:
+        window = (f"Open until {_when(view.closes_at, zone)} "
+                  f"({values.relative(view.closes_at, now)}).")
+    else:
+        window = "Open."
+    parts = [head, window, "", view.statement]
+    budget = 1500 - sum(map(len, parts))
+    for example in view.examples:
+        block = (f"\nExample {example.number}\nInput:\n"
+                 f"{neutralise_block(example.input[:MAX_EXAMPLE_CHARS])}\nOutput:\n"
+                 f"{neutralise_block(example.output[:MAX_EXAMPLE_CHARS])}")
+        if len(block) > budget:
+            break
+        parts.append(block)
+        budget -= len(block)
+    parts.append(f"\nSubmit with /submit {view.id} followed by your code in a ``` block, "
+                 "or attach a .py file.")
+    return truncate("\n".join(parts))
+
+
+def _render_stats(stats: ChallengeStats, zone: ZoneInfo) -> str:
+    c = stats.challenge
+    verdicts = ", ".join(f"{v} {n}" for v, n in sorted(stats.verdicts.items())) or "none yet"
+    lines = [
+        f"Challenge #{c.id} ({c.title}): {stats.submissions} submissions from "
+        f"{stats.members} members, {stats.solves} solved. In the judge queue: {stats.queued}.",
+        f"Verdicts: {verdicts}",
+    ]
+    if stats.leaderboard:
+        lines.append("Leaderboard:")
+        lines += [f"{r.rank}. {neutralise_line(r.display_name, 60)} — "
+                  f"{_when(r.solved_at, zone)}, {r.attempts} "
+                  f"attempt{'s' if r.attempts != 1 else ''}{' (first solve)' if r.first else ''}"
+                  for r in stats.leaderboard]
+    return truncate("\n".join(lines))

@@ -1,0 +1,127 @@
+"""Evaluation datasets: two CSV files, items and interactions.
+
+`items.csv` (header required): `item_id,text[,time]`
+`interactions.csv` (header required): `user_id,item_id,timestamp[,rating]`
+
+Ids are free text. Times are ISO 8601 (a missing offset means UTC) or POSIX seconds; an
+item without a time takes its first interaction's. `rating` is 1-5 and optional.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class DatasetError(ValueError):
+    """A malformed dataset file; the message names the file, line and problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetItem:
+    """A session: id, text, start time."""
+
+    item_id: str
+    text: str
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInteraction:
+    """A user attended / RSVP'd (or rated) an item at `timestamp`."""
+
+    user_id: str
+    item_id: str
+    timestamp: datetime
+    rating: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """Items and interactions, in file order."""
+
+    items: tuple[DatasetItem, ...]
+    interactions: tuple[DatasetInteraction, ...]
+
+
+def parse_time(value: str) -> datetime:
+    """ISO 8601 or POSIX seconds, as an aware UTC datetime."""
+    text = value.strip()
+    try:
+        return datetime.fromtimestamp(float(text), tz=UTC)
+    except ValueError:
+        pass
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [name for name in required if name not in header]
+        if missing:
+            raise DatasetError(f"{path}:1: missing column(s) {', '.join(missing)}")
+        for row in reader:
+            if None in row:
+                raise DatasetError(f"{path}:{reader.line_num}: more fields than the header")
+            yield reader.line_num, {k: (v or "") for k, v in row.items()}
+
+
+def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
+    """Read and validate the two CSV files; raise `DatasetError` naming the bad line."""
+    items: dict[str, DatasetItem] = {}
+    for line, row in _rows(items_path, ("item_id", "text")):
+        item_id = row["item_id"].strip()
+        if not item_id:
+            raise DatasetError(f"{items_path}:{line}: empty item_id")
+        if item_id in items:
+            raise DatasetError(f"{items_path}:{line}: duplicate item_id {item_id!r}")
+        when = None
+        if row.get("time", "").strip():
+            try:
+                when = parse_time(row["time"])
+            except ValueError:
+                raise DatasetError(f"{items_path}:{line}: bad time {row['time']!r}") from None
+        items[item_id] = DatasetItem(item_id, row["text"], when)
+    interactions: list[DatasetInteraction] = []
+    for line, row in _rows(interactions_path, ("user_id", "item_id", "timestamp")):
+        user_id, item_id = row["user_id"].strip(), row["item_id"].strip()
+        if not user_id:
+            raise DatasetError(f"{interactions_path}:{line}: empty user_id")
+        if item_id not in items:
+            raise DatasetError(f"{interactions_path}:{line}: unknown item_id {item_id!r}")
+        try:
+            stamp = parse_time(row["timestamp"])
+        except ValueError:
+            raise DatasetError(
+                f"{interactions_path}:{line}: bad timestamp {row['timestamp']!r}"
+            ) from None
+        rating = None
+        if row.get("rating", "").strip():
+            try:
+                rating = float(row["rating"])
+            except ValueError:
+                raise DatasetError(
+                    f"{interactions_path}:{line}: bad rating {row['rating']!r}"
+                ) from None
+        interactions.append(DatasetInteraction(user_id, item_id, stamp, rating))
+    return Dataset(tuple(items.values()), tuple(interactions))
+
+
+def write_dataset(dataset: Dataset, items_path: Path, interactions_path: Path) -> None:
+    """Write `dataset` in the format `load_dataset` reads."""
+    with items_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["item_id", "text", "time"])
+        for item in dataset.items:
+            writer.writerow([item.item_id, item.text, item.time.isoformat() if item.time else ""])
+    with interactions_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user_id", "item_id", "timestamp", "rating"])
+        for it in dataset.interactions:
+            rating = "" if it.rating is None else f"{it.rating:g}"
+            writer.writerow([it.user_id, it.item_id, it.timestamp.isoformat(), rating])

@@ -1,0 +1,501 @@
+"""Hybrid ranking: semantic + exact-text + co-attendance + soonness/popularity, then MMR.
+
+Every term is a weighted mean over the member's anchors (sessions, interests, messages), so
+scoring a block of members is one sparse (members x anchors) @ dense (anchors x candidates)
+product, and the anchor with the largest share of a score is its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from scipy import sparse
+
+from recommender.catalog import Catalog
+from recommender.collaborative import CoAttendance
+from recommender.diversity import mmr
+from recommender.encoders import Encoder, embed_with_cache
+from recommender.profiles import MemberProfile, build_profile, profile_texts
+from recommender.rankings import CODE, Rankings
+from recommender.reasons import Reason, ReasonKind, Recommendation
+from recommender.signals import MemberSignals, SignalWeights
+from recommender.topk import top_k
+
+NO_SIGNAL = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class RankingWeights:
+    """Blend of the score terms; defaults tuned on the synthetic community in `synthetic`."""
+
+    semantic: float = 1.0
+    lexical: float = 1.0  # recurring series reuse their text: exact overlap matters (G9)
+    collaborative: float = 0.3
+    soonness: float = 0.03
+    popularity: float = 0.05
+    diversity: float = 0.05  # MMR trade-off; 0 keeps pure relevance order
+    soon_days: float = 14.0  # soonness e-folding time
+    pool_factor: int = 4  # MMR chooses among the top `pool_factor * k`
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """One ranking call's candidate sessions as matrices (built once per call)."""
+
+    rows: np.ndarray  # (C,) catalogue rows
+    position: dict[int, int]  # item id -> column
+    semantic_t: np.ndarray  # (d, C)
+    lexical_t: sparse.csc_matrix  # (V, C)
+    bias: np.ndarray  # (C,) soonness + popularity
+    popular: np.ndarray  # (C,) bool: popularity explains a cold-start pick
+    column_of_row: np.ndarray  # (n,) catalogue row -> column, -1 if not a candidate
+    similarity: np.ndarray | None = field(default=None)  # (C, C) for MMR
+
+
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """Every (member, anchor) weight of one call, grouped by member (CSR order)."""
+
+    indptr: np.ndarray  # (members + 1,)
+    col: np.ndarray  # anchor row; conversations are numbered after the shared anchors
+    weight: np.ndarray
+    kind: np.ndarray  # reason code if the entry explains a pick
+    item: np.ndarray  # session id of an item anchor, else -1
+    interest: np.ndarray  # interest index, else -1
+    talk_owner: np.ndarray  # member of each conversation anchor, ascending
+    talk_semantic: list[np.ndarray]
+    talk_lexical: list[sparse.csr_matrix]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """Anchors shared by every member of one call, scored against the candidates once."""
+
+    n_items: int  # anchor rows [0, n_items) are sessions, then one row per interest
+    labels: dict[str, int]  # interest -> index (anchor row n_items + index)
+    content: np.ndarray  # (anchors, C) semantic + lexical, pre-weighted
+    total: np.ndarray  # content plus the co-attendance term on the session rows
+    entries: _Entries
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchors:
+    """A block of members as a sparse weight matrix over anchor rows."""
+
+    weights: sparse.csr_matrix  # (members, anchors); entry e is one (member, anchor)
+    content: np.ndarray  # (anchors, C) what the anchor's meaning and words contribute
+    total: np.ndarray  # (anchors, C) content plus co-attendance (item anchors)
+    n_items: int  # the first n_items anchors are sessions
+    entry_kind: np.ndarray  # (E,) reason code if entry e explains a pick
+    entry_item: np.ndarray  # (E,) session id of an item anchor, else -1
+    entry_interest: np.ndarray  # (E,) index into the call's interests, else -1
+
+
+class Recommender:
+    """Ranks a catalogue's upcoming sessions for members; pure computation, no I/O."""
+
+    __slots__ = ("_catalog", "_co", "_encoder", "_pop", "_signal_weights", "_weights")
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        encoder: Encoder,
+        co_attendance: CoAttendance | None = None,
+        *,
+        weights: RankingWeights | None = None,
+        signal_weights: SignalWeights | None = None,
+    ) -> None:
+        """`encoder` must be the one that produced `catalog.semantic`."""
+        if catalog.semantic.shape[1] != encoder.dim:
+            raise ValueError(
+                f"catalogue vectors are {catalog.semantic.shape[1]}-dim, {encoder.name} "
+                f"gives {encoder.dim}"
+            )
+        self._catalog = catalog
+        self._encoder = encoder
+        self._co = co_attendance or CoAttendance.empty(catalog)
+        self._pop = self._co.popularity()
+        self._weights = weights or RankingWeights()
+        self._signal_weights = signal_weights or SignalWeights()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue this recommender ranks."""
+        return self._catalog
+
+    def profiles(
+        self,
+        signals: Sequence[MemberSignals],
+        now: datetime,
+        cache: MutableMapping[tuple[str, str], np.ndarray] | None = None,
+    ) -> list[MemberProfile]:
+        """Profiles for many members, embedding all their new texts in one batch."""
+        store: MutableMapping[tuple[str, str], np.ndarray] = {} if cache is None else cache
+        texts = [profile_texts(s) for s in signals]
+        flat = [t for member_texts in texts for t in member_texts]
+        vectors = embed_with_cache(self._encoder, flat, store)
+        out: list[MemberProfile] = []
+        start = 0
+        for member, member_texts in zip(signals, texts, strict=True):
+            end = start + len(member_texts)
+            out.append(
+                build_profile(member, self._catalog, vectors[start:end], now, self._signal_weights)
+            )
+            start = end
+        return out
+
+    def profile(
+        self,
+        signals: MemberSignals,
+        now: datetime,
+        cache: MutableMapping[tuple[str, str], np.ndarray] | None = None,
+    ) -> MemberProfile:
+        """Profile of one member (interest and message texts embedded through `cache`)."""
+        return self.profiles([signals], now, cache)[0]
+
+    def recommend(
+        self,
+        profile: MemberProfile,
+        candidates: Collection[int],
+        now: datetime,
+        *,
+        k: int = 5,
+        exclude: Collection[int] = (),
+    ) -> list[Recommendation]:
+        """Top `k` of `candidates` (upcoming, accessible ids) for one member."""
+        extra = {profile.member_id: exclude} if exclude else None
+        return self.recommend_all([profile], candidates, now, k=k, exclude=extra).row(0)
+
+    def recommend_all(
+        self,
+        profiles: Sequence[MemberProfile],
+        candidates: Collection[int],
+        now: datetime,
+        *,
+        k: int = 5,
+        exclude: Mapping[int, Collection[int]] | None = None,
+        chunk_size: int = 2048,
+    ) -> Rankings:
+        """Top `k` for every member, in chunks so the score block stays bounded.
+
+        Args:
+            profiles: members to rank for.
+            candidates: session ids anyone may get (upcoming, not full without waitlist).
+            now: the time soonness is measured from.
+            k: results per member (fewer when filters leave fewer).
+            exclude: per member id, further ids to skip (inaccessible audience, shown
+                in the last digest); each profile's own RSVPs, declines and 👎 always are.
+            chunk_size: members scored per block; a block is `chunk_size x C` float32.
+        """
+        space = self._candidates(candidates, now, with_similarity=self._weights.diversity > 0)
+        if len(space.rows) == 0:
+            ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
+            return Rankings.empty(ids, k)
+        shared = self._shared(profiles, space)
+        parts = [
+            self._rank_block(profiles, start, chunk_size, space, k, exclude or {}, shared)
+            for start in range(0, len(profiles), chunk_size)
+        ]
+        return Rankings.concat(parts, tuple(shared.labels), k)
+
+    def similar_items(
+        self, item_id: int, k: int = 5, candidates: Collection[int] | None = None
+    ) -> list[Recommendation]:
+        """Sessions most like `item_id` (text, meaning, shared audience); `/similar ID`."""
+        row = int(self._catalog.rows([item_id])[0])
+        ids = self._catalog.ids if candidates is None else np.fromiter(candidates, np.int64)
+        cols = self._catalog.known_rows([int(i) for i in ids if int(i) != item_id])
+        if len(cols) == 0:
+            return []
+        w = self._weights
+        cat = self._catalog
+        scores = (
+            w.semantic * (cat.semantic[cols] @ cat.semantic[row])
+            + w.lexical * (cat.lexical[cols] @ cat.lexical[row].T).toarray().ravel()
+            + w.collaborative * self._co.similarity(np.array([row]), cols)[0]
+        )
+        best, vals = top_k(scores[None, :], k)
+        reason = Reason(ReasonKind.SIMILAR, item_id=item_id)
+        return [
+            Recommendation(int(cat.ids[cols[c]]), float(v), reason)
+            for c, v in zip(best[0], vals[0], strict=True)
+        ]
+
+    def _candidates(
+        self, candidates: Collection[int], now: datetime, *, with_similarity: bool
+    ) -> _Candidates:
+        cat = self._catalog
+        rows = np.unique(cat.known_rows(list(candidates)))
+        w = self._weights
+        days = (cat.starts[rows] - now.timestamp()) / 86400.0
+        soon = np.where(np.isnan(days), 0.0, np.exp(-np.clip(days, 0.0, None) / w.soon_days))
+        pop = self._pop[rows]
+        semantic_t = np.ascontiguousarray(cat.semantic[rows].T)
+        lexical = cat.lexical[rows]
+        similarity = None
+        if with_similarity and len(rows):
+            total = w.semantic + w.lexical or 1.0
+            similarity = (
+                w.semantic * (semantic_t.T @ semantic_t)
+                + w.lexical * (lexical @ lexical.T).toarray()
+            ) / total
+        column_of_row = np.full(len(cat), -1, dtype=np.int64)
+        column_of_row[rows] = np.arange(len(rows))
+        return _Candidates(
+            rows=rows,
+            column_of_row=column_of_row,
+            position={int(cat.ids[r]): c for c, r in enumerate(rows)},
+            semantic_t=semantic_t,
+            lexical_t=sparse.csc_matrix(lexical.T),
+            bias=(w.soonness * soon + w.popularity * pop).astype(np.float32),
+            popular=w.popularity * pop >= w.soonness * soon,
+            similarity=similarity,
+        )
+
+    def _shared(self, profiles: Sequence[MemberProfile], space: _Candidates) -> _Shared:
+        """Anchors for the whole call, scored once, and every member's weights over them.
+
+        The anchors are every session and interest anyone holds; one pass over the profiles.
+        """
+        cat = self._catalog
+        w = self._weights
+        n_members = len(profiles)
+        labels: dict[str, int] = {}
+        vectors: list[np.ndarray] = []
+        owner: list[int] = []
+        label_of: list[int] = []
+        weight_of: list[np.ndarray] = []
+        talk_owner: list[int] = []
+        talk_weight: list[float] = []
+        talk_semantic: list[np.ndarray] = []
+        talk_lexical: list[sparse.csr_matrix] = []
+        for member, p in enumerate(profiles):
+            if p.interests:
+                for n, label in enumerate(p.interests):
+                    index = labels.setdefault(label, len(labels))
+                    if index == len(vectors):
+                        vectors.append(p.interest_semantic[n])
+                    label_of.append(index)
+                owner += [member] * len(p.interests)
+                weight_of.append(p.interest_weights)
+            if p.conversation_weight > 0:
+                talk_owner.append(member)
+                talk_weight.append(p.conversation_weight)
+                talk_semantic.append(p.conversation_semantic)
+                talk_lexical.append(p.conversation_lexical)
+        empty = np.zeros(0, dtype=np.int64)
+        counts = np.fromiter((len(p.item_rows) for p in profiles), np.int64, n_members)
+        rows = np.concatenate([empty, *(p.item_rows for p in profiles)])
+        item_rows = np.unique(rows)
+        column_of_row = np.full(len(cat), -1, dtype=np.int64)
+        column_of_row[item_rows] = np.arange(len(item_rows))
+        n_items = len(item_rows)
+        n_shared = n_items + len(labels)
+        label_arr = np.asarray(label_of, dtype=np.int64)
+        n_talk = len(talk_owner)
+        members = np.concatenate(
+            [
+                np.repeat(np.arange(n_members), counts),
+                np.asarray(owner, dtype=np.int64),
+                np.asarray(talk_owner, dtype=np.int64),
+            ]
+        )
+        order = np.argsort(members, kind="stable")
+        none = np.full(len(rows), -1, dtype=np.int64)
+        entries = _Entries(
+            indptr=np.concatenate([[0], np.cumsum(np.bincount(members, minlength=n_members))]),
+            col=np.concatenate(
+                [column_of_row[rows], n_items + label_arr, n_shared + np.arange(n_talk)]
+            )[order],
+            weight=np.concatenate(
+                [
+                    np.zeros(0, np.float32),
+                    *(p.item_weights for p in profiles),
+                    *weight_of,
+                    np.asarray(talk_weight, np.float32),
+                ]
+            )[order].astype(np.float32),
+            kind=np.concatenate(
+                [
+                    np.concatenate([empty, *(p.item_reasons for p in profiles)]),
+                    np.full(len(label_arr), CODE[ReasonKind.INTEREST], dtype=np.int64),
+                    np.full(n_talk, CODE[ReasonKind.CONVERSATION], dtype=np.int64),
+                ]
+            )[order],
+            item=np.concatenate([cat.ids[rows], np.full(len(label_arr) + n_talk, -1)])[order],
+            interest=np.concatenate([none, label_arr, np.full(n_talk, -1, dtype=np.int64)])[order],
+            talk_owner=np.asarray(talk_owner, dtype=np.int64),
+            talk_semantic=talk_semantic,
+            talk_lexical=talk_lexical,
+        )
+        semantic = cat.semantic[item_rows]
+        lexical = cat.lexical[item_rows]
+        if labels:
+            semantic = np.concatenate([semantic, np.stack(vectors)])
+            lexical = sparse.vstack([lexical, cat.lexical_of(list(labels))], format="csr")
+        content = self._content(semantic, lexical, space)
+        total = content.copy()
+        if w.collaborative and n_items:
+            total[:n_items] += np.float32(w.collaborative) * self._co.similarity(
+                item_rows, space.rows
+            )
+        return _Shared(n_items, labels, content, total, entries)
+
+    def _content(
+        self, semantic: np.ndarray, lexical: sparse.csr_matrix, space: _Candidates
+    ) -> np.ndarray:
+        w = self._weights
+        content = np.asarray(w.semantic * (semantic @ space.semantic_t), dtype=np.float32)
+        if w.lexical:
+            content += np.float32(w.lexical) * (lexical @ space.lexical_t).toarray()
+        return content
+
+    def _anchors(self, start: int, stop: int, space: _Candidates, shared: _Shared) -> _Anchors:
+        """Members `start:stop` as weights over the shared anchors and their conversations."""
+        e = shared.entries
+        lo, hi = int(e.indptr[start]), int(e.indptr[stop])
+        n_shared = shared.n_items + len(shared.labels)
+        first, last = np.searchsorted(e.talk_owner, [start, stop])
+        cols = e.col[lo:hi]
+        if last > first:  # conversation anchors are numbered per call; renumber per block
+            cols = np.where(cols >= n_shared, cols - first, cols)
+        weights = sparse.csr_matrix(
+            (e.weight[lo:hi], cols, e.indptr[start : stop + 1] - lo),
+            shape=(stop - start, n_shared + last - first),
+        )
+        content, total = shared.content, shared.total
+        if last > first:
+            talk = self._content(
+                np.stack(e.talk_semantic[first:last]),
+                sparse.vstack(e.talk_lexical[first:last], format="csr"),
+                space,
+            )
+            content = np.concatenate([content, talk])
+            total = np.concatenate([total, talk])
+        return _Anchors(
+            weights=weights,
+            content=content,
+            total=total,
+            n_items=shared.n_items,
+            entry_kind=e.kind[lo:hi],
+            entry_item=e.item[lo:hi],
+            entry_interest=e.interest[lo:hi],
+        )
+
+    def _rank_block(
+        self,
+        everyone: Sequence[MemberProfile],
+        start: int,
+        size: int,
+        space: _Candidates,
+        k: int,
+        exclude: Mapping[int, Collection[int]],
+        shared: _Shared,
+    ) -> Rankings:
+        stop = min(start + size, len(everyone))
+        profiles = everyone[start:stop]
+        anchors = self._anchors(start, stop, space, shared)
+        scores = np.asarray(anchors.weights @ anchors.total, dtype=np.float32)
+        scores += space.bias
+        counts = np.fromiter((len(p.excluded_rows) for p in profiles), np.int64, len(profiles))
+        held = np.concatenate([np.zeros(0, np.int64), *(p.excluded_rows for p in profiles)])
+        member_of = np.repeat(np.arange(len(profiles)), counts)
+        column = space.column_of_row[held]
+        scores[member_of[column >= 0], column[column >= 0]] = -np.inf
+        if exclude:
+            for member, p in enumerate(profiles):
+                extra = [
+                    space.position[i] for i in exclude.get(p.member_id, ()) if i in space.position
+                ]
+                scores[member, extra] = -np.inf
+        w = self._weights
+        if space.similarity is not None and k > 1:
+            pool, relevance = top_k(scores, k * w.pool_factor)
+            picks = mmr(pool, relevance, space.similarity, k, w.diversity)
+            valid = picks >= 0
+            chosen = np.where(valid, np.take_along_axis(pool, np.maximum(picks, 0), axis=1), -1)
+        else:
+            chosen, _ = top_k(scores, k)
+        return self._explain(profiles, scores, chosen, anchors, space)
+
+    def _explain(
+        self,
+        profiles: Sequence[MemberProfile],
+        scores: np.ndarray,
+        chosen: np.ndarray,
+        anchors: _Anchors,
+        space: _Candidates,
+    ) -> Rankings:
+        """Attach to each pick the anchor with the largest share of its score (vectorised)."""
+        n_members, k = chosen.shape
+        safe = np.maximum(chosen, 0)
+        picked = np.take_along_axis(scores, safe, axis=1)
+        ok = (chosen >= 0) & np.isfinite(picked)
+        item_ids = np.where(ok, self._catalog.ids[space.rows[safe]], -1)
+        cold = np.where(space.popular[safe], CODE[ReasonKind.POPULAR], CODE[ReasonKind.SOON])
+        kinds = cold.astype(np.int64)
+        reason_items = np.full((n_members, k), -1, dtype=np.int64)
+        reason_interests = np.full((n_members, k), -1, dtype=np.int64)
+        weights = anchors.weights
+        per_member = np.diff(weights.indptr)
+        has = per_member > 0
+        if weights.nnz and k:
+            n_items = anchors.n_items
+            entries = np.arange(weights.nnz)
+            owner = np.repeat(np.arange(n_members), per_member)
+            cols = weights.indices
+            picks = safe[owner]
+            share = weights.data[:, None] * anchors.content[cols[:, None], picks]
+            is_item = cols < n_items
+            item_cols = np.where(is_item, cols, 0)
+            social = np.zeros_like(share)
+            if n_items:
+                social = np.where(
+                    is_item[:, None],
+                    weights.data[:, None]
+                    * (
+                        anchors.total[item_cols[:, None], picks]
+                        - anchors.content[item_cols[:, None], picks]
+                    ),
+                    0.0,
+                )
+            starts = weights.indptr[:-1][has]
+            segment = (np.cumsum(has) - 1)[owner]
+            best_share = np.maximum.reduceat(share, starts, axis=0)
+            social_total = np.add.reduceat(social, starts, axis=0)
+            best_social = np.maximum.reduceat(social, starts, axis=0)
+            top = entries[:, None]
+            first = np.minimum.reduceat(
+                np.where(share == best_share[segment], top, weights.nnz), starts, axis=0
+            )
+            via = np.minimum.reduceat(
+                np.where(social == best_social[segment], top, weights.nnz), starts, axis=0
+            )
+            first = np.minimum(first, weights.nnz - 1)
+            via = np.minimum(via, weights.nnz - 1)
+            use_social = (social_total > best_share) & (social_total > NO_SIGNAL)
+            use_content = ~use_social & (best_share > NO_SIGNAL)
+            rows = np.flatnonzero(has)
+            kinds[rows] = np.where(
+                use_social,
+                CODE[ReasonKind.MEMBERS_LIKE_YOU],
+                np.where(use_content, anchors.entry_kind[first], kinds[rows]),
+            )
+            reason_items[rows] = np.where(
+                use_social,
+                anchors.entry_item[via],
+                np.where(use_content, anchors.entry_item[first], -1),
+            )
+            reason_interests[rows] = np.where(use_content, anchors.entry_interest[first], -1)
+        return Rankings(
+            member_ids=np.fromiter((p.member_id for p in profiles), np.int64, n_members),
+            item_ids=item_ids,
+            scores=np.where(ok, picked, np.float32(0.0)).astype(np.float32),
+            reason_kinds=kinds,
+            reason_items=np.where(ok, reason_items, -1),
+            reason_interests=np.where(ok, reason_interests, -1),
+            interests=(),
+        )

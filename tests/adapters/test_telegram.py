@@ -1,0 +1,187 @@
+"""The Telegram adapter with the real python-telegram-bot against the Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.errors import DeliveryFailed, DeliveryFailure
+from bot.core.model import Button, FileOut, Platform, Reply, UserRef
+from bot.services.outbox import OutboxKind, Outgoing
+from storage.models import AccountRow, ChannelRoleRow, InteractionRow, OutboxRow
+from tests.adapters.conftest import TelegramWorld
+from tests.emulators.telegram_api import (
+    AnsweredCallback,
+    CommandsSet,
+    SentFile,
+    SentMessage,
+)
+from tests.harness import Chat
+
+
+def _ref(user) -> UserRef:
+    return UserRef(Platform.TELEGRAM, str(user.id), user.first_name, handle=user.username)
+
+
+async def _said(world: TelegramWorld, chat, after: int = 0) -> SentMessage:
+    return await world.tg.wait_for(SentMessage, lambda m: m.chat_id == chat.id, after=after)
+
+
+async def test_command_menus_are_set_for_private_chats_groups_and_admins(telegram_bot,
+                                                                        telegram_world):
+    tg = telegram_world.tg
+    assert tg.recorder.of_type(CommandsSet)
+    private = {c["command"] for c in tg.commands_for("all_private_chats")}
+    group = {c["command"] for c in tg.commands_for("all_group_chats")}
+    admins = {c["command"] for c in tg.commands_for("all_chat_administrators")}
+    assert {"help", "profile", "link", "mydata"} <= private
+    assert "config" not in private and "config" not in group
+    assert "link" not in group  # /link only works in a DM
+    assert {"config", "help"} <= admins
+    assert tg.commands_for("default") == tg.commands_for("all_private_chats")
+    assert telegram_bot.username == "cohort_test_bot"
+
+
+async def test_a_private_command_is_parsed_and_answered(telegram_bot, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.push_command(tg.private_chat(maya), maya, "profile", 'interests="rust, async"')
+    reply = await _said(telegram_world, maya)
+    assert "Profile updated" in reply.text and "rust, async" in reply.text
+
+
+async def test_malformed_options_get_the_same_message_as_on_the_console(
+        app, telegram_bot, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.push_command(tg.private_chat(maya), maya, "profile", "dms=perhaps")
+    reply = await _said(telegram_world, maya)
+    assert reply.text == await Chat(app).text("/profile dms=perhaps")
+
+
+async def test_commands_addressed_to_the_bot_or_another_bot_in_a_group(telegram_bot,
+                                                                       telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.push_command(world.group, world.maya, "help", mention_bot=True)
+    reply = await _said(world, world.group)
+    assert reply.text.startswith("Here is what I can do")
+    assert reply.params["reply_parameters"]["message_id"]  # answers in the thread
+
+    mark = tg.mark()
+    tg.push_message(world.group, world.maya, "/help@other_bot",
+                    entities=[{"type": "bot_command", "offset": 0, "length": 15}])
+    tg.push_message(world.group, world.maya, "/weather",
+                    entities=[{"type": "bot_command", "offset": 0, "length": 8}])
+    await tg.wait_until_consumed()
+    await asyncio.sleep(0.1)
+    assert [r for r in tg.records[mark:] if isinstance(r, SentMessage)] == []
+
+
+async def test_admin_commands_use_chat_administrators_cached(app, telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.push_command(world.group, world.maya, "config", "channel announcements")
+    assert "admins only" in (await _said(world, world.group)).text
+    mark = tg.mark()
+    tg.push_command(world.group, world.tomas, "config", "channel leaderboard")
+    assert "leaderboard" in (await _said(world, world.group, after=mark)).text
+    asked = [r for r in tg.requests if r.method == "getChatAdministrators"]
+    assert len(asked) == 1
+    async with app.db.unit() as unit:
+        rows = list((await unit.session.execute(select(ChannelRoleRow))).scalars())
+    assert [(r.platform, r.role, r.place_id) for r in rows] == [
+        ("telegram", "leaderboard", str(world.group.id))]
+
+
+async def test_start_in_private_records_that_dms_work(app, telegram_bot, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    await app.directory.identify(_ref(maya))
+    async with app.db.unit() as unit:
+        await unit.outbox.mark_dm_closed("telegram", str(maya.id), app.clock.now())
+    tg.push_command(tg.private_chat(maya), maya, "start")
+    welcome = await _said(telegram_world, maya)
+    assert "Send /help" in welcome.text
+    async with app.db.unit() as unit:
+        account = (await unit.session.execute(select(AccountRow))).scalar_one()
+    assert account.dm_closed_at is None
+
+
+async def test_a_member_who_never_started_the_bot_is_undeliverable(app, telegram_bot,
+                                                                   telegram_world):
+    tomas = telegram_world.tomas
+    with pytest.raises(DeliveryFailed) as failed:
+        await telegram_bot.messenger.send_direct(str(tomas.id), Reply("hi"))
+    assert failed.value.reason is DeliveryFailure.DM_CLOSED
+
+    member = await app.directory.identify(_ref(tomas))
+    async with app.db.unit() as unit:
+        await app.outbox.put(unit, [Outgoing("t:1", OutboxKind.NOTICE, "Notice",
+                                             app.clock.now(), member_id=member.member_id)])
+    await app.outbox.sweep()
+    async with app.db.unit() as unit:
+        row = (await unit.session.execute(select(OutboxRow))).scalar_one()
+    assert (row.status, row.last_error) == ("undeliverable", "DMs closed")
+
+
+async def test_429_becomes_transient_with_retry_after(telegram_bot, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.start_chat(maya)
+    tg.force_retry_after("sendMessage", retry_after=7)
+    with pytest.raises(DeliveryFailed) as failed:
+        await telegram_bot.messenger.send_direct(str(maya.id), Reply("hi"))
+    assert failed.value.reason is DeliveryFailure.TRANSIENT
+    assert failed.value.retry_after == pytest.approx(7)
+
+
+async def test_long_replies_are_split_and_mentions_neutralised(telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    text = "@maya look\n" + "\n".join("y" * 99 for _ in range(100))  # ~10 000 characters
+    await telegram_bot.messenger.send_place(str(world.group.id), Reply(text))
+    sent = tg.sent_to(world.group)
+    assert len(sent) == 3 and all(len(m.text) <= 4096 for m in sent)
+    assert sent[0].text.startswith("@\u2060maya")
+    assert "parse_mode" not in sent[0].params
+
+
+async def test_files_go_as_documents(telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    await telegram_bot.messenger.send_place(
+        str(world.group.id), Reply("export", file=FileOut("data.json", b"{}", "application/json")))
+    sent = await tg.wait_for(SentFile)
+    assert (sent.method, sent.file.file_name, sent.file.content) == (
+        "sendDocument", "data.json", b"{}")
+
+
+async def test_inline_buttons_run_their_action_then_answer_the_callback(telegram_bot,
+                                                                        telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    message_id = await telegram_bot.messenger.send_place(
+        str(world.group.id), Reply("Event #1", buttons=(Button("Unlink me", "unlink"),
+                                                        Button("Help", "/help profile"))))
+    sent = tg.sent_to(world.group)[-1]
+    assert sent.buttons == [("Unlink me", "unlink"), ("Help", "/help profile")]
+
+    query = tg.push_callback_query(world.group, world.maya, int(message_id or 0), "unlink")
+    answered = await tg.wait_for(AnsweredCallback, lambda a: a.callback_query_id == query)
+    assert answered.text == "This account is not linked with any other."
+
+    mark = tg.mark()
+    query = tg.push_callback_query(world.group, world.maya, int(message_id or 0),
+                                   "/help profile")
+    await tg.wait_for(AnsweredCallback, lambda a: a.callback_query_id == query)
+    longer = await _said(world, world.group, after=mark)  # too long for a toast
+    assert longer.text.startswith("/profile")
+
+
+async def test_messages_are_recorded_as_interactions(app, telegram_bot, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.push_message(tg.private_chat(maya), maya, "hello there")
+    await tg.wait_until_consumed()
+    for _ in range(100):
+        await app.interactions.flush()
+        async with app.db.unit() as unit:
+            rows = list((await unit.session.execute(select(InteractionRow))).scalars())
+        if rows:
+            break
+        await asyncio.sleep(0.02)
+    assert [(r.platform, r.kind, r.place_id) for r in rows] == [
+        ("telegram", "message", str(maya.id))]

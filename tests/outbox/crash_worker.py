@@ -1,0 +1,86 @@
+"""A bot process that dies mid-delivery, for the crash tests (run as a subprocess).
+
+    python -m tests.outbox.crash_worker DATABASE_URL MODE SENT_FILE
+
+It builds the real app, registers a console messenger that appends every delivered DM to
+SENT_FILE (fsynced, so what "reached the member" survives the kill) and sweeps once:
+
+- ``claim``: the first ``SUCCEED`` sends go through; every later send hangs. Once those
+  are recorded as sent, it prints ``READY`` with the rest still claimed (``sending``), and
+  waits to be SIGKILLed;
+- ``after-send``: the first send goes through, then the process SIGKILLs itself before the
+  outbox records it: the at-least-once window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.app import build, prepare
+from bot.core.model import Platform, Reply
+from config.settings import Settings
+from storage.models import OutboxRow
+
+SUCCEED = 3
+
+
+class FileMessenger:
+    """Console DMs written to a file; misbehaves as the mode says."""
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, path: Path, mode: str, ready: asyncio.Event) -> None:
+        self._path = path
+        self._mode = mode
+        self._ready = ready
+        self._calls = 0
+
+    def _deliver(self, user_id: str, text: str) -> None:
+        with self._path.open("a", encoding="utf-8") as file:
+            file.write(f"{user_id}\t{text}\n")
+            file.flush()
+            os.fsync(file.fileno())
+
+    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
+        self._calls += 1
+        if self._mode == "after-send":
+            self._deliver(user_id, reply.text)
+            os.kill(os.getpid(), signal.SIGKILL)
+        if self._calls <= SUCCEED:
+            self._deliver(user_id, reply.text)
+            return None
+        self._ready.set()
+        await asyncio.Event().wait()  # a platform that never answers
+        return None
+
+    async def send_place(self, place_id: str, reply: Reply) -> str | None:
+        raise NotImplementedError
+
+
+async def main(url: str, mode: str, sent: Path) -> None:
+    app = build(Settings(database_url=url, data_dir=sent.parent / "worker-data",
+                         _toml_file=sent.parent / "absent.toml"))  # type: ignore[call-arg]
+    await prepare(app, seed_demo=False)
+    ready = asyncio.Event()
+    app.outbox.register(FileMessenger(sent, mode, ready))
+    sweep = asyncio.create_task(app.outbox.sweep())
+    await ready.wait()
+    while True:  # wait until the successful sends are recorded, so the test is exact
+        async with app.db.unit() as unit:
+            done = (await unit.session.execute(
+                select(func.count()).where(OutboxRow.status == "sent"))).scalar_one()
+        if done >= SUCCEED:
+            break
+        await asyncio.sleep(0.01)
+    print("READY", app.outbox.instance, flush=True)
+    await sweep
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))
