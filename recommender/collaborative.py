@@ -35,6 +35,8 @@ class CoAttendance:
     @classmethod
     def fit(cls, interactions: Iterable[Interaction], catalog: Catalog) -> CoAttendance:
         """Build from interactions; sessions outside `catalog` are ignored."""
+        if len(catalog) == 0:
+            return cls.empty(catalog)
         member_rows: dict[int, int] = {}
         rows: list[int] = []
         cols: list[int] = []

@@ -281,4 +281,8 @@ class LinkCodeRow(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 # Feature tables live in their own modules; importing them here lets Alembic see them.
-from storage import challenge_models  # noqa: E402, F401
+from storage import (  # noqa: E402
+    challenge_models,  # noqa: F401
+    points_models,  # noqa: F401
+    recommend_models,  # noqa: F401
+)

@@ -22,6 +22,8 @@ from storage.models import (
     OutboxRow,
     PlaceRow,
 )
+from storage.points_repos import PointsRepo, RewardRepo
+from storage.recommend_repos import RecommendRepo
 
 
 async def insert_ignoring_duplicates(
@@ -375,3 +377,5 @@ class Unit:
         self.feedback = FeedbackRepo(session)
         self.outbox = OutboxRepo(session)
         self.challenges = ChallengeRepo(session)
+        self.recommend = RecommendRepo(session)
+        self.points, self.rewards = PointsRepo(session), RewardRepo(session)

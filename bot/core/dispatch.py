@@ -128,9 +128,9 @@ class Dispatcher:
         sub = top.sub(words[0].lower()) if words else None
         if sub is not None:
             return sub, top, f"{top.name} {sub.name}", words[1] if len(words) > 1 else ""
-        if top.default is not None and words:
-            default = top.sub(top.default)
-            assert default is not None  # checked when the group was declared
+        default = top.sub(top.default) if top.default is not None else None
+        # A bare group name runs its default too when that needs no option (``/recommend``).
+        if default is not None and (words or not any(o.required for o in default.options)):
             return default, top, f"{top.name} {default.name}", incoming.text
         raise UsageError(f"Usage: {top.usage()}. Send /help {top.name} for details.")
 

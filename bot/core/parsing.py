@@ -138,7 +138,7 @@ def _join_time(value: str, tokens: list[Token], index: int) -> tuple[str, int]:
     """Let ``2026-12-01 18:00`` be typed without quotes."""
     if " " not in value and not values.looks_like_time(value) and index < len(tokens):
         follower = tokens[index].text
-        if values.looks_like_time(follower):
+        if values.looks_like_time(follower) or value.lower() == "in":
             return f"{value} {follower}", index + 1
     return value, index
 

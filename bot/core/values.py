@@ -114,11 +114,13 @@ def _parse_day(text: str, today: date) -> date:
 
 
 def parse_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
-    """Read ``2026-12-01 18:00``, ``tomorrow 18:00``, ``fri 6pm`` or ``18:00`` in ``tz``.
+    """Read ``2026-12-01 18:00``, ``tomorrow 18:00``, ``fri 6pm``, ``18:00`` or ``in 3h``.
 
     Returns an aware UTC datetime. A bare time means its next occurrence.
     """
     words = _ISO_T_RE.sub(r"\1 \2", text.strip()).split()
+    if len(words) == 2 and words[0].lower() == "in":
+        return now + parse_duration(words[1])
     local_now = now.astimezone(tz)
     if len(words) == 1 and looks_like_time(words[0]):
         wall = _parse_time(words[0])

@@ -525,9 +525,10 @@ class ChallengeService:
 
     async def rejudge(self, challenge_id: int) -> int:
         """Judge every submission of a challenge again; members hear of changed verdicts."""
-        await self._gate.get()
         async with self._db.unit() as unit:
             await self._get(unit, challenge_id)
+        await self._gate.get()
+        async with self._db.unit() as unit:
             ids = await unit.challenges.submission_ids_of_challenge(challenge_id)
             await unit.challenges.requeue(ids)
         self.queue.put(ids)

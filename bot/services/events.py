@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.core import values
 from bot.core.clock import Clock
@@ -151,6 +152,15 @@ class Place:
     place_id: str
 
 
+class ParticipationAwarder(Protocol):
+    """Where RSVP, attendance and feedback points go; the points ledger implements it."""
+
+    async def participation(self, unit: Unit, member_id: int, action: str,
+                            event_id: int) -> None:
+        """Award ``action`` (rsvp, attendance, feedback) once per member and event."""
+        ...
+
+
 class EventService:
     """The event life cycle."""
 
@@ -161,6 +171,7 @@ class EventService:
         self._outbox = outbox
         self._interactions = interactions
         self._settings = settings or EventSettings()
+        self.awarder: ParticipationAwarder | None = None  # set by the points feature
 
     # -- creating and changing -------------------------------------------------------------
 
@@ -184,9 +195,9 @@ class EventService:
             raise UserError(f"The capacity must be between 1 and {MAX_CAPACITY}.")
         if spec.online_url and not spec.online_url.startswith(("https://", "http://")):
             raise UserError("The online link must start with https://.")
-        if len(spec.tags) > 10 or any(len(t) > 30 for t in spec.tags):  # noqa: PLR2004
+        if len(spec.tags) > 10 or any(len(t) > 30 for t in spec.tags):
             raise UserError("At most 10 tags of at most 30 characters each.")
-        if spec.checkin_code is not None and not 3 <= len(spec.checkin_code) <= 32:  # noqa: PLR2004
+        if spec.checkin_code is not None and not 3 <= len(spec.checkin_code) <= 32:
             raise UserError("A check-in code has 3 to 32 characters.")
         timezone = values.zone(spec.timezone).key
         rule = recurrence.parse_recurrence(spec.recurrence)
@@ -222,8 +233,7 @@ class EventService:
                 created = await self._materialize(unit, series, now + SERIES_HORIZON)
                 if not created:
                     raise UserError("That recurrence produces no dates.")
-            view = await self._view(unit, created[0].id)
-        return view
+            return await self._view(unit, created[0].id)
 
     async def edit(self, event_id: int, changes: dict[str, object], *,
                    whole_series: bool = False) -> list[EventView]:
@@ -267,7 +277,7 @@ class EventService:
     async def cancel(self, event_id: int, reason: str | None, *,
                      whole_series: bool = False) -> list[EventView]:
         """Cancel one occurrence or the rest of a series; tell everyone going or waiting."""
-        if reason is not None and len(reason) > 300:  # noqa: PLR2004
+        if reason is not None and len(reason) > 300:
             raise UserError("The reason is too long (at most 300 characters).")
         async with self._db.unit() as unit:
             row = await self._editable(unit, event_id)
@@ -380,6 +390,8 @@ class EventService:
             row = await unit.rsvps.get(event_id, member.member_id)
             before = row.status if row else None
             status = await self._answer(unit, event, member, row, answer, now)
+            if self.awarder is not None and status == "going":
+                await self.awarder.participation(unit, member.member_id, "rsvp", event_id)
             self._interactions.record_raw(
                 member_id=member.member_id, platform="cohort", place_id=str(event_id),
                 kind=InteractionKind.RSVP, name=status,
@@ -494,15 +506,17 @@ class EventService:
                 member_id=member.member_id, platform="cohort", place_id=str(event_id),
                 kind=InteractionKind.CHECKIN, name=None,
                 source_key=f"checkin:{event_id}:{member.member_id}")
+            if self.awarder is not None:
+                await self.awarder.participation(unit, member.member_id, "attendance", event_id)
             return await self._view(unit, event_id)
 
     async def feedback(self, member: Member, event_id: int, rating: int,
                        comment: str) -> bool:
         """Rate an event attended; returns True when it replaced an earlier rating."""
         now = self._clock.now()
-        if not 1 <= rating <= 5:  # noqa: PLR2004
+        if not 1 <= rating <= 5:
             raise UserError("Rate from 1 to 5.")
-        if len(comment) > 1000:  # noqa: PLR2004
+        if len(comment) > 1000:
             raise UserError("The comment is too long (at most 1000 characters).")
         async with self._db.unit() as unit:
             event = await unit.events.get(event_id)
@@ -519,6 +533,9 @@ class EventService:
                                                     member_id=member.member_id, rating=rating,
                                                     comment=comment, created_at=now,
                                                     updated_at=now))
+                if self.awarder is not None:
+                    await self.awarder.participation(unit, member.member_id, "feedback",
+                                                     event_id)
                 return False
             existing.rating = rating
             existing.comment = comment
@@ -719,7 +736,8 @@ def _spec_of(row: EventRow, changes: dict[str, object]) -> EventSpec:
     start = changes.get("start", row.starts_at)
     duration = changes.get("duration", timedelta(minutes=row.duration_minutes))
     capacity = changes.get("capacity", row.capacity)
-    assert isinstance(start, datetime) and isinstance(duration, timedelta)
+    assert isinstance(start, datetime)
+    assert isinstance(duration, timedelta)
     assert capacity is None or isinstance(capacity, int)
     return EventSpec(
         title=str(changes.get("title", row.title)), start=start, duration=duration,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +49,9 @@ DEEP_LINK_PREFIX = "link-"
 # Which row survives when both members have one with the same unique key. Each rule gets
 # (moving row, staying row) as column mappings and returns True to keep the moving one.
 ConflictRule = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+# Runs first in a merge, in its unit, with (source, target): a feature whose rows must be
+# combined rather than chosen between (points totals are summed) does it here.
+MergeHook = Callable[[Unit, int, int], Awaitable[None]]
 
 _RSVP_STRENGTH = {"going": 5, "offered": 4, "waitlist": 3, "maybe": 2, "no": 1}
 
@@ -140,12 +143,17 @@ class LinkService:
         self._interactions = interactions
         self._rules = dict(DEFAULT_RULES if rules is None else rules)
         self._references = member_references()
+        self._merge_hooks: list[MergeHook] = []
         # Set once the Telegram adapter knows its bot's @username (after getMe).
         self.telegram_username = telegram_username
 
     def add_rule(self, table: str, rule: ConflictRule) -> None:
         """Let a feature decide which of two colliding rows survives a merge."""
         self._rules[table] = rule
+
+    def on_merge(self, hook: MergeHook) -> None:
+        """Run ``hook(unit, source, target)`` at the start of every merge."""
+        self._merge_hooks.append(hook)
 
     def deep_link(self, code: str) -> str | None:
         """``https://t.me/<bot>?start=link-CODE``, when the Telegram bot is known."""
@@ -232,6 +240,8 @@ class LinkService:
     async def _merge(self, unit: Unit, source: int, target: int) -> None:
         """Re-point every reference from ``source`` to ``target``, then delete ``source``."""
         session = unit.session
+        for hook in self._merge_hooks:
+            await hook(unit, source, target)
         for reference in self._references:
             table, column = reference.table, reference.column
             for others in reference.unique_sets:

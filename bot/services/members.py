@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.core.clock import Clock
 from bot.core.model import Member, Platform, UserRef
 from storage import Database
@@ -42,16 +44,24 @@ class MemberDirectory:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        try:
+            member = await self._find_or_create(author)
+        except IntegrityError:
+            # Two first events from one new person raced (a message and a voice join):
+            # the other one created the member, so read it.
+            member = await self._find_or_create(author)
+        self._cache[key] = member
+        return member
+
+    async def _find_or_create(self, author: UserRef) -> Member:
         async with self._db.unit() as unit:
-            row = await unit.members.by_account(*key)
+            row = await unit.members.by_account(author.platform.value, author.user_id)
             if row is None:
                 row = await unit.members.create(
                     author.platform.value, author.user_id, author.display_name,
                     author.handle, self._clock.now(), self._default_tz,
                 )
-            member = to_member(row)
-        self._cache[key] = member
-        return member
+            return to_member(row)
 
     async def resolve(self, platform: Platform, token: str) -> Member | None:
         """Find a member by ``@handle``, platform id or display name."""

@@ -27,7 +27,7 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
     offsets = {values.parse_duration(part) for part in cleaned.split(",") if part.strip()}
     if not offsets:
         raise UserError("Give reminder offsets like `24h,1h`, or `off`.")
-    if len(offsets) > 5:  # noqa: PLR2004
+    if len(offsets) > 5:
         raise UserError("At most five reminders per event.")
     if max(offsets) > MAX_OFFSET:
         raise UserError("A reminder can be at most 30 days before an event.")
@@ -56,7 +56,7 @@ class QuietHours:
         if match is None:
             raise UserError("Quiet hours look like `23:00-08:00`, or `off`.")
         h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:  # noqa: PLR2004
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
             raise UserError("Quiet hours need real times, like `23:00-08:00`.")
         if (h1, m1) == (h2, m2):
             raise UserError("Quiet hours must start and end at different times.")

@@ -27,6 +27,9 @@ SUM_TESTS = [
     {"input": "-5 5\n", "output": "0\n"},
 ]
 SUM_OK = "print(sum(map(int, input().split())))"
+# Slot uids apart from the sandbox suite's (61000+), whose after-run sweep of its slot uid
+# would kill this suite's runs when both suites run at the same time on one host.
+CHALLENGE_UID = 61500
 
 
 def json_tests(tests: Sequence[dict[str, object]] = SUM_TESTS, name: str = "tests.json"
@@ -69,7 +72,7 @@ def _needs_bwrap(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def gate() -> JudgeGate:
-    return JudgeGate.local(SandboxConfig(slots=1), self_check=False)
+    return JudgeGate.local(SandboxConfig(slots=1, base_uid=CHALLENGE_UID), self_check=False)
 
 
 @pytest.fixture

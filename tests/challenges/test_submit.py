@@ -10,15 +10,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App
+from bot.app import App, build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Attachment, Platform
 from bot.sandbox import SandboxConfig
 from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionPlace
 from bot.services.judging import JudgeGate
+from config.settings import Settings
+from storage import Database
 from storage.challenge_models import SubmissionRow
 from storage.models import InteractionRow
 from tests.challenges.conftest import (
+    CHALLENGE_UID,
     SUM_OK,
     RecordingAwarder,
     code_block,
@@ -191,7 +194,7 @@ async def test_first_solve_bonus_is_awarded_once_to_concurrent_solvers(
     challenge = await create_sum(chat, "points=10 bonus=5")
     awarder = RecordingAwarder()
     service = ChallengeService(
-        app.db, app.clock, JudgeGate.local(SandboxConfig(slots=2), self_check=False),
+        app.db, app.clock, JudgeGate.local(SandboxConfig(slots=2, base_uid=CHALLENGE_UID), self_check=False),
         app.interactions, app.outbox, awarder=awarder,
         rules=ChallengeRules(workers=2),
     )
@@ -236,3 +239,18 @@ async def test_mydata_includes_submissions_and_forgetme_removes_them(chat: Chat,
     assert count == 0 and board == []
     stats = await chat.text(f"/challenge stats {challenge}", admin=True, who="ada")
     assert "0 submissions from 0 members, 0 solved" in stats
+
+
+@SQLITE_ONLY
+async def test_the_default_gate_self_checks_the_sandbox_before_the_first_run(
+    settings: Settings, clock: FixedClock, db: Database
+):
+    del db
+    gate = JudgeGate.local(SandboxConfig(slots=1, base_uid=CHALLENGE_UID))
+    application = build(settings, clock, judge_gate=gate)
+    await prepare(application, seed_demo=False)
+    async with running(application):
+        chat = Chat(application)
+        challenge = await create_sum(chat)
+        assert "Accepted" in await chat.text(f"/submit {challenge} {SUM_OK}")
+        assert gate.reason == "sandbox self-check passed"

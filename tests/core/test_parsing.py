@@ -67,6 +67,11 @@ def test_unquoted_date_and_time_are_read_together():
         2026, 12, 1, 17, tzinfo=UTC)
 
 
+def test_relative_start():
+    assert parse("Soon in 3h 30m")["start"] == NOW + timedelta(hours=3)
+    assert parse_datetime("in 2d", BERLIN, NOW) == NOW + timedelta(days=2)
+
+
 def test_mixing_keyword_then_positional():
     args = parse('start="2026-12-01 09:30" Breakfast')
     assert args["title"] == "Breakfast"

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.app import build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Platform
-from bot.services.outbox import Outgoing, OutboxKind
+from bot.services.outbox import OutboxKind, Outgoing
 from config.settings import Settings
 from storage import Database
 from storage.models import OutboxRow

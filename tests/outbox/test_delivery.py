@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.core.clock import FixedClock
 from bot.core.model import Platform, UserRef
-from bot.services.outbox import Outgoing, OutboxKind
+from bot.services.outbox import OutboxKind, Outgoing
 from storage.models import AccountRow, OutboxRow
 from tests.edge import Direct, RecordingMessenger
 from tests.harness import Chat

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from bot.core.model import Platform
 from bot.leadership import Leadership, lock_key
 from bot.scheduler import Scheduler
-from bot.services.outbox import Outgoing, OutboxKind
+from bot.services.outbox import OutboxKind, Outgoing
 from storage import Database
 
 ROOT = Path(__file__).parents[2]

@@ -137,3 +137,18 @@ async def test_members_are_found_by_handle_id_or_name(db: Database):
             found = await unit.members.find("discord", token)
             assert found is not None and found.display_name == "Maya Lopez", token
         assert await unit.members.find("telegram", "@maya") is None
+
+
+async def test_two_first_contacts_of_one_person_make_one_member(db: Database):
+    import asyncio
+
+    from bot.core.clock import SystemClock
+    from bot.core.model import Platform, UserRef
+    from bot.services.members import MemberDirectory
+
+    author = UserRef(Platform.DISCORD, "42", "Maya")
+    first, second = MemberDirectory(db, SystemClock()), MemberDirectory(db, SystemClock())
+    a, b = await asyncio.gather(first.identify(author), second.identify(author))
+    assert a.member_id == b.member_id
+    async with db.unit() as unit:
+        assert await unit.members.count() == 1

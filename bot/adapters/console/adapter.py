@@ -79,7 +79,8 @@ class ConsoleAdapter:
         stdout: TextIO,
         *,
         interactive: bool,
-        on_advance: Callable[[], Awaitable[None]],
+        on_advance: Callable[[], Awaitable[object]],
+        after_line: Callable[[], Awaitable[object]] | None = None,
         identity: str = "ada",
         admin: bool = True,
     ) -> None:
@@ -90,6 +91,7 @@ class ConsoleAdapter:
         self._out = stdout
         self._interactive = interactive
         self._on_advance = on_advance
+        self._after_line = after_line
         self._name = identity
         self._admin = admin
         self._place = _channel("general")
@@ -113,6 +115,9 @@ class ConsoleAdapter:
                 await self.handle_line(line.rstrip("\n"))
             except UserError as exc:
                 self._note(str(exc))
+            if self._after_line is not None:
+                # Deliver what the line caused at once (DMs, offers), as a live bot would.
+                await self._after_line()
             self._out.flush()
 
     async def handle_line(self, line: str) -> None:

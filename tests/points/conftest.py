@@ -1,0 +1,49 @@
+"""Points fixtures: the app with level roles and exclusions configured, and helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.core.model import Member, Platform, UserRef
+from config.settings import PointsSettings, Settings
+from tests.adapters.conftest import discord_bot, discord_world  # noqa: F401
+from tests.harness import Sent
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings with role rewards at levels 1 and 2 and an excluded channel."""
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        points=PointsSettings(level_roles={1: "regular", 2: "veteran"},
+                              excluded_channels=["offtopic"], excluded_roles=["bots"]),
+        _toml_file=tmp_path / "absent.toml",  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def sent(app: App) -> Sent:
+    messenger = Sent()
+    app.outbox.register(messenger)
+    return messenger
+
+
+async def member(app: App, who: str, platform: Platform = Platform.CONSOLE) -> Member:
+    return await app.directory.identify(UserRef(platform, who, who, handle=who))
+
+
+async def ledger_and_totals(app: App) -> tuple[int, int, int]:
+    """(sum of the ledger, sum of all-time balances, sum of all-time earned points)."""
+    from sqlalchemy import text
+
+    async with app.db.engine.connect() as c:
+        ledger = (await c.execute(text("SELECT COALESCE(SUM(amount), 0) FROM point_awards"))
+                  ).scalar_one()
+        balance, earned = (await c.execute(text(
+            "SELECT COALESCE(SUM(points - spent), 0), COALESCE(SUM(points), 0) "
+            "FROM point_totals WHERE period = 'all'"))).one()
+    return int(ledger), int(balance), int(earned)
