@@ -7,7 +7,7 @@ Raw baselines (sqlite3, file database, WAL + synchronous=NORMAL as Cohort uses):
     conversion (ISO timestamps, JSON payload) inside the timed region;
   - top-10 and one member's rank by ``GROUP BY`` over the covering index (all time) and the
     forced ``INDEXED BY`` windowed query (current week): the best raw plans.
-Cohort: ``PointsService.award_many`` (ledger + maintained totals, batches of 10,000) over the
+Cohort: ``PointsService.award_many`` (ledger + maintained totals, batches of 50,000) over the
 same rows, then ``leaderboard()`` and ``rank_of()`` through the public API (p50).
 Prints each figure and the ratios the goals name.
 """
@@ -43,7 +43,7 @@ from storage.models import MemberRow
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
 SPAN = timedelta(days=29)
-BATCH = 10_000
+BATCH = 50_000
 console = Console()
 
 

@@ -97,6 +97,7 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
             discord_adapter = await stack.enter_async_context(DiscordAdapter(
                 app.dispatcher, hooks, app.clock, discord_options(settings)))
             app.outbox.register(discord_adapter.messenger)
+            app.features.points.use_roles(discord_adapter.roles)
         if settings.telegram.token is not None:
             from bot.adapters.telegram import TelegramAdapter
 
@@ -279,6 +280,67 @@ def eval_recommender(
         table.add_row(m.method, f"{m.recall:.3f}", f"{m.ndcg:.3f}",
                       f"{m.ndcg_low:.3f}-{m.ndcg_high:.3f}", f"{m.coverage:.2f}")
     Console().print(table)
+
+
+@cli.command("report")
+def report(
+    since: Annotated[str, typer.Option(help="Start of the period, e.g. 2026-09-01")],
+    out: Annotated[Path, typer.Option(help="Where to write the HTML file")] = Path(
+        "report.html"),
+    until: Annotated[str | None, typer.Option(
+        help="End of the period (default: now), e.g. 2026-11-23")] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone for times in the report")] = "UTC",
+    config: ConfigOption = None,
+) -> None:
+    """Write the organisers' figures and charts for a period to one self-contained HTML file."""
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.core.clock import FixedClock, SystemClock
+    from bot.core.errors import UserError
+    from bot.services.report import build_report
+
+    def moment(text: str, name: str) -> datetime:
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise typer.BadParameter(f"{name} must be a date like 2026-09-01") from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    start = moment(since, "--since")
+    clock = FixedClock(moment(until, "--until")) if until else SystemClock()
+    if start >= clock.now():
+        raise typer.BadParameter("--since must be before the end of the period")
+    settings = _settings(config, quiet=True)
+    err = Console(stderr=True)
+
+    async def make() -> str:
+        app = build(settings, clock)
+        try:
+            await app.db.upgrade()
+            analytics = app.features.analytics
+            assert analytics is not None
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          console=err, transient=True) as bar:
+                task = bar.add_task("building the report", total=None)
+
+                def step(stage: str, done: int, total: int) -> None:
+                    bar.update(task, description=stage, completed=done, total=total)
+
+                return await build_report(analytics, start, title=settings.community_name,
+                                          timezone=timezone, progress=step)
+        finally:
+            await app.db.dispose()
+
+    try:
+        page = asyncio.run(make())
+    except UserError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    out.write_text(page, encoding="utf-8")
+    typer.echo(f"wrote {out} ({len(page) // 1024} KiB)")
 
 
 def main() -> None:

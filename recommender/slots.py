@@ -20,6 +20,7 @@ import numpy as np
 HOURS = 168
 WEEK = timedelta(weeks=1)
 MIN_MEMBERS = 5
+MIN_GAP = 3  # hours between the starts of two proposed slots
 
 
 class NotEnoughActivity(ValueError):
@@ -119,7 +120,9 @@ def best_slots(habits: Sequence[Habit], since: datetime, now: datetime, *,
     for start in order:
         if reach[start] <= 0:
             break
-        if all(min((start - c) % HOURS, (c - start) % HOURS) >= hours for c in chosen):
+        # Slots at least a few hours apart: "19:00 or 20:00" is one choice, not two.
+        if all(min((start - c) % HOURS, (c - start) % HOURS) >= max(hours, MIN_GAP)
+               for c in chosen):
             chosen.append(start)
         if len(chosen) == count:
             break

@@ -109,7 +109,8 @@ class MemberRepo:
 
     async def accounts(self, member_id: int) -> list[AccountRow]:
         """A member's platform accounts."""
-        statement = select(AccountRow).where(AccountRow.member_id == member_id)
+        statement = (select(AccountRow).where(AccountRow.member_id == member_id)
+                     .order_by(AccountRow.created_at, AccountRow.id))
         return list((await self._s.execute(statement)).scalars())
 
     async def update(self, member_id: int, **fields: object) -> None:

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -250,6 +251,19 @@ class AnalyticsService:
         self.settings = settings or AnalyticsOptions()
         self.charts = charts or Charts()
 
+    def now(self) -> datetime:
+        """The analytics clock's time (a report may be built as of a past moment)."""
+        return self._clock.now()
+
+    async def event_ids(self, since: datetime, until: datetime) -> list[int]:
+        """Events (not cancelled) that started in [since, until), by start."""
+        async with self._db.unit() as unit:
+            return list((await unit.session.execute(
+                select(EventRow.id).where(EventRow.status != "cancelled",
+                                          EventRow.starts_at >= since,
+                                          EventRow.starts_at < until)
+                .order_by(EventRow.starts_at, EventRow.id))).scalars())
+
     # -- one event ------------------------------------------------------------------------
 
     async def event(self, event_id: int) -> EventStats:
@@ -375,7 +389,8 @@ class AnalyticsService:
             row: list[float | None] = []
             for k in range(1, 5):
                 later = week + timedelta(weeks=k)
-                if not base or later > _monday(now.date()):
+                # Only weeks that have fully ended count; the current one is still filling.
+                if not base or later + timedelta(days=7) > now.date():
                     row.append(None)
                 else:
                     row.append(len(base & active_weeks.get(later, set())) / len(base))
@@ -400,11 +415,11 @@ class AnalyticsService:
         now = self._clock.now()
         since = now - timedelta(days=self.settings.segment_days)
         async with self._db.unit() as unit:
-            last_seen = dict((await unit.session.execute(
+            last_seen: dict[int, datetime] = _pairs((await unit.session.execute(
                 select(InteractionRow.member_id, func.max(InteractionRow.created_at))
-                .group_by(InteractionRow.member_id))).tuples().all())
-            joined = dict((await unit.session.execute(
-                select(MemberRow.id, MemberRow.created_at))).tuples().all())
+                .group_by(InteractionRow.member_id))).all())
+            joined: dict[int, datetime] = _pairs((await unit.session.execute(
+                select(MemberRow.id, MemberRow.created_at))).all())
             messages: Counter[int] = Counter()
             async for member_id, kind, _at in self._interactions(unit, since, now):
                 if kind == "message":
@@ -570,13 +585,13 @@ class AnalyticsService:
             yield int(member_id), str(kind), at
 
     async def _first_seen(self, unit: Unit) -> dict[int, datetime]:
-        return dict((await unit.session.execute(
+        return _pairs((await unit.session.execute(
             select(InteractionRow.member_id, func.min(InteractionRow.created_at))
-            .group_by(InteractionRow.member_id))).tuples().all())
+            .group_by(InteractionRow.member_id))).all())
 
     async def _names(self, unit: Unit) -> dict[int, str]:
-        return dict((await unit.session.execute(
-            select(MemberRow.id, MemberRow.display_name))).tuples().all())
+        return _pairs((await unit.session.execute(
+            select(MemberRow.id, MemberRow.display_name))).all())
 
     async def _ended_events(self, unit: Unit, since: datetime,
                             until: datetime) -> list[EventRow]:
@@ -647,6 +662,11 @@ def _funnel(since: datetime, tag: str | None, events: Sequence[EventRow],
     order = sorted(by_tag.values(), key=lambda g: (-g.rsvp, g.name))
     return Funnel(since, tag, total, order,
                   sorted(by_organiser.values(), key=lambda g: (-g.rsvp, g.name)), list(rows))
+
+
+def _pairs(rows: Iterable[Any]) -> dict[Any, Any]:
+    """``{key: value}`` from two-column result rows."""
+    return {key: value for key, value in rows}
 
 
 def _end(event: EventRow) -> datetime:

@@ -437,8 +437,10 @@ class ChallengeService:
         self.awarder: PointsAwarder = awarder or NoPointsLedger()
         self.rules = rules or ChallengeRules()
         self.queue: JudgingQueue[SubmissionOutcome | None] = JudgingQueue(
-            self._process, workers=self.rules.workers, capacity=self.rules.queue_capacity
+            self._process, workers=self.rules.workers, capacity=self.rules.queue_capacity,
+            on_error=self._judging_failed,
         )
+        self._submitting: set[int] = set()  # members between their checks and the insert
 
     def use_awarder(self, awarder: PointsAwarder) -> None:
         """Send points to ``awarder`` from now on (the points feature wires its ledger)."""
@@ -577,6 +579,22 @@ class ChallengeService:
     async def submit(self, member: Member, challenge_id: int, source: str,
                      place: SubmissionPlace) -> SubmitReceipt:
         """Store a submission, queue it, and wait (a while) for its verdict."""
+        if member.member_id in self._submitting:
+            raise UserError("Your previous submission is still being judged; "
+                            "please wait for its verdict.")
+        self._submitting.add(member.member_id)
+        try:
+            submission_id = await self._store(member, challenge_id, source, place)
+        finally:
+            self._submitting.discard(member.member_id)
+        self.queue.put([submission_id])
+        outcome = await self.queue.wait(submission_id, within=self.rules.reply_wait_s)
+        if outcome is None:
+            return SubmitReceipt(submission_id, None, self.queue.position(submission_id))
+        return SubmitReceipt(submission_id, outcome)
+
+    async def _store(self, member: Member, challenge_id: int, source: str,
+                     place: SubmissionPlace) -> int:
         now = self._clock.now()
         async with self._db.unit() as unit:
             row = await self._get(unit, challenge_id)
@@ -609,11 +627,7 @@ class ChallengeService:
             kind=InteractionKind.SUBMISSION, name=f"challenge {challenge_id}",
             source_key=f"{place.platform.value}:submission:{place.source_id}",
         )
-        self.queue.put([submission_id])
-        outcome = await self.queue.wait(submission_id, within=self.rules.reply_wait_s)
-        if outcome is None:
-            return SubmitReceipt(submission_id, None, self.queue.position(submission_id))
-        return SubmitReceipt(submission_id, outcome)
+        return submission_id
 
     async def submissions(self, member: Member, challenge_id: int | None = None,
                           limit: int = 10) -> list[SubmissionView]:
@@ -674,6 +688,13 @@ class ChallengeService:
                     member_id=member_id,
                 )])
         return outcome
+
+    async def _judging_failed(self, submission_id: int) -> None:
+        """A bug, not the member's code: record IE so the member is not blocked forever."""
+        async with self._db.unit() as unit:
+            await unit.challenges.update_submission(
+                submission_id, status="done", verdict=Verdict.IE.value,
+                detail="internal error", judged_at=self._clock.now())
 
     async def _solved(self, unit: Unit, challenge: ChallengeRow, member_id: int,
                       submission_id: int, outcome: SubmissionOutcome, now: datetime

@@ -110,7 +110,8 @@ class JudgingQueue(Generic[T]):
     ``process(submission_id, claim_reply)`` judges one submission; it calls
     ``claim_reply()`` right before it records the verdict: True means a member is still
     waiting for it as their reply, False means nobody is (a restart, a rejudge, a reply
-    that timed out) and the verdict must be delivered another way.
+    that timed out) and the verdict must be delivered another way. When ``process``
+    fails, ``on_error(submission_id)`` records the failure so nothing stays "running".
     """
 
     def __init__(
@@ -119,10 +120,12 @@ class JudgingQueue(Generic[T]):
         *,
         workers: int = 1,
         capacity: int = 20,
+        on_error: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         if workers < 1 or capacity < 1:
             raise ValueError("workers and capacity must be positive")
         self._process = process
+        self._on_error = on_error
         self._workers_wanted = workers
         self.capacity = capacity
         self._queue: asyncio.Queue[int] = asyncio.Queue()
@@ -220,6 +223,8 @@ class JudgingQueue(Generic[T]):
             raise
         except Exception as error:  # the job runner: log once, keep the worker alive
             logger.exception("judging submission %s failed", submission_id)
+            if self._on_error is not None:
+                await self._on_error(submission_id)
             waiter = self._waiters.pop(submission_id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_exception(error)

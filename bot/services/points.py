@@ -650,8 +650,8 @@ class PointsService:
                 raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} "
                                 f"page{'s' if pages != 1 else ''}.")
             rows = await unit.points.top(key, metric, size, (page - 1) * size, tomb)
-            first_rank = (await unit.points.count_above(key, metric, rows[0][2], tomb) + 1
-                          if rows else 0)
+            first_rank = 1 if page == 1 or not rows else (
+                await unit.points.count_above(key, metric, rows[0][2], tomb) + 1)
         board: list[BoardRow] = []
         for index, (member_id, name, value) in enumerate(rows):
             if board and board[-1].value == value:

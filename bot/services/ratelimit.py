@@ -40,6 +40,11 @@ class TokenBucket:
             return 0.0
         return (1 - self._tokens) / self._rate.per_second
 
+    def spent_now(self) -> None:
+        """Count the last token as spent now (the send happened later than the take)."""
+        self._tokens = min(self._tokens, 0.0)
+        self._stamp = self._now()
+
 
 @dataclass(frozen=True, slots=True)
 class PlatformRates:
@@ -59,7 +64,8 @@ class RateLimiter:
         self._overall = {p: TokenBucket(r.overall, now) for p, r in rates.items()}
         self._chats: dict[tuple[str, str], TokenBucket] = {}
         self._paused_until: dict[str, float] = {}
-        self._lock = asyncio.Lock()
+        self._platform_locks = {p: asyncio.Lock() for p in rates}
+        self._chat_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def pause(self, platform: str, seconds: float) -> None:
         """Stop sending on ``platform`` for ``seconds`` (a 429's retry_after)."""
@@ -71,15 +77,24 @@ class RateLimiter:
         rates = self._rates.get(platform)
         if rates is None:
             return
-        async with self._lock:  # one waiter at a time keeps the order fair
+        chat_bucket = None
+        if rates.per_chat is not None:
+            # A chat waits for its own slot without holding up other chats or platforms.
+            key = (platform, chat)
+            chat_bucket = self._chats.setdefault(key, TokenBucket(rates.per_chat, self._now))
+            async with self._chat_locks.setdefault(key, asyncio.Lock()):
+                while True:
+                    wait = chat_bucket.delay()
+                    if wait == 0:
+                        break
+                    await asyncio.sleep(wait)
+        async with self._platform_locks[platform]:  # one waiter per platform keeps order
             while True:
                 wait = self._paused_until.get(platform, 0.0) - self._now()
                 if wait <= 0:
                     wait = self._overall[platform].delay()
-                    if wait == 0 and rates.per_chat is not None:
-                        bucket = self._chats.setdefault(
-                            (platform, chat), TokenBucket(rates.per_chat, self._now))
-                        wait = bucket.delay()
                     if wait == 0:
-                        return
+                        break
                 await asyncio.sleep(wait)
+        if chat_bucket is not None:
+            chat_bucket.spent_now()

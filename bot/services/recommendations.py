@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,40 +26,32 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Button, Member
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
-from recommender import (
-    Catalog,
-    CoAttendance,
-    Encoder,
-    Interaction,
-    Item,
-    ItemSignal,
-    MemberSignals,
-    MessageSignal,
-    Reason,
-    ReasonKind,
-    Recommendation,
-    Recommender,
-    SignalKind,
-    TfidfEncoder,
-    embed_with_cache,
-    load_encoder,
-    text_hash,
-)
 from storage import Database, Unit
 from storage.models import EventRow, FeedbackRow, MemberRow, RsvpRow
 from storage.recommend_models import DigestRow, RecommendationVoteRow
+
+if TYPE_CHECKING:  # the library (scikit-learn, scipy) is imported in a thread on first use
+    from recommender import (
+        Encoder,
+        ItemSignal,
+        MemberSignals,
+        MessageSignal,
+        Reason,
+        Recommendation,
+        Recommender,
+    )
 
 logger = logging.getLogger(__name__)
 
 MAX_RESULTS = 10
 ENCODE_CHUNK = 256  # texts per thread hop, so one hop stays short (G6 loop lag)
 MAX_TEXT_CACHE = 20_000  # interest and message vectors kept in memory
-ANSWERED = {"going": SignalKind.RSVPED, "maybe": SignalKind.RSVPED,
-            "waitlist": SignalKind.RSVPED, "offered": SignalKind.RSVPED,
-            "expired": SignalKind.RSVPED, "no": SignalKind.DECLINED}
+# RSVP status -> recommender.SignalKind value (every answer keeps a session off the list).
+ANSWERED = {"going": "rsvped", "maybe": "rsvped", "waitlist": "rsvped", "offered": "rsvped",
+            "expired": "rsvped", "no": "declined"}
 INTEREST_SPLIT = re.compile(r"[,;\n/]+")
 
-EncoderLoader = Callable[[], Encoder]
+EncoderLoader = Callable[[], "Encoder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +173,8 @@ class RecommendationService:
         self._settings = settings or RecommendationSettings()
         self._loader = loader
         # Plain hashed term frequencies: a stable name, so vectors stay comparable.
-        self._fallback: Encoder = TfidfEncoder()
+        self._fallback: Encoder | None = None
+        self._imported = False
         self._encoder: Encoder | None = None
         self._loading: asyncio.Task[None] | None = None
         self._preload: asyncio.Task[None] | None = None
@@ -212,7 +206,21 @@ class RecommendationService:
                 self._said_fallback = True
                 logger.info("recommendations use TF-IDF until the sentence model %s is loaded",
                             self._settings.model)
+        return self._tfidf()
+
+    def _tfidf(self) -> Encoder:
+        if self._fallback is None:
+            from recommender import TfidfEncoder
+
+            # Plain hashed term frequencies: a stable name, so vectors stay comparable.
+            self._fallback = TfidfEncoder()
         return self._fallback
+
+    async def _library(self) -> None:
+        """Import the recommender (scikit-learn, scipy: ~2 s) in a thread, once."""
+        if not self._imported:
+            await asyncio.to_thread(importlib.import_module, "recommender")
+            self._imported = True
 
     def install(self, encoder: Encoder) -> None:
         """Use an already loaded encoder (tests, the evaluation command)."""
@@ -245,9 +253,12 @@ class RecommendationService:
 
     async def _load(self) -> None:
         started = self._clock.now()
+        await self._library()
         if self._loader is not None:
             encoder = await asyncio.to_thread(self._loader)
         else:
+            from recommender import load_encoder
+
             loaded = await asyncio.to_thread(
                 load_encoder, self._settings.model, batch_size=self._settings.batch_size)
             encoder = loaded.encoder  # load_encoder logged any fallback once
@@ -264,6 +275,9 @@ class RecommendationService:
 
     async def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of free texts (interests) under the current encoder, cached in memory."""
+        from recommender import embed_with_cache
+
+        await self._library()
         encoder = self.encoder()
         async with self._lock:
             if len(self._text_vectors) > MAX_TEXT_CACHE:
@@ -277,7 +291,8 @@ class RecommendationService:
         This never starts the model load itself (start() and first use do), so a sweep of
         every job in a test or the console does not pull in the model.
         """
-        encoder = self._encoder or self._fallback
+        await self._library()
+        encoder = self._encoder or self._tfidf()
         since = self._clock.now() - timedelta(days=self._settings.history_days)
         async with self._db.unit() as unit:
             events = await unit.recommend.events_since(since)
@@ -287,6 +302,8 @@ class RecommendationService:
 
     async def _session_matrix(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         """Stored vectors for session texts; only texts never seen are encoded (and stored)."""
+        from recommender import TfidfEncoder, text_hash
+
         keys = [(encoder.name, text_hash(t)) for t in texts]
         missing = {k: t for k, t in zip(keys, texts, strict=True)
                    if k not in self._session_vectors}
@@ -324,6 +341,8 @@ class RecommendationService:
     # -- loading what members did -------------------------------------------------------------
 
     async def _history(self, unit: Unit, member_ids: Sequence[int] | None) -> _History:
+        from recommender import MessageSignal
+
         now = self._clock.now()
         since = now - timedelta(days=self._settings.history_days)
         history = _History(
@@ -341,6 +360,8 @@ class RecommendationService:
 
     async def _index_for(self, encoder: Encoder, history: _History) -> _Index:
         """The catalogue and co-attendance for these events, reused while nothing changed."""
+        from recommender import Catalog, CoAttendance, Interaction, Item, Recommender, text_hash
+
         attended = sorted((r.member_id, r.event_id) for r in history.rsvps
                           if r.status == "going" or r.checked_in_at is not None)
         texts = [session_text(e) for e in history.events]
@@ -379,6 +400,8 @@ class RecommendationService:
         return index
 
     def _signals(self, member: MemberRow | Member, history: _History) -> MemberSignals:
+        from recommender import ItemSignal, MemberSignals, SignalKind
+
         member_id = member.id if isinstance(member, MemberRow) else member.member_id
         starts = {e.id: e.starts_at for e in history.events}
         items: list[ItemSignal] = []
@@ -392,7 +415,8 @@ class RecommendationService:
                 items.append(ItemSignal(rsvp.event_id, SignalKind.ATTENDED,
                                         starts[rsvp.event_id]))
             elif rsvp.status in ANSWERED:
-                items.append(ItemSignal(rsvp.event_id, ANSWERED[rsvp.status], rsvp.updated_at))
+                items.append(ItemSignal(rsvp.event_id, SignalKind(ANSWERED[rsvp.status]),
+                                        rsvp.updated_at))
         for rating in history.ratings:
             if rating.member_id == member_id:
                 items.append(ItemSignal(rating.event_id, SignalKind.RATED, rating.updated_at,
@@ -434,6 +458,7 @@ class RecommendationService:
         """Top ``count`` upcoming sessions for ``member`` with a one-line reason each."""
         if not 1 <= count <= MAX_RESULTS:
             raise UserError(f"Ask for 1 to {MAX_RESULTS} sessions, e.g. /recommend 5.")
+        await self._library()
         encoder = self.encoder()
         now = self._clock.now()
         async with self._db.unit() as unit:
@@ -459,6 +484,7 @@ class RecommendationService:
         """Upcoming sessions most like session ``event_id``."""
         if not 1 <= count <= MAX_RESULTS:
             raise UserError(f"Ask for 1 to {MAX_RESULTS} sessions.")
+        await self._library()
         encoder = self.encoder()
         async with self._db.unit() as unit:
             if await unit.events.get(event_id) is None:
@@ -502,6 +528,8 @@ class RecommendationService:
             members = [m for m in members if m.id not in last or last[m.id].week != week]
             if not members:
                 return 0
+        await self._library()
+        async with self._db.unit() as unit:
             history = await self._history(unit, [m.id for m in members])
         encoder = self.encoder()
         index = await self._index_for(encoder, history)
@@ -553,6 +581,8 @@ class RecommendationService:
 
     @staticmethod
     def _reason(reason: Reason, index: _Index) -> str:
+        from recommender import ReasonKind
+
         ref = index.sessions.get(reason.item_id) if reason.item_id is not None else None
         title = f"#{ref.id} {ref.title}" if ref else "a session"
         match reason.kind:

@@ -188,13 +188,13 @@ async def generate(db: Database, seed: int = 7) -> Truth:
             rsvps.append({"event_id": truth.upcoming, "member_id": m, "status": "going",
                           "queued_at": NOW - timedelta(days=1),
                           "created_at": NOW - timedelta(days=1),
-                          "updated_at": NOW - timedelta(days=1)})
+                          "updated_at": NOW - timedelta(days=1), "checked_in_at": None})
         truth.going[truth.upcoming] = set(upcoming_going)
         for m, status in ((regulars[20], "maybe"), (regulars[21], "waitlist")):
             rsvps.append({"event_id": truth.upcoming, "member_id": m, "status": status,
                           "queued_at": NOW - timedelta(hours=5),
                           "created_at": NOW - timedelta(hours=5),
-                          "updated_at": NOW - timedelta(hours=5)})
+                          "updated_at": NOW - timedelta(hours=5), "checked_in_at": None})
         await c.execute(insert(RsvpRow), rsvps)
         await c.execute(insert(FeedbackRow), feedback)
 
@@ -207,16 +207,16 @@ async def generate(db: Database, seed: int = 7) -> Truth:
                 tz = members[ids.index(m)]["timezone"]
                 hour = 19 if tz == "Europe/Berlin" else 13
                 for _ in range(4):
-                    act(m, "message", _local(tz, tuesday + timedelta(hours=12), hour,
+                    act(m, "message", _local(tz, tuesday.replace(hour=12), hour,
                                              rng.randint(0, 59)))
             for m in solvers:
-                act(m, "message", _local("Asia/Tokyo", wednesday + timedelta(hours=12), 21,
+                act(m, "message", _local("Asia/Tokyo", wednesday.replace(hour=12), 21,
                                          rng.randint(0, 59)))
         for n in range(4, 12):  # standalone challenges: solvers solve most of them
             for m in solvers:
                 if rng.random() < 0.8:
                     opens = challenge_rows[n]["opens_at"]
-                    wednesday = _weekday_on_or_after(opens, 2) + timedelta(hours=12)
+                    wednesday = _weekday_on_or_after(opens, 2).replace(hour=12)
                     at = _local("Asia/Tokyo", wednesday, 21, rng.randint(0, 59))
                     if at >= NOW:
                         at -= timedelta(weeks=1)
@@ -241,7 +241,7 @@ async def generate(db: Database, seed: int = 7) -> Truth:
         await c.execute(insert(ChallengeSolveRow), [
             {"challenge_id": ch, "member_id": m, "submission_id": s, "attempts": 1,
              "solved_at": at} for (ch, m, at), s in zip(solves, sub_ids, strict=True)])
-        for ch, m, at in solves:
+        for _challenge, m, at in solves:
             act(m, "submission", at)
         await c.execute(insert(InteractionRow), [r for r in interactions if r["created_at"] < NOW])
     return truth
