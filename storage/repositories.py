@@ -35,14 +35,16 @@ async def insert_ignoring_duplicates(
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        builder(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
-    )
-    # RETURNING counts what was really added; rowcount is -1 for asyncpg's executemany.
-    result = await session.execute(statement, list(rows))
-    return len(result.all())
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
+                     .returning(table.c[key]))
+        # RETURNING counts what was really added; rowcount is -1 for asyncpg's executemany.
+        result = await session.execute(statement, list(rows))
+        return len(result.all())
+    # SQLite: a plain executemany (no RETURNING) is the fast path, and its rowcount is exact.
+    plain = await session.execute(
+        sqlite.insert(table).on_conflict_do_nothing(index_elements=[key]), list(rows))
+    return int(getattr(plain, "rowcount", 0) or 0)
 
 
 class MemberRepo:
