@@ -7,11 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 import discord
 
 from bot.core.model import Place, Platform, UserRef
+from bot.core.text import split_text as text_split
 
 MAX_MESSAGE = 2000  # Discord's limit for a message's content
-MAX_PARTS = 5  # a reply longer than this many messages is cut, not spammed
 MAX_CUSTOM_ID = 100
-CUT_MARK = "\n… (cut: too long for one reply)"
 
 
 def user_ref(user: discord.abc.User) -> UserRef:
@@ -61,24 +60,10 @@ def option_values(values: Mapping[str, object]) -> dict[str, object]:
     return converted
 
 
-def split_text(text: str, limit: int = MAX_MESSAGE, max_parts: int = MAX_PARTS) -> list[str]:
-    """Split at line breaks (or hard, for a long line) into at most ``max_parts`` messages."""
-    text = text or "\u200b"  # Discord refuses an empty message; a zero-width space is not
-    parts: list[str] = []
-    rest = text
-    while rest:
-        if len(rest) <= limit:
-            parts.append(rest)
-            break
-        cut = rest.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    if len(parts) > max_parts:
-        parts = parts[:max_parts]
-        parts[-1] = parts[-1][: limit - len(CUT_MARK)] + CUT_MARK
-    return parts
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split a reply into messages within the platform's limit."""
+    # Discord refuses an empty message; a zero-width space is not empty.
+    return text_split(text, limit, empty="\u200b")
 
 
 def action_line(action: str) -> str:

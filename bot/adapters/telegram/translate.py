@@ -10,13 +10,12 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot.core.commands import Command, Where
 from bot.core.model import Button, Place, Platform, UserRef
+from bot.core.text import split_text as text_split
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message's text
-MAX_PARTS = 5
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_TOAST = 200  # answerCallbackQuery text
 BUTTONS_PER_ROW = 3
-CUT_MARK = "\n… (cut: too long for one reply)"
 WORD_JOINER = "\u2060"
 _MENTION = re.compile(r"(?<![\w@])@(?=\w)")
 
@@ -42,23 +41,9 @@ def neutralise(text: str) -> str:
     return _MENTION.sub("@" + WORD_JOINER, text)
 
 
-def split_text(text: str, limit: int = MAX_MESSAGE, max_parts: int = MAX_PARTS) -> list[str]:
-    """Split at line breaks (or hard) into at most ``max_parts`` messages."""
-    rest = text or "…"  # Telegram refuses an empty message
-    parts: list[str] = []
-    while rest:
-        if len(rest) <= limit:
-            parts.append(rest)
-            break
-        cut = rest.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    if len(parts) > max_parts:
-        parts = parts[:max_parts]
-        parts[-1] = parts[-1][: limit - len(CUT_MARK)] + CUT_MARK
-    return parts
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split a reply into messages within the platform's limit."""
+    return text_split(text, limit, empty="…")  # Telegram refuses an empty message
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
