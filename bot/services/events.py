@@ -635,7 +635,7 @@ class EventService:
                 text=(f"Reminder: #{event.id} {event.title} starts "
                       f"{values.relative(event.starts_at, item.due_at)} "
                       f"({local:%a %d %b %H:%M} {local.tzname()}). "
-                      f"{_where(event.online_url, event.venue)}"),
+                      f"{_where(event.online_url, event.venue)}").strip(),
                 due_at=item.due_at, member_id=member_id, event_id=event.id))
         await self._outbox.put(unit, messages)
 

@@ -221,8 +221,8 @@ async def test_member_offsets_quiet_hours_and_dms_off(chat, app, clock, sent):
     # The 24h reminder (Tue 22:00, quiet) waited until quiet hours ended at 23:30; the 1h
     # one (Wed 21:00, quiet, event inside them) moved to just before they begin at 18:00.
     assert sorted(sent.to("dm:lin")) == [
-        f"Reminder: #{event} Late show starts in 22 hours (Wed 25 Nov 22:00 UTC). ",
-        f"Reminder: #{event} Late show starts in 4 hours (Wed 25 Nov 22:00 UTC). ",
+        f"Reminder: #{event} Late show starts in 22 hours (Wed 25 Nov 22:00 UTC).",
+        f"Reminder: #{event} Late show starts in 4 hours (Wed 25 Nov 22:00 UTC).",
     ]
     await advance(app, clock, timedelta(hours=2, minutes=1))
     assert len(sent.to("dm:maya")) == 1
