@@ -5,6 +5,7 @@ The handlers only translate options into service calls and render the results.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from icalendar import Calendar
@@ -23,6 +24,8 @@ from bot.services.events import (
     EventSpec,
     EventView,
     Place,
+    RsvpResult,
+    announcement,
     rsvp_buttons,
     split_tags,
     split_where,
@@ -140,18 +143,14 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
         result = await events.rsvp(ctx.member, ctx.require("id", int), answer,
                                    roles=ctx.incoming.roles, is_admin=ctx.is_admin)
         title = f"#{result.event.id} {result.event.title}"
-        if result.status == "waitlist":
-            return Reply(f"{title} is full. You are #{result.position} on the waitlist; "
-                         "I will DM you if a seat opens.", private=True)
-        if not result.changed:
-            return Reply(f"You are already {result.status} for {title}.", private=True)
-        if result.status == "going":
-            when = result.event.when(ctx.member.timezone, ctx.now)
-            return Reply(f"You're going to {title}, {when}. I'll remind you before it starts.",
-                         private=True)
-        return Reply(f"Noted: {result.status} for {title}.", private=True)
+        if ctx.incoming.via_button:
+            # Pressed on an announcement: refresh its count for everyone.
+            reply = _rsvp_reply(result, title, ctx)
+            return replace(reply, update_post=announcement(result.event, ctx.now))
+        return _rsvp_reply(result, title, ctx)
 
     async def checkin(ctx: Context) -> Reply:
+
         view = await events.checkin(ctx.member, ctx.require("id", int), ctx.require("code", str))
         return Reply(f"Checked in to #{view.id} {view.title}. Enjoy!", private=True)
 
@@ -221,6 +220,19 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
                                 max_length=1000)),
                 example="/feedback 12 5 loved the live coding"),
     ]
+
+
+def _rsvp_reply(result: RsvpResult, title: str, ctx: Context) -> Reply:
+    if result.status == "waitlist":
+        return Reply(f"{title} is full. You are #{result.position} on the waitlist; "
+                     "I will DM you if a seat opens.", private=True)
+    if not result.changed:
+        return Reply(f"You are already {result.status} for {title}.", private=True)
+    if result.status == "going":
+        when = result.event.when(ctx.member.timezone, ctx.now)
+        return Reply(f"You're going to {title}, {when}. I'll remind you before it starts.",
+                     private=True)
+    return Reply(f"Noted: {result.status} for {title}.", private=True)
 
 
 def render(view: EventView, timezone: str, now: datetime) -> str:

@@ -92,6 +92,7 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     is_admin: bool = False
     roles: tuple[str, ...] = ()
+    via_button: bool = False  # a button press on a bot post (that post may be updated)
 
     @property
     def is_command(self) -> bool:
@@ -121,10 +122,12 @@ class Reply:
     """What the bot says back: plain text, optionally a file and buttons.
 
     Adapters escape and split the text to the platform's limits; handlers never format
-    for a platform.
+    for a platform. ``update_post`` (only for button presses) is the new text of the post
+    the button sits on, e.g. an announcement with its fresh RSVP count.
     """
 
     text: str
     private: bool = False
     file: FileOut | None = None
     buttons: tuple[Button, ...] = field(default=())
+    update_post: str | None = None

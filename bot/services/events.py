@@ -715,8 +715,8 @@ def announcement(view: EventView, now: datetime) -> str:
              view.where]
     if view.description:
         lines.append(view.description)
-    if view.capacity:
-        lines.append(f"Seats: {view.capacity}")
+    lines.append(f"Going: {view.going}/{view.capacity}" if view.capacity
+                 else f"Going: {view.going}")
     lines.append(f"RSVP: /rsvp {view.id} going")
     return "\n".join(lines)
 

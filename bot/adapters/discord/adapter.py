@@ -320,7 +320,7 @@ class DiscordAdapter:
                                   self._options.admin_roles)
 
     def _incoming(self, interaction: discord.Interaction, command: str, text: str,
-                  options: dict[str, object] | None) -> Incoming:
+                  options: dict[str, object] | None, *, via_button: bool = False) -> Incoming:
         return Incoming(
             author=translate.user_ref(interaction.user),
             place=translate.place_of(interaction.channel or discord.Object(
@@ -332,6 +332,7 @@ class DiscordAdapter:
             options=options,
             is_admin=self._is_admin(interaction),
             roles=translate.role_keys(interaction.user),
+            via_button=via_button,
         )
 
     async def _run_command(self, interaction: discord.Interaction, path: str,
@@ -351,9 +352,22 @@ class DiscordAdapter:
         if line is None:
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        incoming = self._incoming(interaction, line[0], line[1], None)
-        await self._answer(interaction, await self._dispatcher.handle(incoming),
-                           deferred_public=False)
+        incoming = self._incoming(interaction, line[0], line[1], None, via_button=True)
+        replies = await self._dispatcher.handle(incoming)
+        await self._update_post(interaction, replies)
+        await self._answer(interaction, replies, deferred_public=False)
+
+    async def _update_post(self, interaction: discord.Interaction,
+                           replies: Sequence[Reply]) -> None:
+        """Refresh the post the clicked button sits on (its buttons stay)."""
+        text = next((r.update_post for r in replies if r.update_post), None)
+        if interaction.message is None or text is None:
+            return
+        try:
+            await interaction.message.edit(content=translate.split_text(text)[0],
+                                           allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            logger.info("discord: post %s not updated", interaction.message.id)
 
     async def _answer(self, interaction: discord.Interaction, replies: Sequence[Reply], *,
                       deferred_public: bool) -> None:

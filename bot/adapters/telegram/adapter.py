@@ -350,8 +350,10 @@ class TelegramAdapter:
             received_at=self._clock.now(),
             command=line[0],
             is_admin=await self._is_admin(chat, user) if chat is not None else False,
+            via_button=True,
         )
         replies = await self._dispatcher.handle(incoming)
+        await self._update_post(message, replies)
         toast = replies[0].text if replies else ""
         fits = len(replies) <= 1 and len(toast) <= translate.MAX_TOAST and not (
             replies and (replies[0].file or replies[0].buttons))
@@ -359,6 +361,17 @@ class TelegramAdapter:
         await query.answer(toast[: translate.MAX_TOAST] or None, show_alert=False)
         if not fits and chat is not None:
             await self._reply(chat, user, replies, reply_to=None)
+
+    async def _update_post(self, message: Message | None, replies: Sequence[Reply]) -> None:
+        """Refresh the post a button sits on (its buttons stay)."""
+        text = next((r.update_post for r in replies if r.update_post), None)
+        if message is None or text is None:
+            return
+        try:
+            await message.edit_text(translate.neutralise(text)[: translate.MAX_MESSAGE],
+                                    reply_markup=message.reply_markup)
+        except TelegramError as exc:  # "message is not modified" and deleted posts
+            logger.info("telegram: post %s not updated: %s", message.message_id, exc)
 
     async def _on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reaction = update.message_reaction
