@@ -243,14 +243,27 @@ class PlatformHooks:
         kind: InteractionKind,
         source_id: str,
         name: str | None = None,
+        target: UserRef | None = None,
     ) -> None:
-        """Log a reaction, a voice join … as an interaction of the author's member."""
+        """Log a reaction, a voice join … and apply what it means.
+
+        A reaction earns its target (the message's author) capped points; joining a voice
+        channel during an online event one is going to counts as attending it.
+        """
         member = await self._identify(author)
+        source_key = f"{author.platform}:{kind}:{source_id}"[:160]
         self._app.interactions.record_raw(
             member_id=member.member_id, platform=author.platform.value,
-            place_id=place.place_id, kind=kind, name=name,
-            source_key=f"{author.platform}:{kind}:{source_id}"[:160],
+            place_id=place.place_id, kind=kind, name=name, source_key=source_key,
         )
+        if kind is InteractionKind.REACTION and target is not None:
+            receiver = await self._identify(target)
+            if receiver.member_id != member.member_id:
+                await self._app.features.points.reaction_received(
+                    receiver.member_id, source_key, self._app.clock.now(), place.place_id,
+                    place.name)
+        elif kind is InteractionKind.VOICE and name == "join":
+            await self._app.features.events.voice_presence(member.member_id)
 
     async def _identify(self, author: UserRef) -> Member:
         try:

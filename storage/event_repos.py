@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,16 @@ class EventRepo:
             .limit(limit)
         )
         return list((await self._s.execute(statement)).scalars())
+
+    async def in_progress(self, now: datetime, early: timedelta) -> list[EventRow]:
+        """Scheduled events running now (or starting within ``early``)."""
+        statement = select(EventRow).where(
+            EventRow.status == "scheduled",
+            EventRow.starts_at <= now + early,
+            EventRow.starts_at >= now - timedelta(hours=24),
+        )
+        rows = list((await self._s.execute(statement)).scalars())
+        return [r for r in rows if r.starts_at + timedelta(minutes=r.duration_minutes) >= now]
 
     async def ended_without_feedback(self, now: datetime) -> list[EventRow]:
         """Held events whose feedback requests are not planned yet."""

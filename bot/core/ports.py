@@ -75,8 +75,12 @@ class PlatformEvents(Protocol):
         kind: InteractionKind,
         source_id: str,
         name: str | None = None,
+        target: UserRef | None = None,
     ) -> None:
-        """Log one interaction that did not come through the dispatcher (a reaction, voice)."""
+        """Log one interaction that did not come through the dispatcher (a reaction, voice).
+
+        ``target`` is whom it was aimed at: for a reaction, the author of the message.
+        """
         ...
 
     async def dm_opened(self, author: UserRef) -> None:

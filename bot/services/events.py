@@ -510,6 +510,28 @@ class EventService:
                 await self.awarder.participation(unit, member.member_id, "attendance", event_id)
             return await self._view(unit, event_id)
 
+    async def voice_presence(self, member_id: int) -> list[int]:
+        """A member joined voice: attend the online events in progress they are going to."""
+        now = self._clock.now()
+        attended: list[int] = []
+        async with self._db.unit() as unit:
+            for event in await unit.events.in_progress(now, CHECKIN_EARLY):
+                if not event.online_url:
+                    continue  # an offline session is attended with its code
+                row = await unit.rsvps.get(event.id, member_id)
+                if row is None or row.status != "going" or row.checked_in_at is not None:
+                    continue
+                row.checked_in_at = now
+                row.updated_at = now
+                self._interactions.record_raw(
+                    member_id=member_id, platform="cohort", place_id=str(event.id),
+                    kind=InteractionKind.CHECKIN, name="voice",
+                    source_key=f"checkin:{event.id}:{member_id}")
+                if self.awarder is not None:
+                    await self.awarder.participation(unit, member_id, "attendance", event.id)
+                attended.append(event.id)
+        return attended
+
     async def feedback(self, member: Member, event_id: int, rating: int,
                        comment: str) -> bool:
         """Rate an event attended; returns True when it replaced an earlier rating."""

@@ -28,7 +28,7 @@ from bot.adapters.discord import slash, translate
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
 from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
-from bot.core.model import Incoming, Platform, Reply
+from bot.core.model import Incoming, Platform, Reply, UserRef
 from bot.core.ports import InteractionKind, PlatformEvents
 
 logger = logging.getLogger(__name__)
@@ -426,10 +426,16 @@ class DiscordAdapter:
         guild = self.client.get_guild(payload.guild_id) if payload.guild_id else None
         channel = self.client.get_channel(payload.channel_id) or discord.Object(
             id=payload.channel_id)
+        target = None
+        author_id = payload.message_author_id
+        if author_id is not None and author_id != payload.user_id:
+            known = self.client.get_user(author_id)
+            target = (translate.user_ref(known) if known is not None
+                      else UserRef(Platform.DISCORD, str(author_id), str(author_id)))
         await self._events.activity(
             translate.user_ref(user), translate.place_of(channel, guild),
             InteractionKind.REACTION, f"{payload.message_id}:{payload.user_id}:{payload.emoji}",
-            name=str(payload.emoji)[:64],
+            name=str(payload.emoji)[:64], target=target,
         )
 
     async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,
