@@ -19,8 +19,8 @@ async def _balance(app: App, member: Member) -> int:
     return (await app.features.points.standing(member)).balance
 
 
-async def _eventually(check, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
+async def _eventually(check, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
         if await check():
             return
         await asyncio.sleep(0.02)
