@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
@@ -41,6 +41,11 @@ class EventRepo:
             .limit(limit)
         )
         return list((await self._s.execute(statement)).scalars())
+
+    async def starts(self, event_ids: Collection[int]) -> dict[int, datetime]:
+        """Start times of the given events."""
+        statement = select(EventRow.id, EventRow.starts_at).where(EventRow.id.in_(event_ids))
+        return {i: s for i, s in (await self._s.execute(statement)).all()}
 
     async def in_progress(self, now: datetime, early: timedelta) -> list[EventRow]:
         """Scheduled events running now (or starting within ``early``)."""

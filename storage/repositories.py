@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +108,20 @@ class MemberRepo:
                    func.lower(AccountRow.display_name) == bare.lower())
         )
         return (await self._s.execute(statement)).scalars().first()
+
+    async def many(self, member_ids: Collection[int]) -> dict[int, MemberRow]:
+        """Members by id."""
+        statement = select(MemberRow).where(MemberRow.id.in_(member_ids))
+        return {m.id: m for m in (await self._s.execute(statement)).scalars()}
+
+    async def accounts_of(self, member_ids: Collection[int]) -> dict[int, list[AccountRow]]:
+        """Each member's accounts, oldest first."""
+        statement = (select(AccountRow).where(AccountRow.member_id.in_(member_ids))
+                     .order_by(AccountRow.created_at, AccountRow.id))
+        out: dict[int, list[AccountRow]] = {}
+        for account in (await self._s.execute(statement)).scalars():
+            out.setdefault(account.member_id, []).append(account)
+        return out
 
     async def accounts(self, member_id: int) -> list[AccountRow]:
         """A member's platform accounts."""

@@ -25,7 +25,7 @@ from bot.core.model import Button, Platform, Reply
 from bot.core.ports import Messenger
 from bot.services.ratelimit import RateLimiter
 from storage import Database, Unit
-from storage.models import OutboxRow
+from storage.models import AccountRow, MemberRow, OutboxRow
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +162,10 @@ class Outbox:
                 async with self._db.unit() as unit:
                     rows = await unit.outbox.claim_due(self._clock.now(), self._batch,
                                                        self.instance)
+                    batch = await _Batch.load(unit, rows)
                 if not rows:
                     return handled
-                await self._deliver_all(rows)
+                await self._deliver_all(rows, batch)
                 handled += len(rows)
 
     async def next_due(self) -> datetime | None:
@@ -192,28 +193,28 @@ class Outbox:
             if self._clock.now() < due:  # a clock that only moves when told (tests)
                 return due
 
-    async def _deliver_all(self, rows: Sequence[OutboxRow]) -> None:
+    async def _deliver_all(self, rows: Sequence[OutboxRow], batch: _Batch) -> None:
         semaphore = asyncio.Semaphore(self._concurrency)
 
         async def one(row: OutboxRow) -> None:
             async with semaphore:
-                await self._deliver(row)
+                await self._deliver(row, batch)
 
         async with asyncio.TaskGroup() as group:
             for row in rows:
                 group.create_task(one(row))
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow, batch: _Batch) -> None:
         buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
         reply = Reply(row.text, buttons=buttons)
-        if await self._stale(row):
+        if self._stale(row, batch):
             async with self._db.unit() as unit:
                 await unit.outbox.finish(row.id, status=Status.SKIPPED.value,
                                          last_error="the event had already started")
             return
         try:
             if row.member_id is not None:
-                outcome = await self._deliver_direct(row, reply)
+                outcome = await self._deliver_direct(row, reply, batch)
             else:
                 outcome = await self._deliver_post(row, reply)
         except DeliveryFailed as failure:
@@ -231,13 +232,12 @@ class Outbox:
                 sent_at=self._clock.now() if status is Status.SENT else None,
             )
 
-    async def _stale(self, row: OutboxRow) -> bool:
+    def _stale(self, row: OutboxRow, batch: _Batch) -> bool:
         """A reminder that would arrive after its event started is worse than none."""
         if row.kind != OutboxKind.REMINDER.value or row.event_id is None:
             return False
-        async with self._db.unit() as unit:
-            event = await unit.events.get(row.event_id)
-        return event is None or event.starts_at <= self._clock.now()
+        starts = batch.event_starts.get(row.event_id)
+        return starts is None or starts <= self._clock.now()
 
     async def _deliver_post(self, row: OutboxRow, reply: Reply) -> tuple[Status, str | None,
                                                                            str | None]:
@@ -250,12 +250,11 @@ class Outbox:
         await messenger.send_place(row.place_id, reply)
         return Status.SENT, platform.value, None
 
-    async def _deliver_direct(self, row: OutboxRow, reply: Reply) -> tuple[Status, str | None,
-                                                                             str | None]:
+    async def _deliver_direct(self, row: OutboxRow, reply: Reply,
+                              batch: _Batch) -> tuple[Status, str | None, str | None]:
         assert row.member_id is not None
-        async with self._db.unit() as unit:
-            member = await unit.members.get(row.member_id)
-            accounts = await unit.members.accounts(row.member_id) if member else []
+        member = batch.members.get(row.member_id)
+        accounts = batch.accounts.get(row.member_id, [])
         if member is None:
             return Status.SKIPPED, None, "member is gone"
         kind = OutboxKind(row.kind)
@@ -324,3 +323,25 @@ class Outbox:
             pending=[(r.id, r.kind, r.due_at, r.attempts, r.last_error) for r in pending],
             failed=[(r.id, r.kind, r.status, r.last_error) for r in failed],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What delivering a claimed batch needs, read in one go rather than per row."""
+
+    event_starts: Mapping[int, datetime]
+    members: Mapping[int, MemberRow]
+    accounts: Mapping[int, list[AccountRow]]
+
+    @classmethod
+    async def load(cls, unit: Unit, rows: Sequence[OutboxRow]) -> _Batch:
+        """Read the events, members and accounts the rows refer to."""
+        event_ids = {r.event_id for r in rows
+                     if r.event_id is not None and r.kind == OutboxKind.REMINDER.value}
+        member_ids = {r.member_id for r in rows if r.member_id is not None}
+        return cls(
+            event_starts=await unit.events.starts(event_ids) if event_ids else {},
+            members=await unit.members.many(member_ids) if member_ids else {},
+            accounts=await unit.members.accounts_of(member_ids) if member_ids else {},
+        )
+
