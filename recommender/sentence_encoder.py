@@ -92,6 +92,10 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer  # lazy: ~7 s
+        from transformers.utils import logging as transformers_logging
+
+        # A bot's log is no place for a weight-loading progress bar.
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         model = SentenceTransformer(str(model_dir), device=device, local_files_only=True)
         return cls(model, f"{name or model_dir.name}@{digest[:12]}", batch_size=batch_size)
