@@ -1,13 +1,14 @@
 """Offline evaluation: a time-ordered hold-out, Recall@k / NDCG@k / coverage per method.
 
-One global cut-off time splits the interactions (the last `holdout` share is held out), so
-no method sees anything after it: every member's cut-off is the same instant, and only
-sessions starting after it are ranked.
+Each user's latest `holdout` share of interactions is held out (a time-ordered hold-out per
+user); their profile is built from what came before their own cut-off, and only sessions
+starting at or after it are ranked for them. Co-attendance is learned from every user's
+training part, so a user may see others' later attendance: the usual leave-last-out caveat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,11 +17,10 @@ import numpy as np
 
 from recommender.catalog import Catalog, Item
 from recommender.collaborative import CoAttendance, Interaction
-from recommender.dataset import Dataset, load_dataset
+from recommender.dataset import Dataset, DatasetInteraction, load_dataset
 from recommender.encoders import Encoder, load_encoder
 from recommender.metrics import bootstrap_interval, ndcg_at_k, recall_at_k
 from recommender.ranking import RankingWeights, Recommender
-from recommender.rankings import Rankings
 from recommender.signals import ItemSignal, MemberSignals, SignalKind
 
 Progress = Callable[[str, int, int], None]
@@ -115,12 +115,12 @@ def evaluate(
     first_seen: dict[str, datetime] = {}
     for it in dataset.interactions:
         first_seen[it.item_id] = min(it.timestamp, first_seen.get(it.item_id, it.timestamp))
-    stamps = sorted(it.timestamp for it in dataset.interactions)
-    cutoff = stamps[min(len(stamps) - 1, int(len(stamps) * (1.0 - holdout)))]
-    train = [it for it in dataset.interactions if it.timestamp < cutoff]
-    test = [it for it in dataset.interactions if it.timestamp >= cutoff]
+    train, test, cutoffs = split_per_user(dataset.interactions, holdout)
     starts = {item.item_id: item.time or first_seen.get(item.item_id) for item in dataset.items}
-    candidates = {index[i] for i, when in starts.items() if when is not None and when >= cutoff}
+
+    def candidates_for(cutoff: datetime) -> set[int]:
+        # Only sessions at or after the member's own cut-off: what was upcoming for them.
+        return {index[i] for i, when in starts.items() if when is not None and when >= cutoff}
 
     texts = [item.text for item in dataset.items]
     vectors = _encode(encoder, texts, progress)
@@ -137,12 +137,15 @@ def evaluate(
         history.setdefault(users[it.user_id], []).append(
             ItemSignal(index[it.item_id], kind, it.timestamp, it.rating)
         )
+    member_cutoff = {users[u]: c for u, c in cutoffs.items()}
+    member_candidates = {m: candidates_for(c) for m, c in member_cutoff.items()}
     relevant: dict[int, set[int]] = {}
     for it in test:
         member, item = users[it.user_id], index[it.item_id]
-        if member in history and item in candidates:
+        if member in history and item in member_candidates[member]:
             relevant.setdefault(member, set()).add(item)
-    signals = [MemberSignals(m, items=tuple(history[m])) for m in sorted(relevant)]
+    signals = {m: MemberSignals(m, items=tuple(history[m])) for m in sorted(relevant)}
+    all_candidates = set().union(*(member_candidates[m] for m in relevant)) if relevant else set()
 
     methods = {**BASELINES, "hybrid": hybrid or RankingWeights()}
     scores: list[MethodScore] = []
@@ -150,13 +153,44 @@ def evaluate(
         if progress:
             progress("rank", step, len(methods))
         recommender = Recommender(catalog, encoder, co, weights=weights)
-        ranked = recommender.recommend_all(
-            recommender.profiles(signals, cutoff), candidates, cutoff, k=k
-        )
-        scores.append(_score(name, ranked, relevant, k, len(candidates)))
+        ranked = {
+            m: [r.item_id for r in recommender.recommend(
+                recommender.profile(signals[m], member_cutoff[m]), member_candidates[m],
+                member_cutoff[m], k=k)]
+            for m in signals
+        }
+        scores.append(_score(name, ranked, relevant, k, len(all_candidates)))
     if progress:
         progress("rank", len(methods), len(methods))
-    return EvaluationReport(k, encoder.name, cutoff, len(relevant), len(candidates), tuple(scores))
+    cutoff = min(member_cutoff[m] for m in relevant) if relevant else max(
+        it.timestamp for it in dataset.interactions)
+    return EvaluationReport(k, encoder.name, cutoff, len(relevant), len(all_candidates),
+                            tuple(scores))
+
+
+Split = tuple[list[DatasetInteraction], list[DatasetInteraction], dict[str, datetime]]
+
+
+def split_per_user(interactions: Sequence[DatasetInteraction], holdout: float) -> Split:
+    """Time-ordered hold-out per user: each user's latest ``holdout`` share is the test.
+
+    Users with a single interaction only train. Returns (train, test, each user's cut-off).
+    """
+    by_user: dict[str, list[DatasetInteraction]] = {}
+    for it in interactions:
+        by_user.setdefault(it.user_id, []).append(it)
+    train: list[DatasetInteraction] = []
+    test: list[DatasetInteraction] = []
+    cutoffs: dict[str, datetime] = {}
+    for user, items in by_user.items():
+        items.sort(key=lambda it: it.timestamp)
+        held = max(1, round(len(items) * holdout)) if len(items) > 1 else 0
+        split = len(items) - held
+        train.extend(items[:split])
+        test.extend(items[split:])
+        if held:
+            cutoffs[user] = items[split].timestamp
+    return train, test, cutoffs
 
 
 def _encode(encoder: Encoder, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
@@ -173,7 +207,7 @@ def _encode(encoder: Encoder, texts: Sequence[str], progress: Progress | None) -
 
 def _score(
     name: str,
-    ranked: Rankings,
+    ranked: Mapping[int, list[int]],
     relevant: dict[int, set[int]],
     k: int,
     n_candidates: int,
@@ -182,7 +216,7 @@ def _score(
     ndcgs: list[float] = []
     shown: set[int] = set()
     for member, wanted in relevant.items():
-        ids = [r.item_id for r in ranked.for_member(member)]
+        ids = ranked.get(member, [])
         shown.update(ids)
         recalls.append(recall_at_k(ids, wanted, k))
         ndcgs.append(ndcg_at_k(ids, wanted, k))

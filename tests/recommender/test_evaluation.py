@@ -81,3 +81,22 @@ def test_malformed_files_name_the_line_and_the_problem(tmp_path, items, interact
     (tmp_path / "interactions.csv").write_text(interactions)
     with pytest.raises(DatasetError, match=problem):
         load_dataset(tmp_path / "items.csv", tmp_path / "interactions.csv")
+
+
+def test_the_hold_out_is_time_ordered_per_user():
+    from datetime import UTC, datetime, timedelta
+
+    from recommender.dataset import DatasetInteraction
+    from recommender.evaluation import split_per_user
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [DatasetInteraction("ann", f"i{n}", t0 + timedelta(days=n)) for n in range(5)]
+    rows += [DatasetInteraction("bob", "i9", t0 + timedelta(days=30)),
+             DatasetInteraction("bob", "i8", t0 + timedelta(days=31))]
+    rows += [DatasetInteraction("cy", "i1", t0)]
+    train, test, cutoffs = split_per_user(rows, 0.4)
+    assert sorted((r.user_id, r.item_id) for r in test) == [
+        ("ann", "i3"), ("ann", "i4"), ("bob", "i8")]
+    assert cutoffs == {"ann": t0 + timedelta(days=3), "bob": t0 + timedelta(days=31)}
+    assert ("cy", "i1") in {(r.user_id, r.item_id) for r in train}  # one interaction: train only
+    # ann's cut-off is weeks before bob's: a global cut-off would have held out none of ann's.
