@@ -81,6 +81,25 @@ class RecommendRepo:
                      .where(EventRow.starts_at >= since))
         return list((await self._s.execute(statement)).scalars())
 
+    async def solved_tags(self, member_ids: Sequence[int] | None = None
+                          ) -> dict[int, list[str]]:
+        """Tags of the challenges each member solved, most recent solve first."""
+        from storage.challenge_models import ChallengeRow, ChallengeSolveRow
+
+        statement = (
+            select(ChallengeSolveRow.member_id, ChallengeRow.tags)
+            .join(ChallengeRow, ChallengeRow.id == ChallengeSolveRow.challenge_id)
+            .order_by(ChallengeSolveRow.id.desc())
+        )
+        if member_ids is not None:
+            statement = statement.where(ChallengeSolveRow.member_id.in_(list(member_ids)))
+        out: dict[int, list[str]] = {}
+        for member_id, tags in (await self._s.execute(statement)).all():
+            for tag in (t.strip() for t in tags.split(",")):
+                if tag and tag not in out.setdefault(member_id, []):
+                    out[member_id].append(tag)
+        return out
+
     async def digest_members(self) -> list[MemberRow]:
         """Members who opted in to the weekly digest and accept DMs."""
         statement = (select(MemberRow).where(MemberRow.digests.is_(True),

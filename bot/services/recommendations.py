@@ -130,6 +130,7 @@ class _History:
     ratings: list[FeedbackRow]
     votes: list[RecommendationVoteRow] = field(default_factory=list)
     texts: dict[int, list[MessageSignal]] = field(default_factory=dict)
+    solved_tags: dict[int, list[str]] = field(default_factory=dict)
 
 
 def split_interests(text: str) -> tuple[str, ...]:
@@ -351,6 +352,7 @@ class RecommendationService:
             ratings=await unit.recommend.ratings_since(since),
         )
         history.votes = await unit.recommend.votes(member_ids)
+        history.solved_tags = await unit.recommend.solved_tags(member_ids)
         texts_since = now - timedelta(days=self._settings.message_days)
         for member_id in member_ids or ():
             rows = await unit.texts.for_member(member_id, self._settings.max_messages)
@@ -425,9 +427,12 @@ class RecommendationService:
             if vote.member_id == member_id:
                 kind = SignalKind.LIKED if vote.vote == "up" else SignalKind.DISLIKED
                 items.append(ItemSignal(vote.event_id, kind, vote.updated_at))
+        # What a member solved in coding challenges says what they are learning.
+        interests = tuple(dict.fromkeys(
+            (*split_interests(member.interests), *history.solved_tags.get(member_id, ()))))
         return MemberSignals(
             member_id=member_id,
-            interests=split_interests(member.interests),
+            interests=interests,
             messages=tuple(history.texts.get(member_id, ())),
             items=tuple(items),
         )

@@ -108,3 +108,32 @@ async def test_bad_input_changes_nothing(app: App, chat: Chat):
 async def test_nothing_upcoming(app: App, chat: Chat):
     text = await chat.text("/recommend", who="maya")
     assert "Nothing to suggest right now" in text
+
+
+async def test_solved_challenge_tags_shape_recommendations(app: App, chat: Chat):
+    from storage.challenge_models import ChallengeRow, ChallengeSolveRow, SubmissionRow
+
+    # The matching session is the furthest away, so soonness alone would not pick it.
+    graphs = await session(app, "Graph algorithms night", days=6,
+                           description="shortest paths, BFS")
+    await session(app, "Watercolour basics", days=2, description="painting with watercolours")
+    await session(app, "Knitting circle", days=2, description="wool and needles")
+    tomas = await member(app, "tomas")  # no declared interests
+    now = app.clock.now()
+    async with app.db.unit() as unit:
+        challenge = ChallengeRow(title="Shortest route", statement="…", tags="graphs,bfs",
+                                 opens_at=now, created_at=now)
+        unit.session.add(challenge)
+        await unit.session.flush()
+        submission = SubmissionRow(challenge_id=challenge.id, member_id=tomas.member_id,
+                                   language="python3", source="print(1)", platform="console",
+                                   place_id="general", status="done", verdict="AC",
+                                   created_at=now)
+        unit.session.add(submission)
+        await unit.session.flush()
+        unit.session.add(ChallengeSolveRow(challenge_id=challenge.id, member_id=tomas.member_id,
+                                           submission_id=submission.id, attempts=1,
+                                           solved_at=now))
+    text = await chat.text("/recommend 1", who="tomas")
+    assert ids_in(text) == [graphs]
+    assert "graphs" in text or "bfs" in text  # the reason names the solved topic
