@@ -21,11 +21,13 @@ from bot.core.dispatch import Dispatcher, Limits
 from bot.core.model import Member, Place, UserRef
 from bot.core.ports import InteractionKind
 from bot.leadership import Leadership
+from bot.sandbox.config import SandboxConfig
+from bot.sandbox.piston import PistonConfig
 from bot.scheduler import Scheduler
 from bot.services import demo
 from bot.services.analytics import AnalyticsOptions, AnalyticsService
 from bot.services.buddies import BuddyService
-from bot.services.challenges import ChallengeService, SubmissionData
+from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionData
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService, EventSettings
 from bot.services.interactions import InteractionLog
@@ -43,7 +45,7 @@ from bot.services.recommendations import (
     RecommendationSettings,
 )
 from bot.services.rewards import RewardService
-from config.settings import OutboxSettings, Settings
+from config.settings import JudgeSettings, OutboxSettings, Settings
 from handlers import Features, all_commands, all_listeners
 from storage import Database
 
@@ -94,6 +96,14 @@ def analytics_options(settings: Settings) -> AnalyticsOptions:
     )
 
 
+def judge_gate_from(judging: JudgeSettings) -> JudgeGate:
+    """The judge chosen by settings: the local sandbox, or a self-hosted Piston API."""
+    if judging.backend == "piston":
+        return JudgeGate.piston(PistonConfig(base_url=judging.piston_url, slots=judging.slots,
+                                             version=judging.piston_version))
+    return JudgeGate.local(SandboxConfig(slots=judging.slots), self_check=judging.self_check)
+
+
 def build(
     settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None
 ) -> App:
@@ -123,8 +133,11 @@ def build(
         immediate_promotion=settings.events.immediate_promotion,
     ))
     # The sandbox starts on the first submission, never at import or build time.
-    challenges = ChallengeService(db, clock, judge_gate or JudgeGate.local(), interactions,
-                                  outbox)
+    judging = settings.judge
+    challenges = ChallengeService(
+        db, clock, judge_gate or judge_gate_from(settings.judge), interactions, outbox,
+        rules=ChallengeRules(cooldown_s=judging.cooldown_seconds, workers=judging.slots,
+                             queue_capacity=judging.queue_capacity))
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
     recommendations = RecommendationService(db, clock, outbox, RecommendationSettings(

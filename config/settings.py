@@ -167,6 +167,21 @@ class AnalyticsSettings(BaseModel):
                                      description="Past RSVPs needed before predicting turnout")
 
 
+class JudgeSettings(BaseModel):
+    """Where challenge submissions run: the local bubblewrap sandbox or a Piston API."""
+
+    backend: Literal["local", "piston"] = Field(
+        "local", description="local: bubblewrap on this host; piston: a self-hosted Piston")
+    piston_url: str = Field("http://127.0.0.1:2000",
+                            description="Base URL of a self-hosted Piston (private link only)",
+                            pattern=r"^https?://")
+    piston_version: str = Field("*", description="Runtime version asked of Piston")
+    slots: int = Field(1, ge=1, le=64, description="Submissions judged at the same time")
+    cooldown_seconds: float = Field(10.0, ge=0, description="Between two submissions of a member")
+    queue_capacity: int = Field(20, ge=1, le=1000, description="Waiting submissions at most")
+    self_check: bool = Field(True, description="Run the local sandbox self-check at first use")
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults that run a console demo on SQLite."""
 
@@ -192,6 +207,7 @@ class Settings(BaseSettings):
     recommender: RecommenderSettings = RecommenderSettings()
     points: PointsSettings = PointsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    judge: JudgeSettings = JudgeSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -110,6 +110,19 @@ def commands(challenges: ChallengeService) -> list[Command]:
     async def stats(ctx: Context) -> Reply:
         return Reply(_render_stats(await challenges.stats(ctx.require("id", int)), _zone(ctx)))
 
+    async def similar(ctx: Context) -> Reply:
+        challenge_id = ctx.require("id", int)
+        pairs = await challenges.similar(challenge_id)
+        if not pairs:
+            return Reply(f"No near-identical accepted submissions for challenge #{challenge_id}.",
+                         private=True)
+        lines = [f"Near-identical accepted submissions for challenge #{challenge_id} "
+                 "(comments, layout and names ignored):"]
+        lines += [f"{round(p.ratio * 100)}% · #{p.first.submission_id} "
+                  f"{neutralise_line(p.first.member_name, 60)} ↔ #{p.second.submission_id} "
+                  f"{neutralise_line(p.second.member_name, 60)}" for p in pairs]
+        return Reply(truncate("\n".join(lines)), private=True)
+
     async def submit(ctx: Context) -> Reply:
         challenge_id = ctx.require("id", int)
         source = extract_code(ctx.get("code", str, ""), ctx.incoming.attachments)
@@ -159,6 +172,8 @@ def commands(challenges: ChallengeService) -> list[Command]:
                         admin=True, example="/challenge rejudge 3"),
                 Command("stats", "Attempts, solves, verdicts and leaderboard", stats,
                         options=(_ID,), admin=True, example="/challenge stats 3"),
+                Command("similar", "Pairs of near-identical accepted submissions", similar,
+                        options=(_ID,), admin=True, example="/challenge similar 3"),
             ),
             default="show",
         ),

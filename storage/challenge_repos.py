@@ -165,6 +165,23 @@ class ChallengeRepo:
                      .order_by(SubmissionRow.id))
         return list((await self._s.execute(statement)).scalars())
 
+    async def first_accepted(self, challenge_id: int, limit: int = 200
+                             ) -> list[tuple[SubmissionRow, str]]:
+        """Each member's first accepted submission, oldest first, with the display name."""
+        first = (
+            select(func.min(SubmissionRow.id))
+            .where(SubmissionRow.challenge_id == challenge_id, SubmissionRow.verdict == "AC")
+            .group_by(SubmissionRow.member_id)
+        )
+        statement = (
+            select(SubmissionRow, MemberRow.display_name)
+            .join(MemberRow, MemberRow.id == SubmissionRow.member_id)
+            .where(SubmissionRow.id.in_(first))
+            .order_by(SubmissionRow.id)
+            .limit(limit)
+        )
+        return [(row, str(name)) for row, name in (await self._s.execute(statement)).all()]
+
     async def attempts_until(self, challenge_id: int, member_id: int, submission_id: int) -> int:
         """How many submissions the member made to a challenge up to and including one."""
         statement = select(func.count(SubmissionRow.id)).where(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.sandbox.judge import Availability, LocalSandbox
     from bot.sandbox.languages import LanguageSpec, UnsupportedLanguageError, find_language
     from bot.sandbox.limits import Limits
+    from bot.sandbox.piston import PistonConfig, PistonJudge
     from bot.sandbox.protocol import Judge
     from bot.sandbox.results import JudgeResult, TestCase, TestResult
     from bot.sandbox.selfcheck import SelfCheckReport, run_self_check
@@ -29,6 +30,7 @@ _HOMES = (
     ("bot.sandbox.judge", ("Availability", "LocalSandbox")),
     ("bot.sandbox.languages", ("LanguageSpec", "UnsupportedLanguageError", "find_language")),
     ("bot.sandbox.limits", ("Limits",)),
+    ("bot.sandbox.piston", ("PistonConfig", "PistonJudge")),
     ("bot.sandbox.protocol", ("Judge",)),
     ("bot.sandbox.results", ("JudgeResult", "TestCase", "TestResult")),
     ("bot.sandbox.selfcheck", ("SelfCheckReport", "run_self_check")),
@@ -45,6 +47,8 @@ __all__ = [
     "Limits",
     "LineDifference",
     "LocalSandbox",
+    "PistonConfig",
+    "PistonJudge",
     "RunFacts",
     "SandboxConfig",
     "SelfCheckReport",

@@ -11,6 +11,7 @@ solve of each member and the first solve of each challenge, and awards points th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -31,6 +32,12 @@ from bot.sandbox.checker import first_difference
 from bot.sandbox.limits import MIB, Limits
 from bot.sandbox.results import TAIL_BYTES, JudgeResult, TestCase
 from bot.sandbox.verdicts import Verdict
+from bot.services.code_similarity import (
+    MAX_SUBMISSIONS,
+    CodeSample,
+    SimilarPair,
+    similar_pairs,
+)
 from bot.services.interactions import InteractionLog
 from bot.services.judging import (
     JudgeBusyError,
@@ -550,6 +557,14 @@ class ChallengeService:
                 leaderboard=tuple(await self._leaderboard(unit, row)),
                 queued=self.queue.pending,
             )
+
+    async def similar(self, challenge_id: int) -> list[SimilarPair]:
+        """Pairs of members whose first accepted submissions are near-identical."""
+        async with self._db.unit() as unit:
+            await self._get(unit, challenge_id)
+            rows = await unit.challenges.first_accepted(challenge_id, limit=MAX_SUBMISSIONS)
+            samples = [CodeSample(row.id, row.member_id, name, row.source) for row, name in rows]
+        return await asyncio.to_thread(similar_pairs, samples)
 
     # Member side.
 

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 from bot.core.errors import UserError
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.judge import LocalSandbox
+from bot.sandbox.piston import PistonConfig, PistonJudge
 from bot.sandbox.protocol import Judge
 from bot.sandbox.selfcheck import run_self_check
 
@@ -66,6 +67,11 @@ class JudgeGate:
         """A gate over the bubblewrap sandbox on this host."""
         return cls(lambda: LocalSandbox(config or SandboxConfig()), self_check=self_check)
 
+    @classmethod
+    def piston(cls, config: PistonConfig | None = None) -> JudgeGate:
+        """A gate over a self-hosted Piston API (checked by asking for its runtimes)."""
+        return cls(lambda: PistonJudge(config or PistonConfig()), self_check=False)
+
     async def get(self) -> Judge:
         """The judge, or :class:`JudgeUnavailableError` with a member-facing message."""
         async with self._lock:
@@ -88,6 +94,9 @@ class JudgeGate:
             return self._judge
 
     async def _check(self, judge: Judge) -> tuple[bool, str]:
+        if isinstance(judge, PistonJudge):
+            availability = await judge.availability()
+            return availability.ok, availability.reason
         if not isinstance(judge, LocalSandbox):
             ok = await judge.is_available()
             return ok, "remote judge answers" if ok else "remote judge does not answer"
