@@ -182,6 +182,7 @@ def commands(challenges: ChallengeService) -> list[Command]:
             options=(_ID, Option("code", OptionKind.TEXT, "Your code in a ``` block",
                                  rest=True, max_length=MAX_SOURCE_BYTES)),
             example="/submit 3 ```print(sum(map(int, input().split())))```",
+            conceal=True,  # code posted in a group is removed so nobody copies it
         ),
         Command(
             "submissions", "Your submissions and their verdicts", submissions,

@@ -130,7 +130,9 @@ class Command:
 
     A group has ``subcommands`` and no handler of its own; on text platforms the first word
     picks the subcommand, and ``default`` names the one used when it does not match
-    (``/event 12`` shows event 12).
+    (``/event 12`` shows event 12). ``conceal`` marks a command whose own message carries
+    something others must not copy (submitted code): adapters remove that message from
+    shared places where the platform allows.
     """
 
     name: str
@@ -142,6 +144,7 @@ class Command:
     where: Where = Where.ANY
     example: str = ""
     default: str | None = None
+    conceal: bool = False
     _by_name: dict[str, Command] = field(default_factory=dict, init=False, repr=False,
                                          compare=False)
 

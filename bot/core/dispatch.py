@@ -69,6 +69,11 @@ class Dispatcher:
         self._clock = clock
         self.limits = limits or Limits()
 
+    def conceals(self, name: str) -> bool:
+        """Whether the message that ran command ``name`` should be removed from a group."""
+        command = self._top.get(name.lower())
+        return command is not None and command.conceal
+
     def available(self, is_admin: bool) -> list[Command]:
         """The commands a member may see in help and menus."""
         return [c for c in self.commands if is_admin or not c.admin]

@@ -1278,8 +1278,14 @@ class TelegramEmulator:
     async def _delete_message(self, params: _Params) -> bool:
         chat = self._chat(params.chat_id())
         message_id = params.integer("message_id") or 0
-        if self.messages.pop((chat.id, message_id), None) is None:
+        message = self.messages.get((chat.id, message_id))
+        if message is None:
             raise _bad("message to delete not found")
+        others = message.get("from", {}).get("id") != self.bot.id
+        if others and chat.type != "private" and chat.members.get(self.bot.id) != "administrator":
+            # Telegram: a bot deletes others' group messages only as an administrator.
+            raise _bad("message can't be deleted")
+        del self.messages[(chat.id, message_id)]
         self.recorder.record(DeletedMessage(chat.id, message_id))
         return True
 

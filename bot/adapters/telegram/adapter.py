@@ -309,8 +309,21 @@ class TelegramAdapter:
             attachments=attachments,
             is_admin=await self._is_admin(chat, user, message),
         )
+        concealed = not private and self._dispatcher.conceals(name) and await self._conceal(
+            message)
         replies = await self._dispatcher.handle(incoming)
-        await self._reply(chat, user, replies, reply_to=None if private else message.message_id)
+        await self._reply(chat, user, replies,
+                          reply_to=None if private or concealed else message.message_id)
+
+    async def _conceal(self, message: Message) -> bool:
+        """Remove a group message that carries code (needs the delete right in the group)."""
+        try:
+            await message.delete()
+        except TelegramError as exc:
+            logger.warning("telegram: could not remove a code message in chat %s: %s",
+                           message.chat_id, exc)
+            return False
+        return True
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
