@@ -188,6 +188,14 @@ def build(
     scheduler.every("events.materialize", timedelta(hours=6), events.materialize_series)
     scheduler.every("events.offers", timedelta(minutes=1), events.expire_offers)
     scheduler.every("events.feedback", timedelta(minutes=5), events.request_feedback)
+    if judging.rotation != "off":
+        period = timedelta(days=1 if judging.rotation == "daily" else 7)
+
+        async def rotate() -> None:
+            await challenges.rotate(period)
+
+        scheduler.cron("challenges.rotate", judging.rotation_cron, rotate,
+                       timezone=settings.timezone)
     scheduler.cron("recommendations.digest", rec.digest_cron, recommendations.send_digests,
                    rec.digest_timezone)
     # Each process embeds new session texts ahead of requests into its own cache (G5).

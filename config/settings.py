@@ -180,6 +180,9 @@ class JudgeSettings(BaseModel):
     cooldown_seconds: float = Field(10.0, ge=0, description="Between two submissions of a member")
     queue_capacity: int = Field(20, ge=1, le=1000, description="Waiting submissions at most")
     self_check: bool = Field(True, description="Run the local sandbox self-check at first use")
+    rotation: Literal["off", "daily", "weekly"] = Field(
+        "off", description="Open the next queued challenge (created with queue=yes) on a schedule")
+    rotation_cron: str = Field("0 9 * * *", description="When a rotation opens the next one")
 
 
 class Settings(BaseSettings):

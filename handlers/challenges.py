@@ -56,6 +56,10 @@ def _field_options(*, title_required: bool) -> tuple[Option, ...]:
     )
 
 
+QUEUE = Option("queue", OptionKind.BOOLEAN, "Hold it for the scheduled rotation (yes/no)",
+               keyword=True)
+
+
 def _fields(ctx: Context) -> ChallengeFields:
     return ChallengeFields(
         title=ctx.get("title", str), statement=ctx.get("statement", str),
@@ -64,6 +68,7 @@ def _fields(ctx: Context) -> ChallengeFields:
         cpu_s=ctx.get("cpu", int), memory_mib=ctx.get("memory", int),
         opens_at=ctx.get("opens", datetime), closes_at=ctx.get("closes", datetime),
         event_id=ctx.get("event", int), examples=ctx.get("examples", str),
+        queued=ctx.get("queue", bool, False),
     )
 
 
@@ -88,9 +93,10 @@ def commands(challenges: ChallengeService) -> list[Command]:
 
     async def create(ctx: Context) -> Reply:
         view = await challenges.create(ctx.member, _fields(ctx), _tests_file(ctx))
+        opens = ("Queued: the scheduled rotation opens it." if view.status == "queued"
+                 else f"Opens {_when(view.opens_at, _zone(ctx))}.")
         return Reply(f"Created challenge #{view.id}: {view.title} ({view.test_count} tests, "
-                     f"{len(view.examples)} shown as examples). "
-                     f"Opens {_when(view.opens_at, _zone(ctx))}.")
+                     f"{len(view.examples)} shown as examples). {opens}")
 
     async def edit(ctx: Context) -> Reply:
         view = await challenges.edit(ctx.require("id", int), _fields(ctx), _tests_file(ctx))
@@ -160,7 +166,8 @@ def commands(challenges: ChallengeService) -> list[Command]:
                 Command("show", "Show a challenge with its examples", show, options=(_ID,),
                         example="/challenge 3"),
                 Command("create", "Create a challenge (attach the tests file)", create,
-                        options=_field_options(title_required=True), admin=True,
+                        options=(*_field_options(title_required=True)[:-1], QUEUE,
+                                 _field_options(title_required=True)[-1]), admin=True,
                         example='/challenge create title="Sum" difficulty=easy cpu=2 '
                                 'statement=Read two numbers, print their sum.'),
                 Command("edit", "Change a challenge (attach new tests to replace them)", edit,

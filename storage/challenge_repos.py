@@ -44,6 +44,12 @@ class ChallengeRepo:
             update(ChallengeRow).where(ChallengeRow.id == challenge_id).values(**fields)
         )
 
+    async def next_queued(self) -> ChallengeRow | None:
+        """The oldest challenge waiting for the rotation."""
+        statement = (select(ChallengeRow).where(ChallengeRow.status == "queued")
+                     .order_by(ChallengeRow.id).limit(1).with_for_update())
+        return (await self._s.execute(statement)).scalar_one_or_none()
+
     async def open_at(self, now: datetime, limit: int = 25) -> list[ChallengeRow]:
         """Challenges accepting submissions at ``now``, newest first."""
         statement = (

@@ -20,7 +20,7 @@ import stat
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core import values
@@ -118,6 +118,7 @@ class ChallengeFields:
     closes_at: datetime | None = None
     event_id: int | None = None
     examples: str | None = None  # "1,2" or "none": which tests are shown as examples
+    queued: bool = False  # held back for the rotation instead of opening
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,10 +493,26 @@ class ChallengeService:
             closes_at=None, status="open", created_by=author.member_id, created_at=now,
         )
         _assign(row, fields, now)
+        if fields.queued:
+            row.status = "queued"  # opened (and announced) by the rotation
         async with self._db.unit() as unit:
             await self._check_event(unit, row.event_id)
             await unit.challenges.add(row)
             await unit.challenges.replace_tests(row.id, tests)
+            if not fields.queued:
+                await self._announce(unit, row, now)
+            return await self._view(unit, row)
+
+    async def rotate(self, period: timedelta) -> ChallengeView | None:
+        """Open the next queued challenge for ``period`` and announce it (a scheduled job)."""
+        now = self._clock.now()
+        async with self._db.unit() as unit:
+            row = await unit.challenges.next_queued()
+            if row is None:
+                logger.info("challenge rotation: nothing queued")
+                return None
+            row.status, row.opens_at, row.closes_at = "open", now, now + period
+            row.updated_at = now
             await self._announce(unit, row, now)
             return await self._view(unit, row)
 
