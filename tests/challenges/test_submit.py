@@ -15,7 +15,7 @@ from bot.core.clock import FixedClock
 from bot.core.model import Attachment, Platform
 from bot.sandbox import SandboxConfig
 from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionPlace
-from bot.services.judging import JudgeGate
+from bot.services.judging import JudgeBusyError, JudgeGate
 from config.settings import Settings
 from storage import Database
 from storage.challenge_models import SubmissionRow
@@ -254,3 +254,36 @@ async def test_the_default_gate_self_checks_the_sandbox_before_the_first_run(
         challenge = await create_sum(chat)
         assert "Accepted" in await chat.text(f"/submit {challenge} {SUM_OK}")
         assert gate.reason == "sandbox self-check passed"
+
+
+@SQLITE_ONLY
+async def test_a_full_queue_answers_busy_and_stores_nothing(chat: Chat, app: App):
+    challenge = await create_sum(chat)
+    service = ChallengeService(
+        app.db, app.clock,
+        JudgeGate.local(SandboxConfig(slots=1, base_uid=CHALLENGE_UID), self_check=False),
+        app.interactions, app.outbox, rules=ChallengeRules(workers=1, queue_capacity=1),
+    )
+    members = []
+    for name in ("ann", "ben"):
+        await chat.say("/challenges", who=name)
+        found = await app.directory.resolve(Platform.CONSOLE, name)
+        assert found is not None
+        members.append(found)
+    slow = "import time; time.sleep(2); print(sum(map(int, input().split())))"
+    try:
+        first = asyncio.create_task(service.submit(
+            members[0], challenge, slow, SubmissionPlace(Platform.CONSOLE, "general", False,
+                                                         "q1")))
+        await asyncio.sleep(0.5)  # ann's submission holds the only place in the queue
+        async with app.db.unit() as unit:
+            before = await unit.session.scalar(select(func.count(SubmissionRow.id)))
+        with pytest.raises(JudgeBusyError, match="busy"):
+            await service.submit(members[1], challenge, SUM_OK,
+                                 SubmissionPlace(Platform.CONSOLE, "general", False, "q2"))
+        async with app.db.unit() as unit:
+            assert await unit.session.scalar(select(func.count(SubmissionRow.id))) == before
+        receipt = await first
+        assert receipt.outcome is not None
+    finally:
+        await service.aclose()
