@@ -41,6 +41,12 @@ class RunFacts:
     sandbox_uid: int | None = None
     setup_error: str | None = None
 
+    @classmethod
+    def not_started(cls, reason: str) -> RunFacts:
+        """Facts of a run that never began (the reason becomes an internal error)."""
+        return cls(returncode=None, cpu_s=0.0, wall_s=0.0, peak_rss_bytes=0, stdout=b"",
+                   stderr=b"", setup_error=reason)
+
     @property
     def started(self) -> bool:
         """Whether bwrap reported the sandboxed child (no child pid means IE)."""

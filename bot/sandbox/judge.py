@@ -176,7 +176,7 @@ class LocalSandbox:
     ) -> RunFacts:
         tools = self._locate_tools()
         if tools is None:
-            return _not_started(self._tools_error or "sandbox tools missing")
+            return RunFacts.not_started(self._tools_error or "sandbox tools missing")
         if slot.uid is None:
             # Shared uid: RLIMIT_NPROC counts every thread of this uid, the bot's included.
             nproc = limits.processes + thread_count_of_uid(os.getuid())
@@ -201,7 +201,7 @@ class LocalSandbox:
             return await self._worker.run(request)
         except (WorkerDiedError, OSError) as error:
             logger.exception("sandbox worker failed")
-            return _not_started(f"sandbox worker failed: {error}")
+            return RunFacts.not_started(f"sandbox worker failed: {error}")
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[_Slot]:
@@ -252,15 +252,3 @@ class LocalSandbox:
             return self._config.cpus
         allowed = sorted(os.sched_getaffinity(0))
         return (allowed[-1],) if len(allowed) >= 2 else ()
-
-
-def _not_started(reason: str) -> RunFacts:
-    return RunFacts(
-        returncode=None,
-        cpu_s=0.0,
-        wall_s=0.0,
-        peak_rss_bytes=0,
-        stdout=b"",
-        stderr=b"",
-        setup_error=reason,
-    )

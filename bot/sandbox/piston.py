@@ -139,7 +139,7 @@ def signal_number(name: str | None) -> int | None:
 def stage_facts(stage: PistonStage) -> RunFacts:
     """Piston's report of one stage as the raw facts the verdict engine decides on."""
     if stage.status == "XX":
-        return _not_started(f"piston internal error: {stage.message or 'unknown'}")
+        return RunFacts.not_started(f"piston internal error: {stage.message or 'unknown'}")
     killed = {"TO": KillReason.WALL, "OL": KillReason.STDOUT, "EL": KillReason.STDERR}.get(
         stage.status or "", KillReason.NONE
     )
@@ -151,7 +151,7 @@ def stage_facts(stage: PistonStage) -> RunFacts:
     else:
         returncode = None if killed is KillReason.NONE else 137
     if returncode is None:
-        return _not_started("piston reported neither an exit code nor a signal")
+        return RunFacts.not_started("piston reported neither an exit code nor a signal")
     return RunFacts(
         returncode=returncode,
         cpu_s=(stage.cpu_ms or 0.0) / 1000,
@@ -334,16 +334,4 @@ def _compile_error(stage: PistonStage, output: str) -> JudgeResult:
         tests=(),
         compile_output=tail_text(output.encode("utf-8", errors="surrogateescape")),
         detail=decision.detail,
-    )
-
-
-def _not_started(reason: str) -> RunFacts:
-    return RunFacts(
-        returncode=None,
-        cpu_s=0.0,
-        wall_s=0.0,
-        peak_rss_bytes=0,
-        stdout=b"",
-        stderr=b"",
-        setup_error=reason,
     )

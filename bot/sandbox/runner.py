@@ -189,15 +189,7 @@ def run_sandboxed(
             )
         except OSError as error:
             os.close(status_r)
-            return RunFacts(
-                returncode=None,
-                cpu_s=0.0,
-                wall_s=0.0,
-                peak_rss_bytes=0,
-                stdout=b"",
-                stderr=b"",
-                setup_error=f"cannot start the launcher: {error}",
-            )
+            return RunFacts.not_started(f"cannot start the launcher: {error}")
     finally:
         for fd in child_fds:
             os.close(fd)
