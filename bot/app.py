@@ -13,12 +13,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, Limits
-from bot.core.model import Member, Place, UserRef
+from bot.core.model import Place, UserRef
 from bot.core.ports import InteractionKind
 from bot.leadership import Leadership
 from bot.sandbox.config import SandboxConfig
@@ -271,14 +269,14 @@ class PlatformHooks:
         A reaction earns its target (the message's author) capped points; joining a voice
         channel during an online event one is going to counts as attending it.
         """
-        member = await self._identify(author)
+        member = await self._app.directory.identify(author)
         source_key = f"{author.platform}:{kind}:{source_id}"[:160]
         self._app.interactions.record_raw(
             member_id=member.member_id, platform=author.platform.value,
             place_id=place.place_id, kind=kind, name=name, source_key=source_key,
         )
         if kind is InteractionKind.REACTION and target is not None:
-            receiver = await self._identify(target)
+            receiver = await self._app.directory.identify(target)
             if receiver.member_id != member.member_id:
                 await self._app.features.points.reaction_received(
                     receiver.member_id, source_key, self._app.clock.now(), place.place_id,
@@ -286,15 +284,8 @@ class PlatformHooks:
         elif kind is InteractionKind.VOICE and name == "join":
             await self._app.features.events.voice_presence(member.member_id)
 
-    async def _identify(self, author: UserRef) -> Member:
-        try:
-            return await self._app.directory.identify(author)
-        except IntegrityError:
-            # A first message and a first reaction at once: both tried to create the member.
-            return await self._app.directory.identify(author)
-
     async def dm_opened(self, author: UserRef) -> None:
         """Forget an earlier DM refusal: the member can be reached again."""
-        await self._identify(author)
+        await self._app.directory.identify(author)
         async with self._app.db.unit() as unit:
             await unit.outbox.mark_dm_open(author.platform.value, author.user_id)

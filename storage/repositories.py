@@ -194,6 +194,22 @@ class TextRepo:
         )
         return list((await self._s.execute(statement)).scalars())
 
+    async def recent_for(self, member_ids: Collection[int], since: datetime,
+                         per_member: int) -> dict[int, list[MessageTextRow]]:
+        """Each member's texts since ``since``, newest first, at most ``per_member`` each."""
+        statement = (
+            select(MessageTextRow)
+            .where(MessageTextRow.member_id.in_(list(member_ids)),
+                   MessageTextRow.created_at >= since)
+            .order_by(MessageTextRow.created_at.desc())
+        )
+        out: dict[int, list[MessageTextRow]] = {}
+        for row in (await self._s.execute(statement)).scalars():
+            rows = out.setdefault(row.member_id, [])
+            if len(rows) < per_member:
+                rows.append(row)
+        return out
+
     async def delete_for_member(self, member_id: int) -> None:
         """Remove one member's texts."""
         await self._s.execute(delete(MessageTextRow).where(MessageTextRow.member_id == member_id))

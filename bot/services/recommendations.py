@@ -354,10 +354,13 @@ class RecommendationService:
         history.votes = await unit.recommend.votes(member_ids)
         history.solved_tags = await unit.recommend.solved_tags(member_ids)
         texts_since = now - timedelta(days=self._settings.message_days)
-        for member_id in member_ids or ():
-            rows = await unit.texts.for_member(member_id, self._settings.max_messages)
-            history.texts[member_id] = [MessageSignal(r.text, r.created_at) for r in rows
-                                        if r.created_at >= texts_since]
+        if member_ids:
+            # One query for every member's recent texts (a digest covers many members).
+            texts = await unit.texts.recent_for(member_ids, texts_since,
+                                                self._settings.max_messages)
+            for member_id in member_ids:
+                history.texts[member_id] = [MessageSignal(r.text, r.created_at)
+                                            for r in texts.get(member_id, [])]
         return history
 
     async def _index_for(self, encoder: Encoder, history: _History) -> _Index:

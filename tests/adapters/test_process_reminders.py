@@ -7,18 +7,14 @@ both get the reminder DM, exactly once, through a storm of 429s on both platform
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
-import sys
 from pathlib import Path
 
+from tests.adapters.process import start_cohort, stop_cohort
 from tests.emulators.discord_api import DiscordEmulator, Followup, Permissions, RateLimitHit
 from tests.emulators.discord_api import SentMessage as DiscordSent
 from tests.emulators.telegram_api import Refused, TelegramEmulator
 from tests.emulators.telegram_api import SentMessage as TelegramSent
-
-ROOT = Path(__file__).parents[2]
 
 
 async def test_members_on_both_platforms_get_their_reminder_once_through_429s(tmp_path: Path):
@@ -28,30 +24,10 @@ async def test_members_on_both_platforms_get_their_reminder_once_through_429s(tm
         ada = emu.add_member(guild, "ada")
         maya = emu.add_member(guild, "maya")
         tomas = tg.add_user("Tomas", username="tomas")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
-        env.update({
-            "COHORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cohort.db",
-            "COHORT_DATA_DIR": str(tmp_path / "data"),
-            "COHORT_DISCORD__TOKEN": emu.token,
-            "COHORT_DISCORD__API_BASE_URL": emu.http_url,
-            "COHORT_DISCORD__GATEWAY_URL": emu.gateway_url,
-            "COHORT_DISCORD__GUILD_ID": str(guild.id),
-            "COHORT_DISCORD__GUILD_READY_TIMEOUT": "0.05",
-            "COHORT_TELEGRAM__TOKEN": tg.token,
-            "COHORT_TELEGRAM__BASE_URL": tg.base_url,
-            "COHORT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
-            "COHORT_TELEGRAM__POLL_TIMEOUT": "1",
-            "COHORT_OUTBOX__SWEEP_SECONDS": "1",
-            "COHORT_OUTBOX__BACKOFF_SECONDS": "1",
-            "PYTHONPATH": str(ROOT),
-        })
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        process = await start_cohort(tmp_path, emu, tg, guild,
+                                     COHORT_OUTBOX__SWEEP_SECONDS="1",
+                                     COHORT_OUTBOX__BACKOFF_SECONDS="1")
         try:
-            await emu.wait_until_identified(timeout=30)
-            while not any(r.method == "deleteWebhook" for r in tg.requests):  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
             # The event starts in 2 hours; its only reminder falls due about 8 s from now.
             created = await emu.send_interaction_create(
                 guild, general, ada, "event create",
@@ -91,8 +67,7 @@ async def test_members_on_both_platforms_get_their_reminder_once_through_429s(tm
             assert len([h for h in emu.recorder.of_type(RateLimitHit) if h.forced]) == 3
             assert len([r for r in tg.recorder.of_type(Refused) if r.error_code == 429]) == 3
         finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), 20)
+            stderr = await stop_cohort(process)
         assert process.returncode == 0, stderr.decode()[-3000:]
         assert b"Traceback" not in stderr, stderr.decode()[-3000:]
 

@@ -139,6 +139,52 @@ class Recorder(Generic[R]):
                 self._waiters.remove(waiter)
 
 
+class RecordingEmulator(Generic[R]):
+    """What both emulators offer tests over their :class:`Recorder`."""
+
+    recorder: Recorder[R]
+
+    @property
+    def records(self) -> list[R]:
+        """Every typed record, oldest first."""
+        return self.recorder.records
+
+    def mark(self) -> int:
+        """A position in :attr:`records`, for ``wait_for(..., after=mark)``."""
+        return self.recorder.mark()
+
+    @overload
+    async def wait_for(
+        self,
+        match: type[T],
+        predicate: Callable[[T], bool] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        after: int = 0,
+    ) -> T: ...
+
+    @overload
+    async def wait_for(
+        self,
+        match: Callable[[R], bool],
+        predicate: None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        after: int = 0,
+    ) -> R: ...
+
+    async def wait_for(
+        self,
+        match: Any,
+        predicate: Any = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        after: int = 0,
+    ) -> Any:
+        """The first record at or after ``after`` matching a type (+ predicate) or a predicate."""
+        return await self.recorder.wait_for(match, predicate, timeout=timeout, after=after)
+
+
 class LocalServer:
     """An aiohttp application served on 127.0.0.1 with an ephemeral port."""
 

@@ -66,11 +66,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Final, Literal, TypeVar, overload
+from typing import Any, ClassVar, Final, Literal, TypeVar
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
-from ._common import DEFAULT_TIMEOUT, LocalServer, Recorder, json_response
+from ._common import DEFAULT_TIMEOUT, LocalServer, Recorder, RecordingEmulator, json_response
 
 __all__ = [
     "API_PREFIX",
@@ -699,7 +699,7 @@ def discord_py_urls(api_base_url: str, gateway_url: str) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------
 
 
-class DiscordEmulator:
+class DiscordEmulator(RecordingEmulator[Record]):
     """Discord REST v10 and gateway on 127.0.0.1; use as ``async with DiscordEmulator() as d``.
 
     Args:
@@ -917,15 +917,6 @@ class DiscordEmulator:
     # -- records --------------------------------------------------------------------------
 
     @property
-    def records(self) -> list[Record]:
-        """Every typed record, oldest first."""
-        return self.recorder.records
-
-    def mark(self) -> int:
-        """A position in :attr:`records`, for ``wait_for(..., after=mark)``."""
-        return self.recorder.mark()
-
-    @property
     def sent_messages(self) -> list[SentMessage]:
         """Messages created with ``POST /channels/{id}/messages``."""
         return self.recorder.of_type(SentMessage)
@@ -970,37 +961,6 @@ class DiscordEmulator:
                     return cmd
         registered = {s: [c["name"] for c in cmds] for s, cmds in self.commands.items()}
         raise LookupError(f"command {name!r} is not registered; registered: {registered}")
-
-    @overload
-    async def wait_for(  # type: ignore[overload-overlap]  # a type is also a callable
-        self,
-        match: type[T],
-        predicate: Callable[[T], bool] | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-        after: int = 0,
-    ) -> T: ...
-
-    @overload
-    async def wait_for(
-        self,
-        match: Callable[[Record], bool],
-        predicate: None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-        after: int = 0,
-    ) -> Record: ...
-
-    async def wait_for(
-        self,
-        match: Any,
-        predicate: Any = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-        after: int = 0,
-    ) -> Any:
-        """The first record at or after ``after`` matching a type (+ predicate) or a predicate."""
-        return await self.recorder.wait_for(match, predicate, timeout=timeout, after=after)
 
     async def wait_until_identified(self, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
         """Wait until a gateway session has identified (READY sent)."""

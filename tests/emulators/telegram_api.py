@@ -51,12 +51,12 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar, overload
+from typing import Any, Final, TypeVar
 
 import aiohttp
 from aiohttp import web
 
-from ._common import DEFAULT_TIMEOUT, LocalServer, Recorder, json_response
+from ._common import DEFAULT_TIMEOUT, LocalServer, Recorder, RecordingEmulator, json_response
 
 __all__ = [
     "AnsweredCallback",
@@ -397,7 +397,7 @@ class _Params:
 # --------------------------------------------------------------------------------------------
 
 
-class TelegramEmulator:
+class TelegramEmulator(RecordingEmulator[Record]):
     """The Telegram Bot API on 127.0.0.1; use as ``async with TelegramEmulator() as tg``.
 
     Args:
@@ -583,15 +583,6 @@ class TelegramEmulator:
     # -- records --------------------------------------------------------------------------
 
     @property
-    def records(self) -> list[Record]:
-        """Every typed record, oldest first."""
-        return self.recorder.records
-
-    def mark(self) -> int:
-        """A position in :attr:`records`, for ``wait_for(..., after=mark)``."""
-        return self.recorder.mark()
-
-    @property
     def sent_messages(self) -> list[SentMessage]:
         """Every ``sendMessage`` that succeeded."""
         return self.recorder.of_type(SentMessage)
@@ -608,37 +599,6 @@ class TelegramEmulator:
         ``"all_group_chats"``, ``"all_chat_administrators"`` or a full scope object)."""
         scope_obj = {"type": scope} if isinstance(scope, str) else dict(scope)
         return self.commands.get((_scope_key(scope_obj), language_code), [])
-
-    @overload
-    async def wait_for(  # type: ignore[overload-overlap]  # a type is also a callable
-        self,
-        match: type[T],
-        predicate: Callable[[T], bool] | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-        after: int = 0,
-    ) -> T: ...
-
-    @overload
-    async def wait_for(
-        self,
-        match: Callable[[Record], bool],
-        predicate: None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-        after: int = 0,
-    ) -> Record: ...
-
-    async def wait_for(
-        self,
-        match: Any,
-        predicate: Any = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-        after: int = 0,
-    ) -> Any:
-        """The first record at or after ``after`` matching a type (+ predicate) or a predicate."""
-        return await self.recorder.wait_for(match, predicate, timeout=timeout, after=after)
 
     async def wait_until_consumed(self, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
         """Wait until every pushed update has been fetched by ``getUpdates`` and confirmed."""
