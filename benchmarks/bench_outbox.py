@@ -39,7 +39,7 @@ from bot.core.model import Platform, Reply
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from config.settings import OutboxSettings
 from storage import Database
-from storage.models import AccountRow, MemberRow
+from storage.rows.members import AccountRow, MemberRow
 from tests.edge import RecordingMessenger
 
 console = Console(width=130)

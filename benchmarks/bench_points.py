@@ -39,7 +39,7 @@ from bot.services.outbox import Outbox
 from bot.services.points import Award, PointRules, PointsService
 from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
 from storage import Database
-from storage.models import MemberRow
+from storage.rows.members import MemberRow
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
 SPAN = timedelta(days=29)

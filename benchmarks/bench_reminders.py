@@ -39,7 +39,7 @@ from bot.app import build, prepare, running
 from bot.core.model import Platform, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from config.settings import Settings
-from storage.models import AccountRow, MemberRow
+from storage.rows.members import AccountRow, MemberRow
 
 console = Console(width=130)
 

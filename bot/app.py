@@ -288,4 +288,4 @@ class PlatformHooks:
         """Forget an earlier DM refusal: the member can be reached again."""
         await self._app.directory.identify(author)
         async with self._app.db.unit() as unit:
-            await unit.outbox.mark_dm_open(author.platform.value, author.user_id)
+            await unit.members.mark_dm_open(author.platform.value, author.user_id)

@@ -1,6 +1,6 @@
 """Persistence: SQLAlchemy 2 rows, the database and its units of work, Alembic migrations."""
 
 from storage.db import Database
-from storage.repositories import Unit
+from storage.unit import Unit
 
 __all__ = ["Database", "Unit"]

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from storage.repositories import Unit
+from storage.unit import Unit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -74,7 +74,7 @@ class Database:
 
     async def wipe(self) -> None:
         """Delete every row in every table (``cohort demo reset``, tests)."""
-        from storage.models import Base
+        from storage.rows.base import Base
 
         async with self.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):

@@ -11,7 +11,7 @@ from bot.app import App
 from bot.core.dispatch import split_command_line
 from bot.core.model import Attachment, Incoming, Place, Platform, Reply, UserRef
 from storage import Database
-from storage.models import Base
+from storage.rows.base import Base
 
 
 class Chat:

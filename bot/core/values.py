@@ -187,3 +187,16 @@ def relative(moment: datetime, now: datetime) -> str:
             text = f"{count} {unit}{'s' if count != 1 else ''}"
             return f"in {text}" if future else f"{text} ago"
     return "now"
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    """``python, #async; Python`` → ("python", "async"): the one reading of a tag list.
+
+    Used for what members type and for tags as stored (comma-joined), so both agree.
+    """
+    seen: list[str] = []
+    for tag in text.replace(";", ",").split(","):
+        cleaned = tag.strip().lower().lstrip("#")
+        if cleaned and cleaned not in seen:
+            seen.append(cleaned)
+    return tuple(seen)

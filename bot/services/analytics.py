@@ -29,8 +29,10 @@ from recommender import segments as seg
 from recommender import slots as slot_math
 from recommender import turnout as tm
 from storage import Database, Unit
-from storage.challenge_models import ChallengeRow, ChallengeSolveRow
-from storage.models import EventRow, FeedbackRow, InteractionRow, MemberRow, RsvpRow
+from storage.rows.activity import InteractionRow
+from storage.rows.challenges import ChallengeRow, ChallengeSolveRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow
+from storage.rows.members import MemberRow
 
 Progress = Callable[[str, int, int], None]
 ACTIVE_KINDS = ("message", "command", "reaction", "checkin", "submission", "voice")

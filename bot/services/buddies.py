@@ -19,8 +19,8 @@ from bot.core.model import Button, Member
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.recommendations import RecommendationService, split_interests
 from storage import Database, Unit
-from storage.models import MemberRow
-from storage.recommend_models import BuddyProposalRow
+from storage.rows.members import MemberRow
+from storage.rows.recommendations import BuddyProposalRow
 
 logger = logging.getLogger(__name__)
 

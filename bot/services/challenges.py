@@ -48,7 +48,7 @@ from bot.services.judging import (
 )
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from storage import Database, Unit
-from storage.challenge_models import ChallengeRow, ChallengeTestRow, SubmissionRow
+from storage.rows.challenges import ChallengeRow, ChallengeTestRow, SubmissionRow
 
 logger = logging.getLogger(__name__)
 
@@ -798,7 +798,7 @@ class ChallengeService:
             Outgoing(key=f"challenge:{row.id}:announce:{platform}:{place_id}",
                      kind=OutboxKind.ANNOUNCEMENT, text=text, due_at=max(now, row.opens_at),
                      platform=Platform(platform), place_id=place_id)
-            for platform, place_id in await unit.outbox.channels("announcements")
+            for platform, place_id in await unit.channels.channels("announcements")
         ]
         if messages:
             await self._outbox.put(unit, messages)

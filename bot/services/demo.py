@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.core.clock import Clock
 from bot.core.model import Platform
 from storage import Database
-from storage.models import EventRow
+from storage.rows.events import EventRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,8 @@ async def seed(db: Database, clock: Clock) -> bool:
             await unit.members.update(member.id, interests=persona.interests)
         for channel in CHANNELS:
             await unit.places.ensure(Platform.CONSOLE.value, channel, channel, False, "demo")
-        await unit.outbox.set_channel(Platform.CONSOLE.value, "announcements", "announcements")
-        await unit.outbox.set_channel(Platform.CONSOLE.value, "leaderboard", "general")
+        await unit.channels.set_channel(Platform.CONSOLE.value, "announcements", "announcements")
+        await unit.channels.set_channel(Platform.CONSOLE.value, "leaderboard", "general")
         day = _midnight(now)
         for title, tags, days, hour, minutes, description, url, venue in WORKSHOPS:
             await unit.events.add(EventRow(

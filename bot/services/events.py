@@ -25,7 +25,7 @@ from bot.services import recurrence, reminders
 from bot.services.interactions import InteractionLog
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from storage import Database, Unit
-from storage.models import EventRow, FeedbackRow, RsvpRow, SeriesRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow, SeriesRow
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
@@ -309,7 +309,7 @@ class EventService:
             view = await self._view(unit, event_id)
             if view.status != "scheduled":
                 raise UserError(f"#{event_id} is {view.status}; there is nothing to announce.")
-            channels = await unit.outbox.channels("announcements")
+            channels = await unit.channels.channels("announcements")
             if not channels:
                 raise UserError("No announcements channel is set. An admin can set one with "
                                 "/config channel announcements.")

@@ -37,7 +37,9 @@ from bot.core.model import Member, Platform, UserRef
 from bot.services.interactions import InteractionLog
 from bot.services.members import MemberDirectory, to_member
 from storage import Database, Unit
-from storage.models import AccountRow, Base, LinkCodeRow, MemberRow, OutboxRow
+from storage.rows.base import Base
+from storage.rows.members import AccountRow, LinkCodeRow, MemberRow
+from storage.rows.outbox import OutboxRow
 
 logger = logging.getLogger(__name__)
 

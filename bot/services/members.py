@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.clock import Clock
 from bot.core.model import Member, Platform, UserRef
 from storage import Database
-from storage.models import MemberRow
+from storage.rows.members import MemberRow
 
 
 def to_member(row: MemberRow) -> Member:

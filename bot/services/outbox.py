@@ -25,7 +25,8 @@ from bot.core.model import Button, Platform, Reply
 from bot.core.ports import Messenger
 from bot.services.ratelimit import RateLimiter
 from storage import Database, Unit
-from storage.models import AccountRow, MemberRow, OutboxRow
+from storage.rows.members import AccountRow, MemberRow
+from storage.rows.outbox import OutboxRow
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class Outbox:
                 if failure.reason is not DeliveryFailure.DM_CLOSED:
                     raise
                 async with self._db.unit() as unit:
-                    await unit.outbox.mark_dm_closed(platform.value, account.user_id,
+                    await unit.members.mark_dm_closed(platform.value, account.user_id,
                                                      self._clock.now())
                 logger.info("member %s: DMs closed on %s", row.member_id, platform)
                 continue

@@ -34,7 +34,7 @@ from bot.core.ports import RoleManager
 from bot.services import levels
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from storage import Database, Unit
-from storage.points_repos import METRICS
+from storage.repos.points import METRICS
 
 logger = logging.getLogger(__name__)
 
@@ -519,7 +519,7 @@ class PointsService:
         messages = [
             Outgoing(key=f"{key}:{platform}:{place}", kind=OutboxKind.ANNOUNCEMENT, text=text,
                      due_at=now, platform=Platform(platform), place_id=place)
-            for platform, place in await unit.outbox.channels("leaderboard")
+            for platform, place in await unit.channels.channels("leaderboard")
             if skip is None or platform != skip.value
         ]
         if messages:
@@ -716,7 +716,7 @@ class PointsService:
             text = render_weekly(week, top[:size], [
                 (name, value - earlier.get(member_id, 0))
                 for member_id, name, value in top if value - earlier.get(member_id, 0) > 0])
-            channels = await unit.outbox.channels("leaderboard")
+            channels = await unit.channels.channels("leaderboard")
             await self._outbox.put(unit, [
                 Outgoing(key=f"leaderboard:{week}:{platform}:{place}",
                          kind=OutboxKind.LEADERBOARD, text=text, due_at=now,

@@ -27,8 +27,9 @@ from bot.core.errors import UserError
 from bot.core.model import Button, Member
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from storage import Database, Unit
-from storage.models import EventRow, FeedbackRow, MemberRow, RsvpRow
-from storage.recommend_models import DigestRow, RecommendationVoteRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow
+from storage.rows.members import MemberRow
+from storage.rows.recommendations import DigestRow, RecommendationVoteRow
 
 if TYPE_CHECKING:  # the library (scikit-learn, scipy) is imported in a thread on first use
     from recommender import (

@@ -18,7 +18,7 @@ from bot.core.model import Member
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.points import PointsService
 from storage import Database, Unit
-from storage.points_models import RedemptionRow, RewardRow
+from storage.rows.points import RedemptionRow, RewardRow
 
 MAX_NAME = 60
 MAX_COST = 1_000_000

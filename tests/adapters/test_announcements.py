@@ -12,7 +12,7 @@ from tests.emulators import discord_api, telegram_api
 
 async def _announce(app: App, platform: str, place_id: str) -> int:
     async with app.db.unit() as unit:
-        await unit.outbox.set_channel(platform, "announcements", place_id)
+        await unit.channels.set_channel(platform, "announcements", place_id)
     ada = await app.directory.identify(UserRef(Platform.CONSOLE, "ada", "ada"))
     view = await app.features.events.create(
         ada, EventSpec(title="Hack night", start=app.clock.now() + timedelta(days=2),

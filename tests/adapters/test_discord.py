@@ -12,7 +12,10 @@ from bot.app import App
 from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
 from bot.core.model import Button, FileOut, Reply
 from bot.services.outbox import OutboxKind, Outgoing
-from storage.models import AccountRow, ChannelRoleRow, InteractionRow, OutboxRow
+from storage.rows.activity import InteractionRow
+from storage.rows.channels import ChannelRoleRow
+from storage.rows.members import AccountRow
+from storage.rows.outbox import OutboxRow
 from tests.adapters.conftest import DiscordWorld
 from tests.emulators.discord_api import (
     CommandsSynced,

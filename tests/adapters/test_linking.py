@@ -11,15 +11,9 @@ from bot.app import App
 from bot.core.model import Place, Platform, UserRef
 from bot.core.ports import InteractionKind
 from bot.services.linking import member_references
-from storage.models import (
-    AccountRow,
-    EventRow,
-    FeedbackRow,
-    InteractionRow,
-    LinkCodeRow,
-    MemberRow,
-    RsvpRow,
-)
+from storage.rows.activity import InteractionRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow
+from storage.rows.members import AccountRow, LinkCodeRow, MemberRow
 from tests.adapters.conftest import DiscordWorld, TelegramWorld
 from tests.emulators.discord_api import Followup
 from tests.emulators.telegram_api import SentMessage

@@ -10,7 +10,10 @@ from sqlalchemy import select
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, FileOut, Platform, Reply, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from storage.models import AccountRow, ChannelRoleRow, InteractionRow, OutboxRow
+from storage.rows.activity import InteractionRow
+from storage.rows.channels import ChannelRoleRow
+from storage.rows.members import AccountRow
+from storage.rows.outbox import OutboxRow
 from tests.adapters.conftest import TelegramWorld
 from tests.emulators.telegram_api import (
     AnsweredCallback,
@@ -96,7 +99,7 @@ async def test_start_in_private_records_that_dms_work(app, telegram_bot, telegra
     tg, maya = telegram_world.tg, telegram_world.maya
     await app.directory.identify(_ref(maya))
     async with app.db.unit() as unit:
-        await unit.outbox.mark_dm_closed("telegram", str(maya.id), app.clock.now())
+        await unit.members.mark_dm_closed("telegram", str(maya.id), app.clock.now())
     tg.push_command(tg.private_chat(maya), maya, "start")
     welcome = await _said(telegram_world, maya)
     assert "Send /help" in welcome.text

@@ -26,8 +26,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from storage import Database
-from storage.challenge_models import ChallengeRow, ChallengeSolveRow, SubmissionRow
-from storage.models import AccountRow, EventRow, FeedbackRow, InteractionRow, MemberRow, RsvpRow
+from storage.rows.activity import InteractionRow
+from storage.rows.challenges import ChallengeRow, ChallengeSolveRow, SubmissionRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow
+from storage.rows.members import AccountRow, MemberRow
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 WEEKS = 12

@@ -70,7 +70,7 @@ async def test_future_challenge_is_hidden_from_members(chat: Chat):
 
 async def test_announcement_goes_to_the_outbox(chat: Chat, app: App):
     async with app.db.unit() as unit:
-        await unit.outbox.set_channel("console", "announcements", "general")
+        await unit.channels.set_channel("console", "announcements", "general")
     challenge = await create_sum(chat)
     async with app.db.unit() as unit:
         rows = await unit.outbox.by_status(["pending"])

@@ -24,7 +24,7 @@ async def test_queued_challenges_open_one_per_rotation(app: App, chat: Chat,
     sent = Sent()
     app.outbox.register(sent)
     async with app.db.unit() as unit:
-        await unit.outbox.set_channel("console", "announcements", "announcements")
+        await unit.channels.set_channel("console", "announcements", "announcements")
     first = await create_sum(chat, "queue=yes")
     second = await create_sum(chat, "queue=yes")
     assert "No challenge is open" in await chat.text("/challenges", who="maya")

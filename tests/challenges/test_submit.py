@@ -18,8 +18,8 @@ from bot.services.challenges import ChallengeRules, ChallengeService, Submission
 from bot.services.judging import JudgeBusyError, JudgeGate
 from config.settings import Settings
 from storage import Database
-from storage.challenge_models import SubmissionRow
-from storage.models import InteractionRow
+from storage.rows.activity import InteractionRow
+from storage.rows.challenges import SubmissionRow
 from tests.challenges.conftest import (
     CHALLENGE_UID,
     SUM_OK,

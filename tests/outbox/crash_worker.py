@@ -1,6 +1,6 @@
 """A bot process that dies mid-delivery, for the crash tests (run as a subprocess).
 
-    python -m tests.outbox.crash_worker DATABASE_URL MODE SENT_FILE
+    python -m tests.outbox.crash_worker DATABASE_URL MODE SENT_FILE NOW
 
 It builds the real app, registers a console messenger that appends every delivered DM to
 SENT_FILE (fsynced, so what "reached the member" survives the kill) and sweeps once:
@@ -18,14 +18,16 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.app import build, prepare
+from bot.core.clock import FixedClock
 from bot.core.model import Platform, Reply
 from config.settings import Settings
-from storage.models import OutboxRow
+from storage.rows.outbox import OutboxRow
 
 SUCCEED = 3
 
@@ -63,9 +65,10 @@ class FileMessenger:
         raise NotImplementedError
 
 
-async def main(url: str, mode: str, sent: Path) -> None:
+async def main(url: str, mode: str, sent: Path, now: datetime) -> None:
     app = build(Settings(database_url=url, data_dir=sent.parent / "worker-data",
-                         _toml_file=sent.parent / "absent.toml"))  # type: ignore[call-arg]
+                         _toml_file=sent.parent / "absent.toml"),  # type: ignore[call-arg]
+                FixedClock(now))
     await prepare(app, seed_demo=False)
     ready = asyncio.Event()
     app.outbox.register(FileMessenger(sent, mode, ready))
@@ -83,4 +86,5 @@ async def main(url: str, mode: str, sent: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3]),
+                     datetime.fromisoformat(sys.argv[4])))

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,16 +23,15 @@ from bot.core.model import Platform
 from bot.services.outbox import OutboxKind, Outgoing
 from config.settings import Settings
 from storage import Database
-from storage.models import OutboxRow
+from storage.rows.outbox import OutboxRow
 from tests.edge import RecordingMessenger
 
 ROOT = Path(__file__).parents[2]
 MEMBERS = 12
 
 
-async def plan(db: Database) -> list[str]:
-    """Twelve console members, each with one reminder due (in real time) now."""
-    now = datetime.now(UTC)
+async def plan(db: Database, now: datetime) -> list[str]:
+    """Twelve console members, each with one reminder due at the test clock's now."""
     texts = []
     async with db.unit() as unit:
         for n in range(MEMBERS):
@@ -44,10 +43,12 @@ async def plan(db: Database) -> list[str]:
     return texts
 
 
-def worker(url: str, mode: str, sent: Path) -> subprocess.Popen[str]:
+def worker(url: str, mode: str, sent: Path, now: datetime) -> subprocess.Popen[str]:
+    """The crashing process runs on the same fixed time as the test (never the wall clock)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.outbox.crash_worker", url, mode, str(sent)],
+        [sys.executable, "-m", "tests.outbox.crash_worker", url, mode, str(sent),
+         now.isoformat()],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -79,9 +80,9 @@ async def restart_and_deliver(settings: Settings, clock: FixedClock) -> Recordin
 async def test_killed_after_claiming_then_restarted_every_message_arrives_once(
         db: Database, database_url: str, settings: Settings, clock: FixedClock,
         tmp_path: Path) -> None:
-    texts = await plan(db)
+    texts = await plan(db, clock.now())
     sent = tmp_path / "sent.txt"
-    process = worker(database_url, "claim", sent)
+    process = worker(database_url, "claim", sent, clock.now())
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line.startswith("READY"), process.stderr.read() if process.stderr else line
@@ -108,9 +109,9 @@ async def test_killed_after_claiming_then_restarted_every_message_arrives_once(
 async def test_the_only_duplicate_window_is_a_crash_between_a_send_and_its_record(
         db: Database, database_url: str, settings: Settings, clock: FixedClock,
         tmp_path: Path) -> None:
-    texts = await plan(db)
+    texts = await plan(db, clock.now())
     sent = tmp_path / "sent.txt"
-    process = worker(database_url, "after-send", sent)
+    process = worker(database_url, "after-send", sent, clock.now())
     assert process.wait(timeout=60) == -signal.SIGKILL, (
         process.stderr.read() if process.stderr else "")
 

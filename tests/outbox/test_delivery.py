@@ -10,7 +10,8 @@ from bot.app import App
 from bot.core.clock import FixedClock
 from bot.core.model import Platform, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from storage.models import AccountRow, OutboxRow
+from storage.rows.members import AccountRow
+from storage.rows.outbox import OutboxRow
 from tests.edge import Direct, RecordingMessenger
 from tests.harness import Chat
 

@@ -150,7 +150,7 @@ async def test_reward_shop_flow_with_dms(app, chat, sent):
 async def test_weekly_post_movers_and_winner_badges(app, chat, clock, sent):
     points = app.features.points
     async with app.db.unit() as unit:
-        await unit.outbox.set_channel("console", "leaderboard", "leaders")
+        await unit.channels.set_channel("console", "leaderboard", "leaders")
     admin = await member(app, "admin")
     people = {n: await member(app, n) for n in ("ana", "ben", "cai", "dee")}
     await points.give(admin, people["dee"], 500, "last week", "w0")

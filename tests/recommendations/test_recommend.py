@@ -111,7 +111,7 @@ async def test_nothing_upcoming(app: App, chat: Chat):
 
 
 async def test_solved_challenge_tags_shape_recommendations(app: App, chat: Chat):
-    from storage.challenge_models import ChallengeRow, ChallengeSolveRow, SubmissionRow
+    from storage.rows.challenges import ChallengeRow, ChallengeSolveRow, SubmissionRow
 
     # The matching session is the furthest away, so soonness alone would not pick it.
     graphs = await session(app, "Graph algorithms night", days=6,

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from storage import Database
-from storage.models import EventRow
+from storage.rows.events import EventRow
+from tests.conftest import START
 
 
 def _head() -> str:
@@ -73,7 +74,7 @@ async def test_naive_datetimes_are_refused(db: Database):
 
 
 async def test_a_unit_of_work_is_all_or_nothing(db: Database):
-    now = datetime.now(UTC)
+    now = START
     async def crash_mid_work() -> None:
         async with db.unit() as unit:
             await unit.members.create("console", "maya", "Maya", "maya", now)
@@ -86,7 +87,7 @@ async def test_a_unit_of_work_is_all_or_nothing(db: Database):
 
 
 async def test_interactions_ignore_redelivered_source_keys(db: Database):
-    now = datetime.now(UTC)
+    now = START
     async with db.unit() as unit:
         member = await unit.members.create("discord", "1", "Maya", "maya", now)
     row = {"member_id": member.id, "platform": "discord", "place_id": "5", "kind": "message",
@@ -99,7 +100,7 @@ async def test_interactions_ignore_redelivered_source_keys(db: Database):
 
 
 async def test_deleting_a_member_cascades_to_accounts_and_interactions(db: Database):
-    now = datetime.now(UTC)
+    now = START
     async with db.unit() as unit:
         member = await unit.members.create("telegram", "222", "Tomas", None, now)
         await unit.interactions.add_many([{
@@ -118,7 +119,7 @@ async def test_deleting_a_member_cascades_to_accounts_and_interactions(db: Datab
 
 
 async def test_member_ids_are_never_reused(db: Database):
-    now = datetime.now(UTC)
+    now = START
     async with db.unit() as unit:
         first = await unit.members.create("console", "a", "A", None, now)
     async with db.unit() as unit:
@@ -129,7 +130,7 @@ async def test_member_ids_are_never_reused(db: Database):
 
 
 async def test_members_are_found_by_handle_id_or_name(db: Database):
-    now = datetime.now(UTC)
+    now = START
     async with db.unit() as unit:
         await unit.members.create("discord", "1234", "Maya Lopez", "maya", now)
     async with db.unit() as unit:

@@ -18,8 +18,8 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AccountRow, MemberRow, PlaceRow
-from storage.points_models import (
+from storage.rows.members import AccountRow, MemberRow, PlaceRow
+from storage.rows.points import (
     BadgeRow,
     PointAwardRow,
     PointStateRow,

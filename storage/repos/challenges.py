@@ -9,13 +9,13 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.challenge_models import (
+from storage.rows.challenges import (
     ChallengeRow,
     ChallengeSolveRow,
     ChallengeTestRow,
     SubmissionRow,
 )
-from storage.models import MemberRow
+from storage.rows.members import MemberRow
 
 PENDING = ("queued", "running")
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import EventRow, FeedbackRow, MemberRow, RsvpRow, SeriesRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow, SeriesRow
+from storage.rows.members import MemberRow
 
 SEAT_TAKING = ("going", "offered")
 

@@ -10,8 +10,10 @@ from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import EventRow, FeedbackRow, InteractionRow, MemberRow, RsvpRow
-from storage.recommend_models import (
+from storage.rows.activity import InteractionRow
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow
+from storage.rows.members import MemberRow
+from storage.rows.recommendations import (
     BuddyOptInRow,
     BuddyProposalRow,
     DigestRow,
@@ -84,7 +86,7 @@ class RecommendRepo:
     async def solved_tags(self, member_ids: Sequence[int] | None = None
                           ) -> dict[int, list[str]]:
         """Tags of the challenges each member solved, most recent solve first."""
-        from storage.challenge_models import ChallengeRow, ChallengeSolveRow
+        from storage.rows.challenges import ChallengeRow, ChallengeSolveRow
 
         statement = (
             select(ChallengeSolveRow.member_id, ChallengeRow.tags)

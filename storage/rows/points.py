@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.rows.base import Base
 from storage.types import BigId, UTCDateTime
 
 

@@ -1,0 +1,31 @@
+"""Bulk inserts that skip redelivered rows, on either database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], key: str
+) -> int:
+    """Insert rows, skipping those whose unique ``key`` already exists; returns rows added.
+
+    This is how a redelivered platform event is stored once on either database.
+    """
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
+                     .returning(table.c[key]))
+        # RETURNING counts what was really added; rowcount is -1 for asyncpg's executemany.
+        result = await session.execute(statement, list(rows))
+        return len(result.all())
+    # SQLite: a plain executemany (no RETURNING) is the fast path, and its rowcount is exact.
+    plain = await session.execute(
+        sqlite.insert(table).on_conflict_do_nothing(index_elements=[key]), list(rows))
+    return int(getattr(plain, "rowcount", 0) or 0)

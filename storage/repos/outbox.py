@@ -1,0 +1,111 @@
+"""The outbox table: add, claim, finish, release."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.rows.outbox import OutboxRow
+
+
+class OutboxRepo:
+    """Rows of the durable outbox."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert messages; a key already present is left as it is (idempotent).
+
+        A withdrawn row with the same key comes back to life (a member who said no and
+        then yes again), but a sent one never does: nothing is sent twice.
+        """
+        if not rows:
+            return 0
+        table = OutboxRow.__table__
+        assert isinstance(table, Table)
+        dialect = self._s.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = builder(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"status": insert.excluded.status, "due_at": insert.excluded.due_at,
+                  "text": insert.excluded.text, "attempts": 0, "last_error": None},
+            where=table.c.status == "withdrawn",
+        ).returning(table.c.key)
+        result = await self._s.execute(statement, list(rows))
+        return len(result.all())
+
+    async def claim_due(self, now: datetime, limit: int, claimer: str) -> list[OutboxRow]:
+        """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first."""
+        ids_query = (
+            select(OutboxRow.id)
+            .where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+        )
+        if self._s.get_bind().dialect.name == "postgresql":
+            ids_query = ids_query.with_for_update(skip_locked=True)
+        ids = list((await self._s.execute(ids_query)).scalars())
+        if not ids:
+            return []
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), OutboxRow.status == "pending")
+            .values(status="sending", claimed_at=now, claimed_by=claimer,
+                    attempts=OutboxRow.attempts + 1)
+        )
+        statement = (select(OutboxRow).where(OutboxRow.id.in_(ids))
+                     .order_by(OutboxRow.due_at, OutboxRow.id)
+                     .execution_options(populate_existing=True))
+        return list((await self._s.execute(statement)).scalars())
+
+    async def finish(self, row_id: int, **fields: object) -> None:
+        """Record the outcome of one delivery attempt."""
+        await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**fields))
+
+    async def release_claims(self, except_claimer: str | None = None) -> int:
+        """Put rows a dead sender had claimed back to ``pending``."""
+        statement = update(OutboxRow).where(OutboxRow.status == "sending")
+        if except_claimer is not None:
+            statement = statement.where(OutboxRow.claimed_by != except_claimer)
+        result = await self._s.execute(statement.values(status="pending", claimed_by=None))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def withdraw(
+        self,
+        *,
+        event_id: int,
+        member_id: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        """Withdraw pending messages about an event (an edit, a cancellation, an RSVP no)."""
+        statement = update(OutboxRow).where(OutboxRow.event_id == event_id,
+                                            OutboxRow.status == "pending")
+        if member_id is not None:
+            statement = statement.where(OutboxRow.member_id == member_id)
+        if kinds is not None:
+            statement = statement.where(OutboxRow.kind.in_(list(kinds)))
+        result = await self._s.execute(statement.values(status="withdrawn"))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def by_status(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxRow]:
+        """Rows in the given states, soonest first."""
+        statement = (select(OutboxRow).where(OutboxRow.status.in_(list(statuses)))
+                     .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit))
+        return list((await self._s.execute(statement)).scalars())
+
+    async def counts(self) -> dict[str, int]:
+        """How many rows are in each state."""
+        statement = select(OutboxRow.status, func.count(OutboxRow.id)).group_by(OutboxRow.status)
+        return {status: int(n) for status, n in (await self._s.execute(statement)).all()}
+
+    async def next_due(self) -> datetime | None:
+        """When the next pending row is due."""
+        statement = select(func.min(OutboxRow.due_at)).where(OutboxRow.status == "pending")
+        return (await self._s.execute(statement)).scalar_one_or_none()
