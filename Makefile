@@ -14,11 +14,16 @@ setup: $(STAMP) system-deps
 # Re-install only when pyproject.toml changes. torch is pinned to the CPU build first so
 # nothing can pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel
-	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	@echo "==> [1/4] creating the virtual environment in $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/4] upgrading pip, setuptools and wheel"
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel
+	@echo "==> [3/4] installing torch 2.13.0 (CPU build, about 200 MB; the longest step)"
+	@$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
+	@echo "==> [4/4] installing Cohort and its dependencies (discord.py, python-telegram-bot, sentence-transformers ...)"
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+	@echo "==> setup done"
 
 # The judge's sandbox needs bubblewrap; install it where we can (root with apt).
 system-deps:
