@@ -35,9 +35,8 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from bot.core.clock import FixedClock
-from bot.services.outbox import Outbox
+from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import Award, PointRules, PointsService
-from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
 from storage import Database
 from storage.rows.members import MemberRow
 

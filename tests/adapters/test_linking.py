@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.core.model import Place, Platform, UserRef
 from bot.core.ports import InteractionKind
-from bot.services.linking import member_references
+from storage.repos.members import member_references
 from storage.rows.activity import InteractionRow
 from storage.rows.events import EventRow, FeedbackRow, RsvpRow
 from storage.rows.members import AccountRow, LinkCodeRow, MemberRow

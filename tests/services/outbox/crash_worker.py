@@ -1,6 +1,6 @@
 """A bot process that dies mid-delivery, for the crash tests (run as a subprocess).
 
-    python -m tests.outbox.crash_worker DATABASE_URL MODE SENT_FILE NOW
+    python -m tests.services.outbox.crash_worker DATABASE_URL MODE SENT_FILE NOW
 
 It builds the real app, registers a console messenger that appends every delivered DM to
 SENT_FILE (fsynced, so what "reached the member" survives the kill) and sweeps once:

@@ -47,7 +47,7 @@ def worker(url: str, mode: str, sent: Path, now: datetime) -> subprocess.Popen[s
     """The crashing process runs on the same fixed time as the test (never the wall clock)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.outbox.crash_worker", url, mode, str(sent),
+        [sys.executable, "-m", "tests.services.outbox.crash_worker", url, mode, str(sent),
          now.isoformat()],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
