@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from bot.app import rate_limiter
 from bot.core.clock import SystemClock
 from bot.core.model import Platform, Reply
+from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from config.settings import OutboxSettings
 from storage import Database
@@ -86,10 +87,11 @@ async def through_outbox(url: str, counts: dict[Platform, int], limits: OutboxSe
         await unit.session.execute(insert(AccountRow), [
             {"member_id": mid, "platform": p.value, "user_id": uid, "display_name": uid,
              "created_at": now} for mid, p, uid in members])
-    outbox = Outbox(db, SystemClock(), rate_limiter(limits))
     messengers = {p: RecordingMessenger(p) for p in counts}
+    platforms = Platforms()
     for messenger in messengers.values():
-        outbox.register(messenger)
+        platforms.add_messenger(messenger)
+    outbox = Outbox(db, SystemClock(), rate_limiter(limits), platforms)
     due = now - timedelta(seconds=1)
     messages = [Outgoing(f"b:{mid}", OutboxKind.REMINDER, f"m{mid}", due, member_id=mid)
                 for mid, _, _ in members]

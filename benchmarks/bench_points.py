@@ -35,6 +35,7 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from bot.core.clock import FixedClock
+from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import Award, PointRules, PointsService
 from storage import Database
@@ -142,7 +143,7 @@ async def cohort(path: Path, data: list[tuple[int, int, datetime]], members: int
             for i in range(1, members + 1)])
     clock = FixedClock(now)
     outbox = Outbox(db, clock, RateLimiter({"console": PlatformRates(Rate(1000.0))},
-                                           time.monotonic))
+                                           time.monotonic), Platforms())
     points = PointsService(db, clock, outbox, PointRules())
     task = progress.add_task("cohort: ledger + totals", total=len(data))
     started = time.perf_counter()

@@ -152,7 +152,7 @@ async def cohort_outbox(n: int, window: float, url: str,
             await app.outbox.put(unit, batch)
         progress.update(task, completed=start + len(batch))
     messenger = TimedMessenger()
-    app.outbox.register(messenger)
+    app.platforms.add_messenger(messenger)
     progress.update(task, description="Cohort: sweeping", completed=0)
     probe = LagProbe()
     async with running(app):

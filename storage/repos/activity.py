@@ -81,6 +81,10 @@ class TextRepo:
                 rows.append(row)
         return out
 
+    async def count(self) -> int:
+        """How many texts are stored."""
+        return int((await self._s.execute(select(func.count(MessageTextRow.id)))).scalar_one())
+
     async def delete_for_member(self, member_id: int) -> None:
         """Remove one member's texts."""
         await self._s.execute(delete(MessageTextRow).where(MessageTextRow.member_id == member_id))

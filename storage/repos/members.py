@@ -119,11 +119,17 @@ class MemberRepo:
         return member
 
     async def add_account(self, member_id: int, platform: str, user_id: str,
-                          display_name: str, now: datetime) -> None:
+                          display_name: str, now: datetime, handle: str | None = None) -> None:
         """Give a member one more platform account (tests, imports)."""
         self._s.add(AccountRow(member_id=member_id, platform=platform, user_id=user_id,
-                               display_name=display_name[:100], created_at=now))
+                               display_name=display_name[:100], handle=handle,
+                               created_at=now))
         await self._s.flush()
+
+    async def all_accounts(self) -> list[AccountRow]:
+        """Every platform account, oldest first (tests, audits)."""
+        statement = select(AccountRow).order_by(AccountRow.created_at, AccountRow.id)
+        return list((await self._s.execute(statement)).scalars())
 
     async def detach_account(self, member_id: int, platform: str, user_id: str,
                              now: datetime) -> MemberRow:

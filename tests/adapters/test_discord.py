@@ -231,11 +231,10 @@ def _ref(user):
 async def test_the_adapter_restores_discord_py_urls_on_exit(app, discord_world):
     from discord.http import Route
 
-    from bot.app import PlatformHooks
     from tests.adapters.conftest import discord_options
 
     before = Route.BASE
-    async with DiscordAdapter(app.dispatcher, PlatformHooks(app), app.clock,
+    async with DiscordAdapter(app.dispatcher, app.presence, app.clock,
                               discord_options(discord_world, sync_commands=False)):
         assert discord_world.emu.http_url == Route.BASE
     assert before == Route.BASE

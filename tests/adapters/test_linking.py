@@ -13,7 +13,7 @@ from bot.core.ports import InteractionKind
 from storage.repos.members import member_references
 from storage.rows.activity import InteractionRow
 from storage.rows.events import EventRow, FeedbackRow, RsvpRow
-from storage.rows.members import AccountRow, LinkCodeRow, MemberRow
+from storage.rows.members import LinkCodeRow, MemberRow
 from tests.adapters.conftest import DiscordWorld, TelegramWorld
 from tests.emulators.discord_api import Followup
 from tests.emulators.telegram_api import SentMessage
@@ -41,7 +41,7 @@ async def _telegram(world: TelegramWorld, user, command: str, args: str = "") ->
 
 async def _members(app: App) -> list[tuple[int, list[str]]]:
     async with app.db.unit() as unit:
-        accounts = list((await unit.session.execute(select(AccountRow))).scalars())
+        accounts = await unit.members.all_accounts()
     by_member: dict[int, list[str]] = {}
     for account in accounts:
         by_member.setdefault(account.member_id, []).append(account.platform)
@@ -50,7 +50,7 @@ async def _members(app: App) -> list[tuple[int, list[str]]]:
 
 async def test_a_code_from_discord_links_the_telegram_account(
         app, discord_global_bot, telegram_bot, discord_world, telegram_world):
-    app.features.links.telegram_username = telegram_bot.username
+    app.platforms.add_deep_link(Platform.TELEGRAM, telegram_bot.deep_link)
     issued = await _discord_dm(discord_world, discord_world.maya, "link")
     code = CODE.search(issued)
     assert code, issued
@@ -132,9 +132,8 @@ async def test_merging_repoints_every_table_and_keeps_the_stronger_rsvp(app: App
                         created_at=now, updated_at=now + timedelta(hours=1)),
         ])
     place = Place(Platform.TELEGRAM, "222", "dm", is_direct=True)
-    from bot.app import PlatformHooks
 
-    await PlatformHooks(app).activity(UserRef(Platform.TELEGRAM, "222", "t"), place,
+    await app.presence.activity(UserRef(Platform.TELEGRAM, "222", "t"), place,
                                       InteractionKind.REACTION, "m1", "👍")
 
     links = app.features.links

@@ -2,8 +2,6 @@
 
 import json
 
-from sqlalchemy import text
-
 from bot.app import App
 from bot.core.clock import FixedClock
 from bot.core.model import Platform, UserRef
@@ -107,8 +105,7 @@ async def test_forgetme_removes_stored_message_text(settings, clock: FixedClock,
         await chat.say("/forgetme confirm")
         await app.interactions.flush()
         async with app.db.unit() as unit:
-            count = await unit.session.execute(text("SELECT COUNT(*) FROM message_texts"))
-            assert count.scalar_one() == 0
+            assert await unit.texts.count() == 0
 
 
 async def test_help_lists_what_the_caller_may_run(chat: Chat):

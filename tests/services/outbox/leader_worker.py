@@ -43,7 +43,7 @@ async def main(url: str, posts: Path) -> None:
     app = build(settings)
     app.leadership.retry_seconds = 0.2
     await prepare(app, seed_demo=False)
-    app.outbox.register(FilePoster(posts))
+    app.platforms.add_messenger(FilePoster(posts))
     async with running(app):
         role = None
         while True:
