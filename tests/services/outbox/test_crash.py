@@ -23,7 +23,7 @@ from config.settings import Settings
 from storage import Database
 from tests.edge import RecordingMessenger
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 MEMBERS = 12
 
 

@@ -22,7 +22,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.services.outbox import OutboxKind, Outgoing
 from storage import Database
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 
 class Votes:
