@@ -29,7 +29,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
@@ -40,7 +39,6 @@ from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from config.settings import OutboxSettings
 from storage import Database
-from storage.rows.members import AccountRow, MemberRow
 from tests.edge import RecordingMessenger
 
 console = Console(width=130)
@@ -80,11 +78,10 @@ async def through_outbox(url: str, counts: dict[Platform, int], limits: OutboxSe
     for platform, n in counts.items():
         members += [(len(members) + i + 1, platform, f"{platform.value[0]}{i}") for i in range(n)]
     async with db.unit() as unit:
-        await unit.session.execute(insert(MemberRow), [
+        await unit.members.insert_many([
             {"id": mid, "display_name": uid, "timezone": "UTC", "interests": "", "dms": True,
              "digests": False, "keep_text": True, "created_at": now}
-            for mid, _, uid in members])
-        await unit.session.execute(insert(AccountRow), [
+            for mid, _, uid in members], [
             {"member_id": mid, "platform": p.value, "user_id": uid, "display_name": uid,
              "created_at": now} for mid, p, uid in members])
     messengers = {p: RecordingMessenger(p) for p in counts}

@@ -32,14 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import insert
 
 from bot.core.clock import FixedClock
 from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import Award, PointRules, PointsService
 from storage import Database
-from storage.rows.members import MemberRow
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
 SPAN = timedelta(days=29)
@@ -137,7 +135,7 @@ async def cohort(path: Path, data: list[tuple[int, int, datetime]], members: int
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
     async with db.unit() as unit:  # members (setup, not timed)
-        await unit.session.execute(insert(MemberRow), [
+        await unit.members.insert_many([
             {"id": i, "display_name": f"member {i}", "timezone": "UTC", "interests": "",
              "dms": True, "digests": False, "keep_text": True, "created_at": START}
             for i in range(1, members + 1)])

@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    insert,
     select,
     update,
 )
@@ -117,6 +118,14 @@ class MemberRepo:
         except IntegrityError as exc:  # two first events from one new person raced
             raise Duplicate(f"{platform} account {user_id} exists") from exc
         return member
+
+    async def insert_many(self, members: Sequence[dict[str, Any]],
+                          accounts: Sequence[dict[str, Any]] = ()) -> None:
+        """Bulk-insert member and account rows as given (imports, benchmark setup)."""
+        if members:
+            await self._s.execute(insert(MemberRow), list(members))
+        if accounts:
+            await self._s.execute(insert(AccountRow), list(accounts))
 
     async def add_account(self, member_id: int, platform: str, user_id: str,
                           display_name: str, now: datetime, handle: str | None = None) -> None:
