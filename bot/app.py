@@ -16,6 +16,7 @@ from datetime import timedelta
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, Limits
+from bot.core.model import Platform
 from bot.core.platforms import Platforms
 from bot.runtime import Leadership, Scheduler
 from bot.sandbox.config import SandboxConfig
@@ -80,9 +81,9 @@ def rate_limiter(limits: OutboxSettings,
     return RateLimiter({
         # Burst 1: a bucket allows burst + rate sends in any one second, so a burst of 24
         # would let 48 Telegram messages out in one second (limit 30; G8 wants <= 80%).
-        "telegram": PlatformRates(Rate(limits.telegram_per_second),
-                                  Rate(limits.telegram_per_chat_per_second)),
-        "discord": PlatformRates(Rate(limits.discord_per_second)),
+        Platform.TELEGRAM.value: PlatformRates(Rate(limits.telegram_per_second),
+                                               Rate(limits.telegram_per_chat_per_second)),
+        Platform.DISCORD.value: PlatformRates(Rate(limits.discord_per_second)),
     }, now)
 
 
