@@ -1,4 +1,4 @@
-"""/profile, /mydata, /forgetme and /help through the real dispatcher and database."""
+"""/profile, /mydata and /forgetme through the real dispatcher and database."""
 
 import json
 
@@ -106,12 +106,3 @@ async def test_forgetme_removes_stored_message_text(settings, clock: FixedClock,
         await app.interactions.flush()
         async with app.db.unit() as unit:
             assert await unit.texts.count() == 0
-
-
-async def test_help_lists_what_the_caller_may_run(chat: Chat):
-    listing = await chat.text("/help")
-    assert "/profile — " in listing and "/forgetme — " in listing
-    detail = await chat.text("/help profile")
-    assert "Usage: /profile [interests] [timezone] [dms] [digests]" in detail
-    assert "Example: /profile" in detail
-    assert "no /nothing" in await chat.text("/help nothing")
