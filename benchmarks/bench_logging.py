@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from bot.core.clock import SystemClock
 from bot.core.model import Incoming, Member, Place, Platform, UserRef
 from bot.core.ports import InteractionKind
-from bot.services.interactions import InteractionLog
+from bot.services.activity import InteractionLog
 from storage import Database
 
 

@@ -29,17 +29,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bot.app import rate_limiter
 from bot.core.clock import SystemClock
 from bot.core.model import Platform, Reply
+from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from config.settings import OutboxSettings
 from storage import Database
-from storage.rows.members import AccountRow, MemberRow
 from tests.edge import RecordingMessenger
 
 console = Console(width=130)
@@ -79,17 +78,17 @@ async def through_outbox(url: str, counts: dict[Platform, int], limits: OutboxSe
     for platform, n in counts.items():
         members += [(len(members) + i + 1, platform, f"{platform.value[0]}{i}") for i in range(n)]
     async with db.unit() as unit:
-        await unit.session.execute(insert(MemberRow), [
+        await unit.members.insert_many([
             {"id": mid, "display_name": uid, "timezone": "UTC", "interests": "", "dms": True,
              "digests": False, "keep_text": True, "created_at": now}
-            for mid, _, uid in members])
-        await unit.session.execute(insert(AccountRow), [
+            for mid, _, uid in members], [
             {"member_id": mid, "platform": p.value, "user_id": uid, "display_name": uid,
              "created_at": now} for mid, p, uid in members])
-    outbox = Outbox(db, SystemClock(), rate_limiter(limits))
     messengers = {p: RecordingMessenger(p) for p in counts}
+    platforms = Platforms()
     for messenger in messengers.values():
-        outbox.register(messenger)
+        platforms.add_messenger(messenger)
+    outbox = Outbox(db, SystemClock(), rate_limiter(limits), platforms)
     due = now - timedelta(seconds=1)
     messages = [Outgoing(f"b:{mid}", OutboxKind.REMINDER, f"m{mid}", due, member_id=mid)
                 for mid, _, _ in members]

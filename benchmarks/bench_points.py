@@ -32,14 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import insert
 
 from bot.core.clock import FixedClock
-from bot.services.outbox import Outbox
+from bot.core.platforms import Platforms
+from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import Award, PointRules, PointsService
-from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
 from storage import Database
-from storage.rows.members import MemberRow
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
 SPAN = timedelta(days=29)
@@ -137,13 +135,13 @@ async def cohort(path: Path, data: list[tuple[int, int, datetime]], members: int
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
     async with db.unit() as unit:  # members (setup, not timed)
-        await unit.session.execute(insert(MemberRow), [
+        await unit.members.insert_many([
             {"id": i, "display_name": f"member {i}", "timezone": "UTC", "interests": "",
              "dms": True, "digests": False, "keep_text": True, "created_at": START}
             for i in range(1, members + 1)])
     clock = FixedClock(now)
     outbox = Outbox(db, clock, RateLimiter({"console": PlatformRates(Rate(1000.0))},
-                                           time.monotonic))
+                                           time.monotonic), Platforms())
     points = PointsService(db, clock, outbox, PointRules())
     task = progress.add_task("cohort: ledger + totals", total=len(data))
     started = time.perf_counter()

@@ -31,7 +31,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
@@ -39,7 +38,6 @@ from bot.app import build, prepare, running
 from bot.core.model import Platform, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from config.settings import Settings
-from storage.rows.members import AccountRow, MemberRow
 
 console = Console(width=130)
 
@@ -132,11 +130,10 @@ async def cohort_outbox(n: int, window: float, url: str,
     task = progress.add_task("Cohort: write members + outbox rows", total=n)
     now = datetime.now(UTC)
     async with app.db.unit() as unit:  # members are setup, not measured: bulk insert
-        await unit.session.execute(insert(MemberRow), [
+        await unit.members.insert_many([
             {"id": i + 1, "display_name": f"m{i}", "timezone": "UTC", "interests": "",
              "dms": True, "digests": False, "keep_text": True, "created_at": now}
-            for i in range(n)])
-        await unit.session.execute(insert(AccountRow), [
+            for i in range(n)], [
             {"member_id": i + 1, "platform": "console", "user_id": f"u{i}",
              "display_name": f"m{i}", "created_at": now} for i in range(n)])
     opens = datetime.now(UTC) + timedelta(seconds=max(3.0, n / 2000))
@@ -152,7 +149,7 @@ async def cohort_outbox(n: int, window: float, url: str,
             await app.outbox.put(unit, batch)
         progress.update(task, completed=start + len(batch))
     messenger = TimedMessenger()
-    app.outbox.register(messenger)
+    app.platforms.add_messenger(messenger)
     progress.update(task, description="Cohort: sweeping", completed=0)
     probe = LagProbe()
     async with running(app):

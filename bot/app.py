@@ -16,27 +16,29 @@ from datetime import timedelta
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, Limits
-from bot.core.model import Place, UserRef
-from bot.core.ports import InteractionKind
-from bot.leadership import Leadership
+from bot.core.model import Platform
+from bot.core.platforms import Platforms
+from bot.runtime import Leadership, Scheduler
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.piston import PistonConfig
-from bot.scheduler import Scheduler
 from bot.services import demo
+from bot.services.activity import InteractionLog, PresenceService
 from bot.services.analytics import AnalyticsOptions, AnalyticsService
 from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionData
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService, EventSettings
-from bot.services.interactions import InteractionLog
 from bot.services.judging import JudgeGate
-from bot.services.linking import LinkService
-from bot.services.members import MemberDirectory
-from bot.services.outbox import Outbox
+from bot.services.members import (
+    EventData,
+    LinkService,
+    MemberDirectory,
+    PrivacyService,
+    ProfileData,
+    ProfileService,
+)
+from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import PointRules, PointsData, PointsService
-from bot.services.privacy import EventData, PrivacyService, ProfileData
-from bot.services.profiles import ProfileService
-from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
 from bot.services.recommendations import (
     RecommendationData,
     RecommendationService,
@@ -57,10 +59,12 @@ class App:
     settings: Settings
     clock: Clock
     db: Database
+    platforms: Platforms  # filled by the adapters as they start (bot.cli)
     scheduler: Scheduler
     directory: MemberDirectory
     interactions: InteractionLog
     outbox: Outbox
+    presence: PresenceService  # the adapters' PlatformEvents port
     features: Features
     dispatcher: Dispatcher
     leadership: Leadership
@@ -77,9 +81,9 @@ def rate_limiter(limits: OutboxSettings,
     return RateLimiter({
         # Burst 1: a bucket allows burst + rate sends in any one second, so a burst of 24
         # would let 48 Telegram messages out in one second (limit 30; G8 wants <= 80%).
-        "telegram": PlatformRates(Rate(limits.telegram_per_second),
-                                  Rate(limits.telegram_per_chat_per_second)),
-        "discord": PlatformRates(Rate(limits.discord_per_second)),
+        Platform.TELEGRAM.value: PlatformRates(Rate(limits.telegram_per_second),
+                                               Rate(limits.telegram_per_chat_per_second)),
+        Platform.DISCORD.value: PlatformRates(Rate(limits.discord_per_second)),
     }, now)
 
 
@@ -111,6 +115,7 @@ def build(
     """
     clock = clock or SystemClock()
     db = Database(settings.database_url)
+    platforms = Platforms()
     scheduler = Scheduler()
     directory = MemberDirectory(db, clock, settings.timezone)
     interactions = InteractionLog(
@@ -123,6 +128,7 @@ def build(
     outbox = Outbox(
         db, clock,
         rate_limiter(limits),
+        platforms,
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
     )
@@ -151,8 +157,10 @@ def build(
         excluded_roles=tuple(settings.points.excluded_roles)))
     challenges.use_awarder(points)
     events.awarder = points
-    links = LinkService(db, clock, directory, interactions)
-    links.on_merge(points.merge)
+    links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
+    presence = PresenceService(directory, interactions, clock,
+                               reaction_received=points.reaction_received,
+                               voice_joined=events.voice_presence)
     features = Features(
         profiles=ProfileService(db, directory),
         privacy=PrivacyService(db, clock, directory, interactions,
@@ -222,8 +230,8 @@ def build(
         scheduler.follow()
 
     leadership = Leadership(db, on_elected=elected, on_deposed=deposed)
-    return App(settings, clock, db, scheduler, directory, interactions, outbox, features,
-               dispatcher, leadership=leadership)
+    return App(settings, clock, db, platforms, scheduler, directory, interactions, outbox,
+               presence, features, dispatcher, leadership=leadership)
 
 
 async def prepare(app: App, *, seed_demo: bool) -> None:
@@ -247,45 +255,3 @@ async def running(app: App) -> AsyncIterator[App]:
         await app.features.challenges.aclose()
         await app.features.recommendations.aclose()
         await app.db.dispose()
-
-
-class PlatformHooks:
-    """Implements the adapters' :class:`~bot.core.ports.PlatformEvents` port with services."""
-
-    def __init__(self, app: App) -> None:
-        self._app = app
-
-    async def activity(
-        self,
-        author: UserRef,
-        place: Place,
-        kind: InteractionKind,
-        source_id: str,
-        name: str | None = None,
-        target: UserRef | None = None,
-    ) -> None:
-        """Log a reaction, a voice join … and apply what it means.
-
-        A reaction earns its target (the message's author) capped points; joining a voice
-        channel during an online event one is going to counts as attending it.
-        """
-        member = await self._app.directory.identify(author)
-        source_key = f"{author.platform}:{kind}:{source_id}"[:160]
-        self._app.interactions.record_raw(
-            member_id=member.member_id, platform=author.platform.value,
-            place_id=place.place_id, kind=kind, name=name, source_key=source_key,
-        )
-        if kind is InteractionKind.REACTION and target is not None:
-            receiver = await self._app.directory.identify(target)
-            if receiver.member_id != member.member_id:
-                await self._app.features.points.reaction_received(
-                    receiver.member_id, source_key, self._app.clock.now(), place.place_id,
-                    place.name)
-        elif kind is InteractionKind.VOICE and name == "join":
-            await self._app.features.events.voice_presence(member.member_id)
-
-    async def dm_opened(self, author: UserRef) -> None:
-        """Forget an earlier DM refusal: the member can be reached again."""
-        await self._app.directory.identify(author)
-        async with self._app.db.unit() as unit:
-            await unit.members.mark_dm_open(author.platform.value, author.user_id)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
-from bot.app import PlatformHooks, build, prepare, running
+from bot.app import build, prepare, running
 from bot.core.clock import OffsetClock
+from bot.core.model import Platform
 from config.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the platform libraries load only when a platform is configured
@@ -89,22 +90,24 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    hooks = PlatformHooks(app)
+    hooks = app.presence
     async with running(app), contextlib.AsyncExitStack() as stack:
         if settings.discord.token is not None:
             from bot.adapters.discord import DiscordAdapter
 
             discord_adapter = await stack.enter_async_context(DiscordAdapter(
                 app.dispatcher, hooks, app.clock, discord_options(settings)))
-            app.outbox.register(discord_adapter.messenger)
-            app.features.points.use_roles(discord_adapter.roles)
+            app.platforms.add_messenger(discord_adapter.messenger)
+            app.platforms.add_roles(discord_adapter.roles)
+            app.features.points.use_roles(discord_adapter.roles)  # until points reads platforms
         if settings.telegram.token is not None:
             from bot.adapters.telegram import TelegramAdapter
 
             telegram_adapter = await stack.enter_async_context(TelegramAdapter(
                 app.dispatcher, hooks, app.clock, telegram_options(settings)))
-            app.outbox.register(telegram_adapter.messenger)
-            app.features.links.telegram_username = telegram_adapter.username
+            app.platforms.add_messenger(telegram_adapter.messenger)
+            if telegram_adapter.username:
+                app.platforms.add_deep_link(Platform.TELEGRAM, telegram_adapter.deep_link)
         if with_console:
             messenger = ConsoleMessenger(sys.stdout, settings.data_dir / "exports")
             console_adapter = ConsoleAdapter(
@@ -173,7 +176,7 @@ async def _console(settings: Settings, script: Path | None, *, demo: bool, linge
     messenger = ConsoleMessenger(sys.stdout, settings.data_dir / "exports")
     try:
         async with running(app):
-            app.outbox.register(messenger)
+            app.platforms.add_messenger(messenger)
             adapter = ConsoleAdapter(
                 app.dispatcher, clock, messenger, stdin, sys.stdout,
                 interactive=interactive, on_advance=app.scheduler.run_all,

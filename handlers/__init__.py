@@ -16,15 +16,13 @@ from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
-from bot.services.linking import LinkService
+from bot.services.members import LinkService, PrivacyService, ProfileService
 from bot.services.outbox import Outbox
 from bot.services.points import PointsService
-from bot.services.privacy import PrivacyService
-from bot.services.profiles import ProfileService
 from bot.services.recommendations import RecommendationService
 from bot.services.rewards import RewardService
 from handlers import buddy as buddy_
-from handlers import challenges, channels, events, linking, outbox, privacy, profile
+from handlers import challenges, channels, events, members, outbox
 from handlers import help as help_
 from handlers import points as points_
 from handlers import recommend as recommend_
@@ -54,11 +52,11 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
     """Every command, in the order help lists them."""
     return [
         *help_.commands(catalog),
-        *profile.commands(features.profiles, features.events),
-        *privacy.commands(features.privacy),
+        *members.profile_commands(features.profiles, features.events),
+        *members.privacy_commands(features.privacy),
         *events.commands(features.events, features.analytics),
         *outbox.commands(features.outbox),
-        *linking.commands(features.links),
+        *members.link_commands(features.links),
         *channels.commands(features.channels),
         *challenges.commands(features.challenges),
         *recommend_.commands(features.recommendations),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.commands import Command, Context, Option, OptionKind, Where
 from bot.core.model import Reply
-from bot.services.channels import ChannelRole, ChannelRoles
+from bot.services.channels import ChannelRole, ChannelRoles, texts
 
 
 def commands(channels: ChannelRoles) -> list[Command]:
@@ -14,16 +14,11 @@ def commands(channels: ChannelRoles) -> list[Command]:
         role = ChannelRole(ctx.require("role", str))
         place = ctx.incoming.place
         await channels.assign(place.platform, role, place.place_id)
-        return Reply(f"This channel now gets the {role.value} posts on "
-                     f"{place.platform.value.capitalize()}.")
+        return Reply(texts.assigned(role, place.platform))
 
     async def show(ctx: Context) -> Reply:
-        lines = ["Configured channels:"]
-        for role in ChannelRole:
-            places = await channels.everywhere(role)
-            shown = ", ".join(f"{p.value.capitalize()} {place}" for p, place in places)
-            lines.append(f"{role.value}: {shown or '(none; run /config channel here)'}")
-        return Reply("\n".join(lines), private=True)
+        places = {role: await channels.everywhere(role) for role in ChannelRole}
+        return Reply(texts.configured(places), private=True)
 
     return [
         Command(

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage.locks import AdvisoryLock
 from storage.unit import Unit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,6 +62,10 @@ class Database:
         """One transaction with its repositories; commits on success, rolls back on error."""
         async with self._sessions() as session, session.begin():
             yield Unit(session)
+
+    def advisory_lock(self, name: str) -> AdvisoryLock:
+        """A named lock held on its own connection (PostgreSQL only)."""
+        return AdvisoryLock(self.engine, name)
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision``."""

@@ -32,13 +32,13 @@ from bot.sandbox.checker import first_difference
 from bot.sandbox.limits import MIB, Limits
 from bot.sandbox.results import TAIL_BYTES, JudgeResult, TestCase
 from bot.sandbox.verdicts import Verdict
+from bot.services.activity import InteractionLog
 from bot.services.code_similarity import (
     MAX_SUBMISSIONS,
     CodeSample,
     SimilarPair,
     similar_pairs,
 )
-from bot.services.interactions import InteractionLog
 from bot.services.judging import (
     JudgeBusyError,
     JudgeGate,

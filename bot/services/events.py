@@ -22,7 +22,7 @@ from bot.core.errors import UserError
 from bot.core.model import Button, Member, Platform
 from bot.core.ports import InteractionKind
 from bot.services import recurrence, reminders
-from bot.services.interactions import InteractionLog
+from bot.services.activity import InteractionLog
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from storage import Database, Unit
 from storage.rows.events import EventRow, FeedbackRow, RsvpRow, SeriesRow

@@ -34,6 +34,11 @@ class InteractionRepo:
         )
         return list((await self._s.execute(statement)).scalars())
 
+    async def all(self) -> list[InteractionRow]:
+        """Every stored interaction, oldest first (tests, audits)."""
+        statement = select(InteractionRow).order_by(InteractionRow.id)
+        return list((await self._s.execute(statement)).scalars())
+
     async def delete_for_member(self, member_id: int) -> None:
         """Remove one member's interactions."""
         await self._s.execute(delete(InteractionRow).where(InteractionRow.member_id == member_id))
@@ -80,6 +85,10 @@ class TextRepo:
             if len(rows) < per_member:
                 rows.append(row)
         return out
+
+    async def count(self) -> int:
+        """How many texts are stored."""
+        return int((await self._s.execute(select(func.count(MessageTextRow.id)))).scalar_one())
 
     async def delete_for_member(self, member_id: int) -> None:
         """Remove one member's texts."""

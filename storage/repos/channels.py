@@ -26,6 +26,11 @@ class ChannelRepo:
             ChannelRoleRow.role == role).order_by(ChannelRoleRow.platform)
         return [(p, c) for p, c in (await self._s.execute(statement)).all()]
 
+    async def all(self) -> list[ChannelRoleRow]:
+        """Every configured role (tests, audits)."""
+        statement = select(ChannelRoleRow).order_by(ChannelRoleRow.id)
+        return list((await self._s.execute(statement)).scalars())
+
     async def set_channel(self, platform: str, role: str, place_id: str) -> None:
         """Make ``place_id`` play ``role`` on ``platform``."""
         statement = select(ChannelRoleRow).where(ChannelRoleRow.platform == platform,

@@ -1,14 +1,80 @@
-"""Members, accounts (with their DM state), places and the audit log."""
+"""Members, accounts (with their DM state), link codes, places and the audit log.
+
+Merging two members re-points ``member_id`` in every table that references ``members.id``
+(found through the row metadata, so a table added later is covered without touching this
+module); rows that would collide on a unique key are settled by a per-table rule the
+caller passes in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    Column,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.rows.members import AccountRow, AuditRow, MemberRow, PlaceRow
+from storage.errors import Duplicate
+from storage.rows.base import Base
+from storage.rows.members import AccountRow, AuditRow, LinkCodeRow, MemberRow, PlaceRow
+
+# Which row survives when both members have one with the same unique key: gets (moving row,
+# staying row) as column mappings and returns True to keep the moving one.
+ConflictRule = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberReference:
+    """A column referencing ``members.id``, with the unique keys it takes part in."""
+
+    table: Table
+    column: Column[Any]
+    unique_sets: tuple[tuple[str, ...], ...]  # the *other* columns of each unique key
+
+
+def member_references(metadata: Any = Base.metadata) -> list[MemberReference]:
+    """Every column that references ``members.id``, with the unique keys it takes part in."""
+    references: list[MemberReference] = []
+    for table in metadata.sorted_tables:
+        for foreign_key in table.foreign_keys:
+            target = foreign_key.column
+            if target.table.name != "members" or target.name != "id":
+                continue
+            column = foreign_key.parent
+            keys: list[tuple[str, ...]] = []
+            candidates = [
+                [c.name for c in constraint.columns]
+                for constraint in table.constraints
+                if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
+            ]
+            candidates += [[c.name for c in index.columns] for index in table.indexes
+                           if index.unique]
+            for names in candidates:
+                if column.name in names:
+                    keys.append(tuple(n for n in names if n != column.name))
+            references.append(MemberReference(table, column, tuple(keys)))
+    return references
+
+
+@cache
+def _references() -> list[MemberReference]:
+    # Computed on first merge, once every feature's rows are imported.
+    return member_references()
 
 
 class MemberRepo:
@@ -47,8 +113,104 @@ class MemberRepo:
         self._s.add(AccountRow(member_id=member.id, platform=platform, user_id=user_id,
                                display_name=display_name[:100], handle=handle,
                                created_at=now))
-        await self._s.flush()
+        try:
+            await self._s.flush()
+        except IntegrityError as exc:  # two first events from one new person raced
+            raise Duplicate(f"{platform} account {user_id} exists") from exc
         return member
+
+    async def insert_many(self, members: Sequence[dict[str, Any]],
+                          accounts: Sequence[dict[str, Any]] = ()) -> None:
+        """Bulk-insert member and account rows as given (imports, benchmark setup)."""
+        if members:
+            await self._s.execute(insert(MemberRow), list(members))
+        if accounts:
+            await self._s.execute(insert(AccountRow), list(accounts))
+
+    async def add_account(self, member_id: int, platform: str, user_id: str,
+                          display_name: str, now: datetime, handle: str | None = None) -> None:
+        """Give a member one more platform account (tests, imports)."""
+        self._s.add(AccountRow(member_id=member_id, platform=platform, user_id=user_id,
+                               display_name=display_name[:100], handle=handle,
+                               created_at=now))
+        await self._s.flush()
+
+    async def all_accounts(self) -> list[AccountRow]:
+        """Every platform account, oldest first (tests, audits)."""
+        statement = select(AccountRow).order_by(AccountRow.created_at, AccountRow.id)
+        return list((await self._s.execute(statement)).scalars())
+
+    async def detach_account(self, member_id: int, platform: str, user_id: str,
+                             now: datetime) -> MemberRow:
+        """Move one account of ``member_id`` to a new member with a copy of the profile."""
+        old = await self.get(member_id)
+        assert old is not None
+        account = (await self._s.execute(select(AccountRow).where(
+            AccountRow.member_id == member_id, AccountRow.platform == platform,
+            AccountRow.user_id == user_id))).scalar_one()
+        fresh = MemberRow(display_name=account.display_name, timezone=old.timezone,
+                          interests=old.interests, dms=old.dms, digests=old.digests,
+                          keep_text=old.keep_text, reminder_offsets=old.reminder_offsets,
+                          quiet_hours=old.quiet_hours, created_at=now)
+        self._s.add(fresh)
+        await self._s.flush()
+        account.member_id = fresh.id
+        await self._s.flush()
+        return fresh
+
+    async def replace_link_code(self, member_id: int, code: str, platform: str,
+                                now: datetime, expires_at: datetime) -> None:
+        """Store a fresh link code for a member; their older unused codes stop working."""
+        await self._s.execute(delete(LinkCodeRow).where(LinkCodeRow.member_id == member_id,
+                                                        LinkCodeRow.used_at.is_(None)))
+        self._s.add(LinkCodeRow(code=code, member_id=member_id, platform=platform,
+                                created_at=now, expires_at=expires_at))
+
+    async def link_code(self, code: str) -> LinkCodeRow | None:
+        """A link code by its text."""
+        statement = select(LinkCodeRow).where(LinkCodeRow.code == code)
+        return (await self._s.execute(statement)).scalar_one_or_none()
+
+    async def link_codes(self) -> list[LinkCodeRow]:
+        """Every stored link code (tests, audits)."""
+        return list((await self._s.execute(select(LinkCodeRow).order_by(LinkCodeRow.id)))
+                    .scalars())
+
+    async def use_link_code(self, code: str, now: datetime) -> None:
+        """Mark a code used so it cannot be redeemed again."""
+        await self._s.execute(update(LinkCodeRow).where(LinkCodeRow.code == code)
+                              .values(used_at=now))
+
+    async def move_references(self, source: int, target: int,
+                              rules: Mapping[str, ConflictRule]) -> None:
+        """Re-point every reference from ``source`` to ``target`` (the rows stay).
+
+        Where both members have a row under one unique key, ``rules[table]`` picks the
+        survivor; a table without a rule keeps the staying member's row.
+        """
+        for reference in _references():
+            table, column = reference.table, reference.column
+            for others in reference.unique_sets:
+                await self._resolve_conflicts(reference, others, source, target,
+                                              rules.get(table.name))
+            await self._s.execute(
+                update(table).where(column == source).values({column.name: target}))
+
+    async def _resolve_conflicts(self, reference: MemberReference, others: Sequence[str],
+                                 source: int, target: int, rule: ConflictRule | None) -> None:
+        table, column = reference.table, reference.column
+        keys = [c.name for c in table.primary_key.columns]
+
+        async def rows_of(member_id: int) -> dict[tuple[Any, ...], dict[str, Any]]:
+            result = await self._s.execute(select(table).where(column == member_id))
+            return {tuple(r[o] for o in others): dict(r) for r in result.mappings()}
+
+        moving, staying = await rows_of(source), await rows_of(target)
+        for key in moving.keys() & staying.keys():
+            keep_moving = rule(moving[key], staying[key]) if rule is not None else False
+            loser = staying[key] if keep_moving else moving[key]
+            await self._s.execute(
+                delete(table).where(and_(*(table.c[k] == loser[k] for k in keys))))
 
     async def find(self, platform: str, token: str) -> MemberRow | None:
         """Find by @handle, platform id or display name (in that order) on one platform."""

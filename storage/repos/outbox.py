@@ -94,6 +94,32 @@ class OutboxRepo:
         result = await self._s.execute(statement.values(status="withdrawn"))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def withdraw_duplicates(self, member_id: int, note: str) -> None:
+        """Keep one of a member's pending rows per (kind, event, due time); withdraw the rest.
+
+        After two members merge, both accounts may have had the same reminder queued.
+        """
+        duplicates = (
+            select(OutboxRow.kind, OutboxRow.event_id, OutboxRow.due_at,
+                   func.min(OutboxRow.id).label("keep"))
+            .where(OutboxRow.member_id == member_id, OutboxRow.status == "pending",
+                   OutboxRow.event_id.is_not(None))
+            .group_by(OutboxRow.kind, OutboxRow.event_id, OutboxRow.due_at)
+            .having(func.count(OutboxRow.id) > 1)
+        )
+        for kind, event_id, due_at, keep in (await self._s.execute(duplicates)).all():
+            await self._s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.member_id == member_id, OutboxRow.status == "pending",
+                       OutboxRow.kind == kind, OutboxRow.event_id == event_id,
+                       OutboxRow.due_at == due_at, OutboxRow.id != keep)
+                .values(status="withdrawn", last_error=note))
+
+    async def all(self) -> list[OutboxRow]:
+        """Every row, oldest first (tests, audits)."""
+        statement = select(OutboxRow).order_by(OutboxRow.id)
+        return list((await self._s.execute(statement)).scalars())
+
     async def by_status(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxRow]:
         """Rows in the given states, soonest first."""
         statement = (select(OutboxRow).where(OutboxRow.status.in_(list(statuses)))

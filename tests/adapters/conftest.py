@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
-from bot.app import App, PlatformHooks
+from bot.app import App
 from tests.emulators.discord_api import (
     Channel,
     ChannelType,
@@ -68,10 +68,10 @@ def discord_options(world: DiscordWorld, **overrides: object) -> DiscordOptions:
 
 @pytest.fixture
 async def discord_bot(app: App, discord_world: DiscordWorld) -> AsyncIterator[DiscordAdapter]:
-    adapter = DiscordAdapter(app.dispatcher, PlatformHooks(app), app.clock,
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
                              discord_options(discord_world))
     async with adapter:
-        app.outbox.register(adapter.messenger)
+        app.platforms.add_messenger(adapter.messenger)
         yield adapter
 
 
@@ -97,10 +97,10 @@ def telegram_options(world: TelegramWorld, **overrides: object) -> TelegramOptio
 
 @pytest.fixture
 async def telegram_bot(app: App, telegram_world: TelegramWorld) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(app.dispatcher, PlatformHooks(app), app.clock,
+    adapter = TelegramAdapter(app.dispatcher, app.presence, app.clock,
                               telegram_options(telegram_world))
     async with adapter:
-        app.outbox.register(adapter.messenger)
+        app.platforms.add_messenger(adapter.messenger)
         yield adapter
 
 
@@ -108,8 +108,8 @@ async def telegram_bot(app: App, telegram_world: TelegramWorld) -> AsyncIterator
 async def discord_global_bot(app: App,
                              discord_world: DiscordWorld) -> AsyncIterator[DiscordAdapter]:
     """Commands synced globally, as in production: they also work in DMs with the bot."""
-    adapter = DiscordAdapter(app.dispatcher, PlatformHooks(app), app.clock,
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
                              discord_options(discord_world, guild_id=None))
     async with adapter:
-        app.outbox.register(adapter.messenger)
+        app.platforms.add_messenger(adapter.messenger)
         yield adapter

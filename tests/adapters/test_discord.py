@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
 
 from bot.adapters.discord import DiscordAdapter
 from bot.app import App
@@ -13,9 +12,6 @@ from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserE
 from bot.core.model import Button, FileOut, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from storage.rows.activity import InteractionRow
-from storage.rows.channels import ChannelRoleRow
-from storage.rows.members import AccountRow
-from storage.rows.outbox import OutboxRow
 from tests.adapters.conftest import DiscordWorld
 from tests.emulators.discord_api import (
     CommandsSynced,
@@ -40,7 +36,7 @@ async def _followups(world: DiscordWorld, interaction, count: int = 1) -> list[F
 async def _interactions(app: App) -> list[InteractionRow]:
     await app.interactions.flush()
     async with app.db.unit() as unit:
-        return list((await unit.session.execute(select(InteractionRow))).scalars())
+        return await unit.interactions.all()
 
 
 async def test_commands_are_synced_to_the_guild_with_typed_options(discord_bot, discord_world):
@@ -99,7 +95,7 @@ async def test_admin_commands_check_manage_guild_at_run_time(app, discord_bot, d
                                                 "config channel", {"role": "announcements"})
     assert "announcements" in (await _followups(world, allowed))[0].content
     async with app.db.unit() as unit:
-        rows = list((await unit.session.execute(select(ChannelRoleRow))).scalars())
+        rows = await unit.channels.all()
     assert [(r.platform, r.role, r.place_id) for r in rows] == [
         ("discord", "announcements", str(world.general.id))]
 
@@ -139,8 +135,8 @@ async def test_a_closed_dm_becomes_dm_closed_and_the_outbox_marks_it_undeliverab
                                              app.clock.now(), member_id=member.member_id)])
     await app.outbox.sweep()
     async with app.db.unit() as unit:
-        row = (await unit.session.execute(select(OutboxRow))).scalar_one()
-        account = (await unit.session.execute(select(AccountRow))).scalar_one()
+        [row] = await unit.outbox.all()
+        [account] = await unit.members.all_accounts()
     assert row.status == "undeliverable"
     assert account.dm_closed_at is not None
 
@@ -231,11 +227,10 @@ def _ref(user):
 async def test_the_adapter_restores_discord_py_urls_on_exit(app, discord_world):
     from discord.http import Route
 
-    from bot.app import PlatformHooks
     from tests.adapters.conftest import discord_options
 
     before = Route.BASE
-    async with DiscordAdapter(app.dispatcher, PlatformHooks(app), app.clock,
+    async with DiscordAdapter(app.dispatcher, app.presence, app.clock,
                               discord_options(discord_world, sync_commands=False)):
         assert discord_world.emu.http_url == Route.BASE
     assert before == Route.BASE

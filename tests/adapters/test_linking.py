@@ -1,19 +1,12 @@
-"""Linking a Discord and a Telegram account: over both emulators, and the merge itself."""
+"""Linking a Discord and a Telegram account over both emulators (merging: services/members)."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from bot.app import App
-from bot.core.model import Place, Platform, UserRef
-from bot.core.ports import InteractionKind
-from bot.services.linking import member_references
-from storage.rows.activity import InteractionRow
-from storage.rows.events import EventRow, FeedbackRow, RsvpRow
-from storage.rows.members import AccountRow, LinkCodeRow, MemberRow
+from bot.core.model import Platform
 from tests.adapters.conftest import DiscordWorld, TelegramWorld
 from tests.emulators.discord_api import Followup
 from tests.emulators.telegram_api import SentMessage
@@ -41,7 +34,7 @@ async def _telegram(world: TelegramWorld, user, command: str, args: str = "") ->
 
 async def _members(app: App) -> list[tuple[int, list[str]]]:
     async with app.db.unit() as unit:
-        accounts = list((await unit.session.execute(select(AccountRow))).scalars())
+        accounts = await unit.members.all_accounts()
     by_member: dict[int, list[str]] = {}
     for account in accounts:
         by_member.setdefault(account.member_id, []).append(account.platform)
@@ -50,7 +43,7 @@ async def _members(app: App) -> list[tuple[int, list[str]]]:
 
 async def test_a_code_from_discord_links_the_telegram_account(
         app, discord_global_bot, telegram_bot, discord_world, telegram_world):
-    app.features.links.telegram_username = telegram_bot.username
+    app.platforms.add_deep_link(Platform.TELEGRAM, telegram_bot.deep_link)
     issued = await _discord_dm(discord_world, discord_world.maya, "link")
     code = CODE.search(issued)
     assert code, issued
@@ -101,69 +94,3 @@ async def test_bad_codes_change_nothing(app, discord_global_bot, telegram_bot, d
 async def test_link_only_in_a_dm(discord_global_bot, discord_world):
     emu = discord_world.emu
     assert emu.command("link")["contexts"] == [1, 2]
-
-
-async def _member(app: App, platform: Platform, user_id: str) -> int:
-    member = await app.directory.identify(UserRef(platform, user_id, user_id))
-    return member.member_id
-
-
-async def test_merging_repoints_every_table_and_keeps_the_stronger_rsvp(app: App):
-    now = app.clock.now()
-    discord_id = await _member(app, Platform.DISCORD, "111")
-    telegram_id = await _member(app, Platform.TELEGRAM, "222")
-    async with app.db.unit() as unit:
-        events = [EventRow(title=f"E{i}", description="", tags="", starts_at=now + timedelta(
-            days=i + 1), duration_minutes=60, timezone="UTC", status="scheduled",
-            created_at=now, checkin_code="", reminder_offsets="24h,1h", detached=False)
-            for i in range(3)]
-        unit.session.add_all(events)
-        await unit.session.flush()
-        rsvp = {"queued_at": now, "created_at": now, "updated_at": now}
-        unit.session.add_all([
-            RsvpRow(event_id=events[0].id, member_id=discord_id, status="maybe", **rsvp),
-            RsvpRow(event_id=events[0].id, member_id=telegram_id, status="going", **rsvp),
-            RsvpRow(event_id=events[1].id, member_id=discord_id, status="going", **rsvp),
-            RsvpRow(event_id=events[1].id, member_id=telegram_id, status="no", **rsvp),
-            RsvpRow(event_id=events[2].id, member_id=telegram_id, status="going", **rsvp),
-            FeedbackRow(event_id=events[0].id, member_id=discord_id, rating=2, comment="old",
-                        created_at=now, updated_at=now),
-            FeedbackRow(event_id=events[0].id, member_id=telegram_id, rating=5, comment="new",
-                        created_at=now, updated_at=now + timedelta(hours=1)),
-        ])
-    place = Place(Platform.TELEGRAM, "222", "dm", is_direct=True)
-    from bot.app import PlatformHooks
-
-    await PlatformHooks(app).activity(UserRef(Platform.TELEGRAM, "222", "t"), place,
-                                      InteractionKind.REACTION, "m1", "👍")
-
-    links = app.features.links
-    from bot.core.model import Member
-
-    issued = await links.issue(Member(discord_id, "d"), Platform.DISCORD)
-    await links.redeem(Member(telegram_id, "t"), UserRef(Platform.TELEGRAM, "222", "t"),
-                       issued.code)
-
-    async with app.db.unit() as unit:
-        session = unit.session
-        rsvps = {(r.event_id, r.status) for r in (await session.execute(
-            select(RsvpRow))).scalars()}
-        assert {r.member_id for r in (await session.execute(select(RsvpRow))).scalars()} == {
-            discord_id}
-        feedback = (await session.execute(select(FeedbackRow))).scalars().all()
-        members = (await session.execute(select(func.count(MemberRow.id)))).scalar_one()
-        interactions = (await session.execute(select(InteractionRow))).scalars().all()
-        codes = (await session.execute(select(LinkCodeRow))).scalars().all()
-    assert rsvps == {(events[0].id, "going"), (events[1].id, "going"), (events[2].id, "going")}
-    assert [(f.member_id, f.comment) for f in feedback] == [(discord_id, "new")]
-    assert members == 1
-    assert [i.member_id for i in interactions] == [discord_id]
-    assert all(c.member_id == discord_id for c in codes)
-
-
-def test_every_table_referencing_members_is_found_through_the_metadata():
-    tables = {r.table.name for r in member_references()}
-    assert {"accounts", "interactions", "message_texts", "rsvps", "feedback", "outbox",
-            "audit_log", "link_codes", "events"} <= tables
-    unique = {r.table.name: r.unique_sets for r in member_references()}
-    assert ("event_id",) in unique["rsvps"]

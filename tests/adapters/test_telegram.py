@@ -5,15 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
 
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, FileOut, Platform, Reply, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from storage.rows.activity import InteractionRow
-from storage.rows.channels import ChannelRoleRow
-from storage.rows.members import AccountRow
-from storage.rows.outbox import OutboxRow
 from tests.adapters.conftest import TelegramWorld
 from tests.emulators.telegram_api import (
     AnsweredCallback,
@@ -90,7 +85,7 @@ async def test_admin_commands_use_chat_administrators_cached(app, telegram_bot, 
     asked = [r for r in tg.requests if r.method == "getChatAdministrators"]
     assert len(asked) == 1
     async with app.db.unit() as unit:
-        rows = list((await unit.session.execute(select(ChannelRoleRow))).scalars())
+        rows = await unit.channels.all()
     assert [(r.platform, r.role, r.place_id) for r in rows] == [
         ("telegram", "leaderboard", str(world.group.id))]
 
@@ -104,7 +99,7 @@ async def test_start_in_private_records_that_dms_work(app, telegram_bot, telegra
     welcome = await _said(telegram_world, maya)
     assert "Send /help" in welcome.text
     async with app.db.unit() as unit:
-        account = (await unit.session.execute(select(AccountRow))).scalar_one()
+        [account] = await unit.members.all_accounts()
     assert account.dm_closed_at is None
 
 
@@ -121,7 +116,7 @@ async def test_a_member_who_never_started_the_bot_is_undeliverable(app, telegram
                                              app.clock.now(), member_id=member.member_id)])
     await app.outbox.sweep()
     async with app.db.unit() as unit:
-        row = (await unit.session.execute(select(OutboxRow))).scalar_one()
+        [row] = await unit.outbox.all()
     assert (row.status, row.last_error) == ("undeliverable", "DMs closed")
 
 
@@ -182,7 +177,7 @@ async def test_messages_are_recorded_as_interactions(app, telegram_bot, telegram
     for _ in range(100):
         await app.interactions.flush()
         async with app.db.unit() as unit:
-            rows = list((await unit.session.execute(select(InteractionRow))).scalars())
+            rows = await unit.interactions.all()
         if rows:
             break
         await asyncio.sleep(0.02)

@@ -7,7 +7,7 @@ import socket
 import aiohttp
 
 from bot.adapters.telegram import TelegramAdapter
-from bot.app import App, PlatformHooks
+from bot.app import App
 from tests.adapters.conftest import TelegramWorld, telegram_options
 from tests.emulators.telegram_api import SentMessage
 
@@ -26,7 +26,7 @@ async def test_webhook_mode_answers_commands_and_refuses_a_wrong_secret(
     options = telegram_options(world, mode="webhook", webhook_url=url,
                                webhook_listen="127.0.0.1", webhook_port=port,
                                webhook_secret="s3cret")
-    async with TelegramAdapter(app.dispatcher, PlatformHooks(app), app.clock, options):
+    async with TelegramAdapter(app.dispatcher, app.presence, app.clock, options):
         assert any(r.method == "setWebhook" for r in tg.requests)
         tg.push_command(tg.private_chat(world.maya), world.maya, "help")
         sent = await tg.wait_for(SentMessage, lambda m: m.chat_id == world.maya.id)

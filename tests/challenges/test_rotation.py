@@ -22,7 +22,7 @@ def settings(settings: Settings) -> Settings:
 async def test_queued_challenges_open_one_per_rotation(app: App, chat: Chat,
                                                        clock: FixedClock):
     sent = Sent()
-    app.outbox.register(sent)
+    app.platforms.add_messenger(sent)
     async with app.db.unit() as unit:
         await unit.channels.set_channel("console", "announcements", "announcements")
     first = await create_sum(chat, "queue=yes")

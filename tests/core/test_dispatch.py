@@ -11,7 +11,7 @@ from bot.core.commands import Command, Context, Option, OptionKind, Where
 from bot.core.dispatch import APOLOGY, Dispatcher, Limits, MessageContext
 from bot.core.errors import UserError
 from bot.core.model import Attachment, Incoming, Member, Place, Platform, Reply, UserRef
-from bot.services.interactions import InteractionLog
+from bot.services.activity import InteractionLog
 from bot.services.members import MemberDirectory
 from storage import Database
 from tests.conftest import START as _NOW

@@ -19,7 +19,7 @@ ADMIN = {"who": "ada", "admin": True}
 @pytest.fixture
 def sent(app: App) -> Sent:
     recorder = Sent()
-    app.outbox.register(recorder)
+    app.platforms.add_messenger(recorder)
     return recorder
 
 
@@ -152,7 +152,7 @@ async def test_immediate_promotion_by_setting(settings, clock, db):
     async with running(app):
         chat = Chat(app)
         sent = Sent()
-        app.outbox.register(sent)
+        app.platforms.add_messenger(sent)
         event = await create(chat, '"Tiny" "2026-11-25 18:00" capacity=1')
         await chat.say(f"/rsvp {event} going", who="maya")
         await chat.say(f"/rsvp {event} going", who="tomas")
@@ -297,7 +297,7 @@ async def test_work_due_while_down_is_delivered_once_after_restart(settings, clo
     await prepare(second, seed_demo=False)
     async with running(second):
         sent = Sent()
-        second.outbox.register(sent)
+        second.platforms.add_messenger(sent)
         await second.scheduler.run_all()
         await second.scheduler.run_all()
         assert len(sent.to("dm:maya")) == 1 and len(sent.to("#general")) == 1

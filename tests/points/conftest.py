@@ -28,7 +28,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def sent(app: App) -> Sent:
     messenger = Sent()
-    app.outbox.register(messenger)
+    app.platforms.add_messenger(messenger)
     return messenger
 
 

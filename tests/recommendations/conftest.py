@@ -35,7 +35,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def sent(app: App) -> Sent:
     recorder = Sent()
-    app.outbox.register(recorder)
+    app.platforms.add_messenger(recorder)
     return recorder
 
 

@@ -197,6 +197,10 @@ class TelegramAdapter:
     async def __aexit__(self, *exc: object) -> None:
         await self._stop()
 
+    def deep_link(self, payload: str) -> str:
+        """``https://t.me/<bot>?start=<payload>``: opens a chat with the bot (after start)."""
+        return f"https://t.me/{self.username}?start={payload}"
+
     async def _start_webhook(self) -> None:
         options = self._options
         if not options.webhook_url:

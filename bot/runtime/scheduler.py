@@ -5,7 +5,7 @@ and a restart loses nothing (PERFORMANCE.md: a 3.x SQL job store on SQLite silen
 ~90% of due jobs). This module is the only importer of APScheduler, so its 4.x API change
 stays here.
 
-Most jobs sweep shared rows, so only the process that leads (:mod:`bot.leadership`) runs
+Most jobs sweep shared rows, so only the process that leads (:mod:`bot.runtime.leadership`) runs
 them: they are added paused and :meth:`Scheduler.lead` starts them. Jobs that only touch
 this process (flushing its own buffers) pass ``per_process=True`` and always run.
 """

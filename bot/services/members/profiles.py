@@ -8,7 +8,7 @@ from bot.core import values
 from bot.core.errors import UserError
 from bot.core.model import Member
 from bot.services import reminders
-from bot.services.members import MemberDirectory, to_member
+from bot.services.members.directory import MemberDirectory, to_member
 from storage import Database
 
 MAX_INTERESTS = 500

@@ -15,24 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage import UNAVAILABLE, Database
+from storage.locks import lock_key
 
-from storage import Database
+__all__ = ["Leadership", "lock_key"]
 
 logger = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key for ``name``."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 async def _noop() -> None:
@@ -55,8 +48,7 @@ class Leadership:
         self._on_elected = on_elected
         self._on_deposed = on_deposed
         self.retry_seconds = retry_seconds
-        self._key = lock_key(name)
-        self._connection: AsyncConnection | None = None
+        self._lock = db.advisory_lock(name)
         self._task: asyncio.Task[None] | None = None
         self.is_leader = False
 
@@ -66,56 +58,26 @@ class Leadership:
             if not await self._still_held():
                 await self._step_down("lost the database connection holding the lock")
             return self.is_leader
-        if self._db.dialect == "postgresql" and not await self._try_lock():
+        if self._db.dialect == "postgresql" and not await self._lock.try_acquire():
             return False
         self.is_leader = True
         logger.info("this process leads the scheduler")
         try:
             await self._on_elected()
-        except (SQLAlchemyError, OSError) as exc:  # the database went away mid-election
+        except UNAVAILABLE as exc:  # the database went away mid-election
             await self._step_down(f"could not take over: {exc}")
         return self.is_leader
 
-    async def _try_lock(self) -> bool:
-        try:
-            if self._connection is None:
-                self._connection = await self._db.engine.connect()
-            result = await self._connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})
-            held = bool(result.scalar_one())
-            await self._connection.commit()  # the session-level lock outlives the transaction
-        except (SQLAlchemyError, OSError) as exc:
-            logger.warning("could not campaign for the scheduler lock: %s", exc)
-            await self._drop_connection()
-            return False
-        return held
-
     async def _still_held(self) -> bool:
-        if self._connection is None:
+        if not self._lock.connected:
             return self._db.dialect != "postgresql"
-        try:
-            await self._connection.execute(text("SELECT 1"))
-            await self._connection.commit()
-        except (SQLAlchemyError, OSError):
-            return False
-        return True
+        return await self._lock.still_held()
 
     async def _step_down(self, why: str, *, level: int = logging.WARNING) -> None:
         logger.log(level, "this process no longer leads the scheduler: %s", why)
         self.is_leader = False
-        await self._drop_connection()
+        await self._lock.release()
         await self._on_deposed()
-
-    async def _drop_connection(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        # Invalidate rather than return it to the pool: a pooled connection would keep the
-        # session lock (the pool's reset is a ROLLBACK, not pg_advisory_unlock_all).
-        with contextlib.suppress(SQLAlchemyError, OSError):
-            await connection.invalidate()
-        with contextlib.suppress(SQLAlchemyError, OSError):
-            await connection.close()
 
     async def _keep_campaigning(self) -> None:
         while True:

@@ -2,7 +2,8 @@
 
 Features write :class:`Outgoing` messages inside their own unit of work (so an RSVP and
 its reminders commit together or not at all). One sweep claims due rows, delivers them
-through the registered messengers at a paced rate, and records each outcome right after
+through the messengers the adapters put in the :class:`~bot.core.platforms.Platforms`
+registry at a paced rate, and records each outcome right after
 its send. A crash between claim and send loses nothing (claims are released at start);
 a crash between a send and its record can repeat that one message: delivery is
 at-least-once, with the window kept to a single row.
@@ -15,98 +16,26 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from bot.core.clock import Clock
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, Platform, Reply
-from bot.core.ports import Messenger
-from bot.services.ratelimit import RateLimiter
+from bot.core.platforms import Platforms
+from bot.services.outbox.messages import (
+    OPTIONAL_DMS,
+    OutboxKind,
+    OutboxReport,
+    Outgoing,
+    Status,
+)
+from bot.services.outbox.ratelimit import RateLimiter
 from storage import Database, Unit
 from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT = 3900
-
-
-class OutboxKind(StrEnum):
-    """What a message is for (members can opt out of some kinds)."""
-
-    REMINDER = "reminder"
-    ANNOUNCEMENT = "announcement"
-    NOTICE = "notice"
-    WAITLIST = "waitlist"
-    FEEDBACK = "feedback"
-    DIGEST = "digest"
-    LEADERBOARD = "leaderboard"
-
-
-class Status(StrEnum):
-    """Where a row is in its life."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    UNDELIVERABLE = "undeliverable"
-    WITHDRAWN = "withdrawn"
-    SKIPPED = "skipped"
-
-
-# DMs a member can switch off with /profile dms=off; digests need their own opt-in.
-_OPTIONAL_DMS = {OutboxKind.REMINDER, OutboxKind.FEEDBACK, OutboxKind.DIGEST}
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message to write to the outbox: a DM to a member, or a post in a place."""
-
-    key: str
-    kind: OutboxKind
-    text: str
-    due_at: datetime
-    member_id: int | None = None
-    platform: Platform | None = None
-    place_id: str | None = None
-    event_id: int | None = None
-    buttons: tuple[Button, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if (self.member_id is None) == (self.place_id is None):
-            raise ValueError("an outgoing message goes to a member or to a place")
-        if self.place_id is not None and self.platform is None:
-            raise ValueError("a post needs its platform")
-
-    def row(self, now: datetime) -> dict[str, object]:
-        """The outbox row for this message."""
-        return {
-            "key": self.key[:200],
-            "kind": self.kind.value,
-            "member_id": self.member_id,
-            "platform": self.platform.value if self.platform else None,
-            "place_id": self.place_id,
-            "event_id": self.event_id,
-            "text": self.text[:MAX_TEXT],
-            "buttons": json.dumps([[b.label, b.action] for b in self.buttons]),
-            "status": Status.PENDING.value,
-            "due_at": self.due_at,
-            "attempts": 0,
-            "created_at": now,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxReport:
-    """What ``/outbox`` shows."""
-
-    counts: Mapping[str, int]
-    pending: Sequence[tuple[int, str, datetime, int, str | None]]
-    failed: Sequence[tuple[int, str, str, str | None]]
-
 
 class Outbox:
     """Writes, sweeps and delivers outbox rows."""
@@ -116,6 +45,7 @@ class Outbox:
         db: Database,
         clock: Clock,
         limiter: RateLimiter,
+        platforms: Platforms,
         *,
         max_attempts: int = 5,
         batch: int = 100,
@@ -125,7 +55,7 @@ class Outbox:
         self._db = db
         self._clock = clock
         self._limiter = limiter
-        self._messengers: dict[Platform, Messenger] = {}
+        self._platforms = platforms
         self._max_attempts = max_attempts
         self._batch = batch
         self._concurrency = concurrency
@@ -133,14 +63,10 @@ class Outbox:
         self.instance = uuid.uuid4().hex[:12]
         self._sweeping = asyncio.Lock()
 
-    def register(self, messenger: Messenger) -> None:
-        """Let the outbox send on ``messenger.platform``."""
-        self._messengers[messenger.platform] = messenger
-
     @property
     def platforms(self) -> list[Platform]:
         """Platforms that can be sent to now."""
-        return list(self._messengers)
+        return self._platforms.messaging
 
     async def put(self, unit: Unit, messages: Sequence[Outgoing]) -> int:
         """Write messages in the caller's unit of work; returns how many were new."""
@@ -243,7 +169,7 @@ class Outbox:
     async def _deliver_post(self, row: OutboxRow, reply: Reply) -> tuple[Status, str | None,
                                                                            str | None]:
         platform = Platform(row.platform or "")
-        messenger = self._messengers.get(platform)
+        messenger = self._platforms.messenger(platform)
         if messenger is None:
             raise DeliveryFailed(DeliveryFailure.TRANSIENT)
         assert row.place_id is not None
@@ -259,11 +185,12 @@ class Outbox:
         if member is None:
             return Status.SKIPPED, None, "member is gone"
         kind = OutboxKind(row.kind)
-        if kind in _OPTIONAL_DMS and not member.dms:
+        if kind in OPTIONAL_DMS and not member.dms:
             return Status.SKIPPED, None, "member turned DMs off"
         if kind is OutboxKind.DIGEST and not member.digests:
             return Status.SKIPPED, None, "member did not opt in to digests"
-        reachable = [a for a in accounts if Platform(a.platform) in self._messengers]
+        reachable = [a for a in accounts
+                     if self._platforms.messenger(Platform(a.platform)) is not None]
         open_accounts = [a for a in reachable if a.dm_closed_at is None]
         if not open_accounts:
             if reachable:
@@ -271,9 +198,11 @@ class Outbox:
             raise DeliveryFailed(DeliveryFailure.TRANSIENT)  # its platform is not running
         for account in open_accounts:
             platform = Platform(account.platform)
+            messenger = self._platforms.messenger(platform)
+            assert messenger is not None
             await self._limiter.acquire(platform.value, f"dm:{account.user_id}")
             try:
-                await self._messengers[platform].send_direct(account.user_id, reply)
+                await messenger.send_direct(account.user_id, reply)
             except DeliveryFailed as failure:
                 if failure.retry_after is not None:  # a 429 on a DM holds back its platform
                     self._limiter.pause(platform.value, failure.retry_after)

@@ -15,18 +15,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bot.app import build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Platform
 from bot.services.outbox import OutboxKind, Outgoing
 from config.settings import Settings
 from storage import Database
-from storage.rows.outbox import OutboxRow
 from tests.edge import RecordingMessenger
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 MEMBERS = 12
 
 
@@ -47,7 +44,7 @@ def worker(url: str, mode: str, sent: Path, now: datetime) -> subprocess.Popen[s
     """The crashing process runs on the same fixed time as the test (never the wall clock)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.outbox.crash_worker", url, mode, str(sent),
+        [sys.executable, "-m", "tests.services.outbox.crash_worker", url, mode, str(sent),
          now.isoformat()],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -61,8 +58,7 @@ def delivered_before_crash(sent: Path) -> list[str]:
 
 async def statuses(db: Database) -> Counter[str]:
     async with db.unit() as unit:
-        rows = (await unit.session.execute(select(OutboxRow))).scalars()
-        return Counter(r.status for r in rows)
+        return Counter(r.status for r in await unit.outbox.all())
 
 
 async def restart_and_deliver(settings: Settings, clock: FixedClock) -> RecordingMessenger:
@@ -70,7 +66,7 @@ async def restart_and_deliver(settings: Settings, clock: FixedClock) -> Recordin
     app = build(settings, clock)
     await prepare(app, seed_demo=False)
     console = RecordingMessenger(Platform.CONSOLE)
-    app.outbox.register(console)
+    app.platforms.add_messenger(console)
     async with running(app):
         assert app.leadership.is_leader
         await app.scheduler.run_now("outbox.sweep")
@@ -91,9 +87,8 @@ async def test_killed_after_claiming_then_restarted_every_message_arrives_once(
     before = await statuses(db)
     assert before == {"sent": 3, "sending": MEMBERS - 3}
     async with db.unit() as unit:
-        claimed = (await unit.session.execute(
-            select(OutboxRow.claimed_by).where(OutboxRow.status == "sending"))).scalars()
-        assert set(claimed) == {dead_instance}
+        claimed = {r.claimed_by for r in await unit.outbox.all() if r.status == "sending"}
+        assert claimed == {dead_instance}
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=10) == -signal.SIGKILL
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.app import App
 from bot.core.clock import FixedClock
 from bot.core.model import Platform, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from storage.rows.members import AccountRow
 from storage.rows.outbox import OutboxRow
 from tests.edge import Direct, RecordingMessenger
 from tests.harness import Chat
@@ -30,14 +27,13 @@ async def dm(app: App, member_id: int, key: str, text: str,
 
 async def rows(app: App) -> list[OutboxRow]:
     async with app.db.unit() as unit:
-        result = await unit.session.execute(select(OutboxRow).order_by(OutboxRow.id))
-        return list(result.scalars())
+        return await unit.outbox.all()
 
 
 async def test_a_429_storm_delays_but_loses_nothing_and_sends_nothing_twice(
         app: App, clock: FixedClock) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
-    app.outbox.register(telegram)
+    app.platforms.add_messenger(telegram)
     ids = [await member(app, Platform.TELEGRAM, str(100 + n), f"m{n}") for n in range(20)]
     for n, member_id in enumerate(ids):
         await dm(app, member_id, f"storm:{n}", f"reminder {n}")
@@ -58,7 +54,7 @@ async def test_a_429_storm_delays_but_loses_nothing_and_sends_nothing_twice(
 
 async def test_a_429_pauses_the_whole_platform(app: App, clock: FixedClock) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
-    app.outbox.register(telegram)
+    app.platforms.add_messenger(telegram)
     ids = [await member(app, Platform.TELEGRAM, str(200 + n), f"p{n}") for n in range(3)]
     for n, member_id in enumerate(ids):
         await dm(app, member_id, f"pause:{n}", f"hello {n}")
@@ -78,7 +74,7 @@ async def test_a_429_pauses_the_whole_platform(app: App, clock: FixedClock) -> N
 async def test_transient_failures_back_off_exponentially_then_fail_and_show_in_outbox(
         app: App, clock: FixedClock, chat: Chat) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
-    app.outbox.register(telegram)
+    app.platforms.add_messenger(telegram)
     tomas = await member(app, Platform.TELEGRAM, "300", "tomas")
     await dm(app, tomas, "backoff:1", "you will not get this")
     telegram.fail_transient(1000)
@@ -118,7 +114,7 @@ async def test_transient_failures_back_off_exponentially_then_fail_and_show_in_o
 async def test_closed_dms_make_a_row_undeliverable_without_retries(
         app: App, clock: FixedClock, chat: Chat) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
-    app.outbox.register(telegram)
+    app.platforms.add_messenger(telegram)
     tomas = await member(app, Platform.TELEGRAM, "400", "tomas")
     telegram.close_dms("400")
     await dm(app, tomas, "closed:1", "first")
@@ -146,13 +142,12 @@ async def test_a_member_with_two_accounts_gets_the_dm_on_the_other_platform(
         app: App, clock: FixedClock) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
     discord = RecordingMessenger(Platform.DISCORD)
-    app.outbox.register(telegram)
-    app.outbox.register(discord)
+    app.platforms.add_messenger(telegram)
+    app.platforms.add_messenger(discord)
     maya = await member(app, Platform.TELEGRAM, "500", "maya")
     async with app.db.unit() as unit:
-        unit.session.add(AccountRow(member_id=maya, platform="discord", user_id="9001",
-                                    display_name="maya", handle="maya",
-                                    created_at=clock.now()))
+        await unit.members.add_account(maya, "discord", "9001", "maya", clock.now(),
+                                       handle="maya")
     telegram.close_dms("500")
     await dm(app, maya, "fallback:1", "Hack night starts in 30 minutes.")
     await app.outbox.sweep()
@@ -171,7 +166,7 @@ async def test_a_member_with_two_accounts_gets_the_dm_on_the_other_platform(
 
 async def test_an_unknown_recipient_is_undeliverable_at_once(app: App) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
-    app.outbox.register(telegram)
+    app.platforms.add_messenger(telegram)
     ghost = await member(app, Platform.TELEGRAM, "600", "ghost")
     telegram.unknown("600")
     await dm(app, ghost, "ghost:1", "hello?")
@@ -184,7 +179,7 @@ async def test_an_unknown_recipient_is_undeliverable_at_once(app: App) -> None:
 async def test_a_post_that_fails_transiently_is_retried_and_sent_once(
         app: App, clock: FixedClock) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)
-    app.outbox.register(telegram)
+    app.platforms.add_messenger(telegram)
     async with app.db.unit() as unit:
         await app.outbox.put(unit, [Outgoing("post:1", OutboxKind.ANNOUNCEMENT, "Hack night!",
                                              clock.now(), platform=Platform.TELEGRAM,

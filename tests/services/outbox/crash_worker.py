@@ -1,6 +1,6 @@
 """A bot process that dies mid-delivery, for the crash tests (run as a subprocess).
 
-    python -m tests.outbox.crash_worker DATABASE_URL MODE SENT_FILE NOW
+    python -m tests.services.outbox.crash_worker DATABASE_URL MODE SENT_FILE NOW
 
 It builds the real app, registers a console messenger that appends every delivered DM to
 SENT_FILE (fsynced, so what "reached the member" survives the kill) and sweeps once:
@@ -21,13 +21,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from bot.app import build, prepare
 from bot.core.clock import FixedClock
 from bot.core.model import Platform, Reply
 from config.settings import Settings
-from storage.rows.outbox import OutboxRow
 
 SUCCEED = 3
 
@@ -71,13 +68,12 @@ async def main(url: str, mode: str, sent: Path, now: datetime) -> None:
                 FixedClock(now))
     await prepare(app, seed_demo=False)
     ready = asyncio.Event()
-    app.outbox.register(FileMessenger(sent, mode, ready))
+    app.platforms.add_messenger(FileMessenger(sent, mode, ready))
     sweep = asyncio.create_task(app.outbox.sweep())
     await ready.wait()
     while True:  # wait until the successful sends are recorded, so the test is exact
         async with app.db.unit() as unit:
-            done = (await unit.session.execute(
-                select(func.count()).where(OutboxRow.status == "sent"))).scalar_one()
+            done = (await unit.outbox.counts()).get("sent", 0)
         if done >= SUCCEED:
             break
         await asyncio.sleep(0.01)

@@ -1,6 +1,6 @@
 """A bot process for the leadership test (run as a subprocess, two at once).
 
-    python -m tests.outbox.leader_worker DATABASE_URL POSTS_FILE
+    python -m tests.services.outbox.leader_worker DATABASE_URL POSTS_FILE
 
 It runs the real app (scheduler, leadership, outbox sweep every 0.2 s) with a console
 messenger that appends ``<pid>\\t<place>\\t<text>`` for every post to POSTS_FILE, and
@@ -43,7 +43,7 @@ async def main(url: str, posts: Path) -> None:
     app = build(settings)
     app.leadership.retry_seconds = 0.2
     await prepare(app, seed_demo=False)
-    app.outbox.register(FilePoster(posts))
+    app.platforms.add_messenger(FilePoster(posts))
     async with running(app):
         role = None
         while True:

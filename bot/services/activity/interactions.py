@@ -14,12 +14,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.clock import Clock
 from bot.core.model import Incoming, Member
 from bot.core.ports import InteractionKind
-from storage import Database
+from storage import Database, Rejected
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +116,7 @@ class InteractionLog:
                 async with self._db.unit() as unit:
                     added = await unit.interactions.add_many(rows)
                     await unit.texts.add_many(texts)
-            except IntegrityError:
+            except Rejected:
                 # Not a duplicate (those are ignored): a row no retry can fix. Drop the batch
                 # rather than wedge the log.
                 logger.exception("dropping %d interactions that cannot be stored", len(rows))

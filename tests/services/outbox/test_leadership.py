@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.model import Platform
-from bot.leadership import Leadership, lock_key
-from bot.scheduler import Scheduler
+from bot.runtime.leadership import Leadership, lock_key
+from bot.runtime.scheduler import Scheduler
 from bot.services.outbox import OutboxKind, Outgoing
 from storage import Database
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 
 class Votes:
@@ -137,12 +137,12 @@ async def test_only_a_leading_scheduler_runs_shared_jobs() -> None:
 
 
 class Worker:
-    """A ``tests.outbox.leader_worker`` process and the role lines it prints."""
+    """A ``tests.services.outbox.leader_worker`` process and the role lines it prints."""
 
     def __init__(self, url: str, posts: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.outbox.leader_worker", url, str(posts)],
+            [sys.executable, "-m", "tests.services.outbox.leader_worker", url, str(posts)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.pid = self.process.pid
         self.lines: queue.Queue[str] = queue.Queue()

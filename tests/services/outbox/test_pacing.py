@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.app import rate_limiter
 from bot.core.clock import FixedClock
 from bot.core.model import Platform
+from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from config.settings import OutboxSettings
 from storage import Database
@@ -80,11 +81,12 @@ async def fan_out(loop: VirtualTimeLoop, url: str) -> tuple[RecordingMessenger,
     db = Database(url)
     await db.upgrade()
     limits = OutboxSettings()
-    outbox = Outbox(db, FixedClock(NOW), rate_limiter(limits, now=loop.time))
     telegram = RecordingMessenger(Platform.TELEGRAM, now=loop.time)
     discord = RecordingMessenger(Platform.DISCORD, now=loop.time)
-    outbox.register(telegram)
-    outbox.register(discord)
+    platforms = Platforms()
+    platforms.add_messenger(telegram)
+    platforms.add_messenger(discord)
+    outbox = Outbox(db, FixedClock(NOW), rate_limiter(limits, now=loop.time), platforms)
     messages: list[Outgoing] = []
     async with db.unit() as unit:
         for n in range(72):  # 72 Telegram members, and Tomas gets 4 messages
@@ -141,9 +143,11 @@ def test_a_429_holds_back_every_send_on_that_platform_for_retry_after(tmp_path: 
     async def main(loop: VirtualTimeLoop) -> None:
         db = Database(f"sqlite+aiosqlite:///{tmp_path}/storm.db")
         await db.upgrade()
-        outbox = Outbox(db, FixedClock(NOW), rate_limiter(OutboxSettings(), now=loop.time))
         telegram = RecordingMessenger(Platform.TELEGRAM, now=loop.time)
-        outbox.register(telegram)
+        platforms = Platforms()
+        platforms.add_messenger(telegram)
+        outbox = Outbox(db, FixedClock(NOW), rate_limiter(OutboxSettings(), now=loop.time),
+                        platforms)
         async with db.unit() as unit:
             rows = [await unit.members.create("telegram", str(n), f"m{n}", None, NOW)
                     for n in range(10)]

@@ -1,8 +1,6 @@
-"""/profile, /mydata, /forgetme and /help through the real dispatcher and database."""
+"""/profile, /mydata and /forgetme through the real dispatcher and database."""
 
 import json
-
-from sqlalchemy import text
 
 from bot.app import App
 from bot.core.clock import FixedClock
@@ -107,14 +105,4 @@ async def test_forgetme_removes_stored_message_text(settings, clock: FixedClock,
         await chat.say("/forgetme confirm")
         await app.interactions.flush()
         async with app.db.unit() as unit:
-            count = await unit.session.execute(text("SELECT COUNT(*) FROM message_texts"))
-            assert count.scalar_one() == 0
-
-
-async def test_help_lists_what_the_caller_may_run(chat: Chat):
-    listing = await chat.text("/help")
-    assert "/profile — " in listing and "/forgetme — " in listing
-    detail = await chat.text("/help profile")
-    assert "Usage: /profile [interests] [timezone] [dms] [digests]" in detail
-    assert "Example: /profile" in detail
-    assert "no /nothing" in await chat.text("/help nothing")
+            assert await unit.texts.count() == 0

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.clock import Clock
 from bot.core.model import Member, Platform, UserRef
-from storage import Database
+from storage import Database, Duplicate
 from storage.rows.members import MemberRow
 
 
@@ -46,7 +44,7 @@ class MemberDirectory:
             return cached
         try:
             member = await self._find_or_create(author)
-        except IntegrityError:
+        except Duplicate:
             # Two first events from one new person raced (a message and a voice join):
             # the other one created the member, so read it.
             member = await self._find_or_create(author)
@@ -74,6 +72,11 @@ class MemberDirectory:
         async with self._db.unit() as unit:
             row = await unit.members.get(member_id)
             return to_member(row) if row is not None else None
+
+    async def reopen_dms(self, author: UserRef) -> None:
+        """Forget that ``author``'s account refused DMs (they started the bot, say)."""
+        async with self._db.unit() as unit:
+            await unit.members.mark_dm_open(author.platform.value, author.user_id)
 
     def forget_cached(self, member_id: int) -> None:
         """Drop cached values for a member after their profile or accounts changed."""

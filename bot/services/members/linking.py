@@ -2,12 +2,11 @@
 
 A member asks for a one-time code on one platform (valid ten minutes) and sends it from
 their account on the other; the redeeming account's member is then merged into the code's
-owner. Merging re-points ``member_id`` in every table that references ``members.id`` (found
-through the SQLAlchemy metadata, so a table added later is covered without touching this
-module), resolving rows that would collide on a unique key (one RSVP per event and member,
-one feedback per event and member) with a per-table rule, so nothing is counted twice.
-``/unlink`` moves the current account to a fresh member; history stays with the person the
-account leaves.
+owner. Storage re-points ``member_id`` in every table that references ``members.id``
+(``unit.members.move_references``), resolving rows that would collide on a unique key (one
+RSVP per event and member, one feedback per event and member) with the per-table rules
+here, so nothing is counted twice. ``/unlink`` moves the current account to a fresh member;
+history stays with the person the account leaves.
 """
 
 from __future__ import annotations
@@ -19,27 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    PrimaryKeyConstraint,
-    Table,
-    UniqueConstraint,
-    and_,
-    delete,
-    func,
-    select,
-    update,
-)
-
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Member, Platform, UserRef
-from bot.services.interactions import InteractionLog
-from bot.services.members import MemberDirectory, to_member
+from bot.core.platforms import Platforms
+from bot.services.activity import InteractionLog
+from bot.services.members.directory import MemberDirectory, to_member
 from storage import Database, Unit
-from storage.rows.base import Base
-from storage.rows.members import AccountRow, LinkCodeRow, MemberRow
-from storage.rows.outbox import OutboxRow
+from storage.repos.members import ConflictRule
+from storage.rows.members import AccountRow
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +35,6 @@ CODE_LENGTH = 8
 CODE_TTL = timedelta(minutes=10)
 DEEP_LINK_PREFIX = "link-"
 
-# Which row survives when both members have one with the same unique key. Each rule gets
-# (moving row, staying row) as column mappings and returns True to keep the moving one.
-ConflictRule = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
 # Runs first in a merge, in its unit, with (source, target): a feature whose rows must be
 # combined rather than chosen between (points totals are summed) does it here.
 MergeHook = Callable[[Unit, int, int], Awaitable[None]]
@@ -95,37 +79,6 @@ class LinkResult:
     platforms: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Reference:
-    table: Table
-    column: Column[Any]
-    unique_sets: tuple[tuple[str, ...], ...]  # the *other* columns of each unique key
-
-
-def member_references(metadata: Any = Base.metadata) -> list[_Reference]:
-    """Every column that references ``members.id``, with the unique keys it takes part in."""
-    references: list[_Reference] = []
-    for table in metadata.sorted_tables:
-        for foreign_key in table.foreign_keys:
-            target = foreign_key.column
-            if target.table.name != "members" or target.name != "id":
-                continue
-            column = foreign_key.parent
-            keys: list[tuple[str, ...]] = []
-            candidates = [
-                [c.name for c in constraint.columns]
-                for constraint in table.constraints
-                if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
-            ]
-            candidates += [[c.name for c in index.columns] for index in table.indexes
-                           if index.unique]
-            for names in candidates:
-                if column.name in names:
-                    keys.append(tuple(n for n in names if n != column.name))
-            references.append(_Reference(table, column, tuple(keys)))
-    return references
-
-
 class LinkService:
     """Issues and redeems link codes; merges and separates members."""
 
@@ -135,45 +88,31 @@ class LinkService:
         clock: Clock,
         directory: MemberDirectory,
         interactions: InteractionLog,
+        platforms: Platforms,
         *,
+        merges: Sequence[MergeHook] = (),
         rules: Mapping[str, ConflictRule] | None = None,
-        telegram_username: str | None = None,
     ) -> None:
+        """``merges`` run first in every merge, ``(unit, source, target)``, in order."""
         self._db = db
         self._clock = clock
         self._directory = directory
         self._interactions = interactions
+        self._platforms = platforms
         self._rules = dict(DEFAULT_RULES if rules is None else rules)
-        self._references = member_references()
-        self._merge_hooks: list[MergeHook] = []
-        # Set once the Telegram adapter knows its bot's @username (after getMe).
-        self.telegram_username = telegram_username
-
-    def add_rule(self, table: str, rule: ConflictRule) -> None:
-        """Let a feature decide which of two colliding rows survives a merge."""
-        self._rules[table] = rule
-
-    def on_merge(self, hook: MergeHook) -> None:
-        """Run ``hook(unit, source, target)`` at the start of every merge."""
-        self._merge_hooks.append(hook)
+        self._merge_hooks = tuple(merges)
 
     def deep_link(self, code: str) -> str | None:
-        """``https://t.me/<bot>?start=link-CODE``, when the Telegram bot is known."""
-        if not self.telegram_username:
-            return None
-        return f"https://t.me/{self.telegram_username}?start={DEEP_LINK_PREFIX}{code}"
+        """A Telegram link starting the bot with ``link-CODE``, once its adapter is up."""
+        return self._platforms.deep_link(Platform.TELEGRAM, f"{DEEP_LINK_PREFIX}{code}")
 
     async def issue(self, member: Member, platform: Platform) -> LinkCode:
         """A fresh code for ``member``; older unused codes stop working."""
         now = self._clock.now()
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         async with self._db.unit() as unit:
-            await unit.session.execute(
-                delete(LinkCodeRow).where(LinkCodeRow.member_id == member.member_id,
-                                          LinkCodeRow.used_at.is_(None)))
-            unit.session.add(LinkCodeRow(code=code, member_id=member.member_id,
-                                         platform=platform.value, created_at=now,
-                                         expires_at=now + CODE_TTL))
+            await unit.members.replace_link_code(member.member_id, code, platform.value, now,
+                                                 now + CODE_TTL)
         return LinkCode(code, now + CODE_TTL, self.deep_link(code))
 
     async def redeem(self, member: Member, author: UserRef, code: str) -> LinkResult:
@@ -182,8 +121,7 @@ class LinkService:
         now = self._clock.now()
         await self._interactions.flush()  # buffered rows must be re-pointed too
         async with self._db.unit() as unit:
-            row = (await unit.session.execute(
-                select(LinkCodeRow).where(LinkCodeRow.code == wanted))).scalar_one_or_none()
+            row = await unit.members.link_code(wanted)
             if row is None or row.used_at is not None or row.expires_at <= now:
                 raise UserError("That link code is wrong or has expired. Send /link on your "
                                 "other account to get a new one (codes last 10 minutes).")
@@ -204,7 +142,7 @@ class LinkService:
                 raise UserError(f"That code belongs to someone who already has a {platform} "
                                 f"account linked. A code links accounts on different "
                                 "platforms.")
-            row.used_at = now
+            await unit.members.use_link_code(wanted, now)
             await self._merge(unit, source.id, row.member_id)
             target = await unit.members.get(row.member_id)
             assert target is not None
@@ -225,51 +163,21 @@ class LinkService:
                          and a.user_id == author.user_id), None)
             if mine is None or len(accounts) < 2:
                 raise UserError("This account is not linked with any other.")
-            old = await unit.members.get(member.member_id)
-            assert old is not None
-            fresh = MemberRow(display_name=mine.display_name, timezone=old.timezone,
-                              interests=old.interests, dms=old.dms, digests=old.digests,
-                              keep_text=old.keep_text, reminder_offsets=old.reminder_offsets,
-                              quiet_hours=old.quiet_hours, created_at=now)
-            unit.session.add(fresh)
-            await unit.session.flush()
-            mine.member_id = fresh.id
-            await unit.session.flush()
+            fresh = await unit.members.detach_account(member.member_id, mine.platform,
+                                                      mine.user_id, now)
             result = to_member(fresh)
         self._directory.forget_cached(member.member_id)
         return result
 
     async def _merge(self, unit: Unit, source: int, target: int) -> None:
         """Re-point every reference from ``source`` to ``target``, then delete ``source``."""
-        session = unit.session
         for hook in self._merge_hooks:
             await hook(unit, source, target)
-        for reference in self._references:
-            table, column = reference.table, reference.column
-            for others in reference.unique_sets:
-                await self._resolve_conflicts(unit, reference, others, source, target)
-            await session.execute(
-                update(table).where(column == source).values({column.name: target}))
+        await unit.members.move_references(source, target, self._rules)
         await self._merge_profile(unit, source, target)
-        await self._withdraw_duplicate_dms(unit, target)
-        await session.execute(delete(MemberRow).where(MemberRow.id == source))
-
-    async def _resolve_conflicts(self, unit: Unit, reference: _Reference,
-                                 others: Sequence[str], source: int, target: int) -> None:
-        table, column = reference.table, reference.column
-        keys = [c.name for c in table.primary_key.columns]
-
-        async def rows_of(member_id: int) -> dict[tuple[Any, ...], dict[str, Any]]:
-            result = await unit.session.execute(select(table).where(column == member_id))
-            return {tuple(r[o] for o in others): dict(r) for r in result.mappings()}
-
-        moving, staying = await rows_of(source), await rows_of(target)
-        rule = self._rules.get(table.name)
-        for key in moving.keys() & staying.keys():
-            keep_moving = rule(moving[key], staying[key]) if rule is not None else False
-            loser = staying[key] if keep_moving else moving[key]
-            await unit.session.execute(
-                delete(table).where(and_(*(table.c[k] == loser[k] for k in keys))))
+        # Both accounts may have had the same reminder queued: one person gets one DM.
+        await unit.outbox.withdraw_duplicates(target, "duplicate after linking")
+        await unit.members.delete(source)
 
     async def _merge_profile(self, unit: Unit, source: int, target: int) -> None:
         moving = await unit.members.get(source)
@@ -290,24 +198,6 @@ class LinkService:
                 fields[name] = getattr(moving, name)
         if fields:
             await unit.members.update(target, **fields)
-
-    async def _withdraw_duplicate_dms(self, unit: Unit, target: int) -> None:
-        """Both accounts may have had the same reminder queued: one person gets one DM."""
-        duplicates = (
-            select(OutboxRow.kind, OutboxRow.event_id, OutboxRow.due_at,
-                   func.min(OutboxRow.id).label("keep"))
-            .where(OutboxRow.member_id == target, OutboxRow.status == "pending",
-                   OutboxRow.event_id.is_not(None))
-            .group_by(OutboxRow.kind, OutboxRow.event_id, OutboxRow.due_at)
-            .having(func.count(OutboxRow.id) > 1)
-        )
-        for kind, event_id, due_at, keep in (await unit.session.execute(duplicates)).all():
-            await unit.session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.member_id == target, OutboxRow.status == "pending",
-                       OutboxRow.kind == kind, OutboxRow.event_id == event_id,
-                       OutboxRow.due_at == due_at, OutboxRow.id != keep)
-                .values(status="withdrawn", last_error="duplicate after linking"))
 
     async def accounts(self, member: Member) -> list[tuple[str, str]]:
         """(platform, display name) of each account of ``member``."""

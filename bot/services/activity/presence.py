@@ -1,0 +1,95 @@
+"""What adapters report besides commands: reactions, voice joins, a DM opened.
+
+:class:`PresenceService` implements the adapters' :class:`~bot.core.ports.PlatformEvents`
+port. It logs each event and hands what it means to the feature that owns the rule (a
+reaction earns its target points; a voice join during an online event counts as
+attending it) through callables given at construction, so it holds no other service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.clock import Clock
+from bot.core.model import Member, Place, UserRef
+from bot.core.ports import InteractionKind
+from bot.services.activity.interactions import InteractionLog
+
+
+class Accounts(Protocol):
+    """The part of the member directory presence needs (kept narrow: members imports us)."""
+
+    async def identify(self, author: UserRef) -> Member:
+        """The member behind ``author``, created on first contact."""
+        ...
+
+    async def reopen_dms(self, author: UserRef) -> None:
+        """Forget that ``author`` refused DMs."""
+        ...
+
+
+class ReactionReceived(Protocol):
+    """A member's message got a reaction from someone else (points: ``reaction_received``)."""
+
+    async def __call__(self, member_id: int, source_key: str, at: datetime,
+                       place_id: str, place_name: str) -> object:
+        """Apply what a received reaction means for ``member_id``."""
+        ...
+
+
+# A member joined a voice channel (events: ``voice_presence``).
+VoiceJoined = Callable[[int], Awaitable[object]]
+
+
+class PresenceService:
+    """Logs reactions and voice joins and applies their rules; reopens DMs."""
+
+    def __init__(
+        self,
+        directory: Accounts,
+        interactions: InteractionLog,
+        clock: Clock,
+        *,
+        reaction_received: ReactionReceived,
+        voice_joined: VoiceJoined,
+    ) -> None:
+        self._directory = directory
+        self._interactions = interactions
+        self._clock = clock
+        self._reaction_received = reaction_received
+        self._voice_joined = voice_joined
+
+    async def activity(
+        self,
+        author: UserRef,
+        place: Place,
+        kind: InteractionKind,
+        source_id: str,
+        name: str | None = None,
+        target: UserRef | None = None,
+    ) -> None:
+        """Log a reaction, a voice join … and apply what it means.
+
+        A reaction earns its target (the message's author) capped points; joining a voice
+        channel during an online event one is going to counts as attending it.
+        """
+        member = await self._directory.identify(author)
+        source_key = f"{author.platform}:{kind}:{source_id}"[:160]
+        self._interactions.record_raw(
+            member_id=member.member_id, platform=author.platform.value,
+            place_id=place.place_id, kind=kind, name=name, source_key=source_key,
+        )
+        if kind is InteractionKind.REACTION and target is not None:
+            receiver = await self._directory.identify(target)
+            if receiver.member_id != member.member_id:
+                await self._reaction_received(receiver.member_id, source_key,
+                                              self._clock.now(), place.place_id, place.name)
+        elif kind is InteractionKind.VOICE and name == "join":
+            await self._voice_joined(member.member_id)
+
+    async def dm_opened(self, author: UserRef) -> None:
+        """Forget an earlier DM refusal: the member can be reached again."""
+        await self._directory.identify(author)
+        await self._directory.reopen_dms(author)

@@ -1,0 +1,21 @@
+"""The outbox's words: the ``/outbox`` report for admins."""
+
+from __future__ import annotations
+
+from bot.services.outbox.messages import OutboxReport
+
+
+def report(outbox: OutboxReport) -> str:
+    """Counts, then the next rows to send and the latest ones not delivered."""
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(outbox.counts.items())) or "empty"
+    lines = [f"Outbox: {counts}"]
+    if outbox.pending:
+        lines.append("Next to send:")
+        lines += [f"  {row_id} {kind} at {due:%Y-%m-%d %H:%M} UTC"
+                  + (f" (attempt {attempts}, last error: {error})" if error else "")
+                  for row_id, kind, due, attempts, error in outbox.pending[:10]]
+    if outbox.failed:
+        lines.append("Not delivered:")
+        lines += [f"  {row_id} {kind} {status}: {error or '-'}"
+                  for row_id, kind, status, error in outbox.failed[:10]]
+    return "\n".join(lines)
