@@ -27,10 +27,9 @@ from bot.services.analytics import AnalyticsOptions, AnalyticsService
 from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionData
 from bot.services.channels import ChannelRoles
-from bot.services.events import EventService, EventSettings
+from bot.services.events import EventData, EventService
 from bot.services.judging import JudgeGate
 from bot.services.members import (
-    EventData,
     LinkService,
     MemberDirectory,
     PrivacyService,
@@ -132,10 +131,6 @@ def build(
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
     )
-    events = EventService(db, clock, outbox, interactions, EventSettings(
-        claim_window=timedelta(hours=settings.events.claim_window_hours),
-        immediate_promotion=settings.events.immediate_promotion,
-    ))
     # The sandbox starts on the first submission, never at import or build time.
     judging = settings.judge
     challenges = ChallengeService(
@@ -156,7 +151,7 @@ def build(
         excluded_channels=tuple(settings.points.excluded_channels),
         excluded_roles=tuple(settings.points.excluded_roles)))
     challenges.use_awarder(points)
-    events.awarder = points
+    events = EventService(db, clock, outbox, interactions, points, settings.events)
     links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
     presence = PresenceService(directory, interactions, clock,
                                reaction_received=points.reaction_received,

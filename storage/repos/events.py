@@ -56,7 +56,7 @@ class EventRepo:
             EventRow.starts_at >= now - timedelta(hours=24),
         )
         rows = list((await self._s.execute(statement)).scalars())
-        return [r for r in rows if r.starts_at + timedelta(minutes=r.duration_minutes) >= now]
+        return [r for r in rows if r.ends_at >= now]
 
     async def ended_without_feedback(self, now: datetime) -> list[EventRow]:
         """Held events whose feedback requests are not planned yet."""
@@ -66,8 +66,7 @@ class EventRepo:
             EventRow.starts_at <= now,
         )
         rows = list((await self._s.execute(statement)).scalars())
-        return [r for r in rows if r.starts_at.timestamp() + r.duration_minutes * 60
-                <= now.timestamp()]
+        return [r for r in rows if r.ends_at <= now]
 
     async def in_series(self, series_id: int, after: datetime | None = None) -> list[EventRow]:
         """A series' occurrences, optionally only those starting after ``after``."""

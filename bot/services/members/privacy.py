@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from bot.core.clock import Clock
 from bot.core.model import Member
 from bot.services.activity import InteractionLog
+from bot.services.events.data import EventData as EventData
 from bot.services.members.directory import MemberDirectory
 from storage import Database, Unit
 
@@ -31,32 +32,6 @@ class PersonalData(Protocol):
     async def forget(self, unit: Unit, member_id: int) -> None:
         """Delete or anonymise this feature's data before the member row goes."""
         ...
-
-
-class EventData:
-    """RSVPs, check-ins and feedback (the events feature's share; it belongs in events)."""
-
-    name = "events"
-
-    async def export(self, unit: Unit, member_id: int) -> Any:
-        """Answers and ratings."""
-        return {
-            "rsvps": [
-                {"event_id": r.event_id, "status": r.status,
-                 "checked_in_at": _iso(r.checked_in_at) if r.checked_in_at else None,
-                 "at": _iso(r.updated_at)}
-                for r in await unit.rsvps.for_member(member_id)
-            ],
-            "feedback": [
-                {"event_id": f.event_id, "rating": f.rating, "comment": f.comment,
-                 "at": _iso(f.updated_at)}
-                for f in await unit.feedback.for_member(member_id)
-            ],
-        }
-
-    async def forget(self, unit: Unit, member_id: int) -> None:
-        """Answers go; ratings go with the member row (their totals are not kept)."""
-        await unit.rsvps.delete_for_member(member_id)
 
 
 class PrivacyService:

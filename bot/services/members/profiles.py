@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.core import values
 from bot.core.errors import UserError
 from bot.core.model import Member
-from bot.services import reminders
+from bot.services.events import reminders
 from bot.services.members.directory import MemberDirectory, to_member
 from storage import Database
 

@@ -1,18 +1,23 @@
-"""Recurring events: RRULEs evaluated in the event's local time.
+"""Recurring events: RRULEs evaluated in the event's local time, and their occurrences.
 
 Occurrences are computed on local wall times and only then given the zone, so a weekly
-18:00 Europe/Berlin session stays at 18:00 local across daylight-saving changes.
+18:00 Europe/Berlin session stays at 18:00 local across daylight-saving changes. A series
+creates its occurrences a few weeks ahead (:data:`SERIES_HORIZON`), by a daily sweep.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from dateutil.rrule import rrule, rrulestr
 
 from bot.core.errors import UserError
 from bot.core.values import zone
+from bot.services.events.reminders import ReminderPlanner
+from storage import Unit
+from storage.rows.events import EventRow, SeriesRow
 
 SHORTHANDS = {
     "weekly": "FREQ=WEEKLY",
@@ -21,6 +26,7 @@ SHORTHANDS = {
 }
 _ALLOWED = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 MAX_OCCURRENCES = 200
+SERIES_HORIZON = timedelta(weeks=6)
 
 
 def parse_recurrence(text: str | None) -> str | None:
@@ -56,3 +62,20 @@ def occurrences(rule: str, local_start: datetime, timezone: str, after: datetime
             continue  # the wall time does not exist that day (clocks jumped)
         starts.append(aware.astimezone(UTC))
     return starts
+
+
+async def materialize(unit: Unit, series: SeriesRow, until: datetime, now: datetime,
+                      reminders: ReminderPlanner) -> list[EventRow]:
+    """Create the series' occurrences up to ``until`` that do not exist yet."""
+    if series.materialized_until >= until:
+        return []
+    template = json.loads(series.template)
+    starts = occurrences(series.rrule, datetime.fromisoformat(series.local_start),
+                         series.timezone, series.materialized_until, until)
+    rows = [await unit.events.add(EventRow(**template, starts_at=start, series_id=series.id,
+                                           status="scheduled", created_at=now))
+            for start in starts if start > series.materialized_until]
+    series.materialized_until = until
+    for row in rows:
+        await reminders.plan_channel(unit, row, now)
+    return rows

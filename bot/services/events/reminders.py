@@ -1,7 +1,8 @@
-"""Reminder planning: which DMs and posts an event produces, and when.
+"""Reminders: which DMs and posts an event produces, and when; and writing them out.
 
-Pure functions over plain values, so the rules (offsets, late events, quiet hours) are
-tested without a database. The event service writes the result to the outbox.
+The rules (offsets, late events, quiet hours) are pure functions over plain values, tested
+without a database; :class:`ReminderPlanner` turns them into outbox rows inside the caller's
+unit of work, so an RSVP never commits without its reminders.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from zoneinfo import ZoneInfo
 
 from bot.core import values
 from bot.core.errors import UserError
+from bot.core.model import Platform
+from bot.services.events import texts
+from bot.services.outbox import Outbox, OutboxKind, Outgoing
+from storage import Unit
+from storage.rows.events import EventRow
 
 DEFAULT_OFFSETS = (timedelta(hours=24), timedelta(hours=1))
 MAX_OFFSET = timedelta(days=30)
@@ -112,3 +118,72 @@ def plan(event_start: datetime, offsets: tuple[timedelta, ...], now: datetime,
         planned = [PlannedReminder(respect_quiet_hours(p.due_at, event_start, quiet, tz, now),
                                    p.offset) for p in planned]
     return sorted(planned, key=lambda p: p.due_at)
+
+
+class ReminderPlanner:
+    """Writes (and withdraws) an event's reminder DMs and its channel post."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    async def plan_member(self, unit: Unit, event: EventRow, member_id: int,
+                          now: datetime) -> None:
+        """Write one member's reminders for an event (idempotent by key)."""
+        member = await unit.members.get(member_id)
+        if member is None or not member.dms:
+            return
+        offsets = parse_offsets(member.reminder_offsets or event.reminder_offsets)
+        quiet = QuietHours.parse(member.quiet_hours or "off")
+        tz = values.zone(member.timezone)
+        stamp = int(event.starts_at.timestamp())
+        messages = []
+        for item in plan(event.starts_at, offsets, now, quiet, tz):
+            label = values.format_duration(item.offset) if item.offset else "soon"
+            messages.append(Outgoing(
+                key=f"reminder:{event.id}:{member_id}:{label}:{stamp}",
+                kind=OutboxKind.REMINDER,
+                text=texts.reminder(event.id, event.title, event.starts_at, item.due_at, tz,
+                                    event.online_url, event.venue),
+                due_at=item.due_at, member_id=member_id, event_id=event.id))
+        await self._outbox.put(unit, messages)
+
+    async def withdraw_member(self, unit: Unit, event_id: int, member_id: int) -> None:
+        """Drop a member's pending reminders for an event."""
+        await unit.outbox.withdraw(event_id=event_id, member_id=member_id,
+                                   kinds=[OutboxKind.REMINDER.value])
+
+    async def replan_member(self, unit: Unit, member_id: int, now: datetime) -> None:
+        """Plan a member's reminders again after their preferences changed."""
+        for rsvp in await unit.rsvps.for_member(member_id):
+            event = await unit.events.get(rsvp.event_id)
+            if event is None or event.status != "scheduled" or event.starts_at <= now:
+                continue
+            await self.withdraw_member(unit, event.id, member_id)
+            if rsvp.status == "going":
+                await self.plan_member(unit, event, member_id, now)
+
+    async def replan(self, unit: Unit, event_id: int, now: datetime) -> None:
+        """Withdraw pending reminders and plan them again for everyone going."""
+        await unit.outbox.withdraw(event_id=event_id, kinds=[OutboxKind.REMINDER.value])
+        event = await unit.events.get(event_id)
+        assert event is not None
+        for rsvp, _ in await unit.rsvps.for_event(event_id, ["going"]):
+            await self.plan_member(unit, event, rsvp.member_id, now)
+        await self.plan_channel(unit, event, now)
+
+    async def plan_channel(self, unit: Unit, event: EventRow, now: datetime) -> None:
+        """The event's channel gets one post at the first reminder offset."""
+        if not event.place_id or not event.place_platform:
+            return
+        offsets = parse_offsets(event.reminder_offsets)
+        planned = plan(event.starts_at, offsets[:1], now)
+        if not planned:
+            return
+        stamp = int(event.starts_at.timestamp())
+        await self._outbox.put(unit, [Outgoing(
+            key=f"reminder:{event.id}:place:{event.place_id}:{stamp}",
+            kind=OutboxKind.REMINDER,
+            text=texts.channel_reminder(event.id, event.title, event.starts_at,
+                                        planned[0].due_at, event.online_url, event.venue),
+            due_at=planned[0].due_at, platform=Platform(event.place_platform),
+            place_id=event.place_id, event_id=event.id, buttons=texts.rsvp_buttons(event.id))])

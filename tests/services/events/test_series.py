@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.errors import UserError
-from bot.services.recurrence import occurrences, parse_recurrence
+from bot.services.events.series import occurrences, parse_recurrence
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.errors import UserError
-from bot.services.reminders import (
+from bot.services.events.reminders import (
     PlannedReminder,
     QuietHours,
     format_offsets,
