@@ -35,9 +35,11 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from bot.core.clock import FixedClock
+from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox
-from bot.services.points import Award, PointRules, PointsService
+from bot.services.points import Award, PointsService
 from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
+from config.settings import PointsSettings
 from storage import Database
 from storage.rows.members import MemberRow
 
@@ -144,7 +146,7 @@ async def cohort(path: Path, data: list[tuple[int, int, datetime]], members: int
     clock = FixedClock(now)
     outbox = Outbox(db, clock, RateLimiter({"console": PlatformRates(Rate(1000.0))},
                                            time.monotonic))
-    points = PointsService(db, clock, outbox, PointRules())
+    points = PointsService(db, clock, outbox, Platforms(), PointsSettings())
     task = progress.add_task("cohort: ledger + totals", total=len(data))
     started = time.perf_counter()
     for offset in range(0, len(data), BATCH):

@@ -16,7 +16,8 @@ from datetime import timedelta
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, Limits
-from bot.core.model import Place, UserRef
+from bot.core.model import Place, Platform, UserRef
+from bot.core.platforms import Platforms
 from bot.core.ports import InteractionKind
 from bot.leadership import Leadership
 from bot.sandbox.config import SandboxConfig
@@ -33,7 +34,7 @@ from bot.services.judging import JudgeGate
 from bot.services.linking import LinkService
 from bot.services.members import MemberDirectory
 from bot.services.outbox import Outbox
-from bot.services.points import PointRules, PointsData, PointsService
+from bot.services.points import PointsData, PointsService, RewardService
 from bot.services.privacy import EventData, PrivacyService, ProfileData
 from bot.services.profiles import ProfileService
 from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
@@ -42,7 +43,6 @@ from bot.services.recommendations import (
     RecommendationService,
     RecommendationSettings,
 )
-from bot.services.rewards import RewardService
 from config.settings import JudgeSettings, OutboxSettings, Settings
 from handlers import Features, all_commands, all_listeners
 from storage import Database
@@ -64,6 +64,7 @@ class App:
     features: Features
     dispatcher: Dispatcher
     leadership: Leadership
+    platforms: Platforms
 
     async def drain(self) -> None:
         """Deliver everything already due (the console's end of input, shutdown)."""
@@ -112,6 +113,7 @@ def build(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     scheduler = Scheduler()
+    platforms = Platforms()
     directory = MemberDirectory(db, clock, settings.timezone)
     interactions = InteractionLog(
         db, clock,
@@ -143,12 +145,10 @@ def build(
         batch_size=rec.batch_size, digest_size=rec.digest_size,
         digest_min_score=rec.digest_min_score, suggest_waitlist=rec.suggest_waitlist,
     ))
-    rules = settings.points.model_dump(exclude={"timezone", "excluded_channels",
-                                                 "excluded_roles"})
-    points = PointsService(db, clock, outbox, PointRules(
-        **rules, timezone=settings.points.timezone or settings.timezone,
-        excluded_channels=tuple(settings.points.excluded_channels),
-        excluded_roles=tuple(settings.points.excluded_roles)))
+    # Level roles are granted on Discord, in the configured guild (else every guild seen).
+    points = PointsService(db, clock, outbox, platforms, settings.points,
+                           timezone=settings.timezone,
+                           role_communities={Platform.DISCORD: settings.points.discord_guild_id})
     challenges.use_awarder(points)
     events.awarder = points
     links = LinkService(db, clock, directory, interactions)
@@ -201,7 +201,7 @@ def build(
                     per_process=True)
 
     scheduler.cron("points.leaderboard", settings.points.leaderboard_cron, points.post_weekly,
-                   points.rules.timezone)
+                   points.timezone)
     scheduler.every("points.roles", timedelta(minutes=1), points.sync_roles)
 
     async def sweep_outbox() -> None:
@@ -223,7 +223,7 @@ def build(
 
     leadership = Leadership(db, on_elected=elected, on_deposed=deposed)
     return App(settings, clock, db, scheduler, directory, interactions, outbox, features,
-               dispatcher, leadership=leadership)
+               dispatcher, leadership=leadership, platforms=platforms)
 
 
 async def prepare(app: App, *, seed_demo: bool) -> None:

@@ -97,7 +97,7 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
             discord_adapter = await stack.enter_async_context(DiscordAdapter(
                 app.dispatcher, hooks, app.clock, discord_options(settings)))
             app.outbox.register(discord_adapter.messenger)
-            app.features.points.use_roles(discord_adapter.roles)
+            app.platforms.add_roles(discord_adapter.roles)
         if settings.telegram.token is not None:
             from bot.adapters.telegram import TelegramAdapter
 
