@@ -1,7 +1,8 @@
 """Levels, badges and streaks: what a level move or a badge posts and queues.
 
-The curve is in :mod:`.curve`; :class:`Levels` runs inside the awarding unit of work, so a level-up
-message, a badge and the role changes it queues commit with the award or not at all.
+The curve itself is in :mod:`.curve`. :class:`Levels` runs inside the awarding unit of
+work, so a level-up message, a badge and the role changes it queues commit with the award
+or not at all.
 """
 
 from __future__ import annotations
