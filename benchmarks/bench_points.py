@@ -36,7 +36,8 @@ from rich.table import Table
 from bot.core.clock import FixedClock
 from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
-from bot.services.points import Award, PointRules, PointsService
+from bot.services.points import Award, PointsService
+from config.settings import PointsSettings
 from storage import Database
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
@@ -142,7 +143,7 @@ async def cohort(path: Path, data: list[tuple[int, int, datetime]], members: int
     clock = FixedClock(now)
     outbox = Outbox(db, clock, RateLimiter({"console": PlatformRates(Rate(1000.0))},
                                            time.monotonic), Platforms())
-    points = PointsService(db, clock, outbox, PointRules())
+    points = PointsService(db, clock, outbox, Platforms(), PointsSettings())
     task = progress.add_task("cohort: ledger + totals", total=len(data))
     started = time.perf_counter()
     for offset in range(0, len(data), BATCH):

@@ -37,13 +37,12 @@ from bot.services.members import (
     ProfileService,
 )
 from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
-from bot.services.points import PointRules, PointsData, PointsService
+from bot.services.points import PointsData, PointsService, RewardService
 from bot.services.recommendations import (
     RecommendationData,
     RecommendationService,
     RecommendationSettings,
 )
-from bot.services.rewards import RewardService
 from config.settings import JudgeSettings, OutboxSettings, Settings
 from handlers import Features, all_commands, all_listeners
 from storage import Database
@@ -144,12 +143,10 @@ def build(
         batch_size=rec.batch_size, digest_size=rec.digest_size,
         digest_min_score=rec.digest_min_score, suggest_waitlist=rec.suggest_waitlist,
     ))
-    rules = settings.points.model_dump(exclude={"timezone", "excluded_channels",
-                                                 "excluded_roles"})
-    points = PointsService(db, clock, outbox, PointRules(
-        **rules, timezone=settings.points.timezone or settings.timezone,
-        excluded_channels=tuple(settings.points.excluded_channels),
-        excluded_roles=tuple(settings.points.excluded_roles)))
+    # Level roles are granted on Discord, in the configured guild (else every guild seen).
+    points = PointsService(db, clock, outbox, platforms, settings.points,
+                           timezone=settings.timezone,
+                           role_communities={Platform.DISCORD: settings.points.discord_guild_id})
     challenges.use_awarder(points)
     events = EventService(db, clock, outbox, interactions, points, settings.events)
     links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
@@ -204,7 +201,7 @@ def build(
                     per_process=True)
 
     scheduler.cron("points.leaderboard", settings.points.leaderboard_cron, points.post_weekly,
-                   points.rules.timezone)
+                   points.timezone)
     scheduler.every("points.roles", timedelta(minutes=1), points.sync_roles)
 
     async def sweep_outbox() -> None:

@@ -99,7 +99,6 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
                 app.dispatcher, hooks, app.clock, discord_options(settings)))
             app.platforms.add_messenger(discord_adapter.messenger)
             app.platforms.add_roles(discord_adapter.roles)
-            app.features.points.use_roles(discord_adapter.roles)  # until points reads platforms
         if settings.telegram.token is not None:
             from bot.adapters.telegram import TelegramAdapter
 

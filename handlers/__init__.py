@@ -18,15 +18,13 @@ from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
 from bot.services.members import LinkService, PrivacyService, ProfileService
 from bot.services.outbox import Outbox
-from bot.services.points import PointsService
+from bot.services.points import PointsService, RewardService
 from bot.services.recommendations import RecommendationService
-from bot.services.rewards import RewardService
 from handlers import buddy as buddy_
 from handlers import challenges, channels, events, members, outbox
 from handlers import help as help_
 from handlers import points as points_
 from handlers import recommend as recommend_
-from handlers import rewards as rewards_
 from handlers import stats as stats_
 
 
@@ -62,7 +60,7 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *recommend_.commands(features.recommendations),
         *buddy_.commands(features.buddies),
         *points_.commands(features.points),
-        *rewards_.commands(features.rewards),
+        *points_.reward_commands(features.rewards),
         *(stats_.commands(features.analytics) if features.analytics else []),
     ]
 

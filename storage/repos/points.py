@@ -338,6 +338,11 @@ class RewardRepo:
         """A redemption by id."""
         return await self._s.get(RedemptionRow, redemption_id)
 
+    async def status(self, redemption_id: int) -> str | None:
+        """A redemption's status as stored now (fresh, not the unit's cached row)."""
+        statement = select(RedemptionRow.status).where(RedemptionRow.id == redemption_id)
+        return (await self._s.execute(statement)).scalar_one_or_none()
+
     async def decide(self, redemption_id: int, status: str, by: int | None, now: datetime,
                      note: str | None) -> bool:
         """Move a pending redemption to ``status``; False when it was already decided."""

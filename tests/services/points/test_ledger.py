@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.core.errors import UserError
 from bot.core.model import Platform, UserRef
-from tests.points.conftest import ledger_and_totals, member
+from tests.services.points.conftest import ledger_and_totals, member
 
 
 async def award(app, member_id, amount, key, kind="bonus"):

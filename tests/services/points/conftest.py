@@ -13,8 +13,7 @@ from tests.adapters.conftest import discord_bot, discord_world  # noqa: F401
 from tests.harness import Sent
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def points_settings(database_url: str, tmp_path: Path) -> Settings:
     """Test settings with role rewards at levels 1 and 2 and an excluded channel."""
     return Settings(
         database_url=database_url,
@@ -25,11 +24,22 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def sent(app: App) -> Sent:
+def recording(app: App) -> Sent:
+    """A messenger registered with the outbox that keeps what it was given."""
     messenger = Sent()
     app.platforms.add_messenger(messenger)
     return messenger
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings with role rewards at levels 1 and 2 and an excluded channel."""
+    return points_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def sent(app: App) -> Sent:
+    return recording(app)
 
 
 async def member(app: App, who: str, platform: Platform = Platform.CONSOLE) -> Member:

@@ -9,44 +9,19 @@ the points and puts the item back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Member
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
-from bot.services.points import PointsService
+from bot.services.points import texts
+from bot.services.points.service import PointsService
+from bot.services.points.views import RedemptionView, RewardView
 from storage import Database, Unit
 from storage.rows.points import RedemptionRow, RewardRow
 
 MAX_NAME = 60
 MAX_COST = 1_000_000
 MAX_STOCK = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class RewardView:
-    """A reward as members see it."""
-
-    id: int
-    name: str
-    cost: int
-    stock: int | None
-    role: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RedemptionView:
-    """A redemption as admins and members see it."""
-
-    id: int
-    reward: str
-    member_id: int
-    member: str
-    cost: int
-    status: str
-    created_at: datetime
 
 
 def name_key(name: str) -> str:
@@ -128,10 +103,9 @@ class RewardService:
             reward = await unit.rewards.get(row.reward_id)
             assert reward is not None  # rewards are never deleted
             if not await unit.rewards.decide(redemption_id, status, admin.member_id, now, note):
-                await unit.session.refresh(row)
-                raise UserError(f"Redemption #{redemption_id} is already {row.status}.")
+                current = await unit.rewards.status(redemption_id)
+                raise UserError(f"Redemption #{redemption_id} is already {current}.")
             if approve:
-                text = f"Your redemption of {reward.name} was approved. Enjoy!"
                 if reward.role:
                     await unit.points.add_role_task(row.member_id, reward.role, True,
                                                     f"reward {reward.name}", now)
@@ -140,10 +114,7 @@ class RewardService:
                 await self._points.refund(unit, row.member_id, row.cost,
                                           f"redemption of {reward.name} rejected",
                                           f"refund:{row.id}")
-                text = (f"Your redemption of {reward.name} was not approved; "
-                        f"{row.cost} points are back in your balance.")
-            if note:
-                text += f" Note from the organisers: {note}"
+            text = texts.redemption_decided(reward.name, approve, row.cost, note)
             await self._outbox.put(unit, [Outgoing(
                 key=f"redemption:{row.id}:{status}", kind=OutboxKind.NOTICE, text=text,
                 due_at=now, member_id=row.member_id)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.model import Platform
 from tests.emulators.discord_api import RoleChange
-from tests.points.conftest import member
+from tests.services.points.conftest import member
 
 
 async def test_level_roles_follow_points_up_and_down(app, discord_bot, discord_world):
@@ -12,7 +12,7 @@ async def test_level_roles_follow_points_up_and_down(app, discord_bot, discord_w
     regular = emu.add_role(world.guild, "regular")
     veteran = emu.add_role(world.guild, "veteran")
     points = app.features.points
-    points.use_roles(discord_bot.roles)
+    app.platforms.add_roles(discord_bot.roles)
     async with app.db.unit() as unit:  # the bot has seen a channel of this guild
         await unit.places.ensure("discord", str(world.general.id), "general", False,
                                  str(world.guild.id))

@@ -1,4 +1,4 @@
-"""The ``/rank`` card: a PNG made with Pillow, and the text said where images cannot go.
+"""The ``/rank`` card: a PNG made with Pillow (its text twin is ``points.texts.describe``).
 
 Rendering is CPU work (~10 ms), so handlers call :func:`render_card` in a thread.
 """
@@ -23,21 +23,6 @@ BADGE_COLOURS = {
     "streak": (242, 153, 74), "weekly_top3": (187, 107, 217),
     "weekly_winner": (255, 215, 0),
 }
-
-
-def describe(standing: Standing) -> str:
-    """The card as text (the caption, and the whole answer where images are not sent)."""
-    rank = f"#{standing.rank} of {standing.ranked}" if standing.rank else "not ranked yet"
-    lines = [
-        f"{standing.name}: level {standing.level}, {standing.points} points ({rank})",
-        f"Progress: {standing.into_level}/{standing.level_size} to level {standing.level + 1}",
-        f"This week: {standing.week_points} points · balance {standing.balance}"
-        + (f" · {standing.streak}-day streak" if standing.streak > 1 else ""),
-    ]
-    if standing.badges:
-        lines.append("Badges: " + ", ".join(sorted({BADGES.get(b, b)
-                                                    for b in standing.badges})))
-    return "\n".join(lines)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

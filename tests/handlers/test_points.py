@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+
+from bot.app import App
 from bot.core.model import Member
-from tests.harness import snapshot
-from tests.points.conftest import ledger_and_totals, member
+from config.settings import Settings
+from tests.harness import Sent, snapshot
+from tests.services.points.conftest import (
+    ledger_and_totals,
+    member,
+    points_settings,
+    recording,
+)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The points settings: level roles at 1 and 2, an excluded channel and role."""
+    return points_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def sent(app: App) -> Sent:
+    return recording(app)
 
 
 async def points_of(app, who: str) -> int:

@@ -1,0 +1,169 @@
+"""The append-only ledger and the maintained totals it keeps in step.
+
+Every change is one ledger row with an idempotency key, written in the same transaction as
+the member's totals (all time, the local week, the local month), so a leaderboard reads
+the top rows of ``point_totals`` instead of grouping the ledger (PERFORMANCE.md §1c, G3).
+Totals change only through atomic SQL in the repository (``x = x + n``; a spend is
+``UPDATE … WHERE balance >= n``), never read-modify-write in Python: two concurrent awards
+cannot lose one (Red's bank, ARCHITECTURE.md §3.7, is the counter-example).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.clock import Clock
+from bot.core.errors import UserError
+from bot.services.points.levels import Levels
+from bot.services.points.periods import month_key, week_key
+from bot.services.points.terms import Terms
+from bot.services.points.views import Award, AwardResult
+from storage import Database, Unit
+
+ACTIVE_KINDS = frozenset({"message", "rsvp", "attendance", "feedback", "challenge"})
+MAX_REASON = 200
+
+
+class Ledger:
+    """Writes ledger rows and totals; runs levels, badges and streaks on each award."""
+
+    def __init__(self, db: Database, clock: Clock, terms: Terms, levels: Levels) -> None:
+        self._db = db
+        self._clock = clock
+        self._terms = terms
+        self._levels = levels
+
+    def _row(self, member_id: int, amount: int, kind: str, reason: str, key: str,
+             now: datetime) -> dict[str, Any]:
+        return {"member_id": member_id, "amount": amount, "kind": kind,
+                "reason": reason[:MAX_REASON], "key": key,
+                "period_week": week_key(now, self._terms.zone),
+                "period_month": month_key(now, self._terms.zone), "created_at": now}
+
+    async def record(self, unit: Unit, member_id: int, amount: int, kind: str, reason: str,
+                     key: str, *, at: datetime | None = None, count_zero: bool = False,
+                     ) -> AwardResult | None:
+        """Append one positive award and update totals, level, badges, streak and roles.
+
+        Returns None when ``key`` was already awarded (nothing changes then).
+        """
+        if amount < 0:
+            raise ValueError("record() awards; corrections go through take()")
+        if amount == 0 and not count_zero:
+            return None
+        now = at or self._clock.now()
+        week, month = week_key(now, self._terms.zone), month_key(now, self._terms.zone)
+        ledger_id = await unit.points.append(
+            self._row(member_id, amount, kind, reason, key[:200], now))
+        if ledger_id is None:
+            return None
+        badges: list[str] = []
+        if kind in ACTIVE_KINDS:
+            # The rule state is locked before the totals, as the chat rule does, so two
+            # units touching one member always lock in the same order (no deadlock).
+            badges += await self._streak(unit, member_id, now)
+        points, spent, solved, attended = await unit.points.add_totals(
+            member_id, ["all", week, month], points=amount,
+            challenges=int(kind == "challenge"), events=int(kind == "attendance"))
+        result = await self._levels.after_change(unit, member_id, points - amount, points,
+                                                 spent, now, ledger_id)
+        for badge, badge_key, wanted in (
+            ("first_event", "first_event", attended >= 1),
+            ("five_events", "five_events", attended >= 5),
+            ("first_solve", "first_solve", solved >= 1),
+            ("first_blood", key, kind == "first_solve"),
+        ):
+            if wanted and await self._levels.badge(unit, member_id, badge, badge_key, now):
+                badges.append(badge)
+        return AwardResult(amount, points, points - spent, result.level_before,
+                           result.level_after, tuple(badges))
+
+    async def _streak(self, unit: Unit, member_id: int, now: datetime) -> list[str]:
+        """Count consecutive local days with activity; award the streak bonus."""
+        advanced = await self._levels.advance_streak(unit, member_id, now)
+        if advanced is None:
+            return []
+        streak, today = advanced
+        if streak >= 2 and self._terms.rules.streak > 0:
+            await self.record(unit, member_id, self._terms.rules.streak, "streak",
+                              f"{streak}-day streak", f"streak:{member_id}:{today}", at=now)
+        if streak >= self._terms.rules.streak_badge_days and await self._levels.badge(
+                unit, member_id, "streak", f"streak:{today - timedelta(days=streak - 1)}", now):
+            return ["streak"]
+        return []
+
+    async def award_many(self, awards: Sequence[Award]) -> int:
+        """Append many awards in one transaction (imports, backfills); returns rows added.
+
+        Totals are added per member and period in one statement each, so the cost is one
+        batched insert plus one upsert per touched total. Levels, badges and streaks are
+        not evaluated here.
+        """
+        if not awards:
+            return 0
+        rows = []
+        for a in awards:
+            if a.amount <= 0:
+                raise ValueError("award_many() takes positive awards only")
+            rows.append(self._row(a.member_id, a.amount, a.kind, a.reason, a.key[:200], a.at))
+        async with self._db.unit() as unit:
+            added = set(await unit.points.append_many(rows))
+            deltas: dict[tuple[int, str], list[int]] = {}
+            for a, row in zip(awards, rows, strict=True):
+                if row["key"] not in added:
+                    continue
+                solved = int(a.kind == "challenge")
+                attended = int(a.kind == "attendance")
+                for period in ("all", str(row["period_week"]), str(row["period_month"])):
+                    slot = deltas.setdefault((a.member_id, period), [0, 0, 0])
+                    slot[0] += a.amount
+                    slot[1] += solved
+                    slot[2] += attended
+            await unit.points.add_totals_many(
+                [{"member_id": m, "period": p, "points": d[0], "spent": 0,
+                  "challenges": d[1], "events": d[2]} for (m, p), d in deltas.items()])
+        return len(added)
+
+    async def take(self, unit: Unit, member_id: int, name: str, amount: int, reason: str,
+                   key: str) -> AwardResult:
+        """Lower earned points, never below a zero balance (an admin's correction)."""
+        now = self._clock.now()
+        week, month = week_key(now, self._terms.zone), month_key(now, self._terms.zone)
+        ledger_id = await unit.points.append(
+            self._row(member_id, -amount, "admin", reason, key, now))
+        if ledger_id is None:
+            raise UserError("That command was already applied.")
+        if not await unit.points.spend(member_id, amount, earned=True):
+            have = await self.balance(unit, member_id)
+            raise UserError(f"{name} has only {have} points; I can take at most that.")
+        await unit.points.add_totals(member_id, [week, month], points=-amount)
+        total = await unit.points.totals(member_id)
+        assert total is not None  # spend() just matched it
+        return await self._levels.after_change(unit, member_id, total.points + amount,
+                                               total.points, total.spent, now, ledger_id)
+
+    async def charge(self, unit: Unit, member_id: int, amount: int, reason: str,
+                     key: str) -> None:
+        """Spend ``amount`` of the balance in ``unit``; a UserError if it is not there."""
+        now = self._clock.now()
+        if await unit.points.append(
+                self._row(member_id, -amount, "redeem", reason, key, now)) is None:
+            raise UserError("That was already done.")
+        if not await unit.points.spend(member_id, amount):
+            have = await self.balance(unit, member_id)
+            raise UserError(f"You need {amount} points and have {have}.")
+
+    async def refund(self, unit: Unit, member_id: int, amount: int, reason: str,
+                     key: str) -> None:
+        """Give back spent points (a rejected redemption)."""
+        now = self._clock.now()
+        if await unit.points.append(
+                self._row(member_id, amount, "refund", reason, key, now)) is not None:
+            await unit.points.add_totals(member_id, ["all"], spent=-amount)
+
+    async def balance(self, unit: Unit, member_id: int) -> int:
+        """Points the member can still spend."""
+        total = await unit.points.totals(member_id)
+        return 0 if total is None else total.points - total.spent

@@ -1,0 +1,150 @@
+"""The rules that award for activity: chat messages (cooldown, anti-spam) and reactions.
+
+Near-duplicate detection keeps only MinHash signatures of recent messages, never the text.
+The per-process caches in :class:`ChatRule` only spare the database a check it would make
+anyway; the locked rule state in the database stays the truth across processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.core.dispatch import MessageContext
+from bot.services.points.ledger import Ledger
+from bot.services.points.periods import local_day
+from bot.services.points.roles import RoleSync
+from bot.services.points.terms import Terms
+from bot.services.points.views import AwardResult
+from storage import Database
+
+SIGNATURE_SIZE = 16
+SHINGLE = 4
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents and punctuation folded away, whitespace collapsed."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def fingerprint(text: str) -> list[int]:
+    """A MinHash signature of the normalised text's character shingles.
+
+    Only the signature is stored (never the text); two messages' Jaccard similarity is the
+    share of equal positions. One BLAKE2 digest per shingle gives all positions, and it is
+    stable across processes (``hash()`` is salted).
+    """
+    norm = normalise(text)
+    if len(norm) < SHINGLE:
+        shingles = {norm}
+    else:
+        shingles = {norm[i:i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
+    mins = [2**32] * SIGNATURE_SIZE
+    for shingle in shingles:
+        digest = hashlib.blake2b(shingle.encode(), digest_size=4 * SIGNATURE_SIZE).digest()
+        for i in range(SIGNATURE_SIZE):
+            value = int.from_bytes(digest[4 * i:4 * i + 4], "little")
+            if value < mins[i]:
+                mins[i] = value
+    return mins
+
+
+def similarity(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    if len(a) != len(b) or not a:
+        return 0.0
+    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+
+
+class ChatRule:
+    """Points for chat messages and for reactions received, with their limits."""
+
+    def __init__(self, db: Database, terms: Terms, ledger: Ledger, roles: RoleSync,
+                 rng: random.Random) -> None:
+        self._db = db
+        self._terms = terms
+        self._ledger = ledger
+        self._roles = roles
+        self._rng = rng
+        # Hot-path caches (per process; the database stays the truth, so a stale entry
+        # only sends a message to the database check it would have had anyway).
+        self._last_award: dict[int, datetime] = {}
+        self._recent: dict[int, list[list[int]]] = {}
+
+    async def on_message(self, context: MessageContext) -> AwardResult | None:
+        """The chat-message rule: cooldown, no DMs, no short or repeated text, exclusions."""
+        incoming, member_id = context.incoming, context.member.member_id
+        rules = self._terms.rules
+        if incoming.place.is_direct or self._excluded(incoming.place.place_id,
+                                                      incoming.place.name, incoming.roles):
+            return None
+        if len(normalise(incoming.text)) < rules.message_min_length:
+            return None
+        now = incoming.received_at
+        cooldown = timedelta(seconds=rules.message_cooldown_seconds)
+        last = self._last_award.get(member_id)
+        if last is not None and now - last < cooldown:
+            return None
+        signature = fingerprint(incoming.text)
+        if self._repeats(signature, self._recent.get(member_id, [])):
+            return None
+        async with self._db.unit() as unit:
+            state = await unit.points.state(member_id, lock=True)
+            recent: list[list[int]] = json.loads(state.fingerprints)
+            self._recent[member_id] = recent
+            if state.last_message_at is not None and now - state.last_message_at < cooldown:
+                self._last_award[member_id] = state.last_message_at
+                return None
+            if self._repeats(signature, recent):
+                return None
+            recent = [signature, *recent][: rules.duplicate_window]
+            state.last_message_at = now
+            state.fingerprints = json.dumps(recent)
+            amount = self._rng.randint(rules.message_min, rules.message_max)
+            result = await self._ledger.record(
+                unit, member_id, amount, "message", "chat message",
+                f"msg:{incoming.author.platform}:{incoming.place.place_id}:{incoming.source_id}",
+                at=now)
+        self._last_award[member_id] = now
+        self._recent[member_id] = recent
+        if result is not None and result.levelled_up:
+            await self._roles.sync()
+        return result
+
+    async def reaction_received(self, member_id: int, source_key: str, at: datetime,
+                                place_id: str = "", place_name: str = "") -> AwardResult | None:
+        """Points for a reaction to the member's message, up to a daily cap."""
+        if self._terms.rules.reaction_points <= 0 or self._excluded(place_id, place_name, ()):
+            return None
+        day = str(local_day(at, self._terms.zone))
+        async with self._db.unit() as unit:
+            state = await unit.points.state(member_id, lock=True)
+            if state.reaction_day != day:
+                state.reaction_day, state.reactions = day, 0
+            if state.reactions >= self._terms.rules.reaction_daily_cap:
+                return None
+            result = await self._ledger.record(unit, member_id, self._terms.rules.reaction_points,
+                                               "reaction", "reaction received",
+                                               f"reaction:{source_key}", at=at)
+            if result is not None:
+                state.reactions += 1
+        return result
+
+    def _excluded(self, place_id: str, place_name: str, roles: Sequence[str]) -> bool:
+        channels = {c.lower().lstrip("#") for c in self._terms.rules.excluded_channels}
+        if place_id.lower() in channels or place_name.lower().lstrip("#") in channels:
+            return True
+        excluded_roles = {r.lower() for r in self._terms.rules.excluded_roles}
+        return any(r.lower() in excluded_roles for r in roles)
+
+    def _repeats(self, signature: list[int], recent: Sequence[Sequence[int]]) -> bool:
+        return any(similarity(signature, r) >= self._terms.rules.duplicate_similarity
+                   for r in recent)
