@@ -45,7 +45,7 @@ class LinearBlend:
 
 # Priors on raw feature scales, for a community with too little history to learn from.
 FIXED = LinearBlend(
-    coef=np.array([1.0, 1.0, 1.0, 0.5, 1.0, 0.3, 0.2, 0.5, 0.2]),
+    coef=np.array([1.0, 0.3, 1.0, 0.5, 0.3, 0.3, 0.2, 0.5, 0.2]),
     mean=np.zeros(len(FEATURES)),
     scale=np.ones(len(FEATURES)),
     learned=False,
@@ -75,42 +75,51 @@ def training_set(
     log: InteractionLog,
     at: float,
     *,
-    horizon_days: float = 28.0,
-    windows: int = 4,
-    min_history: int = 2,
+    lookbacks_days: tuple[float, ...] = (14.0, 28.0, 42.0, 56.0),
+    min_history: int = 4,
+    next_share: float = 0.25,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Examples known at `at`: features at `t0`, label = RSVP'd a session in (t0, t0+horizon].
+    """Examples known at `at`: features at `t0 = at - lookback`, labels = what came next.
 
-    Only RSVPs made by `at` are used, so a model fitted at `at` has seen nothing later.
+    What a member does next is what a recommendation is for, so a member's label is their
+    next `next_share` of sessions after `t0` (at least one); their later sessions are left
+    out rather than called negatives. Candidates start in (t0, at] and only RSVPs made by
+    `at` are read, so a model fitted at `at` has seen nothing later.
     """
     rng = np.random.default_rng(seed)
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     made = log.created <= at
-    for window in range(windows):
-        t0 = at - (horizon_days + 7.0 * window) * DAY
+    for lookback in lookbacks_days:
+        t0 = at - lookback * DAY
         snap = log.snapshot(table, t0)
-        members = np.flatnonzero(np.diff(snap.past.indptr) >= min_history)
-        cands = np.flatnonzero((table.starts > t0) & (table.starts <= min(at, t0 + horizon_days
-                                                                          * DAY)))
+        history = np.diff(snap.past.indptr)
+        members = np.flatnonzero(history >= min_history)
+        cands = np.flatnonzero((table.starts > t0) & (table.starts <= at))
         if len(members) == 0 or len(cands) == 0:
             continue
         row = np.full(log.n_members, -1)
         row[members] = np.arange(len(members))
         col = np.full(len(table), -1)
         col[cands] = np.arange(len(cands))
-        hit = made & (row[log.member] >= 0) & (col[log.item] >= 0)
-        labels = np.zeros((len(members), len(cands)), dtype=bool)
-        labels[row[log.member[hit]], col[log.item[hit]]] = True
-        flat = labels.ravel()
-        pos = np.flatnonzero(flat)
-        neg = np.flatnonzero(~flat)
+        hit = np.flatnonzero(made & (row[log.member] >= 0) & (col[log.item] >= 0))
+        # Rank each member's upcoming sessions by start; the first few are the labels.
+        order = hit[np.lexsort((table.starts[log.item[hit]], log.member[hit]))]
+        owner = log.member[order]
+        first = np.searchsorted(owner, owner, side="left")
+        position = np.arange(len(order)) - first
+        wanted = np.maximum(1, np.round(history[owner] * next_share)).astype(np.int64)
+        state = np.zeros((len(members), len(cands)), dtype=np.int8)  # 0 neg, 1 pos, 2 skip
+        state[row[owner], col[log.item[order]]] = np.where(position < wanted, 1, 2)
+        flat = state.ravel()
+        pos = np.flatnonzero(flat == 1)
+        neg = np.flatnonzero(flat == 0)
         take = min(len(neg), max(NEGATIVES_PER_POSITIVE * len(pos), 200))
         keep = np.concatenate([pos, rng.choice(neg, size=take, replace=False)])
         feats = compute_features(table, snap, members, cands).reshape(len(FEATURES), -1)
         xs.append(feats[:, keep].T)
-        ys.append(flat[keep].astype(np.float64))
+        ys.append((flat[keep] == 1).astype(np.float64))
     if not xs:
         return np.zeros((0, len(FEATURES))), np.zeros(0)
     return np.concatenate(xs), np.concatenate(ys)

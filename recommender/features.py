@@ -22,10 +22,10 @@ from sklearn.preprocessing import normalize
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
-    "group",  # share of the member's history with this organiser/group
+    "group",  # log share of the member's history with this organiser/group
     "tfidf",  # exact-text similarity to the member's history
     "embedding",  # meaning similarity to the member's history
-    "habit",  # share of the member's history in this time-of-week slot
+    "habit",  # log share of the member's history in this time-of-week slot
     "popularity",  # RSVPs known so far (log)
     "series_popularity",  # mean attendance of the series' past occurrences (log)
     "co_attendance",  # members who attended what you attended RSVP'd this
@@ -148,6 +148,8 @@ def compute_features(
         share = np.asarray((hist @ g).todense()) / denom
         cand_groups = table.groups[cands]
         f_group = np.where(cand_groups >= 0, share[:, np.maximum(cand_groups, 0)], 0.0)
+    # Logs, because the signals multiply (a habit and a group each scale the chance to go).
+    f_group = np.log(f_group + 0.02)
 
     lex_profile = normalize(hist @ table.lexical)
     f_tfidf = np.asarray((lex_profile @ table.lexical[cands].T).todense())
@@ -156,7 +158,7 @@ def compute_features(
 
     slots = np.asarray((past @ _onehot(table.slots, 28)).todense())
     counts = np.asarray(past.sum(axis=1)).ravel()[:, None]
-    f_habit = ((slots + 0.25) / (counts + 7.0))[:, table.slots[cands]]
+    f_habit = np.log((slots + 0.25) / (counts + 7.0))[:, table.slots[cands]]
 
     own = np.asarray(snap.known[members][:, cands].todense())
     known_counts = np.asarray(snap.known.sum(axis=0)).ravel()

@@ -63,6 +63,7 @@ FORMATS = (
     "Hands-on session, bring a laptop.",
     "Study group working through exercises together.",
 )
+FORMAT_NAMES = ("meetup", "talks", "hack night", "study group")
 HOURS = (10, 13, 18, 19, 20)
 
 
@@ -85,6 +86,9 @@ class Shape:
     rate: float = 0.12  # base chance to RSVP a session of one's group
     outside: float = 0.06  # affinity for sessions outside one's groups and topics
     announce_days: tuple[float, float] = (5.0, 21.0)
+    early: float = 0.5  # share of RSVPs made in a burst right after the announcement
+    drift: float = 0.3  # share of members who move to other groups (and series) midway
+    named: float = 0.5  # share of groups whose name appears in their sessions' texts
 
 
 SHAPES: dict[str, Shape] = {
@@ -108,6 +112,9 @@ SHAPES: dict[str, Shape] = {
         rate=0.16,
         outside=0.1,
         announce_days=(3.0, 14.0),
+        early=0.35,
+        drift=0.45,
+        named=0.3,
     ),
 }
 
@@ -153,7 +160,8 @@ def synthetic_community(
     # Bigger groups draw more members (Zipf-like), as real communities do.
     group_size = 1.0 / np.arange(1, s.groups + 1) ** 0.7
     rng.shuffle(group_size)
-    sessions = _sessions(s, rng, group_topic, group_name, group_day, group_hour)
+    shown = [name if rng.random() < s.named else "" for name in group_name]
+    sessions = _sessions(s, rng, group_topic, shown, group_day, group_hour)
     n_series = s.groups * s.series_per_group
 
     span = s.weeks * 7.0
@@ -163,7 +171,11 @@ def synthetic_community(
     days_free = rng.random((s.users, 7)) < rng.uniform(0.3, 0.8, (s.users, 1))
     evening = rng.random(s.users) < 0.7
     member_groups = np.zeros((s.users, s.groups), dtype=bool)
+    later_groups = np.zeros((s.users, s.groups), dtype=bool)
     loyal_to = np.full(s.users, -1)
+    later_loyal = np.full(s.users, -1)
+    moves = np.where(rng.random(s.users) < s.drift, rng.uniform(0.2 * span, 0.8 * span,
+                                                                 s.users), 1e9)
     favourites: dict[str, tuple[str, ...]] = {}
     lo, hi = s.groups_per_member
     for u in range(s.users):
@@ -175,28 +187,43 @@ def synthetic_community(
         if rng.random() < s.loyal:
             g = int(rng.choice(picked))
             loyal_to[u] = g * s.series_per_group + int(rng.integers(s.series_per_group))
+        # After a move, one group is swapped for another and loyalty follows it.
+        later = set(int(g) for g in picked)
+        gone = int(rng.choice(picked))
+        new = int(rng.choice(s.groups, p=group_size / group_size.sum()))
+        later = (later - {gone}) | {new}
+        later_groups[u, sorted(later)] = True
+        later_loyal[u] = (
+            new * s.series_per_group + int(rng.integers(s.series_per_group))
+            if loyal_to[u] >= 0 else -1
+        )
     member_topics = np.array(
         [[t in favourites[f"u{u}"] for t in topics] for u in range(s.users)], dtype=bool
     )
+    topic_matrix = np.array([[group_topic[g] == t for t in topics] for g in range(s.groups)])
+    later_topics = (later_groups.astype(int) @ topic_matrix.astype(int)) > 0
 
     interactions: list[DatasetInteraction] = []
     for session in sessions:
         day = (session.start - START).total_seconds() / 86400.0
         topic = topics.index(group_topic[session.group])
-        affinity = np.where(
-            member_groups[:, session.group], 1.0,
-            np.where(member_topics[:, topic], 0.35, s.outside),
-        )
+        moved = day >= moves
+        in_group = np.where(moved, later_groups[:, session.group], member_groups[:, session.group])
+        in_topic = np.where(moved, later_topics[:, topic], member_topics[:, topic])
+        affinity = np.where(in_group, 1.0, np.where(in_topic, 0.35, s.outside))
+        loyal = np.where(moved, later_loyal, loyal_to)
         free = days_free[:, session.start.weekday()] & (evening == (session.start.hour >= 17))
         slot = np.where(free, 1.0, 1.0 - s.habit)
         p = s.rate * activity * session.appeal * affinity * slot
         if session.series >= 0 and n_series:
-            p = np.where(loyal_to == session.series, np.maximum(p, 0.75 * slot), p)
+            p = np.where(loyal == session.series, np.maximum(p, 0.75 * slot), p)
         p = np.where((day >= joined) & (day < left), np.clip(p, 0.0, 0.95), 0.0)
         going = np.flatnonzero(rng.random(s.users) < p)
         lead = rng.uniform(*s.announce_days)
-        # RSVPs trickle in after the announcement and pile up towards the start.
-        made = lead * (1.0 - rng.beta(1.6, 1.0, len(going)))
+        # A burst of RSVPs right after the announcement, then a trickle up to the start.
+        burst = rng.random(len(going)) < s.early
+        made = np.where(burst, lead - rng.exponential(1.0, len(going)).clip(0, lead),
+                        lead * (1.0 - rng.beta(1.6, 1.0, len(going))))
         for u, before in zip(going, made, strict=True):
             created = session.start - timedelta(days=float(before) + 0.05)
             interactions.append(
@@ -225,7 +252,8 @@ def _sessions(
         for n in range(s.series_per_group):
             phrase = phrases[(n + g // len(TOPICS)) % len(phrases)]
             fmt = FORMATS[int(rng.integers(len(FORMATS)))]
-            text = f"{group_name[g]} #{n + 1}: {phrase}. {fmt}"
+            title = group_name[g] or f"{group_topic[g].title()} {FORMAT_NAMES[(g + n) % 4]}"
+            text = f"{title} #{n + 1}: {phrase}. {fmt}"
             every = 2 if rng.random() < s.biweekly else 1
             series.append((g, text, float(rng.lognormal(0.0, s.appeal_spread)), every))
     for week in range(s.weeks):
@@ -241,10 +269,8 @@ def _sessions(
             g = int(rng.integers(s.groups))
             phrases = TOPICS[group_topic[g]]
             a, b = rng.choice(len(phrases), size=2, replace=False)
-            text = (
-                f"Workshop with {group_name[g]}: {phrases[a]}. "
-                f"Then a hands-on session on {phrases[b]}."
-            )
+            host = f" with {group_name[g]}" if group_name[g] else ""
+            text = f"Workshop{host}: {phrases[a]}. Then a hands-on session on {phrases[b]}."
             start = monday + timedelta(
                 days=int(rng.integers(7)), hours=int(rng.choice(HOURS))
             )
