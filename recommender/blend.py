@@ -35,12 +35,12 @@ class LinearBlend:
         """`(F, M, C)` features to `(M, C)` scores: one weighted sum over the feature axis."""
         weights = (self.coef / self.scale).astype(np.float32)
         flat = features.reshape(len(weights), -1)
-        return (weights @ flat).reshape(features.shape[1:])
+        return np.asarray((weights @ flat).reshape(features.shape[1:]), dtype=np.float32)
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """`(F, ...)` features to `(..., F)` terms relative to an average session."""
         moved = np.moveaxis(features, 0, -1)
-        return ((moved - self.mean) / self.scale * self.coef).astype(np.float32)
+        return np.asarray((moved - self.mean) / self.scale * self.coef, dtype=np.float32)
 
 
 # Priors on raw feature scales, for a community with too little history to learn from.

@@ -202,7 +202,7 @@ def _co_attendance(
     raw = np.asarray((hist @ co).todense())
     # The member's own row contributed sum_i hist[m,i] * damp_i * past[m,i] to each own RSVP.
     self_weight = np.asarray(hist.multiply(past_damped[members]).sum(axis=1)).ravel()
-    return np.maximum(raw - self_weight[:, None] * own, 0.0) / denom
+    return np.asarray(np.maximum(raw - self_weight[:, None] * own, 0.0) / denom, np.float32)
 
 
 def _onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sparse.csr_matrix:

@@ -224,10 +224,10 @@ def synthetic_community(
         burst = rng.random(len(going)) < s.early
         made = np.where(burst, lead - rng.exponential(1.0, len(going)).clip(0, lead),
                         lead * (1.0 - rng.beta(1.6, 1.0, len(going))))
-        for u, before in zip(going, made, strict=True):
+        for who, before in zip(going, made, strict=True):
             created = session.start - timedelta(days=float(before) + 0.05)
             interactions.append(
-                DatasetInteraction(f"u{u}", session.item_id, session.start, None, created)
+                DatasetInteraction(f"u{who}", session.item_id, session.start, None, created)
             )
     items = tuple(
         DatasetItem(x.item_id, x.text, x.start, group_name[x.group]) for x in sessions

@@ -139,17 +139,17 @@ def evaluate_strict(
     shown: dict[str, set[int]] = {name: set() for name in names}
     offered: set[int] = set()
     rng = np.random.default_rng(seed)
-    for step, (cutoff, members_of) in enumerate(sorted(groups.items())):
+    for step, (at, members_of) in enumerate(sorted(groups.items())):
         if progress:
             progress("rank", step, len(groups))
-        cands = np.flatnonzero(table.starts > cutoff)
+        cands = np.flatnonzero(table.starts > at)
         wanted = [np.intersect1d(relevant_by_user[u], cands) for u in members_of]
         keep = [n for n, w in enumerate(wanted) if len(w)]
         if len(cands) == 0 or not keep:
             continue
         rows = np.array([users[members_of[n]] for n in keep], dtype=np.int64)
-        feats = compute_features(table, log.snapshot(table, cutoff), rows, cands)
-        refit = origin + REFIT_DAYS * DAY * np.floor((cutoff - origin) / (REFIT_DAYS * DAY))
+        feats = compute_features(table, log.snapshot(table, at), rows, cands)
+        refit = origin + REFIT_DAYS * DAY * np.floor((at - origin) / (REFIT_DAYS * DAY))
         if refit not in blends:
             blends[refit] = fit_blend(*training_set(table, log, float(refit), seed=seed))
         # Ties (e.g. no RSVPs yet) are broken at random, not by catalogue order.
