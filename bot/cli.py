@@ -240,6 +240,9 @@ def eval_recommender(
         help="Sentence model (package name or local path), or tfidf; default from settings"
     )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    protocol: Annotated[str, typer.Option(
+        help="strict (leak-free, default) or leave-last-out (old, leaks the future)"
+    )] = "strict",
     config: ConfigOption = None,
 ) -> None:
     """Score the recommender offline: popularity, TF-IDF, embeddings and the hybrid."""
@@ -248,7 +251,7 @@ def eval_recommender(
     from rich.table import Table
 
     from recommender.dataset import DatasetError
-    from recommender.evaluation import evaluate_files
+    from recommender.offline import PROTOCOLS, evaluate_files
 
     settings = _settings(config, quiet=True)
     spec = model or ("tfidf" if settings.recommender.backend == "tfidf"
@@ -256,6 +259,8 @@ def eval_recommender(
     for path in (items, interactions):
         if not path.is_file():
             raise typer.BadParameter(f"no file at {path}")
+    if protocol not in PROTOCOLS:
+        raise typer.BadParameter(f"--protocol must be one of {', '.join(PROTOCOLS)}")
     err = Console(stderr=True)
     with Progress(console=err, transient=True, disable=as_json) as progress:
         tasks: dict[str, TaskID] = {}
@@ -267,7 +272,7 @@ def eval_recommender(
 
         try:
             result = evaluate_files(items, interactions, k=k, encoder_spec=spec,
-                                    progress=report)
+                                    protocol=protocol, progress=report)
         except (DatasetError, ValueError) as exc:
             err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
@@ -281,7 +286,12 @@ def eval_recommender(
     for m in result.methods:
         table.add_row(m.method, f"{m.recall:.3f}", f"{m.ndcg:.3f}",
                       f"{m.ndcg_low:.3f}-{m.ndcg_high:.3f}", f"{m.coverage:.2f}")
-    Console().print(table)
+    out = Console()
+    out.print(f"protocol: {result.protocol}", highlight=False)
+    for line in result.description:
+        out.print(f"  - {line}", highlight=False, markup=False)
+    out.print(table)
+    out.print(f"hybrid / best baseline (ndcg@{k}): {result.ratio:.2f}x", highlight=False)
 
 
 @cli.command("report")

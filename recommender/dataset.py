@@ -1,10 +1,13 @@
 """Evaluation datasets: two CSV files, items and interactions.
 
-`items.csv` (header required): `item_id,text[,time]`
-`interactions.csv` (header required): `user_id,item_id,timestamp[,rating]`
+`items.csv` (header required): `item_id,text[,time][,group]`
+`interactions.csv` (header required): `user_id,item_id,timestamp[,rating][,created]`
 
 Ids are free text. Times are ISO 8601 (a missing offset means UTC) or POSIX seconds; an
-item without a time takes its first interaction's. `rating` is 1-5 and optional.
+item without a time takes its first interaction's. `rating` is 1-5 and optional. `timestamp`
+is the session's start; `created` is when the RSVP was made (the strict evaluation counts an
+interaction only once it was created; without it, the session's start is assumed). `group` is
+the organiser or group that runs the session.
 """
 
 from __future__ import annotations
@@ -27,16 +30,23 @@ class DatasetItem:
     item_id: str
     text: str
     time: datetime | None = None
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class DatasetInteraction:
-    """A user attended / RSVP'd (or rated) an item at `timestamp`."""
+    """A user attended / RSVP'd (or rated) an item starting at `timestamp`, made at `created`."""
 
     user_id: str
     item_id: str
     timestamp: datetime
     rating: float | None = None
+    created: datetime | None = None
+
+    @property
+    def known_at(self) -> datetime:
+        """When the interaction became known: its `created`, else the session's start."""
+        return self.created or self.timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +96,7 @@ def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
                 when = parse_time(row["time"])
             except ValueError:
                 raise DatasetError(f"{items_path}:{line}: bad time {row['time']!r}") from None
-        items[item_id] = DatasetItem(item_id, row["text"], when)
+        items[item_id] = DatasetItem(item_id, row["text"], when, row.get("group", "").strip())
     interactions: list[DatasetInteraction] = []
     for line, row in _rows(interactions_path, ("user_id", "item_id", "timestamp")):
         user_id, item_id = row["user_id"].strip(), row["item_id"].strip()
@@ -108,7 +118,15 @@ def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
                 raise DatasetError(
                     f"{interactions_path}:{line}: bad rating {row['rating']!r}"
                 ) from None
-        interactions.append(DatasetInteraction(user_id, item_id, stamp, rating))
+        created = None
+        if row.get("created", "").strip():
+            try:
+                created = parse_time(row["created"])
+            except ValueError:
+                raise DatasetError(
+                    f"{interactions_path}:{line}: bad created {row['created']!r}"
+                ) from None
+        interactions.append(DatasetInteraction(user_id, item_id, stamp, rating, created))
     return Dataset(tuple(items.values()), tuple(interactions))
 
 
@@ -116,12 +134,14 @@ def write_dataset(dataset: Dataset, items_path: Path, interactions_path: Path) -
     """Write `dataset` in the format `load_dataset` reads."""
     with items_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["item_id", "text", "time"])
+        writer.writerow(["item_id", "text", "time", "group"])
         for item in dataset.items:
-            writer.writerow([item.item_id, item.text, item.time.isoformat() if item.time else ""])
+            when = item.time.isoformat() if item.time else ""
+            writer.writerow([item.item_id, item.text, when, item.group])
     with interactions_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["user_id", "item_id", "timestamp", "rating"])
+        writer.writerow(["user_id", "item_id", "timestamp", "rating", "created"])
         for it in dataset.interactions:
             rating = "" if it.rating is None else f"{it.rating:g}"
-            writer.writerow([it.user_id, it.item_id, it.timestamp.isoformat(), rating])
+            created = it.created.isoformat() if it.created else ""
+            writer.writerow([it.user_id, it.item_id, it.timestamp.isoformat(), rating, created])

@@ -27,8 +27,11 @@ def test_scores_every_method(tmp_path: Path):
     report = json.loads(result.stdout)
     scores = {m["method"]: m["ndcg@5"] for m in report["methods"]}
     assert set(scores) == {"popularity", "tfidf", "embeddings", "hybrid"}
-    assert scores["hybrid"] >= 1.5 * scores["popularity"]
+    assert scores["hybrid"] > scores["popularity"]
     assert report["users"] > 0
+    assert report["protocol"] == "strict" and report["description"]
+    best = max(scores[m] for m in ("popularity", "tfidf", "embeddings"))
+    assert abs(report["ratio"] - scores["hybrid"] / best) < 1e-9
 
 
 def test_table_output(tmp_path: Path):
@@ -38,6 +41,17 @@ def test_table_output(tmp_path: Path):
         "--model", "tfidf"])
     assert result.exit_code == 0, result.output
     assert "hybrid" in result.stdout and "ndcg@10" in result.stdout
+    assert "protocol: strict" in result.stdout and "created by the cut-off" in result.stdout
+    assert "hybrid / best baseline" in result.stdout
+
+
+def test_the_old_protocol_only_on_request_and_with_its_caveat(tmp_path: Path):
+    items, interactions = _files(tmp_path)
+    result = CliRunner().invoke(cli, [
+        "eval-recommender", "--items", str(items), "--interactions", str(interactions),
+        "--model", "tfidf", "--protocol", "leave-last-out"])
+    assert result.exit_code == 0, result.output
+    assert "protocol: leave-last-out" in result.stdout and "leaks the future" in result.stdout
 
 
 def test_malformed_file_names_the_line(tmp_path: Path):

@@ -1,0 +1,165 @@
+"""The learned blend of `recommender.features`, and the ranker that scores with it.
+
+A logistic regression rather than boosted trees: its score is a sum of per-feature terms,
+so the term that lifted a pick most is its reason, and the weights can be read. It is
+trained on a time split of the community's own history (features as known at `t0`, labels:
+who RSVP'd the sessions that followed), so it adapts to each community instead of to the
+data set it was developed on; with too little history it falls back to fixed weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from recommender.features import DAY, FEATURES, InteractionLog, ItemTable, compute_features
+from recommender.topk import top_k
+
+MIN_EXAMPLES = 40  # positives (and negatives) needed before the learned weights are trusted
+NEGATIVES_PER_POSITIVE = 20  # sampled negatives bound the training set
+
+
+@dataclass(frozen=True, slots=True)
+class LinearBlend:
+    """score = sum_f coef_f * (x_f - mean_f) / scale_f; each term is a feature's contribution."""
+
+    coef: np.ndarray  # (F,)
+    mean: np.ndarray  # (F,)
+    scale: np.ndarray  # (F,)
+    learned: bool
+    names: tuple[str, ...] = FEATURES
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """`(F, M, C)` features to `(M, C)` scores: one weighted sum over the feature axis."""
+        weights = (self.coef / self.scale).astype(np.float32)
+        flat = features.reshape(len(weights), -1)
+        return np.asarray((weights @ flat).reshape(features.shape[1:]), dtype=np.float32)
+
+    def contributions(self, features: np.ndarray) -> np.ndarray:
+        """`(F, ...)` features to `(..., F)` terms relative to an average session."""
+        moved = np.moveaxis(features, 0, -1)
+        return np.asarray((moved - self.mean) / self.scale * self.coef, dtype=np.float32)
+
+
+# Priors on raw feature scales, for a community with too little history to learn from.
+FIXED = LinearBlend(
+    coef=np.array([1.0, 0.3, 1.0, 0.5, 0.3, 0.3, 0.2, 0.5, 0.2]),
+    mean=np.zeros(len(FEATURES)),
+    scale=np.ones(len(FEATURES)),
+    learned=False,
+)
+
+
+def fit_blend(
+    x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+) -> LinearBlend:
+    """Logistic regression on `(n, F)` examples with 0/1 labels; `FIXED` if too few.
+
+    Declines and 👎 are ordinary 0 labels (optionally weighted up via `sample_weight`).
+    """
+    positives = int(np.sum(y > 0))
+    if positives < MIN_EXAMPLES or len(y) - positives < MIN_EXAMPLES:
+        return FIXED
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale = np.where(scale > 1e-6, scale, 1.0)
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit((x - mean) / scale, y > 0, sample_weight=sample_weight)
+    return LinearBlend(np.asarray(model.coef_[0], dtype=np.float64), mean, scale, learned=True)
+
+
+def training_set(
+    table: ItemTable,
+    log: InteractionLog,
+    at: float,
+    *,
+    lookbacks_days: tuple[float, ...] = (14.0, 28.0, 42.0, 56.0),
+    min_history: int = 4,
+    next_share: float = 0.25,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Examples known at `at`: features at `t0 = at - lookback`, labels = what came next.
+
+    What a member does next is what a recommendation is for, so a member's label is their
+    next `next_share` of sessions after `t0` (at least one); their later sessions are left
+    out rather than called negatives. Candidates start in (t0, at] and only RSVPs made by
+    `at` are read, so a model fitted at `at` has seen nothing later.
+    """
+    rng = np.random.default_rng(seed)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    made = log.created <= at
+    for lookback in lookbacks_days:
+        t0 = at - lookback * DAY
+        snap = log.snapshot(table, t0)
+        history = np.diff(snap.past.indptr)
+        members = np.flatnonzero(history >= min_history)
+        cands = np.flatnonzero((table.starts > t0) & (table.starts <= at))
+        if len(members) == 0 or len(cands) == 0:
+            continue
+        row = np.full(log.n_members, -1)
+        row[members] = np.arange(len(members))
+        col = np.full(len(table), -1)
+        col[cands] = np.arange(len(cands))
+        hit = np.flatnonzero(made & (row[log.member] >= 0) & (col[log.item] >= 0))
+        # Rank each member's upcoming sessions by start; the first few are the labels.
+        order = hit[np.lexsort((table.starts[log.item[hit]], log.member[hit]))]
+        owner = log.member[order]
+        first = np.searchsorted(owner, owner, side="left")
+        position = np.arange(len(order)) - first
+        wanted = np.maximum(1, np.round(history[owner] * next_share)).astype(np.int64)
+        state = np.zeros((len(members), len(cands)), dtype=np.int8)  # 0 neg, 1 pos, 2 skip
+        state[row[owner], col[log.item[order]]] = np.where(position < wanted, 1, 2)
+        flat = state.ravel()
+        pos = np.flatnonzero(flat == 1)
+        neg = np.flatnonzero(flat == 0)
+        take = min(len(neg), max(NEGATIVES_PER_POSITIVE * len(pos), 200))
+        keep = np.concatenate([pos, rng.choice(neg, size=take, replace=False)])
+        feats = compute_features(table, snap, members, cands).reshape(len(FEATURES), -1)
+        xs.append(feats[:, keep].T)
+        ys.append((flat[keep] == 1).astype(np.float64))
+    if not xs:
+        return np.zeros((0, len(FEATURES))), np.zeros(0)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Top-k item rows per member with their scores and per-feature contributions."""
+
+    items: np.ndarray  # (M, k) item rows, -1 for an empty slot
+    scores: np.ndarray  # (M, k)
+    contributions: np.ndarray  # (M, k, F): why each pick ranked (largest term = reason)
+
+    def reasons(self, names: tuple[str, ...] = FEATURES) -> list[list[str]]:
+        """The feature that lifted each pick most, per member and slot."""
+        best = self.contributions.argmax(axis=-1)
+        return [
+            [names[int(f)] for f, item in zip(row, items, strict=True) if item >= 0]
+            for row, items in zip(best, self.items, strict=True)
+        ]
+
+
+def rank(
+    blend: LinearBlend,
+    features: np.ndarray,
+    candidates: np.ndarray,
+    k: int,
+    *,
+    exclude: np.ndarray | None = None,
+) -> Ranked:
+    """Score `(F, M, C)` features, mask `exclude` `(M, C)`, keep the top `k` with reasons."""
+    scores = blend.score(features)
+    if exclude is not None:
+        scores = np.where(exclude, -np.inf, scores)
+    cols, vals = top_k(scores, k)
+    ok = (cols >= 0) & np.isfinite(vals)
+    safe = np.maximum(cols, 0)
+    picked = np.take_along_axis(features, safe[None, :, :], axis=2)  # (F, M, k)
+    return Ranked(
+        items=np.where(ok, np.asarray(candidates)[safe], -1),
+        scores=np.where(ok, vals, 0.0).astype(np.float32),
+        contributions=blend.contributions(picked),
+    )
