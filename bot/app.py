@@ -25,11 +25,16 @@ from bot.scheduler import Scheduler
 from bot.services import demo
 from bot.services.analytics import AnalyticsOptions, AnalyticsService
 from bot.services.buddies import BuddyService
-from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionData
+from bot.services.challenges import (
+    ChallengeRules,
+    ChallengeService,
+    JudgeGate,
+    PointsAwarder,
+    SubmissionData,
+)
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService, EventSettings
 from bot.services.interactions import InteractionLog
-from bot.services.judging import JudgeGate
 from bot.services.linking import LinkService
 from bot.services.members import MemberDirectory
 from bot.services.outbox import Outbox
@@ -103,11 +108,13 @@ def judge_gate_from(judging: JudgeSettings) -> JudgeGate:
 
 
 def build(
-    settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None
+    settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None,
+    awarder: PointsAwarder | None = None,
 ) -> App:
     """Wire the services, handlers and dispatcher from settings.
 
-    ``judge_gate`` replaces the local sandbox behind challenges (tests, a remote judge).
+    ``judge_gate`` replaces the local sandbox behind challenges (tests, a remote judge);
+    ``awarder`` replaces the points ledger as where challenge points go (tests).
     """
     clock = clock or SystemClock()
     db = Database(settings.database_url)
@@ -130,12 +137,6 @@ def build(
         claim_window=timedelta(hours=settings.events.claim_window_hours),
         immediate_promotion=settings.events.immediate_promotion,
     ))
-    # The sandbox starts on the first submission, never at import or build time.
-    judging = settings.judge
-    challenges = ChallengeService(
-        db, clock, judge_gate or judge_gate_from(settings.judge), interactions, outbox,
-        rules=ChallengeRules(cooldown_s=judging.cooldown_seconds, workers=judging.slots,
-                             queue_capacity=judging.queue_capacity))
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
     recommendations = RecommendationService(db, clock, outbox, RecommendationSettings(
@@ -149,7 +150,13 @@ def build(
         **rules, timezone=settings.points.timezone or settings.timezone,
         excluded_channels=tuple(settings.points.excluded_channels),
         excluded_roles=tuple(settings.points.excluded_roles)))
-    challenges.use_awarder(points)
+    # The sandbox starts on the first submission, never at import or build time.
+    judging = settings.judge
+    challenges = ChallengeService(
+        db, clock, judge_gate or judge_gate_from(settings.judge), interactions, outbox,
+        awarder=awarder or points,
+        rules=ChallengeRules(cooldown_s=judging.cooldown_seconds, workers=judging.slots,
+                             queue_capacity=judging.queue_capacity))
     events.awarder = points
     links = LinkService(db, clock, directory, interactions)
     links.on_merge(points.merge)

@@ -14,13 +14,19 @@ from bot.app import App, build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Attachment, Platform
 from bot.sandbox import SandboxConfig
-from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionPlace
-from bot.services.judging import JudgeBusyError, JudgeGate
+from bot.services.challenges import (
+    ChallengeRules,
+    ChallengeService,
+    JudgeBusyError,
+    JudgeGate,
+    SubmissionPlace,
+)
 from config.settings import Settings
 from storage import Database
 from storage.rows.activity import InteractionRow
 from storage.rows.challenges import SubmissionRow
-from tests.challenges.conftest import (
+from tests.harness import Chat
+from tests.services.challenges.conftest import (
     CHALLENGE_UID,
     SUM_OK,
     RecordingAwarder,
@@ -28,7 +34,6 @@ from tests.challenges.conftest import (
     create_sum,
     json_tests,
 )
-from tests.harness import Chat
 
 pytestmark = pytest.mark.sandbox
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
