@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.model import Platform
-from bot.services.challenges.texts import announcement
 from bot.services.challenges.reading import to_view
+from bot.services.challenges.texts import announcement
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from storage import Unit
 from storage.rows.challenges import ChallengeRow
