@@ -25,10 +25,15 @@ from bot.services import demo
 from bot.services.activity import InteractionLog, PresenceService
 from bot.services.analytics import AnalyticsOptions, AnalyticsService
 from bot.services.buddies import BuddyService
-from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionData
+from bot.services.challenges import (
+    ChallengeRules,
+    ChallengeService,
+    JudgeGate,
+    PointsAwarder,
+    SubmissionData,
+)
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventData, EventService
-from bot.services.judging import JudgeGate
 from bot.services.members import (
     LinkService,
     MemberDirectory,
@@ -105,11 +110,13 @@ def judge_gate_from(judging: JudgeSettings) -> JudgeGate:
 
 
 def build(
-    settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None
+    settings: Settings, clock: Clock | None = None, *, judge_gate: JudgeGate | None = None,
+    awarder: PointsAwarder | None = None,
 ) -> App:
     """Wire the services, handlers and dispatcher from settings.
 
-    ``judge_gate`` replaces the local sandbox behind challenges (tests, a remote judge).
+    ``judge_gate`` replaces the local sandbox behind challenges (tests, a remote judge);
+    ``awarder`` replaces the points ledger as where challenge points go (tests).
     """
     clock = clock or SystemClock()
     db = Database(settings.database_url)
@@ -130,12 +137,6 @@ def build(
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
     )
-    # The sandbox starts on the first submission, never at import or build time.
-    judging = settings.judge
-    challenges = ChallengeService(
-        db, clock, judge_gate or judge_gate_from(settings.judge), interactions, outbox,
-        rules=ChallengeRules(cooldown_s=judging.cooldown_seconds, workers=judging.slots,
-                             queue_capacity=judging.queue_capacity))
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
     recommendations = RecommendationService(db, clock, outbox, RecommendationSettings(
@@ -147,7 +148,13 @@ def build(
     points = PointsService(db, clock, outbox, platforms, settings.points,
                            timezone=settings.timezone,
                            role_communities={Platform.DISCORD: settings.points.discord_guild_id})
-    challenges.use_awarder(points)
+    # The sandbox starts on the first submission, never at import or build time.
+    judging = settings.judge
+    challenges = ChallengeService(
+        db, clock, judge_gate or judge_gate_from(settings.judge), interactions, outbox,
+        awarder=awarder or points,
+        rules=ChallengeRules(cooldown_s=judging.cooldown_seconds, workers=judging.slots,
+                             queue_capacity=judging.queue_capacity))
     events = EventService(db, clock, outbox, interactions, points, settings.events)
     links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
     presence = PresenceService(directory, interactions, clock,

@@ -12,20 +12,14 @@ from bot.core.model import Attachment, Reply
 from bot.services.challenges import (
     DIFFICULTIES,
     LANGUAGES,
-    MAX_EXAMPLE_CHARS,
     MAX_SOURCE_BYTES,
     MAX_STATEMENT,
     ChallengeFields,
     ChallengeService,
-    ChallengeStats,
-    ChallengeView,
     SubmissionPlace,
     extract_code,
-    render_outcome,
-    render_verdict,
-    truncate,
+    texts,
 )
-from bot.services.judging import neutralise_block, neutralise_line
 
 _ID = Option("id", OptionKind.INTEGER, "Challenge number", required=True, min_value=1)
 
@@ -76,58 +70,35 @@ def commands(challenges: ChallengeService) -> list[Command]:
     """The challenge commands."""
 
     async def list_open(ctx: Context) -> Reply:
-        found = await challenges.open_challenges()
-        if not found:
-            return Reply("No challenge is open right now.")
-        zone = _zone(ctx)
-        lines = ["Open challenges:"]
-        for c in found:
-            until = f", until {_when(c.closes_at, zone)}" if c.closes_at else ""
-            lines.append(f"#{c.id} {c.title} — {c.difficulty}, {c.points} points{until}")
-        lines.append("Send /challenge ID to read one.")
-        return Reply(truncate("\n".join(lines)))
+        return Reply(texts.open_list(await challenges.open_challenges(), _zone(ctx)))
 
     async def show(ctx: Context) -> Reply:
         view = await challenges.show(ctx.require("id", int), is_admin=ctx.is_admin)
-        return Reply(_render_challenge(view, _zone(ctx), ctx.now))
+        return Reply(texts.challenge(view, _zone(ctx), ctx.now))
 
     async def create(ctx: Context) -> Reply:
         view = await challenges.create(ctx.member, _fields(ctx), _tests_file(ctx))
-        opens = ("Queued: the scheduled rotation opens it." if view.status == "queued"
-                 else f"Opens {_when(view.opens_at, _zone(ctx))}.")
-        return Reply(f"Created challenge #{view.id}: {view.title} ({view.test_count} tests, "
-                     f"{len(view.examples)} shown as examples). {opens}")
+        return Reply(texts.created(view, _zone(ctx)))
 
     async def edit(ctx: Context) -> Reply:
         view = await challenges.edit(ctx.require("id", int), _fields(ctx), _tests_file(ctx))
-        return Reply(f"Challenge #{view.id} updated ({view.test_count} tests). "
-                     f"Send /challenge rejudge {view.id} to judge old submissions again.")
+        return Reply(texts.edited(view))
 
     async def close(ctx: Context) -> Reply:
-        view = await challenges.close(ctx.require("id", int))
-        return Reply(f"Challenge #{view.id} ({view.title}) is closed.")
+        return Reply(texts.closed(await challenges.close(ctx.require("id", int))))
 
     async def rejudge(ctx: Context) -> Reply:
         challenge_id = ctx.require("id", int)
         count = await challenges.rejudge(challenge_id)
-        return Reply(f"Rejudging {count} submissions of challenge #{challenge_id}; members "
-                     "whose verdict changes get a DM.")
+        return Reply(texts.rejudging(challenge_id, count))
 
     async def stats(ctx: Context) -> Reply:
-        return Reply(_render_stats(await challenges.stats(ctx.require("id", int)), _zone(ctx)))
+        return Reply(texts.stats(await challenges.stats(ctx.require("id", int)), _zone(ctx)))
 
     async def similar(ctx: Context) -> Reply:
         challenge_id = ctx.require("id", int)
         pairs = await challenges.similar(challenge_id)
-        if not pairs:
-            return Reply(f"No near-identical accepted submissions for challenge #{challenge_id}.",
-                         private=True)
-        lines = [f"Near-identical accepted submissions for challenge #{challenge_id} "
-                 "(comments, layout and names ignored):"]
-        lines += [f"{round(p.ratio * 100)}% · #{p.first.submission_id} "
-                  f"{neutralise_line(p.first.member_name, 60)} ↔ #{p.second.submission_id} "
-                  f"{neutralise_line(p.second.member_name, 60)}" for p in pairs]
-        return Reply(truncate("\n".join(lines)), private=True)
+        return Reply(texts.similar(challenge_id, pairs), private=True)
 
     async def submit(ctx: Context) -> Reply:
         challenge_id = ctx.require("id", int)
@@ -138,25 +109,11 @@ def commands(challenges: ChallengeService) -> list[Command]:
             SubmissionPlace(ctx.incoming.author.platform, place.place_id, place.is_direct,
                             ctx.incoming.source_id),
         )
-        tip = "" if place.is_direct else (
-            "\nTip: send code to me in a DM so nobody can copy it.")
-        if receipt.outcome is None:
-            where = f" (position {receipt.position} in the queue)" if receipt.position else ""
-            return Reply(f"Submission #{receipt.submission_id} is waiting for the judge{where}. "
-                         f"I'll send you the verdict by DM.{tip}", private=True)
-        return Reply(truncate(render_outcome(receipt.outcome) + tip), private=True)
+        return Reply(texts.receipt(receipt, is_direct=place.is_direct), private=True)
 
     async def submissions(ctx: Context) -> Reply:
         found = await challenges.submissions(ctx.member, ctx.get("id", int))
-        if not found:
-            return Reply("You have no submissions yet. Send /challenges to find one.",
-                         private=True)
-        zone = _zone(ctx)
-        lines = ["Your latest submissions:"]
-        lines += [f"#{s.id} · challenge #{s.challenge_id} "
-                  f"({neutralise_line(s.challenge_title, 60)}) · {_when(s.created_at, zone)} · "
-                  f"{render_verdict(s)}" for s in found]
-        return Reply(truncate("\n".join(lines)), private=True)
+        return Reply(texts.submissions(found, _zone(ctx)), private=True)
 
     return [
         Command("challenges", "List the open coding challenges", list_open),
@@ -211,53 +168,3 @@ def _zone(ctx: Context) -> ZoneInfo:
         return values.zone(ctx.member.timezone)
     except UserError:
         return ZoneInfo("UTC")
-
-
-def _when(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _render_challenge(view: ChallengeView, zone: ZoneInfo, now: datetime) -> str:
-    head = (f"Challenge #{view.id}: {view.title}\n{view.difficulty} · {view.language} · "
-            f"{view.points} points (+{view.bonus} for the first solve) · "
-            f"CPU {view.cpu_s:g} s · memory {view.memory_mib} MiB")
-    if view.tags:
-        head += " · tags: " + ", ".join(view.tags)
-    if not view.accepting(now):
-        window = ("Opens " + _when(view.opens_at, zone) if view.opens_at > now
-                  else "Closed.")
-    elif view.closes_at is not None:
-        window = (f"Open until {_when(view.closes_at, zone)} "
-                  f"({values.relative(view.closes_at, now)}).")
-    else:
-        window = "Open."
-    parts = [head, window, "", view.statement]
-    budget = 1500 - sum(map(len, parts))
-    for example in view.examples:
-        block = (f"\nExample {example.number}\nInput:\n"
-                 f"{neutralise_block(example.input[:MAX_EXAMPLE_CHARS])}\nOutput:\n"
-                 f"{neutralise_block(example.output[:MAX_EXAMPLE_CHARS])}")
-        if len(block) > budget:
-            break
-        parts.append(block)
-        budget -= len(block)
-    parts.append(f"\nSubmit with /submit {view.id} followed by your code in a ``` block, "
-                 "or attach a .py file.")
-    return truncate("\n".join(parts))
-
-
-def _render_stats(stats: ChallengeStats, zone: ZoneInfo) -> str:
-    c = stats.challenge
-    verdicts = ", ".join(f"{v} {n}" for v, n in sorted(stats.verdicts.items())) or "none yet"
-    lines = [
-        f"Challenge #{c.id} ({c.title}): {stats.submissions} submissions from "
-        f"{stats.members} members, {stats.solves} solved. In the judge queue: {stats.queued}.",
-        f"Verdicts: {verdicts}",
-    ]
-    if stats.leaderboard:
-        lines.append("Leaderboard:")
-        lines += [f"{r.rank}. {neutralise_line(r.display_name, 60)} — "
-                  f"{_when(r.solved_at, zone)}, {r.attempts} "
-                  f"attempt{'s' if r.attempts != 1 else ''}{' (first solve)' if r.first else ''}"
-                  for r in stats.leaderboard]
-    return truncate("\n".join(lines))

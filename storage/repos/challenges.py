@@ -38,6 +38,11 @@ class ChallengeRepo:
         """A challenge by id."""
         return await self._s.get(ChallengeRow, challenge_id)
 
+    async def save(self, row: ChallengeRow) -> None:
+        """Write a changed challenge now, so what is read next in the unit sees it."""
+        self._s.add(row)
+        await self._s.flush()
+
     async def update(self, challenge_id: int, **fields: object) -> None:
         """Change fields of a challenge."""
         await self._s.execute(
@@ -127,6 +132,20 @@ class ChallengeRepo:
         await self._s.execute(
             update(SubmissionRow).where(SubmissionRow.id == submission_id).values(**fields)
         )
+
+    async def record_verdict(self, submission_id: int, *, judged_at: datetime,
+                             **fields: object) -> SubmissionRow | None:
+        """Mark a submission judged (counting the judging) and return it as stored now.
+
+        None when the submission was forgotten while it was judged.
+        """
+        await self.update_submission(
+            submission_id, status="done", judged_at=judged_at,
+            judge_count=SubmissionRow.judge_count + 1, **fields)
+        fresh = await self.submission(submission_id)
+        if fresh is not None:
+            await self._s.refresh(fresh)
+        return fresh
 
     async def pending_ids(self) -> list[int]:
         """Submissions waiting or interrupted while running, oldest first."""

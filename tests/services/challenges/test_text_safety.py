@@ -6,8 +6,8 @@ import pytest
 
 from bot.core.errors import UserError
 from bot.core.model import Attachment
-from bot.services.challenges import extract_code, truncate
-from bot.services.judging import neutralise_block, neutralise_line
+from bot.services.challenges import extract_code, neutralise_block, neutralise_line
+from bot.services.challenges.texts import truncate
 
 
 def test_neutralise_line_defuses_mentions_markup_and_control_characters():

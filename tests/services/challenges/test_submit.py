@@ -14,13 +14,19 @@ from bot.app import App, build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Attachment, Platform
 from bot.sandbox import SandboxConfig
-from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionPlace
-from bot.services.judging import JudgeBusyError, JudgeGate
+from bot.services.challenges import (
+    ChallengeRules,
+    ChallengeService,
+    JudgeBusyError,
+    JudgeGate,
+    SubmissionPlace,
+)
 from config.settings import Settings
 from storage import Database
 from storage.rows.activity import InteractionRow
 from storage.rows.challenges import SubmissionRow
-from tests.challenges.conftest import (
+from tests.harness import Chat
+from tests.services.challenges.conftest import (
     CHALLENGE_UID,
     SUM_OK,
     RecordingAwarder,
@@ -28,7 +34,6 @@ from tests.challenges.conftest import (
     create_sum,
     json_tests,
 )
-from tests.harness import Chat
 
 pytestmark = pytest.mark.sandbox
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -55,8 +60,8 @@ async def test_accepted_in_a_channel_awards_points_and_is_recorded(
     listed = await chat.text("/submissions")
     assert f"challenge #{challenge} (Sum)" in listed and "Accepted" in listed
     await app.interactions.flush()
-    async with app.db.unit() as unit:
-        kinds = (await unit.session.execute(
+    async with app.db.engine.connect() as connection:
+        kinds = (await connection.execute(
             select(InteractionRow.kind, InteractionRow.name))).all()
     assert ("submission", f"challenge {challenge}") in kinds
     stats = await chat.text(f"/challenge stats {challenge}", admin=True)
@@ -233,8 +238,9 @@ async def test_mydata_includes_submissions_and_forgetme_removes_them(chat: Chat,
     assert submissions[0]["verdict"] == "AC"
     assert exported["challenges"]["solves"][0]["challenge"] == challenge
     await chat.say("/forgetme confirm")
+    async with app.db.engine.connect() as connection:
+        count = (await connection.execute(select(func.count(SubmissionRow.id)))).scalar_one()
     async with app.db.unit() as unit:
-        count = (await unit.session.execute(select(func.count(SubmissionRow.id)))).scalar_one()
         board = await unit.challenges.solves(challenge)
     assert count == 0 and board == []
     stats = await chat.text(f"/challenge stats {challenge}", admin=True, who="ada")
@@ -262,7 +268,8 @@ async def test_a_full_queue_answers_busy_and_stores_nothing(chat: Chat, app: App
     service = ChallengeService(
         app.db, app.clock,
         JudgeGate.local(SandboxConfig(slots=1, base_uid=CHALLENGE_UID), self_check=False),
-        app.interactions, app.outbox, rules=ChallengeRules(workers=1, queue_capacity=1),
+        app.interactions, app.outbox, awarder=RecordingAwarder(),
+        rules=ChallengeRules(workers=1, queue_capacity=1),
     )
     members = []
     for name in ("ann", "ben"):
@@ -276,13 +283,13 @@ async def test_a_full_queue_answers_busy_and_stores_nothing(chat: Chat, app: App
             members[0], challenge, slow, SubmissionPlace(Platform.CONSOLE, "general", False,
                                                          "q1")))
         await asyncio.sleep(0.5)  # ann's submission holds the only place in the queue
-        async with app.db.unit() as unit:
-            before = await unit.session.scalar(select(func.count(SubmissionRow.id)))
+        async with app.db.engine.connect() as connection:
+            before = await connection.scalar(select(func.count(SubmissionRow.id)))
         with pytest.raises(JudgeBusyError, match="busy"):
             await service.submit(members[1], challenge, SUM_OK,
                                  SubmissionPlace(Platform.CONSOLE, "general", False, "q2"))
-        async with app.db.unit() as unit:
-            assert await unit.session.scalar(select(func.count(SubmissionRow.id))) == before
+        async with app.db.engine.connect() as connection:
+            assert await connection.scalar(select(func.count(SubmissionRow.id))) == before
         receipt = await first
         assert receipt.outcome is not None
     finally:

@@ -15,7 +15,7 @@ from bot.app import App, build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Attachment
 from bot.sandbox import SandboxConfig
-from bot.services.judging import JudgeGate
+from bot.services.challenges import JudgeGate
 from config.settings import Settings
 from storage import Database, Unit
 from tests.harness import Chat
@@ -76,20 +76,21 @@ def gate() -> JudgeGate:
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: FixedClock, db: Database, gate: JudgeGate
-              ) -> AsyncIterator[App]:
+async def app(settings: Settings, clock: FixedClock, db: Database, gate: JudgeGate,
+              request: pytest.FixtureRequest) -> AsyncIterator[App]:
     del db
-    application = build(settings, clock, judge_gate=gate)
+    # A test that asks for ``awarder`` gets it wired in place of the points ledger.
+    recording = (request.getfixturevalue("awarder") if "awarder" in request.fixturenames
+                 else None)
+    application = build(settings, clock, judge_gate=gate, awarder=recording)
     await prepare(application, seed_demo=False)
     async with running(application):
         yield application
 
 
 @pytest.fixture
-def awarder(app: App) -> RecordingAwarder:
-    recording = RecordingAwarder()
-    app.features.challenges.use_awarder(recording)
-    return recording
+def awarder() -> RecordingAwarder:
+    return RecordingAwarder()
 
 
 async def create_sum(chat: Chat, extra: str = "", attachment: Attachment | None = None) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.code_similarity import CodeSample, normalise_code, similar_pairs
-from tests.challenges.conftest import code_block, create_sum
+from bot.services.challenges import CodeSample, similar_pairs
+from bot.services.challenges.similarity import normalise_code
 from tests.harness import Chat
+from tests.services.challenges.conftest import code_block, create_sum
 
 ORIGINAL = """
 def solve(line):

@@ -11,11 +11,11 @@ from bot.app import App, build, prepare, running
 from bot.core.clock import FixedClock
 from bot.core.model import Attachment
 from bot.sandbox import SandboxConfig
-from bot.services.judging import JudgeGate
+from bot.services.challenges import JudgeGate
 from config.settings import Settings
 from storage import Database
-from tests.challenges.conftest import code_block, create_sum, json_tests, zip_tests
 from tests.harness import Chat, snapshot
+from tests.services.challenges.conftest import code_block, create_sum, json_tests, zip_tests
 
 
 async def test_create_with_json_shows_statement_and_only_public_examples(chat: Chat):

@@ -18,11 +18,11 @@ from bot.app import build, judge_gate_from, prepare, running
 from bot.core.clock import FixedClock
 from bot.sandbox import Limits, TestCase, Verdict
 from bot.sandbox.piston import NOT_AVAILABLE, PistonConfig, PistonJudge
-from bot.services.judging import JudgeGate, JudgeUnavailableError
+from bot.services.challenges import JudgeGate, JudgeUnavailableError
 from config.settings import JudgeSettings, Settings
 from storage import Database
-from tests.challenges.conftest import SUM_OK, code_block, create_sum
 from tests.harness import Chat
+from tests.services.challenges.conftest import SUM_OK, code_block, create_sum
 
 Answer = Callable[[dict[str, Any]], Any]
 TESTS = [TestCase("1 2\n", "3\n", public=True), TestCase("40 2\n", "42\n")]

@@ -9,8 +9,8 @@ import pytest
 from bot.app import App
 from bot.core.clock import FixedClock
 from config.settings import Settings
-from tests.challenges.conftest import create_sum
 from tests.harness import Chat, Sent
+from tests.services.challenges.conftest import create_sum
 
 
 @pytest.fixture
