@@ -23,8 +23,7 @@ from bot.sandbox.config import SandboxConfig
 from bot.sandbox.piston import PistonConfig
 from bot.scheduler import Scheduler
 from bot.services import demo
-from bot.services.analytics import AnalyticsOptions, AnalyticsService
-from bot.services.buddies import BuddyService
+from bot.services.analytics import AnalyticsService
 from bot.services.challenges import ChallengeRules, ChallengeService, SubmissionData
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService, EventSettings
@@ -38,9 +37,9 @@ from bot.services.privacy import EventData, PrivacyService, ProfileData
 from bot.services.profiles import ProfileService
 from bot.services.ratelimit import PlatformRates, Rate, RateLimiter
 from bot.services.recommendations import (
+    BuddyService,
     RecommendationData,
     RecommendationService,
-    RecommendationSettings,
 )
 from bot.services.rewards import RewardService
 from config.settings import JudgeSettings, OutboxSettings, Settings
@@ -81,17 +80,6 @@ def rate_limiter(limits: OutboxSettings,
                                   Rate(limits.telegram_per_chat_per_second)),
         "discord": PlatformRates(Rate(limits.discord_per_second)),
     }, now)
-
-
-def analytics_options(settings: Settings) -> AnalyticsOptions:
-    """The analytics windows and thresholds from settings."""
-    a = settings.analytics
-    return AnalyticsOptions(
-        segment_days=a.segment_days, besttime_weeks=a.besttime_weeks,
-        history_days=a.history_days, comeback_days=a.comeback_days,
-        voice_grace_minutes=a.voice_grace_minutes, max_k=a.max_segments,
-        min_segment_members=a.min_segment_members, min_turnout_history=a.min_turnout_history,
-    )
 
 
 def judge_gate_from(judging: JudgeSettings) -> JudgeGate:
@@ -138,11 +126,7 @@ def build(
                              queue_capacity=judging.queue_capacity))
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
-    recommendations = RecommendationService(db, clock, outbox, RecommendationSettings(
-        model=rec.model, backend=rec.backend, preload_seconds=rec.preload_seconds,
-        batch_size=rec.batch_size, digest_size=rec.digest_size,
-        digest_min_score=rec.digest_min_score, suggest_waitlist=rec.suggest_waitlist,
-    ))
+    recommendations = RecommendationService(db, clock, outbox, rec)
     rules = settings.points.model_dump(exclude={"timezone", "excluded_channels",
                                                  "excluded_roles"})
     points = PointsService(db, clock, outbox, PointRules(
@@ -167,7 +151,7 @@ def build(
         buddies=BuddyService(db, clock, outbox, recommendations, min_score=rec.buddy_min_score),
         points=points,
         rewards=RewardService(db, clock, outbox, points),
-        analytics=AnalyticsService(db, clock, analytics_options(settings)),
+        analytics=AnalyticsService(db, clock, settings.analytics),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:

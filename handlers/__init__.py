@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from bot.core.commands import Command
 from bot.core.dispatch import Listener
 from bot.services.analytics import AnalyticsService
-from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
@@ -21,15 +20,14 @@ from bot.services.outbox import Outbox
 from bot.services.points import PointsService
 from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
-from bot.services.recommendations import RecommendationService
+from bot.services.recommendations import BuddyService, RecommendationService
 from bot.services.rewards import RewardService
-from handlers import buddy as buddy_
+from handlers import analytics as analytics_
 from handlers import challenges, channels, events, linking, outbox, privacy, profile
 from handlers import help as help_
 from handlers import points as points_
-from handlers import recommend as recommend_
+from handlers import recommendations as recommendations_
 from handlers import rewards as rewards_
-from handlers import stats as stats_
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +59,11 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *linking.commands(features.links),
         *channels.commands(features.channels),
         *challenges.commands(features.challenges),
-        *recommend_.commands(features.recommendations),
-        *buddy_.commands(features.buddies),
+        *recommendations_.commands(features.recommendations),
+        *recommendations_.buddy_commands(features.buddies),
         *points_.commands(features.points),
         *rewards_.commands(features.rewards),
-        *(stats_.commands(features.analytics) if features.analytics else []),
+        *(analytics_.commands(features.analytics) if features.analytics else []),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Charts, rank cards and the HTML report; imported only by handlers and the CLI."""
