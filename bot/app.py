@@ -23,8 +23,7 @@ from bot.sandbox.config import SandboxConfig
 from bot.sandbox.piston import PistonConfig
 from bot.services import demo
 from bot.services.activity import InteractionLog, PresenceService
-from bot.services.analytics import AnalyticsOptions, AnalyticsService
-from bot.services.buddies import BuddyService
+from bot.services.analytics import AnalyticsService
 from bot.services.challenges import (
     ChallengeRules,
     ChallengeService,
@@ -44,9 +43,9 @@ from bot.services.members import (
 from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import PointsData, PointsService, RewardService
 from bot.services.recommendations import (
+    BuddyService,
     RecommendationData,
     RecommendationService,
-    RecommendationSettings,
 )
 from config.settings import JudgeSettings, OutboxSettings, Settings
 from handlers import Features, all_commands, all_listeners
@@ -90,17 +89,6 @@ def rate_limiter(limits: OutboxSettings,
     }, now)
 
 
-def analytics_options(settings: Settings) -> AnalyticsOptions:
-    """The analytics windows and thresholds from settings."""
-    a = settings.analytics
-    return AnalyticsOptions(
-        segment_days=a.segment_days, besttime_weeks=a.besttime_weeks,
-        history_days=a.history_days, comeback_days=a.comeback_days,
-        voice_grace_minutes=a.voice_grace_minutes, max_k=a.max_segments,
-        min_segment_members=a.min_segment_members, min_turnout_history=a.min_turnout_history,
-    )
-
-
 def judge_gate_from(judging: JudgeSettings) -> JudgeGate:
     """The judge chosen by settings: the local sandbox, or a self-hosted Piston API."""
     if judging.backend == "piston":
@@ -139,11 +127,7 @@ def build(
     )
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
-    recommendations = RecommendationService(db, clock, outbox, RecommendationSettings(
-        model=rec.model, backend=rec.backend, preload_seconds=rec.preload_seconds,
-        batch_size=rec.batch_size, digest_size=rec.digest_size,
-        digest_min_score=rec.digest_min_score, suggest_waitlist=rec.suggest_waitlist,
-    ))
+    recommendations = RecommendationService(db, clock, outbox, rec)
     # Level roles are granted on Discord, in the configured guild (else every guild seen).
     points = PointsService(db, clock, outbox, platforms, settings.points,
                            timezone=settings.timezone,
@@ -174,7 +158,7 @@ def build(
         buddies=BuddyService(db, clock, outbox, recommendations, min_score=rec.buddy_min_score),
         points=points,
         rewards=RewardService(db, clock, outbox, points),
-        analytics=AnalyticsService(db, clock, analytics_options(settings)),
+        analytics=AnalyticsService(db, clock, settings.analytics),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:

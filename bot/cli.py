@@ -312,7 +312,7 @@ def report(
 
     from bot.core.clock import FixedClock, SystemClock
     from bot.core.errors import UserError
-    from bot.services.report import build_report
+    from bot.render.report import build_report
 
     def moment(text: str, name: str) -> datetime:
         try:

@@ -12,20 +12,18 @@ from dataclasses import dataclass
 from bot.core.commands import Command
 from bot.core.dispatch import Listener
 from bot.services.analytics import AnalyticsService
-from bot.services.buddies import BuddyService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
 from bot.services.members import LinkService, PrivacyService, ProfileService
 from bot.services.outbox import Outbox
 from bot.services.points import PointsService, RewardService
-from bot.services.recommendations import RecommendationService
-from handlers import buddy as buddy_
+from bot.services.recommendations import BuddyService, RecommendationService
+from handlers import analytics as analytics_
 from handlers import challenges, channels, events, members, outbox
 from handlers import help as help_
 from handlers import points as points_
-from handlers import recommend as recommend_
-from handlers import stats as stats_
+from handlers import recommendations as recommendations_
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +55,11 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *members.link_commands(features.links),
         *channels.commands(features.channels),
         *challenges.commands(features.challenges),
-        *recommend_.commands(features.recommendations),
-        *buddy_.commands(features.buddies),
+        *recommendations_.commands(features.recommendations),
+        *recommendations_.buddy_commands(features.buddies),
         *points_.commands(features.points),
         *points_.reward_commands(features.rewards),
-        *(stats_.commands(features.analytics) if features.analytics else []),
+        *(analytics_.commands(features.analytics) if features.analytics else []),
     ]
 
 

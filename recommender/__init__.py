@@ -1,5 +1,6 @@
 """Cohort's recommender: a pure library. Vectors and plain values in, rankings out."""
 
+from recommender.batch_results import Rankings
 from recommender.catalog import Catalog, Item, UnknownItemError
 from recommender.collaborative import CoAttendance, Interaction
 from recommender.encoders import (
@@ -10,9 +11,8 @@ from recommender.encoders import (
     load_encoder,
     text_hash,
 )
+from recommender.hybrid import RankingWeights, Recommender
 from recommender.profiles import MemberProfile
-from recommender.ranking import RankingWeights, Recommender
-from recommender.rankings import Rankings
 from recommender.reasons import Reason, ReasonKind, Recommendation
 from recommender.sentence_encoder import (
     BUNDLED_MODEL_SHA256,

@@ -19,8 +19,8 @@ from recommender.catalog import Catalog, Item
 from recommender.collaborative import CoAttendance, Interaction
 from recommender.dataset import Dataset, DatasetInteraction, load_dataset
 from recommender.encoders import Encoder, load_encoder
+from recommender.hybrid import RankingWeights, Recommender
 from recommender.metrics import bootstrap_interval, ndcg_at_k, recall_at_k
-from recommender.ranking import RankingWeights, Recommender
 from recommender.signals import ItemSignal, MemberSignals, SignalKind
 
 Progress = Callable[[str, int, int], None]

@@ -9,8 +9,8 @@ from datetime import datetime
 import numpy as np
 from scipy import sparse
 
+from recommender.batch_results import CODE
 from recommender.catalog import Catalog
-from recommender.rankings import CODE
 from recommender.reasons import ReasonKind
 from recommender.signals import EXCLUDING_KINDS, MemberSignals, SignalKind, SignalWeights
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repos.activity import InteractionRepo, TextRepo
+from storage.repos.analytics import AnalyticsRepo
 from storage.repos.challenges import ChallengeRepo
 from storage.repos.channels import ChannelRepo
 from storage.repos.events import EventRepo, FeedbackRepo, RsvpRepo, SeriesRepo
 from storage.repos.members import AuditRepo, MemberRepo, PlaceRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, RewardRepo
-from storage.repos.recommendations import RecommendRepo
+from storage.repos.recommendations import RecommendationRepo
 
 
 class Unit:
@@ -31,5 +32,6 @@ class Unit:
         self.outbox = OutboxRepo(session)
         self.channels = ChannelRepo(session)
         self.challenges = ChallengeRepo(session)
-        self.recommend = RecommendRepo(session)
+        self.recommendations = RecommendationRepo(session)
+        self.analytics = AnalyticsRepo(session)
         self.points, self.rewards = PointsRepo(session), RewardRepo(session)

@@ -25,7 +25,7 @@ from storage.rows.recommendations import (
 LOOKUP_CHUNK = 500
 
 
-class RecommendRepo:
+class RecommendationRepo:
     """Everything the recommendation and buddy services read and write."""
 
     def __init__(self, session: AsyncSession) -> None:

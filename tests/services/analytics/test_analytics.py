@@ -24,10 +24,11 @@ from sklearn.metrics import adjusted_rand_score
 
 from bot.app import App
 from bot.core.errors import UserError
+from bot.render.report import build_report
 from bot.services.analytics import AnalyticsService
-from bot.services.report import build_report
 from recommender import turnout
-from tests.analytics.generator import (
+from tests.harness import Chat, snapshot
+from tests.services.analytics.generator import (
     BEST_SLOT,
     REGULAR_RATE,
     SECOND_SLOT,
@@ -35,7 +36,6 @@ from tests.analytics.generator import (
     Truth,
     generate,
 )
-from tests.harness import Chat, snapshot
 
 ADMIN = {"who": "ada", "admin": True}
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -183,7 +183,7 @@ async def test_community_figures(app: App, truth: Truth):
 
 
 async def test_report_is_one_self_contained_html_file(app: App, truth: Truth):
-    from tests.analytics.generator import START
+    from tests.services.analytics.generator import START
 
     seen: list[tuple[str, int, int]] = []
     page = await build_report(analytics(app), START, title="Test <community>",

@@ -14,8 +14,8 @@ from bot.app import App
 from bot.services.recommendations import RecommendationService
 from recommender import Encoder, SentenceTransformerEncoder
 from tests.harness import Chat
-from tests.recommendations.conftest import member, session
-from tests.recommendations.test_recommend import ids_in
+from tests.services.recommendations.conftest import member, session
+from tests.services.recommendations.test_service import ids_in
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -62,7 +62,7 @@ async def test_real_model_ranks_by_meaning_and_encodes_each_text_once(
     await chat.text(f"/similar {ml}", who="maya")
     assert counting.texts == first
     async with app.db.unit() as unit:
-        assert await unit.recommend.embedding_count(minilm.name) == 2
+        assert await unit.recommendations.embedding_count(minilm.name) == 2
 
     # Another process (a fresh service) finds the stored vectors: no session text re-encoded.
     fresh = Counting(minilm)
@@ -100,9 +100,9 @@ async def test_answers_with_tfidf_until_the_model_is_loaded(
 
 @SQLITE_ONLY
 async def test_a_missing_model_path_falls_back_to_tfidf(app: App, tmp_path):
-    from bot.services.recommendations import RecommendationSettings
+    from config.settings import RecommenderSettings
 
-    service = RecommendationService(app.db, app.clock, app.outbox, RecommendationSettings(
+    service = RecommendationService(app.db, app.clock, app.outbox, RecommenderSettings(
         model=str(tmp_path / "nope")))
     encoder = await service.ready()
     assert encoder.name.startswith("tfidf")

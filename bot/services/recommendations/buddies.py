@@ -7,7 +7,6 @@ revealed, by DM through the outbox to both, only once both have accepted.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,9 +14,12 @@ import numpy as np
 from bot.core import values
 from bot.core.clock import Clock
 from bot.core.errors import UserError
-from bot.core.model import Button, Member
+from bot.core.model import Member
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
-from bot.services.recommendations import RecommendationService, split_interests
+from bot.services.recommendations import texts
+from bot.services.recommendations.index import split_interests
+from bot.services.recommendations.service import RecommendationService
+from bot.services.recommendations.views import Acceptance, BuddyOffer
 from storage import Database, Unit
 from storage.rows.members import MemberRow
 from storage.rows.recommendations import BuddyProposalRow
@@ -29,26 +31,6 @@ ACTIVITY_DAYS = 60
 MIN_ACTIVITY = 5  # fewer interactions than this: guess the hours from the time zone
 EVENING = range(18, 23)  # local hours assumed active when activity says nothing yet
 INTEREST_SHARE = 0.7  # the rest of a match's score is overlapping hours
-
-
-@dataclass(frozen=True, slots=True)
-class BuddyOffer:
-    """A proposal as one side sees it (the other side stays anonymous)."""
-
-    proposal_id: int
-    score: float
-    shared: str
-    accepted_by_me: bool
-    accepted_by_them: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Acceptance:
-    """What accepting did: waiting for the other side, or a revealed match."""
-
-    proposal_id: int
-    revealed: bool
-    partner: str | None = None
 
 
 def active_hours(times: list[datetime], timezone: str) -> np.ndarray:
@@ -86,8 +68,8 @@ class BuddyService:
         """Stop proposals; open ones are declined. Returns how many were withdrawn."""
         now = self._clock.now()
         async with self._db.unit() as unit:
-            await unit.recommend.set_buddy_optin(member.member_id, False, now)
-            return await unit.recommend.withdraw_open_proposals(member.member_id, now)
+            await unit.recommendations.set_buddy_optin(member.member_id, False, now)
+            return await unit.recommendations.withdraw_open_proposals(member.member_id, now)
 
     async def find(self, member: Member) -> list[BuddyOffer]:
         """Opt ``member`` in and return up to three proposals (new or still open)."""
@@ -96,12 +78,12 @@ class BuddyService:
                             'data science", then send /buddy again.')
         now = self._clock.now()
         async with self._db.unit() as unit:
-            await unit.recommend.set_buddy_optin(member.member_id, True, now)
-            others = [m for m in await unit.recommend.buddy_members()
+            await unit.recommendations.set_buddy_optin(member.member_id, True, now)
+            others = [m for m in await unit.recommendations.buddy_members()
                       if m.id != member.member_id and split_interests(m.interests)]
-            mine = await unit.recommend.proposals_of(member.member_id)
+            mine = await unit.recommendations.proposals_of(member.member_id)
             everyone = [member.member_id, *(m.id for m in others)]
-            times = await unit.recommend.activity_times(everyone, now - timedelta(
+            times = await unit.recommendations.activity_times(everyone, now - timedelta(
                 days=ACTIVITY_DAYS))
         settled = {self._other(p, member.member_id) for p in mine
                    if p.declined_at is not None or p.revealed_at is not None}
@@ -114,12 +96,12 @@ class BuddyService:
         offers = []
         async with self._db.unit() as unit:
             existing = {self._other(p, member.member_id): p
-                        for p in await unit.recommend.proposals_of(member.member_id)}
+                        for p in await unit.recommendations.proposals_of(member.member_id)}
             for other, score, shared in chosen:
                 row = existing.get(other.id)
                 if row is None:
                     a, b = sorted((member.member_id, other.id))
-                    row = await unit.recommend.add_proposal(BuddyProposalRow(
+                    row = await unit.recommendations.add_proposal(BuddyProposalRow(
                         member_a=a, member_b=b, score=score, shared=shared[:300],
                         created_at=now))
                 offers.append(self._offer(row, member.member_id))
@@ -141,12 +123,8 @@ class BuddyService:
             if row.a_accepted_at is None or row.b_accepted_at is None:
                 await self._outbox.put(unit, [Outgoing(
                     key=f"buddy:{row.id}:invite:{other_id}", kind=OutboxKind.NOTICE,
-                    text=(f"A member who shares your interest in {row.shared} would like to "
-                          f"study together. Names are shared only if you accept too: "
-                          f"/buddy accept {row.id} or /buddy decline {row.id}"),
-                    due_at=now, member_id=other_id,
-                    buttons=(Button("Accept", f"/buddy accept {row.id}"),
-                             Button("Decline", f"/buddy decline {row.id}")))])
+                    text=texts.buddy_invite(row.id, row.shared), due_at=now,
+                    member_id=other_id, buttons=texts.buddy_invite_buttons(row.id))])
                 return Acceptance(row.id, revealed=False)
             first = row.revealed_at is None
             row.revealed_at = row.revealed_at or now
@@ -210,7 +188,7 @@ class BuddyService:
 
     async def _own(self, unit: Unit, member: Member, proposal_id: int, *,
                    lock: bool) -> BuddyProposalRow:
-        row = await unit.recommend.proposal(proposal_id, lock=lock)
+        row = await unit.recommendations.proposal(proposal_id, lock=lock)
         if row is None or member.member_id not in (row.member_a, row.member_b):
             raise UserError(f"You have no buddy proposal #{proposal_id}. Send /buddy.")
         return row
@@ -218,14 +196,11 @@ class BuddyService:
     @staticmethod
     async def _contact(unit: Unit, member: MemberRow) -> str:
         accounts = await unit.members.accounts(member.id)
-        where = ", ".join(f"@{a.handle} on {a.platform}" if a.handle
-                          else f"{a.display_name} on {a.platform}" for a in accounts)
-        return f"{member.display_name} ({where})" if where else member.display_name
+        return texts.contact(member.display_name,
+                             [(a.platform, a.handle, a.display_name) for a in accounts])
 
     @staticmethod
     def _reveal(row: BuddyProposalRow, to: int, partner: str, now: datetime) -> Outgoing:
         return Outgoing(
             key=f"buddy:{row.id}:reveal:{to}", kind=OutboxKind.NOTICE,
-            text=(f"It's a match! You and {partner} both accepted study-buddy proposal "
-                  f"#{row.id} ({row.shared}). Say hello!"),
-            due_at=now, member_id=to)
+            text=texts.buddy_reveal(row.id, row.shared, partner), due_at=now, member_id=to)

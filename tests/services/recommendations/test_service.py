@@ -8,7 +8,7 @@ from bot.app import App
 from bot.core.clock import FixedClock
 from bot.services.events import Answer
 from tests.harness import Chat, snapshot
-from tests.recommendations.conftest import member, session
+from tests.services.recommendations.conftest import member, session
 
 
 def ids_in(text: str) -> list[int]:

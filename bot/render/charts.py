@@ -17,12 +17,13 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.core import values
+from bot.services.analytics.texts import DAYS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from bot.services.analytics import (
+    from bot.services.analytics.views import (
         BestTimes,
         CommunityStats,
         EventStats,
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 T = TypeVar("T")
 
 

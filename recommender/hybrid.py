@@ -14,12 +14,12 @@ from datetime import datetime
 import numpy as np
 from scipy import sparse
 
+from recommender.batch_results import CODE, Rankings
 from recommender.catalog import Catalog
 from recommender.collaborative import CoAttendance
 from recommender.diversity import mmr
 from recommender.encoders import Encoder, embed_with_cache
 from recommender.profiles import MemberProfile, build_profile, profile_texts
-from recommender.rankings import CODE, Rankings
 from recommender.reasons import Reason, ReasonKind, Recommendation
 from recommender.signals import MemberSignals, SignalWeights
 from recommender.topk import top_k

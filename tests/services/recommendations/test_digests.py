@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.app import App
 from bot.core.clock import FixedClock
 from tests.harness import Chat, Sent
-from tests.recommendations.conftest import member, session
+from tests.services.recommendations.conftest import member, session
 
 
 async def test_digest_opt_in_threshold_no_repeat_once_a_week(

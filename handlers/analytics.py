@@ -11,8 +11,10 @@ from datetime import timedelta
 
 from bot.core.commands import Command, Context, Option, OptionKind
 from bot.core.model import FileOut, Reply
+from bot.render.charts import Charts
 from bot.services.analytics import AnalyticsService
-from bot.services.report import (
+from bot.services.analytics.texts import (
+    export_note,
     render_best_times,
     render_community,
     render_event,
@@ -24,9 +26,9 @@ PERIOD = Option("period", OptionKind.DURATION, "How far back, e.g. 7d, 4w or 90d
 DEFAULT_PERIOD = timedelta(days=30)
 
 
-def commands(analytics: AnalyticsService) -> list[Command]:
-    """The /stats group."""
-    charts = analytics.charts
+def commands(analytics: AnalyticsService, charts: Charts | None = None) -> list[Command]:
+    """The /stats group (the service returns figures; ``charts`` draws them)."""
+    charts = charts or Charts()
 
     async def event(ctx: Context) -> Reply:
         stats = await analytics.event(ctx.require("id", int))
@@ -57,8 +59,7 @@ def commands(analytics: AnalyticsService) -> list[Command]:
         period = ctx.get("period", timedelta, timedelta(days=90))
         data = await analytics.export(period)
         rows = data.count(b"\n") - 1
-        return Reply(f"{rows} rows (one per member and event) since "
-                     f"{(ctx.now - period):%Y-%m-%d}.", private=True,
+        return Reply(export_note(rows, ctx.now - period), private=True,
                      file=FileOut(f"cohort-funnel-{ctx.now:%Y%m%d}.csv", data, "text/csv"))
 
     async def besttime(ctx: Context) -> Reply:

@@ -1,0 +1,124 @@
+"""The sentence encoder's life: loaded in a thread after start-up, TF-IDF until then.
+
+The bot answers commands before the model is ready; the fallback is logged once. The
+recommender library (scikit-learn, scipy) is itself imported in a thread on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.core.clock import Clock
+from config.settings import RecommenderSettings
+
+if TYPE_CHECKING:
+    from recommender import Encoder
+
+logger = logging.getLogger(__name__)
+
+EncoderLoader = Callable[[], "Encoder"]
+
+
+class Model:
+    """The encoder rankings use now, and its background load."""
+
+    def __init__(self, clock: Clock, settings: RecommenderSettings,
+                 loader: EncoderLoader | None = None) -> None:
+        self._clock = clock
+        self._settings = settings
+        self._loader = loader
+        self._fallback: Encoder | None = None
+        self._imported = False
+        self._encoder: Encoder | None = None
+        self._loading: asyncio.Task[None] | None = None
+        self._preload: asyncio.Task[None] | None = None
+        self._said_fallback = False
+
+    @property
+    def wanted(self) -> bool:
+        """Whether a sentence model is configured (else TF-IDF only)."""
+        return self._settings.backend != "tfidf" or self._loader is not None
+
+    @property
+    def loaded(self) -> Encoder | None:
+        """The sentence model (or its failed-load fallback) once in place."""
+        return self._encoder
+
+    def current(self) -> Encoder:
+        """The model once loaded, TF-IDF until then (starting the load if wanted)."""
+        if self._encoder is not None:
+            return self._encoder
+        if self.wanted:
+            self.warm_up()
+            if not self._said_fallback:
+                self._said_fallback = True
+                logger.info("recommendations use TF-IDF until the sentence model %s is loaded",
+                            self._settings.model)
+        return self.tfidf()
+
+    def tfidf(self) -> Encoder:
+        """Plain hashed term frequencies: a stable name, so vectors stay comparable."""
+        if self._fallback is None:
+            from recommender import TfidfEncoder
+
+            self._fallback = TfidfEncoder()
+        return self._fallback
+
+    async def library(self) -> None:
+        """Import the recommender (scikit-learn, scipy: ~2 s) in a thread, once."""
+        if not self._imported:
+            await asyncio.to_thread(importlib.import_module, "recommender")
+            self._imported = True
+
+    def install(self, encoder: Encoder) -> None:
+        """Use an already loaded encoder (tests, the evaluation command)."""
+        self._encoder = encoder
+
+    def start(self) -> None:
+        """Begin loading the model ``preload_seconds`` after start-up, off the connect path."""
+        if not self.wanted or self._preload is not None or self._encoder is not None:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(self._settings.preload_seconds)
+            self.warm_up()
+
+        self._preload = asyncio.create_task(later(), name="recommendations.preload")
+
+    def warm_up(self) -> None:
+        """Start loading the model in a thread if that has not started (never blocks)."""
+        if self._loading is not None or self._encoder is not None or not self.wanted:
+            return
+        self._loading = asyncio.create_task(self._load(), name="recommendations.load")
+
+    async def ready(self) -> Encoder:
+        """Wait until the model is loaded (or has fallen back) and return the encoder."""
+        self.warm_up()
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
+        return self.current()
+
+    async def _load(self) -> None:
+        started = self._clock.now()
+        await self.library()
+        if self._loader is not None:
+            encoder = await asyncio.to_thread(self._loader)
+        else:
+            from recommender import load_encoder
+
+            loaded = await asyncio.to_thread(
+                load_encoder, self._settings.model, batch_size=self._settings.batch_size)
+            encoder = loaded.encoder  # load_encoder logged any fallback once
+        self._encoder = encoder
+        logger.info("recommendation encoder %s ready after %.1fs", encoder.name,
+                    (self._clock.now() - started).total_seconds())
+
+    async def aclose(self) -> None:
+        """Stop the pending preload (a load already in its thread finishes on its own)."""
+        for task in (self._preload, self._loading):
+            if task is not None and not task.done():
+                task.cancel()
