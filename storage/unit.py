@@ -19,7 +19,6 @@ class Unit:
     """One transaction and the repositories bound to it."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session  # transitional: removed once services stop writing SQL
         self.members = MemberRepo(session)
         self.interactions = InteractionRepo(session)
         self.texts = TextRepo(session)

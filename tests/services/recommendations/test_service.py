@@ -111,7 +111,7 @@ async def test_nothing_upcoming(app: App, chat: Chat):
 
 
 async def test_solved_challenge_tags_shape_recommendations(app: App, chat: Chat):
-    from storage.rows.challenges import ChallengeRow, ChallengeSolveRow, SubmissionRow
+    from storage.rows.challenges import ChallengeRow, SubmissionRow
 
     # The matching session is the furthest away, so soonness alone would not pick it.
     graphs = await session(app, "Graph algorithms night", days=6,
@@ -123,17 +123,13 @@ async def test_solved_challenge_tags_shape_recommendations(app: App, chat: Chat)
     async with app.db.unit() as unit:
         challenge = ChallengeRow(title="Shortest route", statement="…", tags="graphs,bfs",
                                  opens_at=now, created_at=now)
-        unit.session.add(challenge)
-        await unit.session.flush()
+        await unit.challenges.add(challenge)
         submission = SubmissionRow(challenge_id=challenge.id, member_id=tomas.member_id,
                                    language="python3", source="print(1)", platform="console",
                                    place_id="general", status="done", verdict="AC",
                                    created_at=now)
-        unit.session.add(submission)
-        await unit.session.flush()
-        unit.session.add(ChallengeSolveRow(challenge_id=challenge.id, member_id=tomas.member_id,
-                                           submission_id=submission.id, attempts=1,
-                                           solved_at=now))
+        await unit.challenges.add_submission(submission)
+        await unit.challenges.add_solve(challenge.id, tomas.member_id, submission.id, 1, now)
     text = await chat.text("/recommend 1", who="tomas")
     assert ids_in(text) == [graphs]
     assert "graphs" in text or "bfs" in text  # the reason names the solved topic
