@@ -13,6 +13,7 @@ from tests.adapters.conftest import TelegramWorld
 from tests.emulators.telegram_api import (
     AnsweredCallback,
     CommandsSet,
+    Refused,
     SentFile,
     SentMessage,
 )
@@ -183,3 +184,16 @@ async def test_messages_are_recorded_as_interactions(app, telegram_bot, telegram
         await asyncio.sleep(0.02)
     assert [(r.platform, r.kind, r.place_id) for r in rows] == [
         ("telegram", "message", str(maya.id))]
+
+
+async def test_a_429_on_a_command_reply_delays_it_and_loses_nothing(telegram_bot,
+                                                                     telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.force_retry_after("sendMessage", retry_after=1)
+    tg.push_command(tg.private_chat(maya), maya, "profile", 'interests="rust, async"')
+    reply = await _said(telegram_world, maya)
+    assert "Profile updated" in reply.text
+    refused = [r for r in tg.recorder.of_type(Refused) if r.error_code == 429]
+    assert len(refused) == 1  # the reply was refused once, then sent after retry_after
+    await asyncio.sleep(1.5)
+    assert len([m for m in tg.sent_to(maya) if "Profile updated" in m.text]) == 1

@@ -87,8 +87,31 @@ def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
     return DeliveryFailed(DeliveryFailure.TRANSIENT)  # TimedOut, NetworkError, server errors
 
 
-async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None = None) -> str:
-    """Send a reply as text message(s) and an optional file; returns the last message id."""
+REPLY_RETRIES = 3
+
+
+async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None = None,
+                  patient: bool = False) -> str:
+    """Send a reply as text message(s) and an optional file; returns the last message id.
+
+    ``patient`` (a command's immediate reply): a 429 waits its ``retry_after`` and retries
+    the part it hit, so a reply is delayed, never lost or half-sent. The outbox is not
+    patient: it reschedules the whole row itself.
+    """
+    async def send(call: Any, *args: Any, **kwargs: Any) -> Message:
+        for attempt in range(REPLY_RETRIES + 1):
+            try:
+                message: Message = await call(*args, **kwargs)
+            except RetryAfter as exc:
+                if not patient or attempt == REPLY_RETRIES:
+                    raise
+                wait = translate.seconds(exc.retry_after)
+                logger.info("telegram: reply rate-limited, retrying in %.1f s", wait)
+                await asyncio.sleep(wait)
+            else:
+                return message
+        raise AssertionError("unreachable")
+
     parts = translate.split_text(translate.neutralise(reply.text))
     markup = translate.keyboard(reply.buttons)
     if len(reply.buttons) and markup is None:
@@ -98,14 +121,15 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None 
     sent: Message | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1 and reply.file is None
-        sent = await bot.send_message(chat_id, part, reply_markup=markup if last else None,
-                                      reply_parameters=quote if index == 0 else None)
+        sent = await send(bot.send_message, chat_id, part,
+                          reply_markup=markup if last else None,
+                          reply_parameters=quote if index == 0 else None)
     if reply.file is not None:
         document = InputFile(reply.file.data, filename=reply.file.filename)
         if reply.file.content_type.startswith("image/"):
-            sent = await bot.send_photo(chat_id, document, reply_markup=markup)
+            sent = await send(bot.send_photo, chat_id, document, reply_markup=markup)
         else:
-            sent = await bot.send_document(chat_id, document, reply_markup=markup)
+            sent = await send(bot.send_document, chat_id, document, reply_markup=markup)
     assert sent is not None
     return str(sent.message_id)
 
@@ -284,7 +308,7 @@ class TelegramAdapter:
             await self._events.dm_opened(author)
             command, _, payload = rest.partition("-")
             if not rest or command not in self._names:
-                await deliver(context.bot, chat.id, Reply(WELCOME))
+                await deliver(context.bot, chat.id, Reply(WELCOME), patient=True)
                 return
             # A deep link (t.me/<bot>?start=link-CODE) carries a command and its argument.
             name, rest = command, payload.replace("-", " ")
@@ -411,10 +435,11 @@ class TelegramAdapter:
                     try:
                         await self.messenger.send_direct(str(user.id), reply)
                     except DeliveryFailed:
-                        await deliver(self.application.bot, chat.id, Reply(NO_DM),
+                        await deliver(self.application.bot, chat.id, Reply(NO_DM), patient=True,
                                       reply_to=reply_to)
                     continue
-                await deliver(self.application.bot, chat.id, reply, reply_to=reply_to)
+                await deliver(self.application.bot, chat.id, reply, reply_to=reply_to,
+                              patient=True)
             except (TelegramError, DeliveryFailed):
                 logger.exception("telegram: could not reply in chat %s", chat.id)
 
