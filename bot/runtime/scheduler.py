@@ -12,6 +12,7 @@ this process (flushing its own buffers) pass ``per_process=True`` and always run
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 logger = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+STOP_GRACE_SECONDS = 10.0  # how long shutdown waits for a running job before cancelling it
 
 
 class Scheduler:
@@ -36,6 +38,7 @@ class Scheduler:
         self._jobs: dict[str, Job] = {}
         self._leader_jobs: list[str] = []
         self.leading = False
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     def every(self, job_id: str, interval: timedelta, fn: Job, *,
               per_process: bool = False) -> None:
@@ -86,7 +89,14 @@ class Scheduler:
 
     def _runner(self, job_id: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            await self.run_now(job_id)
+            task = asyncio.current_task()
+            if task is not None:
+                self._in_flight.add(task)
+            try:
+                await self.run_now(job_id)
+            finally:
+                if task is not None:
+                    self._in_flight.discard(task)
 
         return run
 
@@ -112,4 +122,16 @@ class Scheduler:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """Stop starting jobs, then let running ones finish before the database closes.
+
+        A job cancelled mid-statement leaves a connection the pool must tear down after the
+        loop is gone (a hang at loop close on SQLite); waiting first keeps shutdown quiet.
+        """
         self._aps.shutdown(wait=False)
+        running = set(self._in_flight)
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=STOP_GRACE_SECONDS)
