@@ -1,6 +1,6 @@
 """A bot process for the leadership test (run as a subprocess, two at once).
 
-    python -m tests.services.outbox.leader_worker DATABASE_URL POSTS_FILE
+    python -m tests.services.outbox.leader_worker DATABASE_URL POSTS_FILE NOW
 
 It runs the real app (scheduler, leadership, outbox sweep every 0.2 s) with a console
 messenger that appends ``<pid>\\t<place>\\t<text>`` for every post to POSTS_FILE, and
@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from bot.app import build, prepare, running
+from bot.core.clock import FixedClock
 from bot.core.model import Platform, Reply
 from config.settings import Settings
 
@@ -36,11 +38,11 @@ class FilePoster:
         return None
 
 
-async def main(url: str, posts: Path) -> None:
+async def main(url: str, posts: Path, now: datetime) -> None:
     settings = Settings(database_url=url, data_dir=posts.parent / f"data-{os.getpid()}",
                         outbox={"sweep_seconds": 0.2},
                         _toml_file=posts.parent / "absent.toml")  # type: ignore[call-arg]
-    app = build(settings)
+    app = build(settings, FixedClock(now))  # the test's time, never the wall clock
     app.leadership.retry_seconds = 0.2
     await prepare(app, seed_demo=False)
     app.platforms.add_messenger(FilePoster(posts))
@@ -54,4 +56,4 @@ async def main(url: str, posts: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3])))

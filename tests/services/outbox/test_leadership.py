@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from bot.runtime.leadership import Leadership, lock_key
 from bot.runtime.scheduler import Scheduler
 from bot.services.outbox import OutboxKind, Outgoing
 from storage import Database
+from tests.conftest import START
 
 ROOT = Path(__file__).parents[3]
 
@@ -142,7 +143,8 @@ class Worker:
     def __init__(self, url: str, posts: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.services.outbox.leader_worker", url, str(posts)],
+            [sys.executable, "-m", "tests.services.outbox.leader_worker", url, str(posts),
+             START.isoformat()],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.pid = self.process.pid
         self.lines: queue.Queue[str] = queue.Queue()
@@ -165,7 +167,7 @@ class Worker:
 
 
 async def post(db: Database, keys: range) -> None:
-    now = datetime.now(UTC)
+    now = START  # the workers run on the same fixed clock
     async with db.unit() as unit:
         await unit.outbox.add_many([
             Outgoing(f"lead:{n}", OutboxKind.ANNOUNCEMENT, f"post {n}", now,
