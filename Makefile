@@ -21,7 +21,10 @@ $(STAMP): pyproject.toml
 	@echo "==> [3/4] installing torch 2.13.0 (CPU build, about 200 MB; the longest step)"
 	@$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
 	@echo "==> [4/4] installing Cohort and its dependencies (discord.py, python-telegram-bot, sentence-transformers ...)"
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@# setuptools' "Editable installation" notice warns about package folders in the working
+	@# directory, which is exactly this repository's layout: silenced, nothing else is.
+	@PYTHONWARNINGS="ignore:Editable installation" \
+	  $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 	@echo "==> setup done"
 

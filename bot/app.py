@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
-from bot.core.dispatch import Dispatcher, Limits
+from bot.core.dispatch import Dispatcher, InputLimits
 from bot.core.model import Platform
 from bot.core.platforms import Platforms
 from bot.runtime import Leadership, Scheduler
@@ -168,7 +168,7 @@ def build(
     dispatcher = Dispatcher(
         all_commands(features, catalog), all_listeners(features), directory, interactions,
         clock,
-        Limits(max_line=settings.limits.max_line,
+        InputLimits(max_line=settings.limits.max_line,
                max_attachment=settings.limits.max_attachment_bytes),
     )
     scheduler.every("interactions.flush", timedelta(seconds=settings.interactions.flush_seconds),

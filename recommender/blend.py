@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from recommender.features import DAY, FEATURES, InteractionLog, ItemTable, compute_features
+from recommender.features import DAY, FEATURES, ItemTable, RsvpHistory, compute_features
 from recommender.topk import top_k
 
 MIN_EXAMPLES = 40  # positives (and negatives) needed before the learned weights are trusted
@@ -72,7 +72,7 @@ def fit_blend(
 
 def training_set(
     table: ItemTable,
-    log: InteractionLog,
+    log: RsvpHistory,
     at: float,
     *,
     lookbacks_days: tuple[float, ...] = (14.0, 28.0, 42.0, 56.0),

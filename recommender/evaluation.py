@@ -50,6 +50,11 @@ class MethodScore:
     ndcg_high: float
     coverage: float
 
+    def as_dict(self, k: int) -> dict[str, object]:
+        """Plain values for a `--json` report (both protocols)."""
+        return {"method": self.method, f"recall@{k}": self.recall, f"ndcg@{k}": self.ndcg,
+                "ndcg_95": [self.ndcg_low, self.ndcg_high], "coverage": self.coverage}
+
 
 @dataclass(frozen=True, slots=True)
 class EvaluationReport:
@@ -71,14 +76,7 @@ class EvaluationReport:
             "users": self.users,
             "candidates": self.candidates,
             "methods": [
-                {
-                    "method": m.method,
-                    f"recall@{self.k}": m.recall,
-                    f"ndcg@{self.k}": m.ndcg,
-                    "ndcg_95": [m.ndcg_low, m.ndcg_high],
-                    "coverage": m.coverage,
-                }
-                for m in self.methods
+                m.as_dict(self.k) for m in self.methods
             ],
         }
 

@@ -89,7 +89,7 @@ class ItemTable:
 
 
 @dataclass(frozen=True, slots=True)
-class InteractionLog:
+class RsvpHistory:
     """Every RSVP as parallel arrays: member row, item row, when it was made (seconds)."""
 
     member: np.ndarray

@@ -2,7 +2,7 @@
 
 from bot.core.clock import Clock, FixedClock, OffsetClock, SystemClock
 from bot.core.commands import Command, Context, Option, OptionKind, Where
-from bot.core.dispatch import Dispatcher, Limits, Listener, MessageContext
+from bot.core.dispatch import Dispatcher, InputLimits, Listener, MessageContext
 from bot.core.errors import BotError, DeliveryFailed, DeliveryFailure, NotPermitted, UserError
 from bot.core.model import (
     Attachment,
@@ -31,9 +31,9 @@ __all__ = [
     "FileOut",
     "FixedClock",
     "Incoming",
+    "InputLimits",
     "InteractionKind",
     "InteractionSink",
-    "Limits",
     "Listener",
     "Member",
     "MessageContext",

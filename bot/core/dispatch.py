@@ -39,7 +39,7 @@ Listener = Callable[[MessageContext], Awaitable[Sequence[Reply]]]
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class InputLimits:
     """Input limits enforced before any handler runs."""
 
     max_line: int = 4000
@@ -56,7 +56,7 @@ class Dispatcher:
         directory: Directory,
         interactions: InteractionSink,
         clock: Clock,
-        limits: Limits | None = None,
+        limits: InputLimits | None = None,
     ) -> None:
         self.commands = tuple(commands)
         self._top = {c.name: c for c in self.commands}
@@ -67,7 +67,7 @@ class Dispatcher:
         self._directory = directory
         self._interactions = interactions
         self._clock = clock
-        self.limits = limits or Limits()
+        self.limits = limits or InputLimits()
 
     def conceals(self, name: str) -> bool:
         """Whether the message that ran command ``name`` should be removed from a group."""

@@ -15,8 +15,9 @@ import numpy as np
 from recommender.blend import FIXED, LinearBlend, fit_blend, training_set
 from recommender.dataset import Dataset, load_dataset
 from recommender.encoders import Encoder, load_encoder
+from recommender.evaluation import MethodScore
 from recommender.evaluation import evaluate as evaluate_leave_last_out
-from recommender.features import DAY, FEATURES, InteractionLog, ItemTable, compute_features
+from recommender.features import DAY, FEATURES, ItemTable, RsvpHistory, compute_features
 from recommender.metrics import bootstrap_interval, ndcg_at_k, recall_at_k
 from recommender.offline.protocol import LEAVE_LAST_OUT_CAVEAT, STRICT_PROTOCOL, strict_split
 from recommender.topk import top_k
@@ -25,18 +26,6 @@ Progress = Callable[[str, int, int], None]
 PROTOCOLS = ("strict", "leave-last-out")
 BASELINES = {"popularity": "popularity", "tfidf": "tfidf", "embeddings": "embedding"}
 REFIT_DAYS = 7.0
-
-
-@dataclass(frozen=True, slots=True)
-class MethodScore:
-    """One method's averages over the evaluated members, with NDCG's 95% bootstrap interval."""
-
-    method: str
-    recall: float
-    ndcg: float
-    ndcg_low: float
-    ndcg_high: float
-    coverage: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +63,7 @@ class Report:
             "ratio": self.ratio,
             "blend": self.blend,
             "methods": [
-                {
-                    "method": m.method,
-                    f"recall@{self.k}": m.recall,
-                    f"ndcg@{self.k}": m.ndcg,
-                    "ndcg_95": [m.ndcg_low, m.ndcg_high],
-                    "coverage": m.coverage,
-                }
-                for m in self.methods
+                m.as_dict(self.k) for m in self.methods
             ],
         }
 
@@ -186,7 +168,7 @@ def evaluate_strict(
 
 def _tables(
     dataset: Dataset, encoder: Encoder, progress: Progress | None
-) -> tuple[ItemTable, InteractionLog, dict[str, int], dict[str, int]]:
+) -> tuple[ItemTable, RsvpHistory, dict[str, int], dict[str, int]]:
     index = {item.item_id: n for n, item in enumerate(dataset.items)}
     users = {u: n for n, u in enumerate(dict.fromkeys(i.user_id for i in dataset.interactions))}
     first_seen: dict[str, float] = {}
@@ -201,7 +183,7 @@ def _tables(
     texts = [item.text for item in dataset.items]
     table = ItemTable.build(texts, _encode(encoder, texts, progress), starts,
                             [item.group for item in dataset.items])
-    log = InteractionLog(
+    log = RsvpHistory(
         member=np.array([users[i.user_id] for i in dataset.interactions], dtype=np.int64),
         item=np.array([index[i.item_id] for i in dataset.interactions], dtype=np.int64),
         created=np.array([i.known_at.timestamp() for i in dataset.interactions]),

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.clock import FixedClock
 from bot.core.commands import Command, Context, Option, OptionKind, Where
-from bot.core.dispatch import APOLOGY, Dispatcher, Limits, MessageContext
+from bot.core.dispatch import APOLOGY, Dispatcher, InputLimits, MessageContext
 from bot.core.errors import UserError
 from bot.core.model import Attachment, Incoming, Member, Place, Platform, Reply, UserRef
 from bot.services.activity import InteractionLog
@@ -65,7 +65,7 @@ async def setup(db: Database, clock: FixedClock):
     ]
     log = InteractionLog(db, clock)
     directory = MemberDirectory(db, clock)
-    dispatcher = Dispatcher(commands, [listener], directory, log, clock, Limits(max_line=4000,
+    dispatcher = Dispatcher(commands, [listener], directory, log, clock, InputLimits(max_line=4000,
                             max_attachment=100))
     return dispatcher, log, seen, heard
 

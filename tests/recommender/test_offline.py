@@ -10,7 +10,7 @@ import pytest
 from recommender.blend import FIXED, fit_blend, rank, training_set
 from recommender.dataset import Dataset, DatasetInteraction, DatasetItem
 from recommender.encoders import TfidfEncoder
-from recommender.features import FEATURES, InteractionLog, ItemTable, Snapshot, compute_features
+from recommender.features import FEATURES, ItemTable, RsvpHistory, Snapshot, compute_features
 from recommender.offline import STRICT_PROTOCOL, evaluate_strict, strict_split
 from recommender.synthetic import synthetic_community
 
@@ -49,12 +49,12 @@ def test_popularity_learns_nothing_from_rsvps_made_after_the_cut_off(monkeypatch
     assert strict.ndcg("popularity") < 0.3  # chance: one relevant among 40 candidates
 
     # The data set has teeth: a snapshot that knows every RSVP lifts popularity near 1.
-    honest = InteractionLog.snapshot
+    honest = RsvpHistory.snapshot
 
-    def leaky(self: InteractionLog, table: ItemTable, now: float) -> Snapshot:
+    def leaky(self: RsvpHistory, table: ItemTable, now: float) -> Snapshot:
         return Snapshot(now, honest(self, table, float("inf")).known, honest(self, table, now).past)
 
-    monkeypatch.setattr(InteractionLog, "snapshot", leaky)
+    monkeypatch.setattr(RsvpHistory, "snapshot", leaky)
     assert evaluate_strict(data, encoder, k=10).ndcg("popularity") > 0.6
 
 
@@ -70,7 +70,7 @@ def test_the_split_holds_out_the_last_fifth_by_start_and_skips_light_members():
 def test_a_members_own_rsvp_never_counts_towards_popularity():
     starts = np.array([0.0, 86400.0 * 10])
     table = ItemTable.build(["alpha talk", "beta talk"], np.eye(2, dtype=np.float32), starts)
-    log = InteractionLog(member=np.array([0, 0, 1]), item=np.array([0, 1, 1]),
+    log = RsvpHistory(member=np.array([0, 0, 1]), item=np.array([0, 1, 1]),
                          created=np.array([-1.0, 5.0, 6.0]), n_members=2)
     feats = compute_features(table, log.snapshot(table, 86400.0), np.array([0, 1]),
                              np.array([1]))
@@ -104,7 +104,7 @@ def test_the_blend_learns_from_history_and_explains_its_picks(community):
     encoder = TfidfEncoder([i.text for i in items])
     table = ItemTable.build([i.text for i in items], encoder.encode([i.text for i in items]),
                             starts, [i.group for i in items])
-    log = InteractionLog(
+    log = RsvpHistory(
         member=np.array([users[i.user_id] for i in community.interactions]),
         item=np.array([index[i.item_id] for i in community.interactions]),
         created=np.array([i.known_at.timestamp() for i in community.interactions]),

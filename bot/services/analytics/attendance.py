@@ -18,7 +18,7 @@ CHUNK = 500  # event ids per query (both databases bind a few thousand parameter
 
 
 @dataclass(slots=True)
-class Attendance:
+class AttendanceRecord:
     """One event's going and attending members."""
 
     going: set[int] = field(default_factory=set)
@@ -33,11 +33,11 @@ async def ended_events(unit: Unit, since: datetime, until: datetime) -> list[Eve
 
 
 async def attendance(unit: Unit, events: Sequence[EventRow],
-                     grace: timedelta) -> dict[int, Attendance]:
+                     grace: timedelta) -> dict[int, AttendanceRecord]:
     """Who was going to each event and who attended (check-in or voice)."""
     if not events:
         return {}
-    out = {e.id: Attendance() for e in events}
+    out = {e.id: AttendanceRecord() for e in events}
     for ids in _chunks([e.id for e in events], CHUNK):
         for event_id, member_id, status, checked in await unit.analytics.answers_of(ids):
             record = out[event_id]

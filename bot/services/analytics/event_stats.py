@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import UserError
 from bot.core.values import split_tags
-from bot.services.analytics.attendance import Attendance, attendance
+from bot.services.analytics.attendance import AttendanceRecord, attendance
 from bot.services.analytics.turnout import MAYBE_WEIGHT, show_up
 from bot.services.analytics.views import Comment, EventStats
 from config.settings import AnalyticsSettings
@@ -31,7 +31,7 @@ async def event_stats(unit: Unit, settings: AnalyticsSettings, now: datetime,
         elif status == "maybe":
             maybe.append(member_id)
     grace = timedelta(minutes=settings.voice_grace_minutes)
-    record = (await attendance(unit, [event], grace)).get(event_id, Attendance())
+    record = (await attendance(unit, [event], grace)).get(event_id, AttendanceRecord())
     feedback = await unit.analytics.feedback(event_id)
     model, note = await show_up(unit, settings, before=min(now, event.starts_at))
     prediction = model.predict(going, maybe, MAYBE_WEIGHT) if model is not None else None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import UserError
 from bot.core.values import split_tags
-from bot.services.analytics.attendance import Attendance, attendance, ended_events
+from bot.services.analytics.attendance import AttendanceRecord, attendance, ended_events
 from bot.services.analytics.views import Funnel, FunnelGroup, FunnelRow
 from config.settings import AnalyticsSettings
 from storage import Unit
@@ -54,7 +54,7 @@ async def funnel(unit: Unit, settings: AnalyticsSettings, since: datetime, now: 
     ratings = await unit.analytics.ratings([e.id for e in events])
     rows: list[FunnelRow] = []
     for event in events:
-        record = records.get(event.id, Attendance())
+        record = records.get(event.id, AttendanceRecord())
         end = event.ends_at
         closed = end + comeback <= now
         linked_solvers = set().union(*(solvers[c] for c in challenges.get(event.id, ())))

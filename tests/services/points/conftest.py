@@ -9,7 +9,6 @@ import pytest
 from bot.app import App
 from bot.core.model import Member, Platform, UserRef
 from config.settings import PointsSettings, Settings
-from tests.adapters.conftest import discord_bot, discord_world  # noqa: F401
 from tests.harness import Sent
 
 

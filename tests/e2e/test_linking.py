@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.app import App
 from bot.core.model import Platform
-from tests.adapters.conftest import DiscordWorld, TelegramWorld
+from tests.e2e.conftest import DiscordWorld, TelegramWorld
 from tests.emulators.discord_api import Followup
 from tests.emulators.telegram_api import SentMessage
 from tests.harness import snapshot

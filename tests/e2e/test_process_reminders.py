@@ -10,7 +10,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from tests.adapters.process import start_cohort, stop_cohort
+from tests.e2e.process import start_cohort, stop_cohort
 from tests.emulators.discord_api import DiscordEmulator, Followup, Permissions, RateLimitHit
 from tests.emulators.discord_api import SentMessage as DiscordSent
 from tests.emulators.telegram_api import Refused, TelegramEmulator

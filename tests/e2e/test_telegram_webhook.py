@@ -8,7 +8,7 @@ import aiohttp
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
-from tests.adapters.conftest import TelegramWorld, telegram_options
+from tests.e2e.conftest import TelegramWorld, telegram_options
 from tests.emulators.telegram_api import SentMessage
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.core.model import Platform
+from config.settings import Settings
 from tests.emulators.discord_api import RoleChange
-from tests.services.points.conftest import member
+from tests.services.points.conftest import member, points_settings
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return points_settings(database_url, tmp_path)
 
 
 async def test_level_roles_follow_points_up_and_down(app, discord_bot, discord_world):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.adapters.process import start_cohort, stop_cohort
+from tests.e2e.process import start_cohort, stop_cohort
 from tests.emulators.discord_api import DiscordEmulator, Followup
 from tests.emulators.telegram_api import SentMessage, TelegramEmulator
 

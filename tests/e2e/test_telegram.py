@@ -9,7 +9,7 @@ import pytest
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, FileOut, Platform, Reply, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from tests.adapters.conftest import TelegramWorld
+from tests.e2e.conftest import TelegramWorld
 from tests.emulators.telegram_api import (
     AnsweredCallback,
     CommandsSet,

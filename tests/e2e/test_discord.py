@@ -12,7 +12,7 @@ from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserE
 from bot.core.model import Button, FileOut, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from storage.rows.activity import InteractionRow
-from tests.adapters.conftest import DiscordWorld
+from tests.e2e.conftest import DiscordWorld
 from tests.emulators.discord_api import (
     CommandsSynced,
     Followup,
@@ -227,7 +227,7 @@ def _ref(user):
 async def test_the_adapter_restores_discord_py_urls_on_exit(app, discord_world):
     from discord.http import Route
 
-    from tests.adapters.conftest import discord_options
+    from tests.e2e.conftest import discord_options
 
     before = Route.BASE
     async with DiscordAdapter(app.dispatcher, app.presence, app.clock,
