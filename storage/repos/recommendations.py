@@ -85,7 +85,7 @@ class RecommendationRepo:
 
     async def solved_tags(self, member_ids: Sequence[int] | None = None
                           ) -> dict[int, list[str]]:
-        """Tags of the challenges each member solved, most recent solve first."""
+        """Each member's solved challenges' tag lists as stored, most recent solve first."""
         from storage.rows.challenges import ChallengeRow, ChallengeSolveRow
 
         statement = (
@@ -97,9 +97,7 @@ class RecommendationRepo:
             statement = statement.where(ChallengeSolveRow.member_id.in_(list(member_ids)))
         out: dict[int, list[str]] = {}
         for member_id, tags in (await self._s.execute(statement)).all():
-            for tag in (t.strip() for t in tags.split(",")):
-                if tag and tag not in out.setdefault(member_id, []):
-                    out[member_id].append(tag)
+            out.setdefault(member_id, []).append(tags)
         return out
 
     async def digest_members(self) -> list[MemberRow]:

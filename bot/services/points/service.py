@@ -68,11 +68,6 @@ class PointsService:
         """The points settings in force."""
         return self._terms.rules
 
-    @rules.setter
-    def rules(self, rules: PointsSettings) -> None:
-        # Tests retune a running app's rules; every part reads them through the terms.
-        self._terms.use(rules)
-
     @property
     def timezone(self) -> str:
         """The community's zone name (weeks start on Monday there)."""

@@ -166,7 +166,9 @@ class SessionIndex:
             ratings=await repo.ratings_since(since),
         )
         history.votes = await repo.votes(member_ids)
-        history.solved_tags = await repo.solved_tags(member_ids)
+        history.solved_tags = {
+            member_id: list(split_tags(",".join(lists)))
+            for member_id, lists in (await repo.solved_tags(member_ids)).items()}
         texts_since = now - timedelta(days=MESSAGE_DAYS)
         if member_ids:
             # One query for every member's recent texts (a digest covers many members).

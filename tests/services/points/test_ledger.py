@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from bot.app import build, prepare, running
 from bot.core.errors import UserError
 from bot.core.model import Platform, UserRef
 from tests.services.points.conftest import ledger_and_totals, member
@@ -117,9 +118,19 @@ async def test_a_linked_member_is_counted_once(app):
     assert await ledger_and_totals(app) == (300, 300, 300)
 
 
-async def test_weeks_and_months_end_in_the_community_zone(app, clock):
+async def test_weeks_and_months_end_in_the_community_zone(settings, clock, db):
+    del db  # migrated and wiped
+    berlin = settings.model_copy(
+        update={"points": settings.points.model_copy(update={"timezone": "Europe/Berlin"})})
+    app = build(berlin, clock)
+    await prepare(app, seed_demo=False)
+    async with running(app):
+        await _weeks_and_months_in_berlin(app, clock)
+
+
+async def _weeks_and_months_in_berlin(app, clock):
     points = app.features.points
-    points.rules = type(points.rules)(timezone="Europe/Berlin")
+    assert points.timezone == "Europe/Berlin"
     maya = await member(app, "maya")
     # Sunday 22:30 UTC is Sunday 23:30 in Berlin: still the week of Nov 23.
     clock.advance(datetime(2026, 11, 29, 22, 30, tzinfo=UTC) - clock.now())
