@@ -129,7 +129,8 @@ def discord_options(settings: Settings) -> DiscordOptions:
     return DiscordOptions(
         token=section.token.get_secret_value(), api_base_url=section.api_base_url,
         gateway_url=section.gateway_url, guild_id=section.guild_id,
-        message_content=section.message_content, admin_roles=tuple(section.admin_roles),
+        message_content=section.message_content, guild_ids=tuple(section.guild_ids),
+        admin_roles=tuple(section.admin_roles), admin_ids=tuple(section.admin_ids),
         sync_commands=section.sync_commands, guild_ready_timeout=section.guild_ready_timeout,
     )
 
@@ -147,7 +148,8 @@ def telegram_options(settings: Settings) -> TelegramOptions:
         webhook_port=section.webhook_port,
         webhook_secret=(section.webhook_secret.get_secret_value()
                         if section.webhook_secret is not None else None),
-        poll_timeout=section.poll_timeout, admin_ids=tuple(section.admin_ids),
+        poll_timeout=section.poll_timeout, chat_ids=tuple(section.chat_ids),
+        admin_ids=tuple(section.admin_ids),
         admin_cache_seconds=section.admin_cache_seconds,
     )
 

@@ -6,18 +6,34 @@ result is passed down, so importing Cohort never needs a token or a file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 DEFAULT_TOML = Path("cohort.toml")
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _ids(value: object) -> object:
+    """``"1, 2"`` or ``"[1, 2]"`` (the environment) or a list (TOML) as a list of ids."""
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, str):
+        text = value.strip().removeprefix("[").removesuffix("]")
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+IdList = Annotated[list[int], NoDecode, BeforeValidator(_ids)]
 
 
 class DiscordSettings(BaseModel):
@@ -28,9 +44,13 @@ class DiscordSettings(BaseModel):
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = Field("wss://gateway.discord.gg/", description="Gateway WebSocket URL")
     message_content: bool = Field(False, description="Privileged intent; only to store text")
+    guild_ids: IdList = Field(
+        default_factory=list, description="The community's servers; all others are ignored")
     admin_roles: list[str] = Field(
         default_factory=list, description="Role names or ids that count as admins"
     )
+    admin_ids: IdList = Field(
+        default_factory=list, description="User ids that are admins in the community")
     sync_commands: bool = Field(True, description="Sync slash commands at start")
     guild_ready_timeout: float = Field(
         2.0, description="Seconds to wait for guild data before the bot counts as ready")
@@ -48,10 +68,27 @@ class TelegramSettings(BaseModel):
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
     poll_timeout: int = Field(30, description="Seconds a getUpdates long poll waits")
-    admin_ids: list[int] = Field(
-        default_factory=list, description="User ids that are admins everywhere (owners)"
+    chat_ids: IdList = Field(
+        default_factory=list, description="The community's groups; all others are ignored")
+    admin_ids: IdList = Field(
+        default_factory=list, description="User ids that are admins in the community (owners)"
     )
-    admin_cache_seconds: float = Field(60.0, description="How long chat admin lists are kept")
+    admin_cache_seconds: float = Field(60.0, description="How long an admin check is kept")
+
+    @model_validator(mode="after")
+    def _webhook_is_complete(self) -> TelegramSettings:
+        """Webhook mode needs its public URL and the secret that tells Telegram's calls apart."""
+        if self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("mode = webhook needs webhook_url (COHORT_TELEGRAM__WEBHOOK_URL)")
+            if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+                raise ValueError("mode = webhook needs webhook_secret "
+                                 "(COHORT_TELEGRAM__WEBHOOK_SECRET): without it anyone "
+                                 "could post forged updates")
+            if not SECRET_TOKEN.fullmatch(self.webhook_secret.get_secret_value()):
+                raise ValueError("webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, "
+                                 "_ and - (Telegram's rule for secret_token)")
+        return self
 
 
 class PrivacySettings(BaseModel):

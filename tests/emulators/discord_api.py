@@ -75,6 +75,7 @@ from ._common import DEFAULT_TIMEOUT, LocalServer, Recorder, RecordingEmulator, 
 __all__ = [
     "API_PREFIX",
     "Channel",
+    "CommandHidden",
     "CommandsSynced",
     "DeletedMessage",
     "DiscordEmulator",
@@ -603,6 +604,10 @@ class InjectedInteraction:
 # --------------------------------------------------------------------------------------------
 
 
+class CommandHidden(PermissionError):
+    """The Discord client would not let this member run the command at all."""
+
+
 class _ApiError(Exception):
     def __init__(
         self, status: int, code: int, message: str, errors: Mapping[str, Any] | None = None
@@ -1047,9 +1052,15 @@ class DiscordEmulator(RecordingEmulator[Record]):
                 objects (or ids) and are added to ``resolved`` as Discord does.
             permissions: overrides the member's computed permissions.
             locale: the user's locale.
+
+        Raises:
+            CommandHidden: in a guild, when the member lacks the command's
+                ``default_member_permissions`` (Discord's client neither lists nor sends it).
         """
         path = command.split()
         cmd = self.command(path[0], guild)
+        if guild is not None:
+            self._check_default_permissions(cmd, guild, user, permissions)
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": cmd.get("type", 1)}
         if "guild_id" in cmd:
             data["guild_id"] = cmd["guild_id"]
@@ -1177,6 +1188,27 @@ class DiscordEmulator(RecordingEmulator[Record]):
                 await session.conn.send({"op": 9, "d": False, "s": None, "t": None})
 
     # -- helpers for injected payloads ----------------------------------------------------
+
+    @staticmethod
+    def _check_default_permissions(
+        cmd: Mapping[str, Any], guild: Guild, user: User, permissions: int | None
+    ) -> None:
+        """Discord's rule: a member needs every bit of ``default_member_permissions``.
+
+        Administrator (and the owner) pass everything; ``"0"`` leaves only them. Per-command
+        overrides exist but only a server's admins can set them by hand, never a bot.
+        """
+        required = cmd.get("default_member_permissions")
+        if required is None:
+            return
+        held = guild.permissions_of(user.id) if permissions is None else permissions
+        if held & Permissions.ADMINISTRATOR or user.id == guild.owner_id:
+            return
+        if held & int(required) != int(required):
+            raise CommandHidden(
+                f"/{cmd['name']} needs permissions {required}; {user.username} has {held}, "
+                "so Discord does not offer the command to them"
+            )
 
     def _option_values(
         self,

@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import translate
+from bot.adapters.telegram.community import Community
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
 from bot.core.errors import DeliveryFailed, DeliveryFailure
@@ -70,6 +71,7 @@ class TelegramOptions:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     poll_timeout: int = 30
+    chat_ids: Sequence[int] = field(default=())  # the community; other groups are ignored
     admin_ids: Sequence[int] = field(default=())
     admin_cache_seconds: float = 60.0
 
@@ -187,7 +189,8 @@ class TelegramAdapter:
         self.messenger = TelegramMessenger(self.application.bot)
         self.username: str | None = None
         self._names = {c.name for c in dispatcher.commands}
-        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self.community = Community(self.application.bot, options.chat_ids, options.admin_ids,
+                                   options.admin_cache_seconds)
         app = self.application
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         app.add_handler(MessageHandler(
@@ -216,6 +219,7 @@ class TelegramAdapter:
             await self._stop()
             raise
         logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
+        self.community.log_start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -264,28 +268,6 @@ class TelegramAdapter:
 
     # -- incoming -------------------------------------------------------------------------
 
-    async def _is_admin(self, chat: Chat, user: User, message: Message | None = None) -> bool:
-        """A chat administrator (cached briefly), a configured owner, or an anonymous admin."""
-        if user.id in self._options.admin_ids:
-            return True
-        if message is not None and message.sender_chat is not None:
-            return message.sender_chat.id == chat.id  # an admin posting as the group
-        now = asyncio.get_running_loop().time()
-        if chat.type == Chat.PRIVATE:
-            # No chat to ask: an administrator of a group we have seen recently counts.
-            return any(user.id in ids for expires, ids in self._admins.values() if expires > now)
-        cached = self._admins.get(chat.id)
-        if cached is None or cached[0] <= now:
-            try:
-                members = await self.application.bot.get_chat_administrators(chat.id)
-            except TelegramError:
-                logger.warning("telegram: could not list administrators of chat %s", chat.id)
-                return False
-            cached = (now + self._options.admin_cache_seconds,
-                      frozenset(m.user.id for m in members))
-            self._admins[chat.id] = cached
-        return user.id in cached[1]
-
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
         user = update.effective_user
@@ -301,6 +283,12 @@ class TelegramAdapter:
             return
         name, rest = line
         private = chat.type == Chat.PRIVATE
+        if not self.community.serves(chat):
+            hint = (await self.community.setup_answer(chat, user, message)
+                    if name in self._names or addressed else None)
+            if hint is not None:
+                await deliver(context.bot, chat.id, Reply(hint), patient=True)
+            return
         author = translate.user_ref(user)
         if name == "start" and "start" not in self._names:
             if not private:
@@ -335,7 +323,7 @@ class TelegramAdapter:
             received_at=self._clock.now(),
             command=name,
             attachments=attachments,
-            is_admin=await self._is_admin(chat, user, message),
+            is_admin=await self.community.is_admin(chat, user, message),
         )
         concealed = not private and self._dispatcher.conceals(name) and await self._conceal(
             message)
@@ -356,7 +344,8 @@ class TelegramAdapter:
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
         user = update.effective_user
-        if message is None or chat is None or user is None or user.is_bot:
+        if (message is None or chat is None or user is None or user.is_bot
+                or not self.community.serves(chat)):
             return
         if chat.type == Chat.PRIVATE:
             await self._events.dm_opened(translate.user_ref(user))
@@ -381,6 +370,9 @@ class TelegramAdapter:
             await query.answer()
             return
         chat = message.chat if message is not None else None
+        if chat is not None and not self.community.serves(chat):
+            await query.answer()
+            return
         place = (translate.place_of(chat) if chat is not None
                  else translate.place_of(Chat(user.id, Chat.PRIVATE)))
         incoming = Incoming(
@@ -390,7 +382,7 @@ class TelegramAdapter:
             source_id=f"callback:{query.id}",
             received_at=self._clock.now(),
             command=line[0],
-            is_admin=await self._is_admin(chat, user) if chat is not None else False,
+            is_admin=await self.community.is_admin(chat or Chat(user.id, Chat.PRIVATE), user),
             via_button=True,
         )
         replies = await self._dispatcher.handle(incoming)
@@ -416,7 +408,8 @@ class TelegramAdapter:
 
     async def _on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reaction = update.message_reaction
-        if reaction is None or reaction.user is None or not reaction.new_reaction:
+        if (reaction is None or reaction.user is None or not reaction.new_reaction
+                or not self.community.serves(reaction.chat)):
             return
         emoji = ",".join(str(getattr(r, "emoji", r.type)) for r in reaction.new_reaction)
         await self._events.activity(
