@@ -59,3 +59,27 @@ def test_the_example_settings_file_is_valid(monkeypatch, tmp_path):
     example = Path(__file__).parents[2] / "config" / "example.toml"
     settings = load_settings(example)
     assert settings.database_url.startswith("sqlite")
+
+
+def test_community_ids_from_the_environment_as_a_list_or_commas(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COHORT_DISCORD__GUILD_IDS", "111, 222")
+    monkeypatch.setenv("COHORT_DISCORD__ADMIN_IDS", "[333]")
+    monkeypatch.setenv("COHORT_TELEGRAM__CHAT_IDS", "-1001234567890")
+    settings = load_settings()
+    assert settings.discord.guild_ids == [111, 222]
+    assert settings.discord.admin_ids == [333]
+    assert settings.telegram.chat_ids == [-1001234567890]
+
+
+@pytest.mark.parametrize("secret", [None, "", "has:colon"])
+def test_webhook_mode_needs_a_valid_secret(tmp_path, monkeypatch, secret):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COHORT_TELEGRAM__MODE", "webhook")
+    monkeypatch.setenv("COHORT_TELEGRAM__WEBHOOK_URL", "https://bot.example.org/telegram")
+    if secret is not None:
+        monkeypatch.setenv("COHORT_TELEGRAM__WEBHOOK_SECRET", secret)
+    with pytest.raises(ValidationError, match="webhook_secret"):
+        load_settings()
+    monkeypatch.setenv("COHORT_TELEGRAM__WEBHOOK_SECRET", "s3cret-OK_1")
+    assert load_settings().telegram.mode == "webhook"

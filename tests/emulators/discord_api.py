@@ -1204,7 +1204,8 @@ class DiscordEmulator(RecordingEmulator[Record]):
         held = guild.permissions_of(user.id) if permissions is None else permissions
         if held & Permissions.ADMINISTRATOR or user.id == guild.owner_id:
             return
-        if held & int(required) != int(required):
+        needed = int(required)
+        if needed == 0 or held & needed != needed:
             raise CommandHidden(
                 f"/{cmd['name']} needs permissions {required}; {user.username} has {held}, "
                 "so Discord does not offer the command to them"

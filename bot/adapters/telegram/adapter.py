@@ -44,6 +44,7 @@ from telegram.ext import (
 
 from bot.adapters.telegram import translate
 from bot.adapters.telegram.community import Community
+from bot.adapters.telegram.webhook import WebhookServer
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
 from bot.core.errors import DeliveryFailed, DeliveryFailure
@@ -188,6 +189,7 @@ class TelegramAdapter:
         )
         self.messenger = TelegramMessenger(self.application.bot)
         self.username: str | None = None
+        self._webhook: WebhookServer | None = None
         self._names = {c.name for c in dispatcher.commands}
         self.community = Community(self.application.bot, options.chat_ids, options.admin_ids,
                                    options.admin_cache_seconds)
@@ -207,10 +209,10 @@ class TelegramAdapter:
             self.username = app.bot.username
             await self.set_commands()
             await app.start()
-            assert app.updater is not None
             if self._options.mode == "webhook":
                 await self._start_webhook()
             else:
+                assert app.updater is not None
                 await app.updater.start_polling(
                     timeout=self._options.poll_timeout, bootstrap_retries=3,
                     allowed_updates=Update.ALL_TYPES,
@@ -230,23 +232,24 @@ class TelegramAdapter:
         return f"https://t.me/{self.username}?start={payload}"
 
     async def _start_webhook(self) -> None:
+        """Receive updates on our own server, which refuses and logs forged calls."""
         options = self._options
         if not options.webhook_url:
             raise RuntimeError("telegram.mode = webhook needs telegram.webhook_url")
-        assert self.application.updater is not None
-        try:
-            await self.application.updater.start_webhook(
-                listen=options.webhook_listen, port=options.webhook_port,
-                url_path="telegram", webhook_url=options.webhook_url,
-                secret_token=options.webhook_secret, bootstrap_retries=3,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        except RuntimeError as exc:  # PTB without its webhook extra (tornado)
-            raise RuntimeError("webhook mode needs python-telegram-bot[webhooks]") from exc
+        if not options.webhook_secret:
+            raise RuntimeError("telegram.mode = webhook needs telegram.webhook_secret")
+        self._webhook = WebhookServer(
+            self.application.bot, self.application.update_queue,
+            secret=options.webhook_secret, listen=options.webhook_listen,
+            port=options.webhook_port)
+        await self._webhook.start(options.webhook_url, list(Update.ALL_TYPES))
 
     async def _stop(self) -> None:
         """Stop fetching, finish the updates already fetched, then close (PTB's order)."""
         app = self.application
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
