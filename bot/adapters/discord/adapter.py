@@ -28,7 +28,13 @@ from bot.adapters.discord import slash, translate
 from bot.adapters.discord.community import Community
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
-from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
+from bot.core.errors import (
+    DeliveryFailed,
+    DeliveryFailure,
+    NotPermitted,
+    StartupFailed,
+    UserError,
+)
 from bot.core.model import Incoming, Platform, Reply, UserRef
 from bot.core.ports import InteractionKind, PlatformEvents
 
@@ -114,6 +120,20 @@ def _failure(exc: BaseException, *, direct: bool) -> DeliveryFailed:
 
 
 _TRANSIENT_ERRORS = (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError)
+
+
+def _startup_failure(exc: BaseException, api: str) -> BaseException:
+    """A start-up error as one readable line: a refused token, or an unreachable API."""
+    if isinstance(exc, discord.LoginFailure):
+        return StartupFailed("discord: the token was refused; check COHORT_DISCORD__TOKEN "
+                             "(Developer Portal > your application > Bot > Reset Token)",
+                             transient=False)
+    if isinstance(exc, discord.HTTPException) and exc.status < 500 and exc.status != 429:
+        return StartupFailed(f"discord: the API refused the start ({exc})", transient=False)
+    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError | discord.DiscordException):
+        return StartupFailed(f"discord: cannot reach {api} ({exc or type(exc).__name__})",
+                             transient=True)
+    return exc
 
 
 class DiscordMessenger:
@@ -271,9 +291,9 @@ class DiscordAdapter:
         self._old_urls = _point_at(self._options.api_base_url, self._options.gateway_url)
         try:
             await self._connect()
-        except BaseException:
+        except BaseException as exc:
             await self._close()
-            raise
+            raise _startup_failure(exc, self._options.api_base_url) from exc
         logger.info("discord: connected as %s", self.client.user)
         return self
 

@@ -31,7 +31,14 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -47,7 +54,7 @@ from bot.adapters.telegram.community import Community
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
-from bot.core.errors import DeliveryFailed, DeliveryFailure
+from bot.core.errors import DeliveryFailed, DeliveryFailure, StartupFailed
 from bot.core.model import Attachment, Incoming, Platform, Reply
 from bot.core.ports import InteractionKind, PlatformEvents
 
@@ -91,6 +98,21 @@ def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
 
 
 REPLY_RETRIES = 3
+
+
+def _startup_failure(exc: BaseException, api: str) -> BaseException:
+    """A start-up error as one readable line: a refused token or webhook, or no network."""
+    if isinstance(exc, InvalidToken):
+        return StartupFailed("telegram: the token was refused; check COHORT_TELEGRAM__TOKEN "
+                             "(BotFather > /mybots > API Token)", transient=False)
+    if isinstance(exc, BadRequest):
+        return StartupFailed(f"telegram: the Bot API refused the start ({exc})",
+                             transient=False)
+    if isinstance(exc, NetworkError | OSError | TimeoutError):
+        return StartupFailed(f"telegram: cannot reach {api} ({exc})", transient=True)
+    if isinstance(exc, RuntimeError | ValueError):
+        return StartupFailed(f"telegram: {exc}", transient=False)
+    return exc
 
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None = None,
@@ -203,6 +225,15 @@ class TelegramAdapter:
         app.add_error_handler(self._on_error)
 
     async def __aenter__(self) -> TelegramAdapter:
+        try:
+            await self._start()
+        except BaseException as exc:
+            raise _startup_failure(exc, self._options.base_url) from exc
+        logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
+        self.community.log_start()
+        return self
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()  # getMe
         try:
@@ -220,9 +251,6 @@ class TelegramAdapter:
         except BaseException:
             await self._stop()
             raise
-        logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
-        self.community.log_start()
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stop()
