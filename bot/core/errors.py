@@ -34,6 +34,7 @@ class DeliveryFailure(StrEnum):
 
     DM_CLOSED = "dm_closed"
     UNKNOWN_RECIPIENT = "unknown_recipient"
+    NO_PERMISSION = "no_permission"  # the bot may not post there: an admin must fix it
     TRANSIENT = "transient"
 
 

@@ -302,6 +302,13 @@ class AuditRepo:
         statement = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         return list((await self._s.execute(statement)).scalars())
 
+    async def admins(self, limit: int = 20) -> list[int]:
+        """Members who ran admin commands, most recently active first (who to alert)."""
+        latest = func.max(AuditRow.id)
+        statement = (select(AuditRow.member_id).where(AuditRow.member_id.is_not(None))
+                     .group_by(AuditRow.member_id).order_by(latest.desc()).limit(limit))
+        return [m for m in (await self._s.execute(statement)).scalars() if m is not None]
+
     async def for_member(self, member_id: int) -> list[AuditRow]:
         """Every admin action one member ran, oldest first (their ``/mydata``)."""
         statement = (select(AuditRow).where(AuditRow.member_id == member_id)

@@ -216,6 +216,7 @@ class Channel:
     topic: str | None = None
     parent_id: int | None = None
     recipient: User | None = None  # DM channels only
+    overwrites: list[dict[str, str | int]] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         """The channel object as Discord sends it."""
@@ -234,7 +235,7 @@ class Channel:
             "guild_id": str(self.guild_id) if self.guild_id else None,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [dict(o) for o in self.overwrites],
             "nsfw": False,
             "parent_id": str(self.parent_id) if self.parent_id else None,
             "flags": 0,
@@ -871,6 +872,27 @@ class DiscordEmulator(RecordingEmulator[Record]):
             user = self.add_user(user)
         guild.members[user.id] = Member(user, roles=[r.id for r in roles], nick=nick)
         return user
+
+    def deny_bot(self, channel: Channel, permissions: int) -> None:
+        """A member permission overwrite on ``channel`` denying the bot ``permissions``."""
+        channel.overwrites.append(
+            {"id": str(self.bot_user.id), "type": 1, "allow": "0", "deny": str(permissions)})
+
+    def _check_bot_can_send(self, channel: Channel) -> None:
+        """Discord's channel permission check for the bot (guild perms, then overwrites)."""
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        if guild is None:
+            return
+        allowed = guild.permissions_of(self.bot_user.id)
+        if allowed & Permissions.ADMINISTRATOR:
+            return
+        for overwrite in channel.overwrites:
+            if overwrite["id"] == str(self.bot_user.id):
+                allowed = (allowed & ~int(overwrite["deny"])) | int(overwrite["allow"])
+        if not allowed & Permissions.VIEW_CHANNEL:
+            raise _ApiError(403, 50001, "Missing Access")
+        if not allowed & Permissions.SEND_MESSAGES:
+            raise _ApiError(403, 50013, "Missing Permissions")
 
     def close_dms(self, user: User | int) -> None:
         """Sending a DM to this user answers 403, code 50007."""
@@ -1996,6 +2018,7 @@ class DiscordEmulator(RecordingEmulator[Record]):
             raise _ApiError(403, 50007, "Cannot send messages to this user")
         if channel.type == ChannelType.CATEGORY:
             raise _ApiError(400, 50008, "Cannot send messages in a non-text channel")
+        self._check_bot_can_send(channel)
         self._validate_message_body(body, files)
         guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
         member = guild.members.get(self.bot_user.id) if guild else None

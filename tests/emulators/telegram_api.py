@@ -543,6 +543,10 @@ class TelegramEmulator(RecordingEmulator[Record]):
         """
         self.proxies[public_url] = local_url
 
+    def restrict_bot(self, chat: Chat) -> None:
+        """An administrator took the bot's right to send messages in ``chat``."""
+        chat.members[self.bot.id] = "restricted"
+
     def start_chat(self, user: TgUser) -> None:
         """``user`` has started the bot: it may now message them."""
         self.started.add(user.id)
@@ -1054,6 +1058,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
                 raise _BotApiError(403, CANT_INITIATE)
         elif chat.members.get(self.bot.id) in (None, "left", "kicked"):
             raise _BotApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        elif chat.members.get(self.bot.id) == "restricted":
+            raise _bad("not enough rights to send text messages to the chat")
 
     @staticmethod
     def _validate_markup(markup: Any) -> dict[str, Any] | None:

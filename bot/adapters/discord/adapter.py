@@ -41,6 +41,7 @@ from bot.core.ports import InteractionKind, PlatformEvents
 logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
+MISSING_PERMISSION_CODES = (50001, 50013)  # "Missing Access", "Missing Permissions"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -106,6 +107,8 @@ def _failure(exc: BaseException, *, direct: bool) -> DeliveryFailed:
     if isinstance(exc, discord.Forbidden):
         if direct:  # 50007, or any refusal to DM this person
             return DeliveryFailed(DeliveryFailure.DM_CLOSED)
+        if exc.code in MISSING_PERMISSION_CODES:
+            return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
         return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
     if isinstance(exc, discord.NotFound):
         return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)

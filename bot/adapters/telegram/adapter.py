@@ -86,6 +86,8 @@ class TelegramOptions:
 
 def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
     """A PTB error as the core's delivery failure."""
+    if not direct and "not enough rights" in str(exc).lower():  # restricted in the group
+        return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
     if isinstance(exc, Forbidden):  # never started the bot, blocked it, or left the group
         return DeliveryFailed(DeliveryFailure.DM_CLOSED if direct
                               else DeliveryFailure.UNKNOWN_RECIPIENT)
