@@ -26,13 +26,13 @@ from discord.http import Route
 
 from bot.adapters.discord import slash, translate
 from bot.adapters.discord.community import Community
+from bot.adapters.discord.startup import startup_failure
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
 from bot.core.errors import (
     DeliveryFailed,
     DeliveryFailure,
     NotPermitted,
-    StartupFailed,
     UserError,
 )
 from bot.core.model import Incoming, Platform, Reply, UserRef
@@ -123,20 +123,6 @@ def _failure(exc: BaseException, *, direct: bool) -> DeliveryFailed:
 
 
 _TRANSIENT_ERRORS = (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError)
-
-
-def _startup_failure(exc: BaseException, api: str) -> BaseException:
-    """A start-up error as one readable line: a refused token, or an unreachable API."""
-    if isinstance(exc, discord.LoginFailure):
-        return StartupFailed("discord: the token was refused; check COHORT_DISCORD__TOKEN "
-                             "(Developer Portal > your application > Bot > Reset Token)",
-                             transient=False)
-    if isinstance(exc, discord.HTTPException) and exc.status < 500 and exc.status != 429:
-        return StartupFailed(f"discord: the API refused the start ({exc})", transient=False)
-    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError | discord.DiscordException):
-        return StartupFailed(f"discord: cannot reach {api} ({exc or type(exc).__name__})",
-                             transient=True)
-    return exc
 
 
 class DiscordMessenger:
@@ -296,7 +282,7 @@ class DiscordAdapter:
             await self._connect()
         except BaseException as exc:
             await self._close()
-            raise _startup_failure(exc, self._options.api_base_url) from exc
+            raise startup_failure(exc, self._options.api_base_url) from exc
         logger.info("discord: connected as %s", self.client.user)
         return self
 

@@ -34,7 +34,6 @@ from telegram import (
 from telegram.error import (
     BadRequest,
     Forbidden,
-    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -51,10 +50,11 @@ from telegram.ext import (
 
 from bot.adapters.telegram import translate
 from bot.adapters.telegram.community import Community
+from bot.adapters.telegram.startup import startup_failure
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
-from bot.core.errors import DeliveryFailed, DeliveryFailure, StartupFailed
+from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Attachment, Incoming, Platform, Reply
 from bot.core.ports import InteractionKind, PlatformEvents
 
@@ -100,21 +100,6 @@ def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
 
 
 REPLY_RETRIES = 3
-
-
-def _startup_failure(exc: BaseException, api: str) -> BaseException:
-    """A start-up error as one readable line: a refused token or webhook, or no network."""
-    if isinstance(exc, InvalidToken):
-        return StartupFailed("telegram: the token was refused; check COHORT_TELEGRAM__TOKEN "
-                             "(BotFather > /mybots > API Token)", transient=False)
-    if isinstance(exc, BadRequest):
-        return StartupFailed(f"telegram: the Bot API refused the start ({exc})",
-                             transient=False)
-    if isinstance(exc, NetworkError | OSError | TimeoutError):
-        return StartupFailed(f"telegram: cannot reach {api} ({exc})", transient=True)
-    if isinstance(exc, RuntimeError | ValueError):
-        return StartupFailed(f"telegram: {exc}", transient=False)
-    return exc
 
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None = None,
@@ -230,7 +215,7 @@ class TelegramAdapter:
         try:
             await self._start()
         except BaseException as exc:
-            raise _startup_failure(exc, self._options.base_url) from exc
+            raise startup_failure(exc, self._options.base_url) from exc
         logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
         self.community.log_start()
         return self
