@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -26,6 +27,7 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -299,7 +301,7 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            dotenv_settings,
+            _CohortDotEnv(settings_cls),
             TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
         )
 
@@ -321,6 +323,17 @@ class Settings(BaseSettings):
         return data
 
 
+class _CohortDotEnv(DotEnvSettingsSource):
+    """``.env`` may hold other programs' variables: only known settings are kept.
+
+    (Unknown ``COHORT_…`` names there are refused by :func:`check_environment` first.)
+    """
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in super().__call__().items()
+                if k in self.settings_cls.model_fields}
+
+
 class SettingsError(ValueError):
     """A setting that cannot be used; the message is one line a new user can act on."""
 
@@ -331,7 +344,9 @@ TEST_PREFIX = "COHORT_TEST_"  # the test suite's own variables, not settings
 
 def load_settings(toml_file: Path | None = None, **overrides: Any) -> Settings:
     """Read settings once, at start-up; raises :class:`SettingsError` with one clear line."""
-    check_environment(os.environ)
+    dotenv = Settings.model_config.get("env_file")
+    from_file = dotenv_values(dotenv) if isinstance(dotenv, str) and Path(dotenv).is_file() else {}
+    check_environment({**{k: v or "" for k, v in from_file.items()}, **os.environ})
     try:
         return Settings(_toml_file=toml_file or DEFAULT_TOML, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:

@@ -124,3 +124,13 @@ def test_secrets_are_never_echoed_in_a_settings_error(tmp_path, monkeypatch):
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert "almost:secret" not in str(refused.value)
+
+
+def test_a_dotenv_file_may_hold_other_programs_variables_but_no_misspelt_setting(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("POSTGRES_PASSWORD=x\nCOHORT_TIMEZONE=Europe/Berlin\n")
+    assert load_settings().timezone == "Europe/Berlin"
+    (tmp_path / ".env").write_text("COHORT_TIMEZNOE=Europe/Berlin\n")
+    with pytest.raises(SettingsError, match="did you mean COHORT_TIMEZONE"):
+        load_settings()
