@@ -23,9 +23,12 @@ from tests.emulators.telegram_api import TelegramEmulator
     ("COHORT_TELEGRAM__MODE", "webhook",
      "cohort: invalid [telegram] settings: mode = webhook needs webhook_url"),
     ("COHORT_DISCROD__TOKEN", "x", "cohort: unknown setting COHORT_DISCROD__TOKEN; did you mean"),
+    ("COHORT_TELEGRAM__WEBHOOK_URL", "https://bot.example.org/telegram",
+     "cohort: invalid [telegram] settings: mode = webhook needs webhook_secret"),
 ])
 def test_an_invalid_setting_is_one_line_and_exit_code_2(tmp_path: Path, setting, value, line):
-    result = cohort(tmp_path, "run", **{setting: value})
+    extra = {"COHORT_TELEGRAM__MODE": "webhook"} if "WEBHOOK" in setting else {}
+    result = cohort(tmp_path, "run", **{setting: value}, **extra)
     assert result.returncode == 2
     assert result.stderr.startswith(line), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
