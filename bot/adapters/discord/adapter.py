@@ -29,12 +29,7 @@ from bot.adapters.discord.community import Community
 from bot.adapters.discord.startup import startup_failure
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
-from bot.core.errors import (
-    DeliveryFailed,
-    DeliveryFailure,
-    NotPermitted,
-    UserError,
-)
+from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
 from bot.core.model import Incoming, Platform, Reply, UserRef
 from bot.core.ports import InteractionKind, PlatformEvents
 
@@ -282,7 +277,10 @@ class DiscordAdapter:
             await self._connect()
         except BaseException as exc:
             await self._close()
-            raise startup_failure(exc, self._options.api_base_url) from exc
+            failure = startup_failure(exc, self._options.api_base_url)
+            if failure is exc:
+                raise
+            raise failure from exc
         logger.info("discord: connected as %s", self.client.user)
         return self
 

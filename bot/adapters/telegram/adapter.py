@@ -31,13 +31,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -215,7 +209,10 @@ class TelegramAdapter:
         try:
             await self._start()
         except BaseException as exc:
-            raise startup_failure(exc, self._options.base_url) from exc
+            failure = startup_failure(exc, self._options.base_url)
+            if failure is exc:
+                raise
+            raise failure from exc
         logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
         self.community.log_start()
         return self
