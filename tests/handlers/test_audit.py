@@ -37,3 +37,13 @@ async def test_an_admins_mydata_lists_the_admin_commands_they_ran(chat: Chat):
     actions = json.loads(reply.file.data)["admin_actions"]
     assert [(a["command"], a["args"], a["platform"], a["place"]) for a in actions] == [
         ("config channel", {"role": "leaderboard"}, "console", "general")]
+
+
+async def test_forgetme_keeps_the_audit_entries_but_they_name_no_one(chat: Chat, app: App):
+    await chat.say("/config channel leaderboard", who="tomas", admin=True)
+    await chat.say("/forgetme confirm", who="tomas")
+    async with app.db.unit() as unit:
+        [row] = await unit.audit.recent()
+    assert (row.command, row.member_id) == ("config channel", None)
+    shown = await chat.text("/audit", who="ana", admin=True)
+    assert "a former member: /config channel role=leaderboard" in shown
