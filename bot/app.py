@@ -24,6 +24,7 @@ from bot.sandbox.piston import PistonConfig
 from bot.services import demo
 from bot.services.activity import InteractionLog, PresenceService
 from bot.services.analytics import AnalyticsService
+from bot.services.audit import AuditData, AuditService
 from bot.services.challenges import (
     ChallengeRules,
     ChallengeService,
@@ -148,7 +149,8 @@ def build(
         profiles=ProfileService(db, directory),
         privacy=PrivacyService(db, clock, directory, interactions,
                                [ProfileData(), EventData(), SubmissionData(),
-                                RecommendationData(), PointsData(points, clock)]),
+                                RecommendationData(), PointsData(points, clock),
+                                AuditData()]),
         events=events,
         outbox=outbox,
         links=links,
@@ -159,6 +161,7 @@ def build(
         points=points,
         rewards=RewardService(db, clock, outbox, points),
         analytics=AnalyticsService(db, clock, settings.analytics),
+        audit=AuditService(db),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,8 +17,10 @@ import typer
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
 from bot.app import build, prepare, running
 from bot.core.clock import OffsetClock
+from bot.core.errors import StartupFailed
 from bot.core.model import Platform
-from config.settings import Settings, load_settings
+from bot.startup import enter_with_retries
+from config.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:  # the platform libraries load only when a platform is configured
     from bot.adapters.discord import DiscordOptions
@@ -37,11 +40,20 @@ ConfigOption = Annotated[
 ]
 
 
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """One line on stderr, then exit ``code`` (2: a setting to fix; never a traceback)."""
+    typer.echo(f"cohort: {message}", err=True)
+    return typer.Exit(code)
+
+
 def _settings(config: Path | None, *, quiet: bool = False) -> Settings:
     """Load settings and set up logging (to stderr, so console output stays clean)."""
     if config is not None and not config.is_file():
-        raise typer.BadParameter(f"no settings file at {config}")
-    settings = load_settings(config)
+        raise fail(f"no settings file at {config}")
+    try:
+        settings = load_settings(config)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
     level = settings.log_level.upper()
     if quiet and "log_level" not in settings.model_fields_set:
         level = "WARNING"  # a console chat should not drown in start-up logs
@@ -72,7 +84,13 @@ def run(
     if settings.has_platform_token:
         # A server process: its start-up and shutdown belong in the log.
         logging.getLogger().setLevel(settings.log_level.upper())
-        raise typer.Exit(asyncio.run(_platforms(settings, with_console=with_console)))
+        try:
+            code = asyncio.run(_platforms(settings, with_console=with_console))
+        except StartupFailed as exc:
+            # A refused token is a setting to fix (2); an API still unreachable after the
+            # retries is not (1).
+            raise fail(str(exc), 1 if exc.transient else 2) from None
+        raise typer.Exit(code)
     raise typer.Exit(asyncio.run(_console(settings, None, demo=True, linger=5.0)))
 
 
@@ -95,15 +113,15 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
         if settings.discord.token is not None:
             from bot.adapters.discord import DiscordAdapter
 
-            discord_adapter = await stack.enter_async_context(DiscordAdapter(
-                app.dispatcher, hooks, app.clock, discord_options(settings)))
+            discord_adapter = await enter_with_retries(stack, lambda: DiscordAdapter(
+                app.dispatcher, hooks, app.clock, discord_options(settings)), settings)
             app.platforms.add_messenger(discord_adapter.messenger)
             app.platforms.add_roles(discord_adapter.roles)
         if settings.telegram.token is not None:
             from bot.adapters.telegram import TelegramAdapter
 
-            telegram_adapter = await stack.enter_async_context(TelegramAdapter(
-                app.dispatcher, hooks, app.clock, telegram_options(settings)))
+            telegram_adapter = await enter_with_retries(stack, lambda: TelegramAdapter(
+                app.dispatcher, hooks, app.clock, telegram_options(settings)), settings)
             app.platforms.add_messenger(telegram_adapter.messenger)
             if telegram_adapter.username:
                 app.platforms.add_deep_link(Platform.TELEGRAM, telegram_adapter.deep_link)
@@ -129,7 +147,8 @@ def discord_options(settings: Settings) -> DiscordOptions:
     return DiscordOptions(
         token=section.token.get_secret_value(), api_base_url=section.api_base_url,
         gateway_url=section.gateway_url, guild_id=section.guild_id,
-        message_content=section.message_content, admin_roles=tuple(section.admin_roles),
+        message_content=section.message_content, guild_ids=tuple(section.guild_ids),
+        admin_roles=tuple(section.admin_roles), admin_ids=tuple(section.admin_ids),
         sync_commands=section.sync_commands, guild_ready_timeout=section.guild_ready_timeout,
     )
 
@@ -147,7 +166,8 @@ def telegram_options(settings: Settings) -> TelegramOptions:
         webhook_port=section.webhook_port,
         webhook_secret=(section.webhook_secret.get_secret_value()
                         if section.webhook_secret is not None else None),
-        poll_timeout=section.poll_timeout, admin_ids=tuple(section.admin_ids),
+        poll_timeout=section.poll_timeout, chat_ids=tuple(section.chat_ids),
+        admin_ids=tuple(section.admin_ids),
         admin_cache_seconds=section.admin_cache_seconds,
     )
 
@@ -322,6 +342,9 @@ def report(
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     start = moment(since, "--since")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK) or out.is_dir():
+        raise fail(f"cannot write the report to {out}: "
+                   f"{'it is a folder' if out.is_dir() else 'its folder is missing or read-only'}")
     clock = FixedClock(moment(until, "--until")) if until else SystemClock()
     if start >= clock.now():
         raise typer.BadParameter("--since must be before the end of the period")
@@ -351,7 +374,10 @@ def report(
     except UserError as exc:
         err.print(f"error: {exc}", highlight=False, markup=False)
         raise typer.Exit(2) from None
-    out.write_text(page, encoding="utf-8")
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {out} ({len(page) // 1024} KiB)")
 
 

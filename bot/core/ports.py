@@ -42,8 +42,9 @@ class InteractionSink(Protocol):
         """Queue one interaction for storage."""
         ...
 
-    async def audit(self, member: Member, command: str, args: Mapping[str, object]) -> None:
-        """Store an admin action durably."""
+    async def audit(self, member: Member, incoming: Incoming, command: str,
+                    args: Mapping[str, object]) -> None:
+        """Store an admin action durably (who, where, which command, its arguments)."""
         ...
 
 

@@ -291,13 +291,28 @@ class AuditRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add(self, member_id: int, command: str, args: str, now: datetime) -> None:
+    async def add(self, member_id: int, command: str, args: str, now: datetime, *,
+                  platform: str | None = None, place_id: str | None = None) -> None:
         """Record one admin action."""
-        self._s.add(AuditRow(member_id=member_id, command=command, args=args, created_at=now))
+        self._s.add(AuditRow(member_id=member_id, command=command, args=args, created_at=now,
+                             platform=platform, place_id=place_id))
 
     async def recent(self, limit: int = 50) -> list[AuditRow]:
-        """The latest admin actions."""
+        """The latest admin actions, newest first."""
         statement = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        return list((await self._s.execute(statement)).scalars())
+
+    async def admins(self, limit: int = 20) -> list[int]:
+        """Members who ran admin commands, most recently active first (who to alert)."""
+        latest = func.max(AuditRow.id)
+        statement = (select(AuditRow.member_id).where(AuditRow.member_id.is_not(None))
+                     .group_by(AuditRow.member_id).order_by(latest.desc()).limit(limit))
+        return [m for m in (await self._s.execute(statement)).scalars() if m is not None]
+
+    async def for_member(self, member_id: int) -> list[AuditRow]:
+        """Every admin action one member ran, oldest first (their ``/mydata``)."""
+        statement = (select(AuditRow).where(AuditRow.member_id == member_id)
+                     .order_by(AuditRow.id))
         return list((await self._s.execute(statement)).scalars())
 
 

@@ -73,17 +73,19 @@ class PlaceRow(Base):
 
 
 class AuditRow(Base):
-    """An admin action, kept for accountability."""
+    """An admin action, kept for accountability (who, what, where, when)."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
     )
     command: Mapped[str] = mapped_column(String(64))
     args: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    place_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class LinkCodeRow(Base):

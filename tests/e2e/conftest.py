@@ -59,6 +59,7 @@ def discord_options(world: DiscordWorld, **overrides: object) -> DiscordOptions:
         "api_base_url": world.emu.http_url,
         "gateway_url": world.emu.gateway_url,
         "guild_id": world.guild.id,
+        "guild_ids": (world.guild.id,),  # the community
         "guild_ready_timeout": 0.05,
         "ready_timeout": 5.0,
     }
@@ -90,6 +91,7 @@ def telegram_options(world: TelegramWorld, **overrides: object) -> TelegramOptio
         "base_url": world.tg.base_url,
         "base_file_url": world.tg.base_file_url,
         "poll_timeout": 1,
+        "chat_ids": (world.group.id,),  # the community
     }
     values.update(overrides)
     return TelegramOptions(**values)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ async def start_cohort(tmp_path: Path, emu: DiscordEmulator, tg: TelegramEmulato
         "COHORT_DISCORD__API_BASE_URL": emu.http_url,
         "COHORT_DISCORD__GATEWAY_URL": emu.gateway_url,
         "COHORT_DISCORD__GUILD_ID": str(guild.id),
+        "COHORT_DISCORD__GUILD_IDS": str(guild.id),
         "COHORT_DISCORD__GUILD_READY_TIMEOUT": "0.05",
         "COHORT_TELEGRAM__TOKEN": tg.token,
         "COHORT_TELEGRAM__BASE_URL": tg.base_url,

@@ -76,15 +76,19 @@ async def test_commands_addressed_to_the_bot_or_another_bot_in_a_group(telegram_
     assert [r for r in tg.records[mark:] if isinstance(r, SentMessage)] == []
 
 
-async def test_admin_commands_use_chat_administrators_cached(app, telegram_bot, telegram_world):
+async def test_admin_commands_ask_the_community_chat_once_per_member(app, telegram_bot,
+                                                                     telegram_world):
     tg, world = telegram_world.tg, telegram_world
     tg.push_command(world.group, world.maya, "config", "channel announcements")
     assert "admins only" in (await _said(world, world.group)).text
     mark = tg.mark()
     tg.push_command(world.group, world.tomas, "config", "channel leaderboard")
     assert "leaderboard" in (await _said(world, world.group, after=mark)).text
-    asked = [r for r in tg.requests if r.method == "getChatAdministrators"]
-    assert len(asked) == 1
+    mark = tg.mark()
+    tg.push_command(world.group, world.tomas, "config", "channel leaderboard")
+    await _said(world, world.group, after=mark)
+    asked = [r.params["user_id"] for r in tg.requests if r.method == "getChatMember"]
+    assert sorted(asked) == sorted([str(world.maya.id), str(world.tomas.id)])  # cached
     async with app.db.unit() as unit:
         rows = await unit.channels.all()
     assert [(r.platform, r.role, r.place_id) for r in rows] == [

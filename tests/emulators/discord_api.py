@@ -75,6 +75,7 @@ from ._common import DEFAULT_TIMEOUT, LocalServer, Recorder, RecordingEmulator, 
 __all__ = [
     "API_PREFIX",
     "Channel",
+    "CommandHidden",
     "CommandsSynced",
     "DeletedMessage",
     "DiscordEmulator",
@@ -215,6 +216,7 @@ class Channel:
     topic: str | None = None
     parent_id: int | None = None
     recipient: User | None = None  # DM channels only
+    overwrites: list[dict[str, str | int]] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         """The channel object as Discord sends it."""
@@ -233,7 +235,7 @@ class Channel:
             "guild_id": str(self.guild_id) if self.guild_id else None,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [dict(o) for o in self.overwrites],
             "nsfw": False,
             "parent_id": str(self.parent_id) if self.parent_id else None,
             "flags": 0,
@@ -603,6 +605,10 @@ class InjectedInteraction:
 # --------------------------------------------------------------------------------------------
 
 
+class CommandHidden(PermissionError):
+    """The Discord client would not let this member run the command at all."""
+
+
 class _ApiError(Exception):
     def __init__(
         self, status: int, code: int, message: str, errors: Mapping[str, Any] | None = None
@@ -867,6 +873,27 @@ class DiscordEmulator(RecordingEmulator[Record]):
         guild.members[user.id] = Member(user, roles=[r.id for r in roles], nick=nick)
         return user
 
+    def deny_bot(self, channel: Channel, permissions: int) -> None:
+        """A member permission overwrite on ``channel`` denying the bot ``permissions``."""
+        channel.overwrites.append(
+            {"id": str(self.bot_user.id), "type": 1, "allow": "0", "deny": str(permissions)})
+
+    def _check_bot_can_send(self, channel: Channel) -> None:
+        """Discord's channel permission check for the bot (guild perms, then overwrites)."""
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        if guild is None:
+            return
+        allowed = guild.permissions_of(self.bot_user.id)
+        if allowed & Permissions.ADMINISTRATOR:
+            return
+        for overwrite in channel.overwrites:
+            if overwrite["id"] == str(self.bot_user.id):
+                allowed = (allowed & ~int(overwrite["deny"])) | int(overwrite["allow"])
+        if not allowed & Permissions.VIEW_CHANNEL:
+            raise _ApiError(403, 50001, "Missing Access")
+        if not allowed & Permissions.SEND_MESSAGES:
+            raise _ApiError(403, 50013, "Missing Permissions")
+
     def close_dms(self, user: User | int) -> None:
         """Sending a DM to this user answers 403, code 50007."""
         self.closed_dms.add(user if isinstance(user, int) else user.id)
@@ -1047,9 +1074,15 @@ class DiscordEmulator(RecordingEmulator[Record]):
                 objects (or ids) and are added to ``resolved`` as Discord does.
             permissions: overrides the member's computed permissions.
             locale: the user's locale.
+
+        Raises:
+            CommandHidden: in a guild, when the member lacks the command's
+                ``default_member_permissions`` (Discord's client neither lists nor sends it).
         """
         path = command.split()
         cmd = self.command(path[0], guild)
+        if guild is not None:
+            self._check_default_permissions(cmd, guild, user, permissions)
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": cmd.get("type", 1)}
         if "guild_id" in cmd:
             data["guild_id"] = cmd["guild_id"]
@@ -1177,6 +1210,28 @@ class DiscordEmulator(RecordingEmulator[Record]):
                 await session.conn.send({"op": 9, "d": False, "s": None, "t": None})
 
     # -- helpers for injected payloads ----------------------------------------------------
+
+    @staticmethod
+    def _check_default_permissions(
+        cmd: Mapping[str, Any], guild: Guild, user: User, permissions: int | None
+    ) -> None:
+        """Discord's rule: a member needs every bit of ``default_member_permissions``.
+
+        Administrator (and the owner) pass everything; ``"0"`` leaves only them. Per-command
+        overrides exist but only a server's admins can set them by hand, never a bot.
+        """
+        required = cmd.get("default_member_permissions")
+        if required is None:
+            return
+        held = guild.permissions_of(user.id) if permissions is None else permissions
+        if held & Permissions.ADMINISTRATOR or user.id == guild.owner_id:
+            return
+        needed = int(required)
+        if needed == 0 or held & needed != needed:
+            raise CommandHidden(
+                f"/{cmd['name']} needs permissions {required}; {user.username} has {held}, "
+                "so Discord does not offer the command to them"
+            )
 
     def _option_values(
         self,
@@ -1963,6 +2018,7 @@ class DiscordEmulator(RecordingEmulator[Record]):
             raise _ApiError(403, 50007, "Cannot send messages to this user")
         if channel.type == ChannelType.CATEGORY:
             raise _ApiError(400, 50008, "Cannot send messages in a non-text channel")
+        self._check_bot_can_send(channel)
         self._validate_message_body(body, files)
         guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
         member = guild.members.get(self.bot_user.id) if guild else None

@@ -47,6 +47,7 @@ import contextlib
 import copy
 import itertools
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -434,6 +435,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.answered_queries: set[str] = set()
         self.webhook: dict[str, Any] = {}
+        # Public HTTPS URL -> the local URL a reverse proxy would forward it to.
+        self.proxies: dict[str, str] = {}
         self.bot_settings: dict[str, Any] = {}
         self.dropped_updates: list[dict[str, Any]] = []
         self.delivered_updates: list[dict[str, Any]] = []
@@ -532,6 +535,17 @@ class TelegramEmulator(RecordingEmulator[Record]):
             chat.members[user.id] = "administrator"
         self.chats[chat.id] = chat
         return chat
+
+    def reverse_proxy(self, public_url: str, local_url: str) -> None:
+        """Calls to ``public_url`` (HTTPS, as Telegram requires) reach ``local_url``.
+
+        This is the reverse proxy that terminates TLS in front of a webhook server.
+        """
+        self.proxies[public_url] = local_url
+
+    def restrict_bot(self, chat: Chat) -> None:
+        """An administrator took the bot's right to send messages in ``chat``."""
+        chat.members[self.bot.id] = "restricted"
 
     def start_chat(self, user: TgUser) -> None:
         """``user`` has started the bot: it may now message them."""
@@ -820,7 +834,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
                 headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
             try:
                 async with self._webhook_session.post(
-                    self.webhook["url"], data=json.dumps(update), headers=headers
+                    self.proxies.get(self.webhook["url"], self.webhook["url"]),
+                    data=json.dumps(update), headers=headers
                 ) as response:
                     delivered = 200 <= response.status < 300
                     if not delivered:
@@ -944,8 +959,11 @@ class TelegramEmulator(RecordingEmulator[Record]):
 
     async def _set_webhook(self, params: _Params) -> bool:
         url = params.require_text("url")
-        if not url.startswith(("http://", "https://")):
+        if not url.startswith("https://"):  # Telegram only calls webhooks over TLS
             raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.text("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise _bad("secret token contains unallowed characters")
         if params.flag("drop_pending_updates"):
             self._pending.clear()
         allowed = params.decoded("allowed_updates")
@@ -1040,6 +1058,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
                 raise _BotApiError(403, CANT_INITIATE)
         elif chat.members.get(self.bot.id) in (None, "left", "kicked"):
             raise _BotApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        elif chat.members.get(self.bot.id) == "restricted":
+            raise _bad("not enough rights to send text messages to the chat")
 
     @staticmethod
     def _validate_markup(markup: Any) -> dict[str, Any] | None:

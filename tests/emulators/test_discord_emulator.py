@@ -14,6 +14,7 @@ from discord import app_commands
 from tests.emulators.discord_api import (
     Channel,
     ChannelType,
+    CommandHidden,
     CommandsSynced,
     DiscordEmulator,
     DmChannelOpened,
@@ -429,3 +430,38 @@ async def test_sent_message_records_files(community, bot_factory):
     assert record.files[0].filename == "e.ics"
     assert record.files[0].content == b"BEGIN"
     assert message.attachments[0].filename == "e.ics"
+
+
+async def test_default_member_permissions_are_enforced_as_discord_does(community, bot_factory):
+    emu = community.emu
+    guild = community.guild
+    helper = emu.add_role(guild, "helper")  # a role without Manage Server
+    ana = emu.add_member(guild, "ana", roles=[helper])
+    admin_role = emu.add_role(guild, "admins", permissions=Permissions.ADMINISTRATOR)
+    boss = emu.add_member(guild, "boss", roles=[admin_role])
+    async with bot_factory() as bot:
+
+        @app_commands.command(name="config", description="Configure the bot")
+        @app_commands.default_permissions(manage_guild=True)
+        async def config(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("ok")
+
+        @app_commands.command(name="lock", description="Nobody but administrators")
+        @app_commands.default_permissions()
+        async def lock(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("ok")
+
+        bot.tree.add_command(config, guild=discord.Object(guild.id))
+        bot.tree.add_command(lock, guild=discord.Object(guild.id))
+        await bot.tree.sync(guild=discord.Object(guild.id))
+        with pytest.raises(CommandHidden):
+            await emu.send_interaction_create(guild, community.general, ana, "config")
+        with pytest.raises(CommandHidden):  # "0": only administrators
+            await emu.send_interaction_create(guild, community.general, ana, "lock")
+        manager = await emu.send_interaction_create(guild, community.general, ana, "config",
+                                                    permissions=Permissions.MANAGE_GUILD)
+        administrator = await emu.send_interaction_create(guild, community.general, boss,
+                                                          "lock")
+        for interaction in (manager, administrator):
+            await emu.wait_for(InteractionCallback,
+                               lambda c, i=interaction: c.interaction_id == i.id)

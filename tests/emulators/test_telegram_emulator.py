@@ -333,9 +333,15 @@ async def test_webhook_mode_posts_updates_with_the_secret_token(world):
     app.router.add_post("/telegram", hook)
     receiver = LocalServer(app)
     await receiver.start()
+    public = "https://bot.example.org/telegram"
+    tg.reverse_proxy(public, f"{receiver.origin}/telegram")  # TLS ends at the proxy
     try:
         async with Bot(tg.token, base_url=tg.base_url) as bot:
-            await bot.set_webhook(f"{receiver.origin}/telegram", secret_token="s3cret")
+            with pytest.raises(BadRequest, match=r"(?i)https url must be provided"):
+                await bot.set_webhook(f"{receiver.origin}/telegram", secret_token="s3cret")
+            with pytest.raises(BadRequest, match="unallowed characters"):
+                await bot.set_webhook(public, secret_token="not:allowed")
+            await bot.set_webhook(public, secret_token="s3cret")
             with pytest.raises(Conflict, match="webhook is active"):
                 await bot.get_updates(timeout=0)
             tg.push_command(tg.private_chat(world.maya), world.maya, "start")
@@ -347,4 +353,4 @@ async def test_webhook_mode_posts_updates_with_the_secret_token(world):
 
     assert update["message"]["text"] == "/start"
     assert secret == "s3cret"
-    assert info.url == f"{receiver.origin}/telegram"
+    assert info.url == public

@@ -25,6 +25,8 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapters.discord import slash, translate
+from bot.adapters.discord.community import Community
+from bot.adapters.discord.startup import startup_failure
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
 from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
@@ -34,6 +36,7 @@ from bot.core.ports import InteractionKind, PlatformEvents
 logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
+MISSING_PERMISSION_CODES = (50001, 50013)  # "Missing Access", "Missing Permissions"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -46,7 +49,9 @@ class DiscordOptions:
     gateway_url: str = "wss://gateway.discord.gg/"
     guild_id: int | None = None
     message_content: bool = False
+    guild_ids: Sequence[int] = field(default=())  # the community; other servers are ignored
     admin_roles: Sequence[str] = field(default=())
+    admin_ids: Sequence[int] = field(default=())
     sync_commands: bool = True
     guild_ready_timeout: float = 2.0
     ready_timeout: float = 60.0
@@ -97,6 +102,8 @@ def _failure(exc: BaseException, *, direct: bool) -> DeliveryFailed:
     if isinstance(exc, discord.Forbidden):
         if direct:  # 50007, or any refusal to DM this person
             return DeliveryFailed(DeliveryFailure.DM_CLOSED)
+        if exc.code in MISSING_PERMISSION_CODES:
+            return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
         return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
     if isinstance(exc, discord.NotFound):
         return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
@@ -248,8 +255,12 @@ class DiscordAdapter:
             max_ratelimit_timeout=options.max_ratelimit_timeout,
             allowed_mentions=NO_MENTIONS,
         )
+        self.community = Community(self.client, options.guild_ids, options.admin_roles,
+                                   options.admin_ids)
         self.tree = app_commands.CommandTree(self.client)
-        for command in slash.build(dispatcher.commands, self._run_command):
+        role_admins = bool(options.admin_roles or options.admin_ids)
+        for command in slash.build(dispatcher.commands, self._run_command,
+                                   role_admins=role_admins):
             self.tree.add_command(command)
         self.tree.error(self._on_tree_error)
         self.messenger = DiscordMessenger(self.client)
@@ -264,9 +275,12 @@ class DiscordAdapter:
         self._old_urls = _point_at(self._options.api_base_url, self._options.gateway_url)
         try:
             await self._connect()
-        except BaseException:
+        except BaseException as exc:
             await self._close()
-            raise
+            failure = startup_failure(exc, self._options.api_base_url)
+            if failure is exc:
+                raise
+            raise failure from exc
         logger.info("discord: connected as %s", self.client.user)
         return self
 
@@ -290,6 +304,7 @@ class DiscordAdapter:
         if not ready.done():
             ready.cancel()
             raise TimeoutError("Discord did not become ready in time")
+        self.community.log_start()
 
     async def _close(self) -> None:
         await self.client.close()
@@ -313,14 +328,23 @@ class DiscordAdapter:
 
     # -- incoming -------------------------------------------------------------------------
 
-    def _is_admin(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:
-            return False
-        return translate.is_admin(interaction.permissions, interaction.user,
-                                  self._options.admin_roles)
+    async def _outside(self, interaction: discord.Interaction) -> bool:
+        """Whether the interaction comes from a server that is not the community.
 
-    def _incoming(self, interaction: discord.Interaction, command: str, text: str,
-                  options: dict[str, object] | None, *, via_button: bool = False) -> Incoming:
+        Such interactions get no answer, except a server administrator while no community
+        is configured: they learn the server's id and the setting to add it to.
+        """
+        if self.community.serves(interaction.guild_id):
+            return False
+        hint = self.community.setup_answer(interaction)
+        if hint is not None:
+            await interaction.response.send_message(hint, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+        return True
+
+    async def _incoming(self, interaction: discord.Interaction, command: str, text: str,
+                        options: dict[str, object] | None, *,
+                        via_button: bool = False) -> Incoming:
         return Incoming(
             author=translate.user_ref(interaction.user),
             place=translate.place_of(interaction.channel or discord.Object(
@@ -330,16 +354,18 @@ class DiscordAdapter:
             received_at=self._clock.now(),
             command=command,
             options=options,
-            is_admin=self._is_admin(interaction),
+            is_admin=await self.community.is_admin(interaction),
             roles=translate.role_keys(interaction.user),
             via_button=via_button,
         )
 
     async def _run_command(self, interaction: discord.Interaction, path: str,
                            values: Mapping[str, Any]) -> None:
+        if await self._outside(interaction):
+            return
         # Acknowledge first: everything after this may take as long as it needs.
         await interaction.response.defer(thinking=True)
-        incoming = self._incoming(interaction, path, "", translate.option_values(values))
+        incoming = await self._incoming(interaction, path, "", translate.option_values(values))
         await self._answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=interaction.guild_id is not None)
 
@@ -349,10 +375,10 @@ class DiscordAdapter:
             return  # application commands are routed by the command tree
         data: Mapping[str, Any] = interaction.data or {}
         line = split_command_line(translate.action_line(str(data.get("custom_id", ""))))
-        if line is None:
+        if line is None or await self._outside(interaction):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        incoming = self._incoming(interaction, line[0], line[1], None, via_button=True)
+        incoming = await self._incoming(interaction, line[0], line[1], None, via_button=True)
         replies = await self._dispatcher.handle(incoming)
         await self._update_post(interaction, replies)
         await self._answer(interaction, replies, deferred_public=False)
@@ -400,7 +426,8 @@ class DiscordAdapter:
 
     async def on_message(self, message: discord.Message) -> None:
         """A chat message: logged (and seen by listeners); bots are ignored."""
-        if message.author.bot:
+        if message.author.bot or not self.community.serves(
+                message.guild.id if message.guild else None):
             return
         incoming = Incoming(
             author=translate.user_ref(message.author),
@@ -421,7 +448,7 @@ class DiscordAdapter:
         if self.client.user is not None and payload.user_id == self.client.user.id:
             return
         user: discord.abc.User | None = payload.member or self.client.get_user(payload.user_id)
-        if user is None or user.bot:
+        if user is None or user.bot or not self.community.serves(payload.guild_id):
             return
         guild = self.client.get_guild(payload.guild_id) if payload.guild_id else None
         channel = self.client.get_channel(payload.channel_id) or discord.Object(
@@ -441,7 +468,8 @@ class DiscordAdapter:
     async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,
                                     after: discord.VoiceState) -> None:
         """Voice joins and leaves (check-in by presence reads these)."""
-        if member.bot or before.channel == after.channel:
+        if (member.bot or before.channel == after.channel
+                or not self.community.serves(member.guild.id)):
             return
         author = translate.user_ref(member)
         # Voice events carry no id of their own; each change is one interaction.

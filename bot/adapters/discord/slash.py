@@ -44,7 +44,9 @@ def annotation(option: Option) -> Any:
     return str  # durations, dates and long choice lists are typed as text and parsed by us
 
 
-def leaf(spec: Command, path: str, run: Runner) -> app_commands.Command[Any, Any, None]:
+def leaf(spec: Command, path: str, run: Runner, *,
+         admin_gate: discord.Permissions | None = ADMIN_PERMISSIONS,
+         ) -> app_commands.Command[Any, Any, None]:
     """One application command (or subcommand) for a declared leaf command."""
     parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                     annotation=discord.Interaction)]
@@ -67,18 +69,19 @@ def leaf(spec: Command, path: str, run: Runner) -> app_commands.Command[Any, Any
     elif spec.where is Where.DM:
         command.allowed_contexts = app_commands.AppCommandContext(
             guild=False, dm_channel=True, private_channel=True)
-    if spec.admin:
+    if spec.admin and admin_gate is not None:
         # Only top-level commands carry permissions on Discord; the dispatcher checks again.
-        command.default_permissions = ADMIN_PERMISSIONS
+        command.default_permissions = admin_gate
     return command
 
 
-def group(spec: Command, run: Runner) -> app_commands.Group:
+def group(spec: Command, run: Runner, *,
+          admin_gate: discord.Permissions | None = ADMIN_PERMISSIONS) -> app_commands.Group:
     """An application command group with one subcommand per declared subcommand."""
     guild_only = all(sub.where is Where.GROUP for sub in spec.subcommands)
     made = app_commands.Group(
         name=spec.name, description=spec.help, guild_only=guild_only,
-        default_permissions=ADMIN_PERMISSIONS if spec.admin else None,
+        default_permissions=admin_gate if spec.admin else None,
     )
     for sub in spec.subcommands:
         made.add_command(leaf(sub, f"{spec.name} {sub.name}", run))
@@ -86,10 +89,18 @@ def group(spec: Command, run: Runner) -> app_commands.Group:
 
 
 def build(
-    commands: Sequence[Command], run: Runner
+    commands: Sequence[Command], run: Runner, *, role_admins: bool = False,
 ) -> list[app_commands.Command[Any, Any, None] | app_commands.Group]:
-    """Every declared command as a discord.py application command."""
+    """Every declared command as a discord.py application command.
+
+    Discord hides a command whose ``default_member_permissions`` a member lacks, and a bot
+    cannot grant it to a role (only a server's admins can, by hand). With admin roles or ids
+    configured (``role_admins``) admin commands are therefore registered for everyone and
+    the bot alone decides; otherwise Discord hides them from all but Manage Server.
+    """
+    gate = None if role_admins else ADMIN_PERMISSIONS
     built: list[app_commands.Command[Any, Any, None] | app_commands.Group] = []
     for spec in commands:
-        built.append(group(spec, run) if spec.is_group else leaf(spec, spec.name, run))
+        built.append(group(spec, run, admin_gate=gate) if spec.is_group
+                     else leaf(spec, spec.name, run, admin_gate=gate))
     return built

@@ -43,6 +43,9 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import translate
+from bot.adapters.telegram.community import Community
+from bot.adapters.telegram.startup import startup_failure
+from bot.adapters.telegram.webhook import WebhookServer
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line
 from bot.core.errors import DeliveryFailed, DeliveryFailure
@@ -70,12 +73,15 @@ class TelegramOptions:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     poll_timeout: int = 30
+    chat_ids: Sequence[int] = field(default=())  # the community; other groups are ignored
     admin_ids: Sequence[int] = field(default=())
     admin_cache_seconds: float = 60.0
 
 
 def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
     """A PTB error as the core's delivery failure."""
+    if not direct and "not enough rights" in str(exc).lower():  # restricted in the group
+        return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
     if isinstance(exc, Forbidden):  # never started the bot, blocked it, or left the group
         return DeliveryFailed(DeliveryFailure.DM_CLOSED if direct
                               else DeliveryFailure.UNKNOWN_RECIPIENT)
@@ -186,8 +192,10 @@ class TelegramAdapter:
         )
         self.messenger = TelegramMessenger(self.application.bot)
         self.username: str | None = None
+        self._webhook: WebhookServer | None = None
         self._names = {c.name for c in dispatcher.commands}
-        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self.community = Community(self.application.bot, options.chat_ids, options.admin_ids,
+                                   options.admin_cache_seconds)
         app = self.application
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         app.add_handler(MessageHandler(
@@ -198,16 +206,28 @@ class TelegramAdapter:
         app.add_error_handler(self._on_error)
 
     async def __aenter__(self) -> TelegramAdapter:
+        try:
+            await self._start()
+        except BaseException as exc:
+            failure = startup_failure(exc, self._options.base_url)
+            if failure is exc:
+                raise
+            raise failure from exc
+        logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
+        self.community.log_start()
+        return self
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()  # getMe
         try:
             self.username = app.bot.username
             await self.set_commands()
             await app.start()
-            assert app.updater is not None
             if self._options.mode == "webhook":
                 await self._start_webhook()
             else:
+                assert app.updater is not None
                 await app.updater.start_polling(
                     timeout=self._options.poll_timeout, bootstrap_retries=3,
                     allowed_updates=Update.ALL_TYPES,
@@ -215,8 +235,6 @@ class TelegramAdapter:
         except BaseException:
             await self._stop()
             raise
-        logger.info("telegram: running as @%s (%s)", self.username, self._options.mode)
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stop()
@@ -226,23 +244,24 @@ class TelegramAdapter:
         return f"https://t.me/{self.username}?start={payload}"
 
     async def _start_webhook(self) -> None:
+        """Receive updates on our own server, which refuses and logs forged calls."""
         options = self._options
         if not options.webhook_url:
             raise RuntimeError("telegram.mode = webhook needs telegram.webhook_url")
-        assert self.application.updater is not None
-        try:
-            await self.application.updater.start_webhook(
-                listen=options.webhook_listen, port=options.webhook_port,
-                url_path="telegram", webhook_url=options.webhook_url,
-                secret_token=options.webhook_secret, bootstrap_retries=3,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        except RuntimeError as exc:  # PTB without its webhook extra (tornado)
-            raise RuntimeError("webhook mode needs python-telegram-bot[webhooks]") from exc
+        if not options.webhook_secret:
+            raise RuntimeError("telegram.mode = webhook needs telegram.webhook_secret")
+        self._webhook = WebhookServer(
+            self.application.bot, self.application.update_queue,
+            secret=options.webhook_secret, listen=options.webhook_listen,
+            port=options.webhook_port)
+        await self._webhook.start(options.webhook_url, list(Update.ALL_TYPES))
 
     async def _stop(self) -> None:
         """Stop fetching, finish the updates already fetched, then close (PTB's order)."""
         app = self.application
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -264,28 +283,6 @@ class TelegramAdapter:
 
     # -- incoming -------------------------------------------------------------------------
 
-    async def _is_admin(self, chat: Chat, user: User, message: Message | None = None) -> bool:
-        """A chat administrator (cached briefly), a configured owner, or an anonymous admin."""
-        if user.id in self._options.admin_ids:
-            return True
-        if message is not None and message.sender_chat is not None:
-            return message.sender_chat.id == chat.id  # an admin posting as the group
-        now = asyncio.get_running_loop().time()
-        if chat.type == Chat.PRIVATE:
-            # No chat to ask: an administrator of a group we have seen recently counts.
-            return any(user.id in ids for expires, ids in self._admins.values() if expires > now)
-        cached = self._admins.get(chat.id)
-        if cached is None or cached[0] <= now:
-            try:
-                members = await self.application.bot.get_chat_administrators(chat.id)
-            except TelegramError:
-                logger.warning("telegram: could not list administrators of chat %s", chat.id)
-                return False
-            cached = (now + self._options.admin_cache_seconds,
-                      frozenset(m.user.id for m in members))
-            self._admins[chat.id] = cached
-        return user.id in cached[1]
-
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
         user = update.effective_user
@@ -301,6 +298,12 @@ class TelegramAdapter:
             return
         name, rest = line
         private = chat.type == Chat.PRIVATE
+        if not self.community.serves(chat):
+            hint = (await self.community.setup_answer(chat, user, message)
+                    if name in self._names or addressed else None)
+            if hint is not None:
+                await deliver(context.bot, chat.id, Reply(hint), patient=True)
+            return
         author = translate.user_ref(user)
         if name == "start" and "start" not in self._names:
             if not private:
@@ -335,7 +338,7 @@ class TelegramAdapter:
             received_at=self._clock.now(),
             command=name,
             attachments=attachments,
-            is_admin=await self._is_admin(chat, user, message),
+            is_admin=await self.community.is_admin(chat, user, message),
         )
         concealed = not private and self._dispatcher.conceals(name) and await self._conceal(
             message)
@@ -356,7 +359,8 @@ class TelegramAdapter:
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
         user = update.effective_user
-        if message is None or chat is None or user is None or user.is_bot:
+        if (message is None or chat is None or user is None or user.is_bot
+                or not self.community.serves(chat)):
             return
         if chat.type == Chat.PRIVATE:
             await self._events.dm_opened(translate.user_ref(user))
@@ -381,6 +385,9 @@ class TelegramAdapter:
             await query.answer()
             return
         chat = message.chat if message is not None else None
+        if chat is not None and not self.community.serves(chat):
+            await query.answer()
+            return
         place = (translate.place_of(chat) if chat is not None
                  else translate.place_of(Chat(user.id, Chat.PRIVATE)))
         incoming = Incoming(
@@ -390,7 +397,7 @@ class TelegramAdapter:
             source_id=f"callback:{query.id}",
             received_at=self._clock.now(),
             command=line[0],
-            is_admin=await self._is_admin(chat, user) if chat is not None else False,
+            is_admin=await self.community.is_admin(chat or Chat(user.id, Chat.PRIVATE), user),
             via_button=True,
         )
         replies = await self._dispatcher.handle(incoming)
@@ -416,7 +423,8 @@ class TelegramAdapter:
 
     async def _on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reaction = update.message_reaction
-        if reaction is None or reaction.user is None or not reaction.new_reaction:
+        if (reaction is None or reaction.user is None or not reaction.new_reaction
+                or not self.community.serves(reaction.chat)):
             return
         emoji = ",".join(str(getattr(r, "emoji", r.type)) for r in reaction.new_reaction)
         await self._events.activity(

@@ -98,11 +98,14 @@ class InteractionLog:
         if len(self._rows) >= self._batch_size:
             self._full.set()
 
-    async def audit(self, member: Member, command: str, args: Mapping[str, object]) -> None:
+    async def audit(self, member: Member, incoming: Incoming, command: str,
+                    args: Mapping[str, object]) -> None:
         """Store an admin action now (audits are not batched: they must not be lost)."""
         payload = json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True)
         async with self._db.unit() as unit:
-            await unit.audit.add(member.member_id, command, payload, self._clock.now())
+            await unit.audit.add(member.member_id, command, payload, self._clock.now(),
+                                 platform=incoming.place.platform.value,
+                                 place_id=incoming.place.place_id)
 
     async def flush(self) -> int:
         """Write everything buffered; returns how many new interactions were stored."""

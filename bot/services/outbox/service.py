@@ -23,6 +23,7 @@ from bot.core.clock import Clock
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, Platform, Reply
 from bot.core.platforms import Platforms
+from bot.services.outbox import texts
 from bot.services.outbox.messages import (
     OPTIONAL_DMS,
     OutboxKind,
@@ -222,7 +223,11 @@ class Outbox:
         if failure.retry_after is not None and row.platform:
             self._limiter.pause(row.platform, failure.retry_after)
         async with self._db.unit() as unit:
-            if failure.reason is DeliveryFailure.UNKNOWN_RECIPIENT:
+            if failure.reason is DeliveryFailure.NO_PERMISSION:
+                await unit.outbox.finish(row.id, status=Status.UNDELIVERABLE.value,
+                                         last_error="no permission to post there")
+                await self._tell_admins(unit, row)
+            elif failure.reason is DeliveryFailure.UNKNOWN_RECIPIENT:
                 await unit.outbox.finish(row.id, status=Status.UNDELIVERABLE.value,
                                          last_error=reason)
             elif failure.retry_after is not None:
@@ -240,6 +245,23 @@ class Outbox:
                 await unit.outbox.finish(row.id, status=Status.PENDING.value,
                                          due_at=self._clock.now() + wait, last_error=reason,
                                          claimed_by=None)
+
+    async def _tell_admins(self, unit: Unit, row: OutboxRow) -> None:
+        """Tell the known admins, once per place, that the bot may not post there.
+
+        The admins are the members who ran admin commands (the audit log); the notice's key
+        names the place, so a repeat failure there never notifies again, even after a restart.
+        """
+        platform, place = row.platform or "?", row.place_id or "?"
+        admins = await unit.audit.admins()
+        notice = texts.no_permission(platform, place)
+        now = self._clock.now()
+        added = await self.put(unit, [
+            Outgoing(f"no-permission:{platform}:{place}:{member_id}", OutboxKind.NOTICE,
+                     notice, now, member_id=member_id) for member_id in admins])
+        if added or not admins:
+            logger.error("outbox: no permission to post in %s %s; %s", platform, place,
+                         f"told {added} admin(s)" if admins else "no admin known to tell")
 
     async def report(self) -> OutboxReport:
         """Counts and the next pending and latest failed rows."""

@@ -5,6 +5,16 @@ from __future__ import annotations
 from bot.services.outbox.messages import OutboxReport
 
 
+def no_permission(platform: str, place_id: str) -> str:
+    """The one notice admins get when the bot may not post where it was told to."""
+    where = "channel" if platform == "discord" else "group"
+    rights = ("View Channel and Send Messages" if platform == "discord"
+              else "the right to send messages")
+    return (f"I could not post in the {platform} {where} {place_id}: I am not allowed to. "
+            f"Give me {rights} there (or choose another place with /config channel). "
+            "I won't retry those posts, and I'll only tell you once.")
+
+
 def report(outbox: OutboxReport) -> str:
     """Counts, then the next rows to send and the latest ones not delivered."""
     counts = ", ".join(f"{n} {s}" for s, n in sorted(outbox.counts.items())) or "empty"
