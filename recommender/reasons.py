@@ -19,6 +19,7 @@ class ReasonKind(StrEnum):
     SIMILAR = "similar"  # "/similar X": like X
     POPULAR = "popular"  # cold start: many members are going
     SOON = "soon"  # cold start, nothing popular: starts soon
+    NONE = "none"  # no signal clear enough to name (see `recommender.explain`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from bot.core.clock import Clock
 from bot.core.model import Button
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.recommendations import texts
-from bot.services.recommendations.index import SessionIndex
+from bot.services.recommendations.index import SessionIndex, answered, series_of
 from bot.services.recommendations.model import Model
 from bot.services.recommendations.views import Suggestion
 from config.settings import RecommenderSettings
@@ -63,17 +63,27 @@ class Digests:
         encoder = self._model.current()
         catalogue = await self._index.catalogue(encoder, history)
         candidates = self._index.candidates(catalogue, roles=None)
-        exclude = {m.id: [int(i) for i in last[m.id].event_ids.split(",") if i]
-                   for m in members if m.id in last}
+        exclude: dict[int, list[int]] = {}
+        for m in members:
+            shown = [int(i) for i in last[m.id].event_ids.split(",") if i] if m.id in last else []
+            # A series is one item: not again after last week's digest, nor once answered.
+            series = series_of(catalogue, shown) | series_of(
+                catalogue, answered(m.id, history), now)
+            exclude[m.id] = shown + [c for c in candidates
+                                     if catalogue.sessions[c].series_id in series]
         signals = [self._index.signals(m, history) for m in members]
         recommender = catalogue.recommender
         size = self._settings.digest_size
         vectors = self._index.text_vectors
 
         def rank() -> list[tuple[int, list[Recommendation]]]:
+            from recommender.explain import vouch
+
             profiles = recommender.profiles(signals, now, vectors)
-            return list(recommender.recommend_all(profiles, candidates, now, k=size,
-                                                  exclude=exclude))
+            rankings = recommender.recommend_all(profiles, candidates, now, k=size,
+                                                 exclude=exclude)
+            return [(member_id, vouch(recommender.catalog, profile, recs))
+                    for profile, (member_id, recs) in zip(profiles, rankings, strict=True)]
 
         async with self._index.lock:
             ranked = await asyncio.to_thread(rank)
@@ -81,10 +91,11 @@ class Digests:
         written = 0
         async with self._db.unit() as unit:
             for member_id, recs in ranked:
-                keep = [Suggestion(catalogue.sessions[r.item_id], r.score,
-                                   texts.reason(r.reason, catalogue.sessions))
+                sessions = catalogue.sessions
+                keep = [Suggestion(sessions[r.item_id], r.score,
+                                   texts.reason(r.reason, sessions, sessions[r.item_id], now))
                         for r in recs if r.score >= self._settings.digest_min_score
-                        and r.item_id in catalogue.sessions]
+                        and r.item_id in sessions]
                 if not keep:
                     continue
                 member = by_id[member_id]

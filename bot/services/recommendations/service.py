@@ -19,7 +19,7 @@ from bot.core.model import Member
 from bot.services.outbox import Outbox
 from bot.services.recommendations import texts
 from bot.services.recommendations.digests import Digests
-from bot.services.recommendations.index import SessionIndex
+from bot.services.recommendations.index import SessionIndex, answered
 from bot.services.recommendations.model import EncoderLoader, Model
 from bot.services.recommendations.views import Session, Suggestion, Suggestions
 from config.settings import RecommenderSettings
@@ -108,19 +108,24 @@ class RecommendationService:
             history = await self._index.history(unit, [member.member_id])
         catalogue = await self._index.catalogue(encoder, history)
         signals = self._index.signals(member, history)
-        candidates = self._index.candidates(catalogue, roles=roles, is_admin=is_admin)
+        candidates = self._index.candidates(catalogue, roles=roles, is_admin=is_admin,
+                                            answered=answered(member.member_id, history))
         recommender = catalogue.recommender
         vectors = self._index.text_vectors
 
         def rank() -> tuple[list[Recommendation], bool]:
+            from recommender.explain import vouch
+
             profile = recommender.profile(signals, now, vectors)
-            return recommender.recommend(profile, candidates, now, k=count), profile.is_cold
+            ranked = recommender.recommend(profile, candidates, now, k=count)
+            return vouch(recommender.catalog, profile, ranked), profile.is_cold
 
         async with self._index.lock:
             ranked, cold = await asyncio.to_thread(rank)
-        items = tuple(Suggestion(catalogue.sessions[r.item_id], r.score,
-                                 texts.reason(r.reason, catalogue.sessions))
-                      for r in ranked if r.item_id in catalogue.sessions)
+        sessions = catalogue.sessions
+        items = tuple(Suggestion(sessions[r.item_id], r.score,
+                                 texts.reason(r.reason, sessions, sessions[r.item_id], now))
+                      for r in ranked if r.item_id in sessions)
         return Suggestions(items, cold, encoder.name)
 
     async def similar(self, event_id: int, count: int = 5, *, roles: Collection[str] = (),
@@ -137,11 +142,14 @@ class RecommendationService:
         catalogue = await self._index.catalogue(encoder, history)
         if event_id not in catalogue.sessions:
             raise UserError(f"#{event_id} is too old to compare with today's sessions.")
+        source = catalogue.sessions[event_id]
         candidates = [i for i in self._index.candidates(catalogue, roles=roles,
-                                                        is_admin=is_admin) if i != event_id]
+                                                        is_admin=is_admin)
+                      if i != event_id and (source.series_id is None
+                                            or catalogue.sessions[i].series_id
+                                            != source.series_id)]
         recommender = catalogue.recommender
         ranked = await asyncio.to_thread(recommender.similar_items, event_id, count, candidates)
-        source = catalogue.sessions[event_id]
         return source, [
             Suggestion(catalogue.sessions[r.item_id], r.score, texts.like(source))
             for r in ranked if r.item_id in catalogue.sessions
