@@ -38,10 +38,15 @@ class LinearBlend:
         flat = features.reshape(len(weights), -1)
         return np.asarray((weights @ flat).reshape(features.shape[1:]), dtype=np.float32)
 
-    def contributions(self, features: np.ndarray) -> np.ndarray:
-        """`(F, ...)` features to `(..., F)` terms relative to an average session."""
-        moved = np.moveaxis(features, 0, -1)
-        return np.asarray((moved - self.mean) / self.scale * self.coef, dtype=np.float32)
+    def contributions(self, features: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
+        """`(F, ...)` features to `(..., F)` terms relative to `center` (default the mean).
+
+        `center` `(F, ...)` is e.g. the member's average candidate: what lifted a pick above
+        the others, which is what a reason should say.
+        """
+        moved = np.moveaxis(features if center is None else features - center, 0, -1)
+        base = 0.0 if center is not None else self.mean
+        return np.asarray((moved - base) / self.scale * self.coef, dtype=np.float32)
 
 
 # Priors on raw feature scales, for a community with too little history to learn from.
@@ -164,7 +169,7 @@ class Ranked:
 
     items: np.ndarray  # (M, k) item rows, -1 for an empty slot
     scores: np.ndarray  # (M, k)
-    contributions: np.ndarray  # (M, k, F): why each pick ranked (largest term = reason)
+    contributions: np.ndarray  # (M, k, F): lift over the average candidate (largest = reason)
 
     def reasons(self, names: tuple[str, ...] = FEATURES) -> list[list[str]]:
         """The feature that lifted each pick most, per member and slot."""
@@ -191,8 +196,10 @@ def rank(
     ok = (cols >= 0) & np.isfinite(vals)
     safe = np.maximum(cols, 0)
     picked = np.take_along_axis(features, safe[None, :, :], axis=2)  # (F, M, k)
+    # Why a pick beat the others: its features against the member's average candidate.
+    center = features.mean(axis=2, keepdims=True)
     return Ranked(
         items=np.where(ok, np.asarray(candidates)[safe], -1),
         scores=np.where(ok, vals, 0.0).astype(np.float32),
-        contributions=blend.contributions(picked),
+        contributions=blend.contributions(picked, center),
     )

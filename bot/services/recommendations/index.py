@@ -21,6 +21,7 @@ import numpy as np
 from bot.core.clock import Clock
 from bot.core.model import Member
 from bot.core.values import split_tags
+from bot.services.recommendations.learned import Community
 from bot.services.recommendations.model import Model
 from bot.services.recommendations.views import Session
 from config.settings import RecommenderSettings
@@ -53,6 +54,7 @@ class Catalogue:
     encoder: Encoder
     recommender: Recommender
     sessions: Mapping[int, Session]
+    community: Community  # the same sessions and answers as the learned blend's arrays
 
 
 @dataclass(slots=True)
@@ -166,7 +168,7 @@ class SessionIndex:
             rsvps=await repo.rsvps_since(since),
             ratings=await repo.ratings_since(since),
         )
-        history.votes = await repo.votes(member_ids)
+        history.votes = await repo.votes(None)  # everyone's: the learned blend reads them
         history.rules = {s.id: s.rrule for s in await unit.series.active()}
         history.solved_tags = await repo.solved_tags(member_ids)
         texts_since = now - timedelta(days=MESSAGE_DAYS)
@@ -194,6 +196,8 @@ class SessionIndex:
         answers = sorted((r.member_id, r.event_id, r.status, r.checked_in_at is not None)
                          for r in history.rsvps)
         digest.update(repr(answers).encode())
+        digest.update(repr(sorted((v.member_id, v.event_id, v.vote)
+                                  for v in history.votes)).encode())
         fingerprint = digest.hexdigest()
         cached = self._catalogue
         if cached is not None and cached.fingerprint == fingerprint and cached.encoder is encoder:
@@ -212,13 +216,13 @@ class SessionIndex:
         items = [Item(e.id, text, e.starts_at) for e, text in zip(history.events, texts,
                                                                       strict=True)]
 
-        def build() -> Recommender:
+        def build() -> tuple[Recommender, Community]:
             catalog = Catalog.build(items, vectors)
             co = CoAttendance.fit((Interaction(m, e) for m, e in attended), catalog)
-            return Recommender(catalog, encoder, co)
+            return Recommender(catalog, encoder, co), Community.build(history, texts, vectors)
 
-        recommender = await asyncio.to_thread(build)
-        catalogue = Catalogue(fingerprint, encoder, recommender, sessions)
+        recommender, community = await asyncio.to_thread(build)
+        catalogue = Catalogue(fingerprint, encoder, recommender, sessions, community)
         self._catalogue = catalogue
         return catalogue
 

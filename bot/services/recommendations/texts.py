@@ -82,6 +82,10 @@ def reason(why: Reason, sessions: Mapping[int, Session], pick: Session, now: dat
                     + (f" (they also attended {title})" if ref else ""))
         case ReasonKind.SIMILAR:
             return f"like {title}"
+        case ReasonKind.GROUP:
+            return "from an organiser whose sessions you often attend"
+        case ReasonKind.HABIT:
+            return "at a time you usually come"
         case ReasonKind.POPULAR if pick.going >= POPULAR_MIN:
             return f"popular: {pick.going} members are going"
         case ReasonKind.SOON if pick.start - now <= SOON:
