@@ -109,3 +109,37 @@ async def test_refits_run_in_a_thread_once_a_day_from_the_refresh_job(
     assert len(threads) == 2
     assert threading.main_thread().name not in threads
     assert asyncio.get_running_loop().is_running()
+
+
+async def test_the_bot_learns_the_blend_from_its_own_database(app: App, chat: Chat):
+    """A generated community stored as events and RSVPs: the refit learns real weights."""
+    from recommender.synthetic import synthetic_community
+    from storage.rows.events import EventRow, RsvpRow
+
+    data = synthetic_community(users=100, weeks=12, seed=3).dataset
+    now = app.clock.now()
+    last = max(i.time for i in data.items if i.time is not None)
+    shift = now + timedelta(days=14) - last  # the data's last fortnight is still upcoming
+    members = {u: (await member(app, u)).member_id
+               for u in dict.fromkeys(i.user_id for i in data.interactions)}
+    hosts = {g: (await member(app, f"host {g}")).member_id for g in {i.group for i in data.items}}
+    async with app.db.unit() as unit:
+        events = {}
+        for item in data.items:
+            assert item.time is not None
+            row = await unit.events.add(EventRow(
+                title=item.text.split(":")[0], description=item.text,
+                starts_at=item.time + shift, created_at=item.time + shift - timedelta(days=21),
+                created_by=hosts[item.group], status="scheduled"))
+            events[item.item_id] = row.id
+        for it in data.interactions:
+            made = it.known_at + shift
+            if made <= now:  # nothing from the future is in the database
+                await unit.rsvps.add(RsvpRow(
+                    event_id=events[it.item_id], member_id=members[it.user_id], status="going",
+                    queued_at=made, created_at=made, updated_at=made))
+    service = app.features.recommendations
+    assert await service.refit() is True
+    regular = max(members, key=lambda u: sum(i.user_id == u for i in data.interactions))
+    text = await chat.text("/recommend 5", who=regular)
+    assert len(ids_in(text)) == 5 and "·" in text  # ranked by the blend, with reasons
