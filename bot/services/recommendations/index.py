@@ -219,7 +219,8 @@ class SessionIndex:
         def build() -> tuple[Recommender, Community]:
             catalog = Catalog.build(items, vectors)
             co = CoAttendance.fit((Interaction(m, e) for m, e in attended), catalog)
-            return Recommender(catalog, encoder, co), Community.build(history, texts, vectors)
+            return Recommender(catalog, encoder, co), Community.build(
+                history.events, history.rsvps, history.votes, texts, vectors)
 
         recommender, community = await asyncio.to_thread(build)
         catalogue = Catalogue(fingerprint, encoder, recommender, sessions, community)

@@ -24,10 +24,11 @@ from bot.core.clock import Clock
 if TYPE_CHECKING:
     from scipy import sparse
 
-    from bot.services.recommendations.index import History
     from recommender import Recommendation
     from recommender.blend import Feedback, LinearBlend, Ranked
     from recommender.features import ItemTable, RsvpHistory
+    from storage.rows.events import EventRow, RsvpRow
+    from storage.rows.recommendations import RecommendationVoteRow
 
 logger = logging.getLogger(__name__)
 
@@ -55,20 +56,21 @@ class Community:
     row_of_member: Mapping[int, int]
 
     @classmethod
-    def build(cls, history: History, texts: Sequence[str], semantic: np.ndarray) -> Community:
-        """From the loaded history; `texts` and `semantic` follow `history.events`."""
+    def build(cls, events: Sequence[EventRow], rsvps: Sequence[RsvpRow],
+              votes: Sequence[RecommendationVoteRow], texts: Sequence[str],
+              semantic: np.ndarray) -> Community:
+        """From the loaded history; `texts` and `semantic` follow `events`."""
         from recommender.blend import Feedback
         from recommender.features import ItemTable, RsvpHistory
 
-        events = history.events
         row_of_event = {e.id: n for n, e in enumerate(events)}
         members: dict[int, int] = {}
-        held = [r for r in history.rsvps if r.event_id in row_of_event
+        held = [r for r in rsvps if r.event_id in row_of_event
                 and (r.status in HELD or r.checked_in_at is not None)]
-        refused = [(r.member_id, r.event_id, r.updated_at, 0) for r in history.rsvps
+        refused = [(r.member_id, r.event_id, r.updated_at, 0) for r in rsvps
                    if r.event_id in row_of_event and r.status == "no"]
         voted = [(v.member_id, v.event_id, v.updated_at, int(v.vote == "up"))
-                 for v in history.votes if v.event_id in row_of_event]
+                 for v in votes if v.event_id in row_of_event]
         for member_id in [r.member_id for r in held] + [m for m, *_ in refused + voted]:
             members.setdefault(member_id, len(members))
         starts = np.array([e.starts_at.timestamp() for e in events], dtype=np.float64)
@@ -151,6 +153,9 @@ class LearnedRanker:
         out: dict[int, list[Recommendation]] = {}
         if not warm or not len(cands):
             return out
+        from recommender.features import FeatureSpace
+
+        space = FeatureSpace.build(community.table, snap, cands)  # once for every block
         said = community.feedback
         for start in range(0, len(warm), CHUNK):
             ids = warm[start : start + CHUNK]
@@ -165,9 +170,7 @@ class LearnedRanker:
                 for event_id in (exclude or {}).get(member_id, ()):
                     if community.row_of_event.get(event_id, -1) in position:
                         mask[n, position[community.row_of_event[event_id]]] = True
-            from recommender.features import compute_features
-
-            features = compute_features(community.table, snap, rows, cands)
+            features = space.block(rows)
             ranked = rank(self.blend, features, cands, k, exclude=mask)
             for n, member_id in enumerate(ids):
                 out[member_id] = self._explain(community, snap.past, int(rows[n]), ranked, n)
