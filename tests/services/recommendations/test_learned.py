@@ -3,9 +3,10 @@ what it learns from, and that it is refitted off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import timedelta
+
+import pytest
 
 from bot.app import App
 from bot.core.clock import FixedClock
@@ -85,7 +86,7 @@ async def test_the_digest_uses_the_blend_and_sends_nothing_without_a_clear_reaso
 
 
 async def test_refits_run_in_a_thread_once_a_day_from_the_refresh_job(
-    app: App, clock: FixedClock
+    app: App, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ):
     from recommender import blend
 
@@ -97,18 +98,14 @@ async def test_refits_run_in_a_thread_once_a_day_from_the_refresh_job(
         threads.append(threading.current_thread().name)
         return real(*args, **kwargs)
 
-    blend.fit_blend = spy
-    try:
-        service = app.features.recommendations
-        await service.refresh()
-        await service.refresh()  # the same day: no second fit
-        clock.advance(timedelta(days=1))
-        await service.refresh()
-    finally:
-        blend.fit_blend = real
+    monkeypatch.setattr(blend, "fit_blend", spy)
+    service = app.features.recommendations
+    await service.refresh()
+    await service.refresh()  # the same day: no second fit
+    clock.advance(timedelta(days=1))
+    await service.refresh()
     assert len(threads) == 2
     assert threading.main_thread().name not in threads
-    assert asyncio.get_running_loop().is_running()
 
 
 async def test_the_bot_learns_the_blend_from_its_own_database(app: App, chat: Chat):
@@ -143,3 +140,9 @@ async def test_the_bot_learns_the_blend_from_its_own_database(app: App, chat: Ch
     regular = max(members, key=lambda u: sum(i.user_id == u for i in data.interactions))
     text = await chat.text("/recommend 5", who=regular)
     assert len(ids_in(text)) == 5 and "·" in text  # ranked by the blend, with reasons
+
+
+async def test_refit_on_an_empty_community_keeps_the_fixed_weights(app: App, chat: Chat):
+    assert await app.features.recommendations.refit() is False
+    assert await app.features.recommendations.refresh() == 0
+    assert "Nothing to suggest right now" in await chat.text("/recommend", who="maya")
