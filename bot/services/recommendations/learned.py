@@ -157,19 +157,24 @@ class LearnedRanker:
 
         space = FeatureSpace.build(community.table, snap, cands)  # once for every block
         said = community.feedback
+        refused = said.label == 0
+        column = np.full(len(community.table), -1, dtype=np.int64)
+        column[cands] = np.arange(len(cands))
         for start in range(0, len(warm), CHUNK):
             ids = warm[start : start + CHUNK]
             rows = np.array([community.row_of_member[m] for m in ids], dtype=np.int64)
+            # Never again: own RSVPs, declines and 👎, and what the caller excludes.
             mask = np.asarray(snap.known[rows][:, cands].todense()) > 0
-            position = {int(c): n for n, c in enumerate(cands)}
-            local = {int(r): n for n, r in enumerate(rows)}
-            for member, item, label in zip(said.member, said.item, said.label, strict=True):
-                if label == 0 and int(member) in local and int(item) in position:
-                    mask[local[int(member)], position[int(item)]] = True
+            local = np.full(community.log.n_members, -1, dtype=np.int64)
+            local[rows] = np.arange(len(rows))
+            who, where = local[said.member[refused]], column[said.item[refused]]
+            hit = (who >= 0) & (where >= 0)
+            mask[who[hit], where[hit]] = True
             for n, member_id in enumerate(ids):
-                for event_id in (exclude or {}).get(member_id, ()):
-                    if community.row_of_event.get(event_id, -1) in position:
-                        mask[n, position[community.row_of_event[event_id]]] = True
+                extra = [community.row_of_event[e] for e in (exclude or {}).get(member_id, ())
+                         if e in community.row_of_event]
+                cols = column[np.asarray(extra, dtype=np.int64)]
+                mask[n, cols[cols >= 0]] = True
             features = space.block(rows)
             ranked = rank(self.blend, features, cands, k, exclude=mask)
             for n, member_id in enumerate(ids):
