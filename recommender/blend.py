@@ -19,6 +19,7 @@ from recommender.topk import top_k
 
 MIN_EXAMPLES = 40  # positives (and negatives) needed before the learned weights are trusted
 NEGATIVES_PER_POSITIVE = 20  # sampled negatives bound the training set
+FEEDBACK_WEIGHT = 3.0  # a 👍, 👎 or declined RSVP is said, not inferred
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +38,15 @@ class LinearBlend:
         flat = features.reshape(len(weights), -1)
         return np.asarray((weights @ flat).reshape(features.shape[1:]), dtype=np.float32)
 
-    def contributions(self, features: np.ndarray) -> np.ndarray:
-        """`(F, ...)` features to `(..., F)` terms relative to an average session."""
-        moved = np.moveaxis(features, 0, -1)
-        return np.asarray((moved - self.mean) / self.scale * self.coef, dtype=np.float32)
+    def contributions(self, features: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
+        """`(F, ...)` features to `(..., F)` terms relative to `center` (default the mean).
+
+        `center` `(F, ...)` is e.g. the member's average candidate: what lifted a pick above
+        the others, which is what a reason should say.
+        """
+        moved = np.moveaxis(features if center is None else features - center, 0, -1)
+        base = 0.0 if center is not None else self.mean
+        return np.asarray((moved - base) / self.scale * self.coef, dtype=np.float32)
 
 
 # Priors on raw feature scales, for a community with too little history to learn from.
@@ -70,26 +76,51 @@ def fit_blend(
     return LinearBlend(np.asarray(model.coef_[0], dtype=np.float64), mean, scale, learned=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """Explicit answers as parallel arrays: 👍 (1) or 👎 / declined RSVP (0), and when."""
+
+    member: np.ndarray
+    item: np.ndarray
+    created: np.ndarray
+    label: np.ndarray  # 1 liked, 0 refused
+
+    @classmethod
+    def none(cls) -> Feedback:
+        """No explicit feedback (offline data sets)."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, np.zeros(0), empty)
+
+
 def training_set(
     table: ItemTable,
     log: RsvpHistory,
     at: float,
     *,
+    feedback: Feedback | None = None,
     lookbacks_days: tuple[float, ...] = (14.0, 28.0, 42.0, 56.0),
     min_history: int = 4,
     next_share: float = 0.25,
     seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Examples known at `at`: features at `t0 = at - lookback`, labels = what came next.
 
     What a member does next is what a recommendation is for, so a member's label is their
     next `next_share` of sessions after `t0` (at least one); their later sessions are left
     out rather than called negatives. Candidates start in (t0, at] and only RSVPs made by
     `at` are read, so a model fitted at `at` has seen nothing later.
+
+    `feedback` given by `at` on a candidate overrides that: 👍 is a positive, 👎 and a
+    declined RSVP a negative that is always kept (never sampled away) and weighs
+    `FEEDBACK_WEIGHT` times an ordinary example, since a member said so. Returns features,
+    labels and sample weights.
     """
+    said = feedback or Feedback.none()
+    said_by_then = said.created <= at
     rng = np.random.default_rng(seed)
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
     made = log.created <= at
     for lookback in lookbacks_days:
         t0 = at - lookback * DAY
@@ -110,19 +141,26 @@ def training_set(
         first = np.searchsorted(owner, owner, side="left")
         position = np.arange(len(order)) - first
         wanted = np.maximum(1, np.round(history[owner] * next_share)).astype(np.int64)
-        state = np.zeros((len(members), len(cands)), dtype=np.int8)  # 0 neg, 1 pos, 2 skip
+        # 0 sampled negative, 1 positive, 2 skipped, 3 refused (👎 or declined), 4 liked
+        state = np.zeros((len(members), len(cands)), dtype=np.int8)
         state[row[owner], col[log.item[order]]] = np.where(position < wanted, 1, 2)
+        told = np.flatnonzero(said_by_then & (row[np.clip(said.member, 0, None)] >= 0)
+                              & (col[said.item] >= 0))
+        state[row[said.member[told]], col[said.item[told]]] = np.where(
+            said.label[told] > 0, 4, 3)
         flat = state.ravel()
-        pos = np.flatnonzero(flat == 1)
+        pos = np.flatnonzero((flat == 1) | (flat == 4))
         neg = np.flatnonzero(flat == 0)
+        refused = np.flatnonzero(flat == 3)
         take = min(len(neg), max(NEGATIVES_PER_POSITIVE * len(pos), 200))
-        keep = np.concatenate([pos, rng.choice(neg, size=take, replace=False)])
+        keep = np.concatenate([pos, refused, rng.choice(neg, size=take, replace=False)])
         feats = compute_features(table, snap, members, cands).reshape(len(FEATURES), -1)
         xs.append(feats[:, keep].T)
-        ys.append((flat[keep] == 1).astype(np.float64))
+        ys.append(((flat[keep] == 1) | (flat[keep] == 4)).astype(np.float64))
+        ws.append(np.where(flat[keep] >= 3, FEEDBACK_WEIGHT, 1.0))
     if not xs:
-        return np.zeros((0, len(FEATURES))), np.zeros(0)
-    return np.concatenate(xs), np.concatenate(ys)
+        return np.zeros((0, len(FEATURES))), np.zeros(0), np.zeros(0)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +169,7 @@ class Ranked:
 
     items: np.ndarray  # (M, k) item rows, -1 for an empty slot
     scores: np.ndarray  # (M, k)
-    contributions: np.ndarray  # (M, k, F): why each pick ranked (largest term = reason)
+    contributions: np.ndarray  # (M, k, F): lift over the average candidate (largest = reason)
 
     def reasons(self, names: tuple[str, ...] = FEATURES) -> list[list[str]]:
         """The feature that lifted each pick most, per member and slot."""
@@ -158,8 +196,10 @@ def rank(
     ok = (cols >= 0) & np.isfinite(vals)
     safe = np.maximum(cols, 0)
     picked = np.take_along_axis(features, safe[None, :, :], axis=2)  # (F, M, k)
+    # Why a pick beat the others: its features against the member's average candidate.
+    center = features.mean(axis=2, keepdims=True)
     return Ranked(
         items=np.where(ok, np.asarray(candidates)[safe], -1),
         scores=np.where(ok, vals, 0.0).astype(np.float32),
-        contributions=blend.contributions(picked),
+        contributions=blend.contributions(picked, center),
     )

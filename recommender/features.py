@@ -128,81 +128,118 @@ def compute_features(
     table: ItemTable, snap: Snapshot, members: np.ndarray, candidates: np.ndarray
 ) -> np.ndarray:
     """`(len(FEATURES), members, candidates)` float32, for member rows x candidate items."""
-    cands = np.asarray(candidates, dtype=np.int64)
-    age = np.clip(snap.now - table.starts, 0.0, None) / DAY
-    decay = np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)
-    past = snap.past[members]
-    hist = sparse.csr_matrix(past @ sparse.diags(decay))  # (M, n) recency-weighted history
-    total = np.asarray(hist.sum(axis=1)).ravel()
-    denom = np.where(total > 0, total, 1.0)[:, None]
-
-    series = _onehot(table.series, int(table.series.max(initial=0)) + 1)
-    by_series = np.asarray((hist @ series).todense())
-    f_series = np.log1p(by_series[:, table.series[cands]])
-
-    n_groups = int(table.groups.max(initial=-1)) + 1
-    f_group = np.zeros((len(members), len(cands)), np.float32)
-    if n_groups:
-        grouped = table.groups >= 0
-        g = _onehot(np.where(grouped, table.groups, 0), n_groups, grouped)
-        share = np.asarray((hist @ g).todense()) / denom
-        cand_groups = table.groups[cands]
-        f_group = np.where(cand_groups >= 0, share[:, np.maximum(cand_groups, 0)], 0.0)
-    # Logs, because the signals multiply (a habit and a group each scale the chance to go).
-    f_group = np.log(f_group + 0.02)
-
-    lex_profile = normalize(hist @ table.lexical)
-    f_tfidf = np.asarray((lex_profile @ table.lexical[cands].T).todense())
-    sem_profile = normalize(np.asarray(hist @ table.semantic))
-    f_embed = sem_profile @ table.semantic[cands].T
-
-    slots = np.asarray((past @ _onehot(table.slots, 28)).todense())
-    counts = np.asarray(past.sum(axis=1)).ravel()[:, None]
-    f_habit = np.log((slots + 0.25) / (counts + 7.0))[:, table.slots[cands]]
-
-    own = np.asarray(snap.known[members][:, cands].todense())
-    known_counts = np.asarray(snap.known.sum(axis=0)).ravel()
-    f_pop = np.log1p(np.maximum(known_counts[cands][None, :] - own, 0.0))
-
-    started = table.starts <= snap.now
-    attended = np.asarray(snap.past.sum(axis=0)).ravel()
-    sums = np.bincount(table.series, weights=attended * started, minlength=series.shape[1])
-    runs = np.bincount(table.series, weights=started.astype(np.float64),
-                       minlength=series.shape[1])
-    mean_attendance = sums / np.maximum(runs, 1.0)
-    f_series_pop = np.broadcast_to(np.log1p(mean_attendance[table.series[cands]]),
-                                   (len(members), len(cands)))
-
-    f_co = _co_attendance(snap, members, cands, hist, denom, own)
-
-    days = np.clip(table.starts[cands] - snap.now, 0.0, None) / DAY
-    f_soon = np.broadcast_to(-np.log1p(days), (len(members), len(cands)))
-    return np.stack(
-        [f_series, f_group, f_tfidf, f_embed, f_habit, f_pop, f_series_pop, f_co, f_soon]
-    ).astype(np.float32)
+    return FeatureSpace.build(table, snap, candidates).block(members)
 
 
-def _co_attendance(
-    snap: Snapshot,
-    members: np.ndarray,
-    cands: np.ndarray,
-    hist: sparse.csr_matrix,
-    denom: np.ndarray,
-    own: np.ndarray,
-) -> np.ndarray:
-    """Item-based: for each attended session, who went there RSVP'd the candidate.
+@dataclass(frozen=True, slots=True)
+class FeatureSpace:
+    """Everything about one snapshot and candidate set that does not depend on the member.
 
-    (items x candidates) co-counts are damped by each history session's size; the member's
-    own contribution (their own RSVP to the candidate) is taken back out.
+    Built once and reused for every block of members, so scoring a whole community costs one
+    pass per feature over each `(members, candidates)` block plus the embedding product
+    (the G4 budget): item-item and item-candidate matrices are never rebuilt per block.
     """
-    attended = np.asarray(snap.past.sum(axis=0)).ravel()
-    damp = 1.0 / np.sqrt(np.maximum(attended, 1.0))
-    past_damped = sparse.csr_matrix(snap.past @ sparse.diags(damp.astype(np.float32)))
-    co = (past_damped.T @ snap.known[:, cands]).tocsr()  # (items, C)
-    raw = np.asarray((hist @ co).todense())
-    # The member's own row contributed sum_i hist[m,i] * damp_i * past[m,i] to each own RSVP.
-    self_weight = np.asarray(hist.multiply(past_damped[members]).sum(axis=1)).ravel()
-    return np.asarray(np.maximum(raw - self_weight[:, None] * own, 0.0) / denom, np.float32)
+
+    table: ItemTable
+    snap: Snapshot
+    cands: np.ndarray
+    decay: sparse.dia_matrix  # recency weight of each item (history fades)
+    series: sparse.csr_matrix  # (n, S) item -> series
+    groups: sparse.csr_matrix  # (n, G) item -> group
+    slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
+    used: np.ndarray  # items someone attended: the only rows a history can weigh
+    lexical_sim: np.ndarray  # (used, C) TF-IDF cosine of those items with every candidate
+    semantic_t: np.ndarray  # (d, C)
+    co: sparse.csr_matrix  # (n, C) damped co-attendance counts
+    past_damped: sparse.csr_matrix  # (members, n) for taking a member's own share back out
+    known_counts: np.ndarray  # (C,) RSVPs made by now
+    series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
+    soon: np.ndarray  # (C,) -log(1 + days until it starts)
+
+    @classmethod
+    def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray) -> FeatureSpace:
+        """Prepare the member-independent parts for `candidates` (item rows)."""
+        cands = np.asarray(candidates, dtype=np.int64)
+        age = np.clip(snap.now - table.starts, 0.0, None) / DAY
+        n_series = int(table.series.max(initial=0)) + 1
+        n_groups = max(int(table.groups.max(initial=-1)) + 1, 1)
+        grouped = table.groups >= 0
+        started = table.starts <= snap.now
+        attended = np.asarray(snap.past.sum(axis=0)).ravel()
+        sums = np.bincount(table.series, weights=attended * started, minlength=n_series)
+        runs = np.bincount(table.series, weights=started.astype(np.float64), minlength=n_series)
+        damp = (1.0 / np.sqrt(np.maximum(attended, 1.0))).astype(np.float32)
+        past_damped = sparse.csr_matrix(snap.past @ sparse.diags(damp))
+        days = np.clip(table.starts[cands] - snap.now, 0.0, None) / DAY
+        used = np.flatnonzero(attended > 0)
+        return cls(
+            table=table,
+            snap=snap,
+            cands=cands,
+            decay=sparse.diags(np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)),
+            series=_onehot(table.series, n_series),
+            groups=_onehot(np.where(grouped, table.groups, 0), n_groups, grouped),
+            slots=_onehot(table.slots, 28),
+            used=used,
+            lexical_sim=np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(),
+                                   dtype=np.float32),
+            semantic_t=np.ascontiguousarray(table.semantic[cands].T),
+            co=sparse.csr_matrix(past_damped.T @ snap.known[:, cands]),
+            past_damped=past_damped,
+            known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
+            series_pop=np.log1p(sums / np.maximum(runs, 1.0))[table.series[cands]].astype(
+                np.float32),
+            soon=(-np.log1p(days)).astype(np.float32),
+        )
+
+    def block(self, members: np.ndarray) -> np.ndarray:
+        """`(len(FEATURES), members, candidates)` float32 features of member rows."""
+        table, snap, cands = self.table, self.snap, self.cands
+        out = np.empty((len(FEATURES), len(members), len(cands)), dtype=np.float32)
+        past = snap.past[members]
+        hist = sparse.csr_matrix(past @ self.decay)  # (M, n) recency-weighted history
+        total = np.asarray(hist.sum(axis=1)).ravel()
+        denom = np.where(total > 0, total, 1.0)[:, None].astype(np.float32)
+
+        # Each per-member table is small (members x series/groups/slots): take logs there,
+        # then one gather per feature fills the (members x candidates) block.
+        by_series = np.log1p(np.asarray((hist @ self.series).todense(), dtype=np.float32))
+        np.take(by_series, table.series[cands], axis=1, out=out[0])
+
+        share = np.asarray((hist @ self.groups).todense(), dtype=np.float32) / denom
+        # Logs, because the signals multiply (a habit and a group each scale the chance);
+        # the extra last column is for sessions of no known group.
+        share = np.log(np.concatenate([share, np.zeros((len(members), 1), np.float32)], 1)
+                       + np.float32(0.02))
+        cand_groups = table.groups[cands]
+        np.take(share, np.where(cand_groups >= 0, cand_groups, share.shape[1] - 1), axis=1,
+                out=out[1])
+
+        lexical = hist @ table.lexical  # |profile| without densifying (M, V)
+        norms = np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1)).ravel())
+        out[2] = np.asarray(hist[:, self.used] @ self.lexical_sim) / np.where(
+            norms > 0, norms, 1.0)[:, None]
+        semantic = normalize(np.asarray(hist @ table.semantic))
+        out[3] = semantic.astype(np.float32) @ self.semantic_t  # (matmul's out= skips BLAS)
+
+        slots = np.asarray((past @ self.slots).todense(), dtype=np.float32)
+        counts = np.asarray(past.sum(axis=1), dtype=np.float32)
+        np.take(np.log((slots + 0.25) / (counts + 7.0)), table.slots[cands], axis=1, out=out[4])
+
+        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+        out[5] = np.log1p(self.known_counts)[None, :]
+        out[5][own.row, own.col] = np.log1p(np.maximum(self.known_counts[own.col] - 1.0, 0.0))
+        out[6] = self.series_pop[None, :]
+
+        # Item-based co-attendance; the member's own row contributed
+        # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
+        raw = np.asarray((hist @ self.co).todense())
+        self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
+        raw[own.row, own.col] -= self_weight[own.row]
+        np.maximum(raw, 0.0, out=raw)
+        np.divide(raw, denom, out=out[7], casting="unsafe")
+        out[8] = self.soon[None, :]
+        return out
 
 
 def _onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sparse.csr_matrix:

@@ -19,6 +19,9 @@ class ReasonKind(StrEnum):
     SIMILAR = "similar"  # "/similar X": like X
     POPULAR = "popular"  # cold start: many members are going
     SOON = "soon"  # cold start, nothing popular: starts soon
+    GROUP = "group"  # "from an organiser whose sessions you often attend"
+    HABIT = "habit"  # "at a time you usually come"
+    NONE = "none"  # no signal clear enough to name (see `recommender.explain`)
 
 
 @dataclass(frozen=True, slots=True)

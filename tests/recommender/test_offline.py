@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from recommender.blend import FIXED, fit_blend, rank, training_set
+from recommender.blend import FEEDBACK_WEIGHT, FIXED, Feedback, fit_blend, rank, training_set
 from recommender.dataset import Dataset, DatasetInteraction, DatasetItem
 from recommender.encoders import TfidfEncoder
 from recommender.features import FEATURES, ItemTable, RsvpHistory, Snapshot, compute_features
@@ -95,7 +95,7 @@ def test_the_report_prints_the_protocol_and_every_method(community):
     assert report.as_dict()["ratio"] == pytest.approx(report.ratio)
 
 
-def test_the_blend_learns_from_history_and_explains_its_picks(community):
+def _arrays(community: Dataset) -> tuple[ItemTable, RsvpHistory, np.ndarray]:
     items = community.items
     index = {item.item_id: n for n, item in enumerate(items)}
     users = {u: n for n, u in enumerate(dict.fromkeys(i.user_id for i in community.interactions))}
@@ -110,8 +110,14 @@ def test_the_blend_learns_from_history_and_explains_its_picks(community):
         created=np.array([i.known_at.timestamp() for i in community.interactions]),
         n_members=len(users),
     )
+    return table, log, starts
+
+
+def test_the_blend_learns_from_history_and_explains_its_picks(community):
+    table, log, starts = _arrays(community)
     at = float(np.quantile(starts, 0.7))
-    x, y = training_set(table, log, at)
+    x, y, weights = training_set(table, log, at)
+    assert np.all(weights == 1.0)  # no explicit feedback: every example counts the same
     blend = fit_blend(x, y)
     assert blend.learned and blend is not FIXED
     assert fit_blend(x[:10], y[:10]) is FIXED  # too little history: fixed weights
@@ -121,6 +127,32 @@ def test_the_blend_learns_from_history_and_explains_its_picks(community):
     assert ranked.items.shape == (10, 5) and ranked.contributions.shape == (10, 5, len(FEATURES))
     assert np.all(np.diff(ranked.scores, axis=1) <= 1e-6)
     assert all(set(r) <= set(FEATURES) for r in ranked.reasons())
+
+
+def test_thumbs_and_declines_are_labelled_examples_never_sampled_away(community):
+    table, log, starts = _arrays(community)
+    at = float(np.quantile(starts, 0.7))
+    recent = np.flatnonzero((starts > at - 14 * 86400) & (starts <= at))
+    went = set(zip(log.member.tolist(), log.item.tolist(), strict=True))
+    regulars = np.flatnonzero(np.bincount(log.member, minlength=log.n_members) >= 12)
+    pairs = [(int(m), int(i)) for m in regulars for i in recent if (m, i) not in went][:60]
+    refused, liked = pairs[:40], pairs[40:]
+    said = Feedback(
+        member=np.array([m for m, _ in pairs]),
+        item=np.array([i for _, i in pairs]),
+        created=np.full(len(pairs), at - 3600.0),
+        label=np.array([0] * len(refused) + [1] * len(liked)),
+    )
+    _, plain_y, _ = training_set(table, log, at)
+    x, y, weights = training_set(table, log, at, feedback=said)
+    told = weights == FEEDBACK_WEIGHT
+    # Every lookback keeps every refusal (never sampled away) and every 👍 as a positive.
+    assert told.sum() >= len(pairs) and np.sum(y[told] == 0) >= len(refused)
+    assert np.sum(y[told] == 1) >= len(liked) and y.sum() > plain_y.sum()
+    # Feedback given after the refit time is not known to it.
+    later = Feedback(said.member, said.item, np.full(len(pairs), at + 3600.0), said.label)
+    assert not np.any(training_set(table, log, at, feedback=later)[2] == FEEDBACK_WEIGHT)
+    assert fit_blend(x, y, weights).learned
 
 
 def test_generated_shapes_differ_and_look_like_real_communities():

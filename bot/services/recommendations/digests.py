@@ -11,7 +11,8 @@ from bot.core.clock import Clock
 from bot.core.model import Button
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.recommendations import texts
-from bot.services.recommendations.index import SessionIndex
+from bot.services.recommendations.index import SessionIndex, answered, series_of
+from bot.services.recommendations.learned import LearnedRanker
 from bot.services.recommendations.model import Model
 from bot.services.recommendations.views import Suggestion
 from config.settings import RecommenderSettings
@@ -34,12 +35,14 @@ class Digests:
     """Writes each week's digests (scheduled by the app)."""
 
     def __init__(self, db: Database, clock: Clock, outbox: Outbox, model: Model,
-                 index: SessionIndex, settings: RecommenderSettings) -> None:
+                 index: SessionIndex, learned: LearnedRanker,
+                 settings: RecommenderSettings) -> None:
         self._db = db
         self._clock = clock
         self._outbox = outbox
         self._model = model
         self._index = index
+        self._learned = learned
         self._settings = settings
 
     async def send(self) -> int:
@@ -63,28 +66,47 @@ class Digests:
         encoder = self._model.current()
         catalogue = await self._index.catalogue(encoder, history)
         candidates = self._index.candidates(catalogue, roles=None)
-        exclude = {m.id: [int(i) for i in last[m.id].event_ids.split(",") if i]
-                   for m in members if m.id in last}
+        exclude: dict[int, list[int]] = {}
+        for m in members:
+            shown = [int(i) for i in last[m.id].event_ids.split(",") if i] if m.id in last else []
+            # A series is one item: not again after last week's digest, nor once answered.
+            said = answered(m.id, history)
+            series = series_of(catalogue, shown) | series_of(catalogue, said, now)
+            exclude[m.id] = shown + sorted(said) + [
+                c for c in candidates if catalogue.sessions[c].series_id in series]
         signals = [self._index.signals(m, history) for m in members]
         recommender = catalogue.recommender
         size = self._settings.digest_size
         vectors = self._index.text_vectors
 
-        def rank() -> list[tuple[int, list[Recommendation]]]:
-            profiles = recommender.profiles(signals, now, vectors)
-            return list(recommender.recommend_all(profiles, candidates, now, k=size,
-                                                  exclude=exclude))
+        def rank() -> list[tuple[int, list[Recommendation], bool]]:
+            """(member, picks, whether the learned blend ranked them) for every member."""
+            from recommender.explain import vouch
+
+            learned = self._learned.rank(catalogue.community, [m.id for m in members],
+                                         candidates, size, exclude)
+            rest = [s for s in signals if s.member_id not in learned]
+            profiles = recommender.profiles(rest, now, vectors)
+            rankings = recommender.recommend_all(profiles, candidates, now, k=size,
+                                                 exclude=exclude)
+            return [(m, recs, True) for m, recs in learned.items()] + [
+                (member_id, vouch(recommender.catalog, profile, recs), False)
+                for profile, (member_id, recs) in zip(profiles, rankings, strict=True)]
 
         async with self._index.lock:
             ranked = await asyncio.to_thread(rank)
         by_id = {m.id: m for m in members}
         written = 0
         async with self._db.unit() as unit:
-            for member_id, recs in ranked:
-                keep = [Suggestion(catalogue.sessions[r.item_id], r.score,
-                                   texts.reason(r.reason, catalogue.sessions))
-                        for r in recs if r.score >= self._settings.digest_min_score
-                        and r.item_id in catalogue.sessions]
+            for member_id, recs, by_blend in ranked:
+                sessions = catalogue.sessions
+                # Nothing rather than filler: a hybrid pick needs the relevance threshold,
+                # a learned pick a feature that clearly lifted it (it has a reason).
+                keep = [Suggestion(sessions[r.item_id], r.score,
+                                   texts.reason(r.reason, sessions, sessions[r.item_id], now))
+                        for r in recs if r.item_id in sessions and (
+                            r.reason.kind != "none" if by_blend
+                            else r.score >= self._settings.digest_min_score)]
                 if not keep:
                     continue
                 member = by_id[member_id]

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from bot.core.clock import Clock
 from bot.core.model import Member
 from bot.core.values import split_tags
+from bot.services.recommendations.learned import Community
 from bot.services.recommendations.model import Model
 from bot.services.recommendations.views import Session
 from config.settings import RecommenderSettings
@@ -53,6 +54,7 @@ class Catalogue:
     encoder: Encoder
     recommender: Recommender
     sessions: Mapping[int, Session]
+    community: Community  # the same sessions and answers as the learned blend's arrays
 
 
 @dataclass(slots=True)
@@ -65,6 +67,7 @@ class History:
     votes: list[RecommendationVoteRow] = field(default_factory=list)
     texts: dict[int, list[MessageSignal]] = field(default_factory=dict)
     solved_tags: dict[int, list[str]] = field(default_factory=dict)
+    rules: dict[int, str] = field(default_factory=dict)  # series id -> RRULE
 
 
 def session_text(row: EventRow) -> str:
@@ -165,7 +168,8 @@ class SessionIndex:
             rsvps=await repo.rsvps_since(since),
             ratings=await repo.ratings_since(since),
         )
-        history.votes = await repo.votes(member_ids)
+        history.votes = await repo.votes(None)  # everyone's: the learned blend reads them
+        history.rules = {s.id: s.rrule for s in await unit.series.active()}
         history.solved_tags = {
             member_id: list(split_tags(",".join(lists)))
             for member_id, lists in (await repo.solved_tags(member_ids)).items()}
@@ -188,10 +192,14 @@ class SessionIndex:
         digest = hashlib.sha256(encoder.name.encode())
         for event, text in zip(history.events, texts, strict=True):
             digest.update(f"{event.id}|{text_hash(text)}|{event.starts_at.timestamp()}|"
-                          f"{event.status}|{event.capacity}|{event.audience}\n".encode())
+                          f"{event.status}|{event.capacity}|{event.audience}|"
+                          f"{event.series_id}|{history.rules.get(event.series_id or 0)}\n"
+                          .encode())
         answers = sorted((r.member_id, r.event_id, r.status, r.checked_in_at is not None)
                          for r in history.rsvps)
         digest.update(repr(answers).encode())
+        digest.update(repr(sorted((v.member_id, v.event_id, v.vote)
+                                  for v in history.votes)).encode())
         fingerprint = digest.hexdigest()
         cached = self._catalogue
         if cached is not None and cached.fingerprint == fingerprint and cached.encoder is encoder:
@@ -203,19 +211,21 @@ class SessionIndex:
                 going[rsvp.event_id] = going.get(rsvp.event_id, 0) + 1
         sessions = {
             e.id: Session(e.id, e.title, e.starts_at, e.timezone, e.audience, e.capacity,
-                          going.get(e.id, 0), e.status == "scheduled")
+                          going.get(e.id, 0), e.status == "scheduled", e.series_id,
+                          history.rules.get(e.series_id) if e.series_id else None)
             for e in history.events
         }
         items = [Item(e.id, text, e.starts_at) for e, text in zip(history.events, texts,
                                                                       strict=True)]
 
-        def build() -> Recommender:
+        def build() -> tuple[Recommender, Community]:
             catalog = Catalog.build(items, vectors)
             co = CoAttendance.fit((Interaction(m, e) for m, e in attended), catalog)
-            return Recommender(catalog, encoder, co)
+            return Recommender(catalog, encoder, co), Community.build(
+                history.events, history.rsvps, history.votes, texts, vectors)
 
-        recommender = await asyncio.to_thread(build)
-        catalogue = Catalogue(fingerprint, encoder, recommender, sessions)
+        recommender, community = await asyncio.to_thread(build)
+        catalogue = Catalogue(fingerprint, encoder, recommender, sessions, community)
         self._catalogue = catalogue
         return catalogue
 
@@ -257,13 +267,17 @@ class SessionIndex:
         )
 
     def candidates(self, catalogue: Catalogue, *, roles: Collection[str] | None,
-                   is_admin: bool = False) -> list[int]:
+                   is_admin: bool = False, answered: Collection[int] = ()) -> list[int]:
         """Upcoming, scheduled, accessible and (unless waitlists are suggested) not full.
 
-        ``roles`` None means the member's roles are unknown (a digest): audience-limited
-        sessions are then left out rather than guessed.
+        A series is one item: only its next such occurrence is a candidate, and none when
+        the member already answered an upcoming occurrence (``answered``: event ids), so
+        lists show sessions, not copies. ``roles`` None means the member's roles are
+        unknown (a digest): audience-limited sessions are then left out rather than guessed.
         """
         now = self._clock.now()
+        taken = series_of(catalogue, answered, now)
+        nearest: dict[int, Session] = {}
         out = []
         for s in catalogue.sessions.values():
             if not s.scheduled or s.start <= now:
@@ -272,8 +286,31 @@ class SessionIndex:
                 continue
             if s.full and not self._settings.suggest_waitlist:
                 continue
-            out.append(s.id)
-        return out
+            if s.series_id is None:
+                out.append(s.id)
+            elif s.series_id not in taken:
+                best = nearest.get(s.series_id)
+                if best is None or (s.start, s.id) < (best.start, best.id):
+                    nearest[s.series_id] = s
+        return out + [s.id for s in nearest.values()]
+
+
+def series_of(catalogue: Catalogue, event_ids: Collection[int],
+              now: datetime | None = None) -> set[int]:
+    """The series of ``event_ids`` (only of those not started by ``now`` when given)."""
+    out = set()
+    for event_id in event_ids:
+        s = catalogue.sessions.get(event_id)
+        if s is not None and s.series_id is not None and (now is None or s.start > now):
+            out.add(s.series_id)
+    return out
+
+
+def answered(member_id: int, history: History) -> set[int]:
+    """Sessions the member answered (any RSVP) or thumbed down: never suggested again."""
+    return ({r.event_id for r in history.rsvps if r.member_id == member_id}
+            | {v.event_id for v in history.votes
+               if v.member_id == member_id and v.vote == "down"})
 
 
 def split_interests(text: str) -> tuple[str, ...]:

@@ -19,7 +19,8 @@ from bot.core.model import Member
 from bot.services.outbox import Outbox
 from bot.services.recommendations import texts
 from bot.services.recommendations.digests import Digests
-from bot.services.recommendations.index import SessionIndex
+from bot.services.recommendations.index import SessionIndex, answered
+from bot.services.recommendations.learned import LearnedRanker
 from bot.services.recommendations.model import EncoderLoader, Model
 from bot.services.recommendations.views import Session, Suggestion, Suggestions
 from config.settings import RecommenderSettings
@@ -48,7 +49,9 @@ class RecommendationService:
         settings = settings or RecommenderSettings()
         self._model = Model(clock, settings, loader)
         self._index = SessionIndex(db, clock, self._model, settings)
-        self._digests = Digests(db, clock, outbox, self._model, self._index, settings)
+        self._learned = LearnedRanker(clock)
+        self._digests = Digests(db, clock, outbox, self._model, self._index, self._learned,
+                                settings)
 
     # -- the encoder --------------------------------------------------------------------------
 
@@ -91,8 +94,24 @@ class RecommendationService:
         return await self._index.embed_texts(texts)
 
     async def refresh(self) -> int:
-        """Embed new or edited session texts now, so requests find them cached; returns new."""
-        return await self._index.refresh()
+        """Embed new or edited session texts now, so requests find them cached; returns new.
+
+        Also refits the learned blend when its last fit is a day old (the job runs every
+        15 minutes; the fit itself runs in a thread).
+        """
+        new = await self._index.refresh()
+        if self._learned.due():
+            await self.refit()
+        return new
+
+    async def refit(self) -> bool:
+        """Refit the learned blend on the community's history now; True if it learned."""
+        await self._model.library()
+        async with self._db.unit() as unit:
+            history = await self._index.history(unit, None)
+        catalogue = await self._index.catalogue(self._model.loaded or self._model.tfidf(),
+                                                history)
+        return await self._learned.refit(catalogue.community)
 
     # -- the commands -------------------------------------------------------------------------
 
@@ -108,19 +127,30 @@ class RecommendationService:
             history = await self._index.history(unit, [member.member_id])
         catalogue = await self._index.catalogue(encoder, history)
         signals = self._index.signals(member, history)
-        candidates = self._index.candidates(catalogue, roles=roles, is_admin=is_admin)
+        candidates = self._index.candidates(catalogue, roles=roles, is_admin=is_admin,
+                                            answered=answered(member.member_id, history))
         recommender = catalogue.recommender
         vectors = self._index.text_vectors
 
+        skip = {member.member_id: answered(member.member_id, history)}
+
         def rank() -> tuple[list[Recommendation], bool]:
+            from recommender.explain import vouch
+
+            learned = self._learned.rank(catalogue.community, [member.member_id], candidates,
+                                         count, skip)
+            if member.member_id in learned:  # enough history for the learned blend
+                return learned[member.member_id], False
             profile = recommender.profile(signals, now, vectors)
-            return recommender.recommend(profile, candidates, now, k=count), profile.is_cold
+            ranked = recommender.recommend(profile, candidates, now, k=count)
+            return vouch(recommender.catalog, profile, ranked), profile.is_cold
 
         async with self._index.lock:
             ranked, cold = await asyncio.to_thread(rank)
-        items = tuple(Suggestion(catalogue.sessions[r.item_id], r.score,
-                                 texts.reason(r.reason, catalogue.sessions))
-                      for r in ranked if r.item_id in catalogue.sessions)
+        sessions = catalogue.sessions
+        items = tuple(Suggestion(sessions[r.item_id], r.score,
+                                 texts.reason(r.reason, sessions, sessions[r.item_id], now))
+                      for r in ranked if r.item_id in sessions)
         return Suggestions(items, cold, encoder.name)
 
     async def similar(self, event_id: int, count: int = 5, *, roles: Collection[str] = (),
@@ -137,11 +167,14 @@ class RecommendationService:
         catalogue = await self._index.catalogue(encoder, history)
         if event_id not in catalogue.sessions:
             raise UserError(f"#{event_id} is too old to compare with today's sessions.")
+        source = catalogue.sessions[event_id]
         candidates = [i for i in self._index.candidates(catalogue, roles=roles,
-                                                        is_admin=is_admin) if i != event_id]
+                                                        is_admin=is_admin)
+                      if i != event_id and (source.series_id is None
+                                            or catalogue.sessions[i].series_id
+                                            != source.series_id)]
         recommender = catalogue.recommender
         ranked = await asyncio.to_thread(recommender.similar_items, event_id, count, candidates)
-        source = catalogue.sessions[event_id]
         return source, [
             Suggestion(catalogue.sessions[r.item_id], r.score, texts.like(source))
             for r in ranked if r.item_id in catalogue.sessions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import values
@@ -21,18 +21,50 @@ INTERESTS_HINT = ('Tell me what you want to learn with /profile interests="pytho
 
 
 def when(session: Session, timezone: str, now: datetime) -> str:
-    """``Tue 01 Dec 18:00 CET (in 3 days)`` in the reader's zone."""
+    """``Tue 01 Dec 18:00 CET (in 3 days)`` in the reader's zone; a series says how often.
+
+    A series is listed once, by its next occurrence: ``weekly · next on Tue 01 Dec …``.
+    """
     local = session.start.astimezone(values.zone(timezone))
-    return f"{local:%a %d %b %H:%M} {local.tzname()} ({values.relative(session.start, now)})"
+    at = f"{local:%a %d %b %H:%M} {local.tzname()} ({values.relative(session.start, now)})"
+    if session.series_id is None:
+        return at
+    return f"{cadence(session.repeats)} · next on {at}"
 
 
-def reason(why: Reason, sessions: Mapping[int, Session]) -> str:
-    """The one-line reason a session was suggested."""
+FREQUENCIES = {"DAILY": ("daily", "days"), "WEEKLY": ("weekly", "weeks"),
+               "MONTHLY": ("monthly", "months"), "YEARLY": ("yearly", "years")}
+
+
+def cadence(rule: str | None) -> str:
+    """``FREQ=WEEKLY`` -> "weekly", ``FREQ=WEEKLY;INTERVAL=2`` -> "every 2 weeks"."""
+    parts = dict(p.split("=", 1) for p in (rule or "").upper().split(";") if "=" in p)
+    once, many = FREQUENCIES.get(parts.get("FREQ", ""), ("", ""))
+    if not once:
+        return "recurring"
+    interval = parts.get("INTERVAL", "1")
+    return once if interval in ("", "1") or not interval.isdigit() else f"every {interval} {many}"
+
+
+POPULAR_MIN = 3  # "popular" needs at least this many going
+SOON = timedelta(days=3)  # "starting soon" needs the start this close
+
+
+def reason(why: Reason, sessions: Mapping[int, Session], pick: Session, now: datetime) -> str:
+    """The one-line reason ``pick`` was suggested; "" when no signal is worth naming.
+
+    A popularity or soonness reason is said only when it is true of the pick; a past
+    occurrence of the pick's own series is worded as the series.
+    """
     from recommender import ReasonKind
 
     ref = sessions.get(why.item_id) if why.item_id is not None else None
     title = f"#{ref.id} {ref.title}" if ref else "a session"
+    same_series = ref is not None and ref.series_id is not None \
+        and ref.series_id == pick.series_id
     match why.kind:
+        case ReasonKind.ATTENDED if same_series:
+            return "you came to earlier sessions of this series"
         case ReasonKind.ATTENDED:
             return f"you attended {title}"
         case ReasonKind.RSVPED:
@@ -50,10 +82,20 @@ def reason(why: Reason, sessions: Mapping[int, Session]) -> str:
                     + (f" (they also attended {title})" if ref else ""))
         case ReasonKind.SIMILAR:
             return f"like {title}"
-        case ReasonKind.POPULAR:
-            return "popular with members"
-        case _:
+        case ReasonKind.GROUP:
+            return "from an organiser whose sessions you often attend"
+        case ReasonKind.HABIT:
+            return "at a time you usually come"
+        case ReasonKind.POPULAR if pick.going >= POPULAR_MIN:
+            return f"popular: {pick.going} members are going"
+        case ReasonKind.SOON if pick.start - now <= SOON:
             return "starting soon"
+        case _:
+            return ""
+
+
+def _why(item: Suggestion) -> str:
+    return f" · {item.reason}" if item.reason else ""
 
 
 def like(source: Session) -> str:
@@ -74,7 +116,7 @@ def _full(item: Suggestion) -> str:
 def suggestion_lines(items: Sequence[Suggestion], timezone: str, now: datetime) -> list[str]:
     """One line per suggestion: number, title, when, and why."""
     return [f"{n}. #{s.session.id} {s.session.title} — {when(s.session, timezone, now)}"
-            f"{_full(s)} · {s.reason}" for n, s in enumerate(items, 1)]
+            f"{_full(s)}{_why(s)}" for n, s in enumerate(items, 1)]
 
 
 def suggestions(items: Sequence[Suggestion], cold: bool, timezone: str,
@@ -116,7 +158,7 @@ def digest(week: str, items: Sequence[Suggestion], timezone: str, now: datetime)
     lines = [f"Sessions picked for you this week ({week}):"]
     for item in items:
         lines.append(f"• #{item.session.id} {item.session.title} — "
-                     f"{when(item.session, timezone, now)} · {item.reason}")
+                     f"{when(item.session, timezone, now)}{_why(item)}")
     lines.append("RSVP with /rsvp ID going · 👍/👎 tune what you get · "
                  "stop with /profile digests=off")
     return "\n".join(lines)

@@ -18,6 +18,8 @@ class Session:
     capacity: int | None
     going: int
     scheduled: bool
+    series_id: int | None = None  # occurrences of one series are one item to members
+    repeats: str | None = None  # the series' RRULE ("FREQ=WEEKLY"), worded by texts.py
 
     @property
     def full(self) -> bool:

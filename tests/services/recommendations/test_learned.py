@@ -1,0 +1,148 @@
+"""The learned blend wired into the bot (#15.2, #15.4, #15.5): who it ranks, what it says,
+what it learns from, and that it is refitted off the event loop."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App
+from bot.core.clock import FixedClock
+from bot.services.events import Answer, EventSpec
+from tests.harness import Chat, Sent
+from tests.services.recommendations.conftest import member
+from tests.services.recommendations.test_service import ids_in
+
+
+async def hosted(app: App, host: str, title: str, days: float, description: str) -> int:
+    """A session created by ``host`` (its organiser) ``days`` from now."""
+    author = await member(app, host)
+    view = await app.features.events.create(author, EventSpec(
+        title=title, start=app.clock.now() + timedelta(days=days), description=description),
+        None)
+    return view.id
+
+
+async def regular_of_kim(app: App, clock: FixedClock) -> None:
+    """maya goes to three of kim's sessions on unrelated topics, which then take place."""
+    maya = await member(app, "maya")
+    for n, (title, text) in enumerate((("Wheel throwing", "clay on the pottery wheel"),
+                                       ("Street photography", "composition walk in town"),
+                                       ("Rust ownership", "borrowing and lifetimes"))):
+        event = await hosted(app, "kim", title, 1 + n, text)
+        await app.features.events.rsvp(maya, event, Answer.GOING)
+    clock.advance(timedelta(days=5))
+
+
+async def test_a_regular_is_ranked_by_the_blend_and_told_the_feature_that_ranked(
+    app: App, chat: Chat, clock: FixedClock
+):
+    await regular_of_kim(app, clock)
+    # Nothing in maya's history is about knitting; only the organiser links her to kim's.
+    sooner = await hosted(app, "ada", "Knitting basics", 1, "wool and needles for beginners")
+    kims = await hosted(app, "kim", "Knitting night", 6, "wool and needles, bring a project")
+    service = app.features.recommendations
+    assert await service.refit() is False  # a tiny community: the fixed weights
+
+    text = await chat.text("/recommend 2", who="maya")
+    assert ids_in(text) == [kims, sooner], text
+    line = next(x for x in text.splitlines() if f"#{kims} " in x)
+    assert "from an organiser whose sessions you often attend" in line, text
+
+    # A newcomer (no history) is still ranked by the hybrid: popular/soon, no organiser talk.
+    newcomer = await chat.text("/recommend 2", who="lee")
+    assert "organiser" not in newcomer and ids_in(newcomer)[0] == sooner
+
+
+async def test_a_decline_and_a_thumbs_down_are_never_suggested_to_a_regular(
+    app: App, chat: Chat, clock: FixedClock
+):
+    await regular_of_kim(app, clock)
+    first = await hosted(app, "kim", "Knitting night", 2, "wool and needles")
+    second = await hosted(app, "kim", "Glazing evening", 3, "glazes for stoneware")
+    third = await hosted(app, "kim", "Darkroom printing", 4, "film photography")
+    maya = await member(app, "maya")
+    await app.features.events.rsvp(maya, first, Answer.NO)
+    await chat.say(f"/recommend feedback {second} down", who="maya")
+
+    shown = ids_in(await chat.text("/recommend 5", who="maya"))
+    assert shown == [third]
+
+
+async def test_the_digest_uses_the_blend_and_sends_nothing_without_a_clear_reason(
+    app: App, chat: Chat, clock: FixedClock, sent: Sent
+):
+    await regular_of_kim(app, clock)
+    kims = await hosted(app, "kim", "Knitting night", 6, "wool and needles")
+    await hosted(app, "ada", "Chess club", 2, "openings and endgames")
+    await chat.say("/profile digests=on", who="maya")
+    assert await app.features.recommendations.send_digests() == 1
+    await app.outbox.sweep()
+    digest = sent.to("dm:maya")[0]
+    assert f"#{kims} " in digest and "Chess club" not in digest, digest
+    assert "from an organiser whose sessions you often attend" in digest
+
+
+async def test_refits_run_in_a_thread_once_a_day_from_the_refresh_job(
+    app: App, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+):
+    from recommender import blend
+
+    await regular_of_kim(app, clock)
+    threads: list[str] = []
+    real = blend.fit_blend
+
+    def spy(*args, **kwargs):  # the real fit; records which thread ran it
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(blend, "fit_blend", spy)
+    service = app.features.recommendations
+    await service.refresh()
+    await service.refresh()  # the same day: no second fit
+    clock.advance(timedelta(days=1))
+    await service.refresh()
+    assert len(threads) == 2
+    assert threading.main_thread().name not in threads
+
+
+async def test_the_bot_learns_the_blend_from_its_own_database(app: App, chat: Chat):
+    """A generated community stored as events and RSVPs: the refit learns real weights."""
+    from recommender.synthetic import synthetic_community
+    from storage.rows.events import EventRow, RsvpRow
+
+    data = synthetic_community(users=100, weeks=12, seed=3).dataset
+    now = app.clock.now()
+    last = max(i.time for i in data.items if i.time is not None)
+    shift = now + timedelta(days=14) - last  # the data's last fortnight is still upcoming
+    members = {u: (await member(app, u)).member_id
+               for u in dict.fromkeys(i.user_id for i in data.interactions)}
+    hosts = {g: (await member(app, f"host {g}")).member_id for g in {i.group for i in data.items}}
+    async with app.db.unit() as unit:
+        events = {}
+        for item in data.items:
+            assert item.time is not None
+            row = await unit.events.add(EventRow(
+                title=item.text.split(":")[0], description=item.text,
+                starts_at=item.time + shift, created_at=item.time + shift - timedelta(days=21),
+                created_by=hosts[item.group], status="scheduled"))
+            events[item.item_id] = row.id
+        for it in data.interactions:
+            made = it.known_at + shift
+            if made <= now:  # nothing from the future is in the database
+                await unit.rsvps.add(RsvpRow(
+                    event_id=events[it.item_id], member_id=members[it.user_id], status="going",
+                    queued_at=made, created_at=made, updated_at=made))
+    service = app.features.recommendations
+    assert await service.refit() is True
+    regular = max(members, key=lambda u: sum(i.user_id == u for i in data.interactions))
+    text = await chat.text("/recommend 5", who=regular)
+    assert len(ids_in(text)) == 5 and "·" in text  # ranked by the blend, with reasons
+
+
+async def test_refit_on_an_empty_community_keeps_the_fixed_weights(app: App, chat: Chat):
+    assert await app.features.recommendations.refit() is False
+    assert await app.features.recommendations.refresh() == 0
+    assert "Nothing to suggest right now" in await chat.text("/recommend", who="maya")
