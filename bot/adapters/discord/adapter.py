@@ -24,19 +24,19 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.adapters.discord import slash, translate
+from bot.adapters.discord import forms, slash, translate
 from bot.core.clock import Clock
-from bot.core.dispatch import Dispatcher, split_command_line
+from bot.core.commands import Option, flatten
+from bot.core.dispatch import Dispatcher, split_command_line, too_big
 from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
-from bot.core.model import Incoming, Platform, Reply, UserRef
+from bot.core.model import Attachment, Incoming, Platform, Reply, UserRef
 from bot.core.ports import InteractionKind, PlatformEvents
 
 logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
 NO_MENTIONS = discord.AllowedMentions.none()
-
-
+NO_DOWNLOAD = "I could not download `{name}` from Discord; please attach it again."
 @dataclass(frozen=True, slots=True)
 class DiscordOptions:
     """What the adapter needs from settings (plain values: adapters do not read config)."""
@@ -248,6 +248,8 @@ class DiscordAdapter:
             max_ratelimit_timeout=options.max_ratelimit_timeout,
             allowed_mentions=NO_MENTIONS,
         )
+        self._leaves = {path: leaf for path, (leaf, _) in flatten(dispatcher.commands).items()}
+        self._forms = forms.Forms()
         self.tree = app_commands.CommandTree(self.client)
         for command in slash.build(dispatcher.commands, self._run_command):
             self.tree.add_command(command)
@@ -337,14 +339,74 @@ class DiscordAdapter:
 
     async def _run_command(self, interaction: discord.Interaction, path: str,
                            values: Mapping[str, Any]) -> None:
+        leaf = self._leaves.get(path)
+        form = forms.option_to_ask(leaf, values) if leaf is not None else None
+        if form is not None:  # a modal must be the first response: no defer before it
+            await self._open_form(interaction, path, form, translate.option_values(values))
+            return
         # Acknowledge first: everything after this may take as long as it needs.
         await interaction.response.defer(thinking=True)
-        incoming = self._incoming(interaction, path, "", translate.option_values(values))
+        public = interaction.guild_id is not None
+        try:
+            options = await self._read_files(values)
+        except UserError as exc:
+            await self._answer(interaction, [Reply(str(exc), private=True)],
+                               deferred_public=public)
+            return
+        incoming = self._incoming(interaction, path, "", options)
+        await self._answer(interaction, await self._dispatcher.handle(incoming),
+                           deferred_public=public)
+
+    async def _read_files(self, values: Mapping[str, Any]) -> dict[str, object]:
+        """Download attachment options (size checked first) as neutral attachments."""
+        options = translate.option_values(values)
+        limit = self._dispatcher.limits.max_attachment
+        for name, value in list(options.items()):
+            if not isinstance(value, discord.Attachment):
+                continue
+            if value.size > limit:
+                raise UserError(too_big(value.filename, value.size, limit))
+            try:
+                data = await value.read()
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+                logger.warning("discord: could not download attachment %s", value.id)
+                raise UserError(NO_DOWNLOAD.format(name=value.filename)) from None
+            options[name] = Attachment(value.filename, data,
+                                       value.content_type or "application/octet-stream")
+        return options
+
+    async def _open_form(self, interaction: discord.Interaction, path: str, option: Option,
+                         options: dict[str, object]) -> None:
+        """Answer with a modal asking for ``option``; its submission completes the command."""
+        custom_id = self._forms.open(path, interaction.user.id, option.name, options,
+                                     asyncio.get_running_loop().time())
+        try:
+            await interaction.response.send_modal(forms.modal(custom_id, path, options, option))
+        except discord.HTTPException:
+            self._forms.forget(custom_id)
+            logger.exception("discord: could not open a form for interaction %s",
+                             interaction.id)
+
+    async def _submit_form(self, interaction: discord.Interaction) -> None:
+        """A submitted modal runs its command once; a repeat or unknown form is refused."""
+        data: Mapping[str, Any] = interaction.data or {}
+        form = self._forms.take(str(data.get("custom_id", "")), interaction.user.id,
+                                asyncio.get_running_loop().time())
+        if form is None:
+            await interaction.response.send_message(forms.GONE, ephemeral=True)
+            return
+        text = translate.form_values(data).get(form.option, "")
+        await interaction.response.defer(thinking=True)
+        incoming = self._incoming(interaction, form.path, "",
+                                  {**form.options, form.option: text})
         await self._answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=interaction.guild_id is not None)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Button clicks: run the button's action as a command line."""
+        """Button clicks run the button's action as a command line; forms complete theirs."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self._submit_form(interaction)
+            return
         if interaction.type is not discord.InteractionType.component:
             return  # application commands are routed by the command tree
         data: Mapping[str, Any] = interaction.data or {}
