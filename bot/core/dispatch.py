@@ -94,7 +94,7 @@ class Dispatcher:
         try:
             return await step(incoming)
         except UserError as exc:
-            return [] if quiet else [Reply(str(exc), private=True)]
+            return [] if quiet else [Reply(str(exc), private=True, feedback=True)]
         except Exception:  # the one place commands' unexpected failures end up
             logger.exception(
                 "%s failed: platform=%s user=%s command=%s source=%s",
@@ -104,7 +104,7 @@ class Dispatcher:
                 incoming.command,
                 incoming.source_id,
             )
-            return [] if quiet else [Reply(APOLOGY, private=True)]
+            return [] if quiet else [Reply(APOLOGY, private=True, feedback=True)]
 
     async def _run_listeners(self, incoming: Incoming) -> list[Reply]:
         member = await self._directory.identify(incoming.author)

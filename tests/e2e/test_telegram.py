@@ -24,6 +24,9 @@ def _ref(user) -> UserRef:
     return UserRef(Platform.TELEGRAM, str(user.id), user.first_name, handle=user.username)
 
 
+NO_SUBMISSIONS = "You have no submissions yet. Send /challenges to find one."
+
+
 async def _said(world: TelegramWorld, chat, after: int = 0) -> SentMessage:
     return await world.tg.wait_for(SentMessage, lambda m: m.chat_id == chat.id, after=after)
 
@@ -154,21 +157,61 @@ async def test_inline_buttons_run_their_action_then_answer_the_callback(telegram
                                                                         telegram_world):
     tg, world = telegram_world.tg, telegram_world
     message_id = await telegram_bot.messenger.send_place(
-        str(world.group.id), Reply("Event #1", buttons=(Button("Unlink me", "unlink"),
+        str(world.group.id), Reply("Event #1", buttons=(Button("Mine", "submissions"),
                                                         Button("Help", "/help profile"))))
     sent = tg.sent_to(world.group)[-1]
-    assert sent.buttons == [("Unlink me", "unlink"), ("Help", "/help profile")]
+    assert sent.buttons == [("Mine", "submissions"), ("Help", "/help profile")]
 
-    query = tg.push_callback_query(world.group, world.maya, int(message_id or 0), "unlink")
+    tg.start_chat(world.maya)
+    query = tg.push_callback_query(world.group, world.maya, int(message_id or 0), "submissions")
     answered = await tg.wait_for(AnsweredCallback, lambda a: a.callback_query_id == query)
-    assert answered.text == "This account is not linked with any other."
+    assert answered.text is None  # answered at once, before the command ran
+    private = await _said(world, world.maya)  # a private answer goes by DM, silently
+    assert private.text == NO_SUBMISSIONS
+    answered_at = tg.recorder.records.index(answered)
+    assert answered_at < tg.recorder.records.index(private)
 
     mark = tg.mark()
     query = tg.push_callback_query(world.group, world.maya, int(message_id or 0),
                                    "/help profile")
     await tg.wait_for(AnsweredCallback, lambda a: a.callback_query_id == query)
-    longer = await _said(world, world.group, after=mark)  # too long for a toast
+    longer = await _said(world, world.group, after=mark)  # public: in the group
     assert longer.text.startswith("/profile")
+    assert not [m for m in tg.sent_to(world.group) if m.text == NO_SUBMISSIONS]
+
+
+async def test_a_private_answer_asked_for_in_a_group_goes_by_dm(telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.start_chat(world.maya)
+    tg.push_command(world.group, world.maya, "submissions")
+    private = await _said(world, world.maya)
+    assert private.text == NO_SUBMISSIONS
+    note = await _said(world, world.group)
+    assert note.text == "I sent you the answer in a DM."
+    # Feedback on the command itself (an error) stays where it was asked.
+    mark = tg.mark()
+    tg.push_command(world.group, world.maya, "profile", "timezone=Mars/Olympus")
+    error = await _said(world, world.group, after=mark)
+    assert "Unknown time zone" in error.text
+    assert [m.text for m in tg.sent_to(world.maya)] == [private.text]
+
+
+async def test_without_a_dm_the_group_gets_a_start_link_and_the_answer_waits(
+        telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.push_command(world.group, world.maya, "submissions")
+    note = await _said(world, world.group)
+    link = f"https://t.me/{tg.bot.username}?start=dm"
+    assert link in note.text and "no submissions" not in note.text
+    tg.start_chat(world.maya)
+    tg.push_command(tg.private_chat(world.maya), world.maya, "start", "dm")
+    for _ in range(200):
+        texts = [m.text for m in tg.sent_to(world.maya)]
+        if len(texts) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    assert texts[0].startswith("Hello! I'm Cohort")
+    assert texts[1:] == [NO_SUBMISSIONS]
 
 
 async def test_messages_are_recorded_as_interactions(app, telegram_bot, telegram_world):

@@ -53,8 +53,10 @@ logger = logging.getLogger(__name__)
 
 WELCOME = ("Hello! I'm Cohort, your community's assistant. I can DM you reminders and "
            "recommendations here now. Send /help to see what I can do.")
-NO_DM = ("I can't send that here, and I can't DM you yet: open a private chat with me, "
-         "press Start, and ask again.")
+SENT_DM = "I sent you the answer in a DM."
+NO_DM = ("That answer is only for you, and I can't DM you yet: open {link} and press Start, "
+         "and I'll send it there.")
+HELD_PER_MEMBER = 10  # private answers kept (in memory) until the member starts a DM
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,7 @@ class TelegramAdapter:
         self.username: str | None = None
         self._names = {c.name for c in dispatcher.commands}
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self._held: dict[int, list[Reply]] = {}  # private answers waiting for /start
         app = self.application
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         app.add_handler(MessageHandler(
@@ -309,6 +312,7 @@ class TelegramAdapter:
             command, _, payload = rest.partition("-")
             if not rest or command not in self._names:
                 await deliver(context.bot, chat.id, Reply(WELCOME), patient=True)
+                await self._reply(chat, user, self._held.pop(user.id, []), reply_to=None)
                 return
             # A deep link (t.me/<bot>?start=link-CODE) carries a command and its argument.
             name, rest = command, payload.replace("-", " ")
@@ -374,34 +378,31 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
+        # Answered at once, before the command runs: the client stops its spinner, and a
+        # slow command can no longer make the answer late (Telegram refuses old queries).
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            logger.warning("telegram: could not answer callback query %s: %s", query.id, exc)
         user = query.from_user
         message = query.message if isinstance(query.message, Message) else None
         line = split_command_line(translate.action_line(query.data or ""))
         if line is None:
-            await query.answer()
             return
-        chat = message.chat if message is not None else None
-        place = (translate.place_of(chat) if chat is not None
-                 else translate.place_of(Chat(user.id, Chat.PRIVATE)))
+        chat = message.chat if message is not None else Chat(user.id, Chat.PRIVATE)
         incoming = Incoming(
             author=translate.user_ref(user),
-            place=place,
+            place=translate.place_of(chat),
             text=line[1],
             source_id=f"callback:{query.id}",
             received_at=self._clock.now(),
             command=line[0],
-            is_admin=await self._is_admin(chat, user) if chat is not None else False,
+            is_admin=await self._is_admin(chat, user) if message is not None else False,
             via_button=True,
         )
         replies = await self._dispatcher.handle(incoming)
         await self._update_post(message, replies)
-        toast = replies[0].text if replies else ""
-        fits = len(replies) <= 1 and len(toast) <= translate.MAX_TOAST and not (
-            replies and (replies[0].file or replies[0].buttons))
-        # The toast answers the press; anything longer also goes to the chat.
-        await query.answer(toast[: translate.MAX_TOAST] or None, show_alert=False)
-        if not fits and chat is not None:
-            await self._reply(chat, user, replies, reply_to=None)
+        await self._reply(chat, user, replies, reply_to=None, tell_group=False)
 
     async def _update_post(self, message: Message | None, replies: Sequence[Reply]) -> None:
         """Refresh the post a button sits on (its buttons stay)."""
@@ -427,21 +428,42 @@ class TelegramAdapter:
         )
 
     async def _reply(self, chat: Chat, user: User, replies: Sequence[Reply], *,
-                     reply_to: int | None) -> None:
-        """Answer in the chat; private replies with a file go by DM when said in a group."""
+                     reply_to: int | None, tell_group: bool = True) -> None:
+        """Answer in the chat; private replies asked for in a group go by DM.
+
+        The group hears once that a DM was sent (``tell_group``; not for button presses,
+        where it would be noise) or, when the member never started a DM, gets a link to
+        start one: the answers are held until they do. Each reply is sent on its own: one
+        that fails is logged and never drops the replies after it.
+        """
+        group = chat.type != Chat.PRIVATE
+        told = False
         for reply in replies:
             try:
-                if reply.private and reply.file is not None and chat.type != Chat.PRIVATE:
-                    try:
-                        await self.messenger.send_direct(str(user.id), reply)
-                    except DeliveryFailed:
-                        await deliver(self.application.bot, chat.id, Reply(NO_DM), patient=True,
-                                      reply_to=reply_to)
+                if group and reply.private and not reply.feedback:
+                    delivered = await self._send_privately(user, reply)
+                    if not told and (tell_group or not delivered):
+                        note = SENT_DM if delivered else NO_DM.format(link=self.deep_link("dm"))
+                        await deliver(self.application.bot, chat.id, Reply(note),
+                                      reply_to=reply_to, patient=True)
+                        told = True
                     continue
                 await deliver(self.application.bot, chat.id, reply, reply_to=reply_to,
                               patient=True)
-            except (TelegramError, DeliveryFailed):
+            except Exception:  # any failure: the next reply still goes out
                 logger.exception("telegram: could not reply in chat %s", chat.id)
+
+    async def _send_privately(self, user: User, reply: Reply) -> bool:
+        """DM one private answer; False (and the answer held for /start) if DMs are closed."""
+        try:
+            await self.messenger.send_direct(str(user.id), reply)
+        except DeliveryFailed as failed:
+            if failed.reason is not DeliveryFailure.DM_CLOSED:
+                raise
+            held = self._held.setdefault(user.id, [])
+            held[:] = [*held, reply][-HELD_PER_MEMBER:]
+            return False
+        return True
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(context.error, NetworkError):
