@@ -12,7 +12,7 @@ from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserE
 from bot.core.model import Button, FileOut, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from storage.rows.activity import InteractionRow
-from tests.e2e.conftest import DiscordWorld
+from tests.e2e.conftest import DiscordWorld, discord_options
 from tests.emulators.discord_api import (
     CommandsSynced,
     Followup,
@@ -234,3 +234,30 @@ async def test_the_adapter_restores_discord_py_urls_on_exit(app, discord_world):
                               discord_options(discord_world, sync_commands=False)):
         assert discord_world.emu.http_url == Route.BASE
     assert before == Route.BASE
+
+
+async def test_a_file_that_cannot_be_sent_is_reported_instead_of_promised(discord_bot,
+                                                                         discord_world):
+    emu, world = discord_world.emu, discord_world
+    emu.max_upload_bytes = 10  # the export is bigger: 413, code 40005
+    interaction = await emu.send_interaction_create(world.guild, world.general, world.maya,
+                                                    "mydata")
+    [told] = await _followups(world, interaction)
+    assert told.content.startswith("I couldn't send you the file cohort-")
+    assert told.ephemeral
+    assert not [m for m in emu.messages.values() if "everything I store" in
+                str(m.get("content"))]
+
+
+async def test_a_failing_command_sync_is_retried_and_the_bot_connects_anyway(
+        app, discord_world):
+    emu, world = discord_world.emu, discord_world
+    emu.commands_denied.add(world.guild.id)  # invited without applications.commands
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
+                             discord_options(world, sync_retry_seconds=0.2))
+    async with adapter:
+        assert adapter.client.is_ready()
+        assert emu.recorder.of_type(CommandsSynced) == []
+        emu.commands_denied.clear()  # the organiser re-invites the bot with the scope
+        synced = await emu.wait_for(CommandsSynced, timeout=5)
+    assert "help" in synced.names

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import telegram
 
+from bot.adapters.telegram import TelegramAdapter
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, FileOut, Platform, Reply, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from tests.e2e.conftest import TelegramWorld
+from tests.e2e.conftest import TelegramWorld, telegram_options
 from tests.emulators.telegram_api import (
     AnsweredCallback,
     CommandsSet,
@@ -240,3 +242,45 @@ async def test_a_429_on_a_command_reply_delays_it_and_loses_nothing(telegram_bot
     assert len(refused) == 1  # the reply was refused once, then sent after retry_after
     await asyncio.sleep(1.5)
     assert len([m for m in tg.sent_to(maya) if "Profile updated" in m.text]) == 1
+
+
+async def test_a_file_that_cannot_be_sent_is_reported_instead_of_promised(telegram_bot,
+                                                                         telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.start_chat(maya)
+    tg.max_upload_bytes = 10  # the export is bigger: 413 Request Entity Too Large
+    tg.push_command(tg.private_chat(maya), maya, "mydata")
+    told = await _said(telegram_world, maya)
+    assert told.text.startswith("I couldn't send you the file cohort-")
+    await asyncio.sleep(0.2)
+    assert [m.text for m in tg.sent_to(maya)] == [told.text]  # no reply promising it
+    assert tg.recorder.of_type(SentFile) == []
+
+
+async def test_one_failing_reply_never_drops_the_replies_after_it(telegram_bot,
+                                                                  telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.max_upload_bytes = 10
+    chat = telegram.Chat(world.group.id, telegram.Chat.SUPERGROUP, title="Cohort Study Group")
+    user = telegram.User(world.maya.id, "Maya", is_bot=False)
+    await telegram_bot._reply(chat, user, [
+        Reply("too big", file=FileOut("big.bin", b"x" * 100)), Reply("after it")],
+        reply_to=None)
+    said = [m.text for m in tg.sent_to(world.group)]
+    assert said == ["I couldn't send you the file big.bin: Telegram refused it. "
+                    "Please try again later.", "after it"]
+
+
+async def test_a_failing_set_my_commands_is_retried_and_polling_starts_anyway(
+        app, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.force_retry_after("setMyCommands", retry_after=1)
+    adapter = TelegramAdapter(app.dispatcher, app.presence, app.clock,
+                              telegram_options(telegram_world))
+    async with adapter:
+        assert tg.recorder.of_type(CommandsSet) == []
+        tg.push_command(tg.private_chat(maya), maya, "help")
+        assert "Here is what I can do" in (await _said(telegram_world, maya)).text
+        await tg.wait_for(CommandsSet, lambda c: c.scope["type"] == "all_chat_administrators",
+                          timeout=5)  # all four menus set after retry_after
+    assert {c["command"] for c in tg.commands_for("all_private_chats")} >= {"help"}

@@ -50,6 +50,10 @@ Fidelity choices worth knowing
 * Every bucket (route + major parameter) allows ``default_rate_limit`` requests per window and
   reports ``X-RateLimit-*`` headers; :meth:`DiscordEmulator.force_rate_limit` injects 429s.
 * The bot's own messages are echoed back as MESSAGE_CREATE, as Discord does.
+* Uploads over :attr:`DiscordEmulator.max_upload_bytes` (10 MiB) are 413, code 40005.
+* Guild command routes answer 403 "Missing Access" (50001) for guilds in
+  :attr:`DiscordEmulator.commands_denied`, as for a bot invited without the
+  ``applications.commands`` scope.
 * Attachment options (type 11) are given as :class:`UploadedFile` (or ``(name, bytes)``):
   the value is an attachment id, ``resolved.attachments`` describes it and its ``url`` serves
   the bytes, as for a file uploaded with a slash command.
@@ -826,6 +830,9 @@ class DiscordEmulator(RecordingEmulator[Record]):
         self._windows: dict[str, list[float]] = {}  # bucket -> [window start, count]
         self._files: dict[int, tuple[str, bytes, str | None]] = {}
         self._modals: dict[int, dict[str, Any]] = {}  # interaction id -> modal it opened
+        self.max_upload_bytes = 10 * 1024 * 1024  # a bot's upload limit (413, code 40005)
+        # Guilds where the bot lacks the applications.commands scope: command routes are 403.
+        self.commands_denied: set[int] = set()
         self.server = LocalServer(self._build_app())
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -1965,8 +1972,9 @@ class DiscordEmulator(RecordingEmulator[Record]):
         _, content, content_type = stored
         return web.Response(body=content, content_type=content_type or "application/octet-stream")
 
-    @staticmethod
-    def _validate_message_body(body: Mapping[str, Any], files: list[UploadedFile]) -> None:
+    def _validate_message_body(self, body: Mapping[str, Any], files: list[UploadedFile]) -> None:
+        if sum(len(f.content) for f in files) > self.max_upload_bytes:
+            raise _ApiError(413, 40005, "Request entity too large")
         content = body.get("content") or ""
         if len(content) > 2000:
             raise _invalid_form(
@@ -2261,6 +2269,9 @@ class DiscordEmulator(RecordingEmulator[Record]):
         if "guild_id" not in request.match_info:
             return None
         guild = self._guild(request)
+        if guild.id in self.commands_denied:
+            # The bot was invited without the applications.commands scope.
+            raise _ApiError(403, 50001, "Missing Access")
         return guild.id
 
     async def _get_commands(self, request: web.Request) -> web.Response:

@@ -33,6 +33,8 @@ Fidelity choices worth knowing
   administrator receives everything. Simplification: a bare ``/command`` (without
   ``@bot``) is always delivered, as when this bot is the only one in the group.
 * :meth:`TelegramEmulator.force_retry_after` answers 429 with ``parameters.retry_after``.
+* A file over :attr:`TelegramEmulator.max_upload_bytes` (50 MB, the Bot API's limit for
+  uploads) is refused with 413 "Request Entity Too Large".
 * ``editMessageText`` with unchanged text and markup is 400 "message is not modified", and
   ``callback_data`` over 64 bytes is 400 "BUTTON_DATA_INVALID", as on Telegram.
 * A new ``getUpdates`` ends an older pending long poll (it returns ``[]``), so a poll
@@ -451,6 +453,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
         self._poll_generation = 0
         self._closing = False
         self._forced: list[tuple[str, int | None, int, list[int]]] = []
+        # "Bots can currently send files of up to 50 MB" (larger: 413 Request Entity Too Large).
+        self.max_upload_bytes = 50 * 1024 * 1024
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_session: aiohttp.ClientSession | None = None
         self.server = LocalServer(self._build_app())
@@ -1134,6 +1138,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
         stored = self._input_file(
             params, field_name, "photos" if field_name == "photo" else "documents"
         )
+        if len(stored.content) > self.max_upload_bytes:
+            raise _BotApiError(413, "Request Entity Too Large")
         body: dict[str, Any] = self._reply_fields(chat, params)
         if caption:
             body["caption"] = caption

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
 NO_MENTIONS = discord.AllowedMentions.none()
+FILE_FAILED = "I couldn't send you the file {name}: Discord refused it. Please try again later."
 NO_DOWNLOAD = "I could not download `{name}` from Discord; please attach it again."
 @dataclass(frozen=True, slots=True)
 class DiscordOptions:
@@ -53,6 +54,9 @@ class DiscordOptions:
     # 429s asking for a longer wait than this (discord.py's minimum is 30 s) are not slept
     # through: they become DeliveryFailed(TRANSIENT, retry_after) and the outbox reschedules.
     max_ratelimit_timeout: float = 30.0
+    # A failed command sync (a 429 on a quick restart, an outage) is retried after this
+    # long (doubling, at most an hour) or the 429's retry_after; the bot runs meanwhile.
+    sync_retry_seconds: float = 60.0
 
 
 def _point_at(api_base_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
@@ -257,6 +261,7 @@ class DiscordAdapter:
         self.messenger = DiscordMessenger(self.client)
         self.roles = DiscordRoles(self.client)
         self._task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
         self._old_urls: tuple[str, yarl.URL] | None = None
         for listener in (self.on_message, self.on_raw_reaction_add, self.on_voice_state_update,
                          self.on_interaction):
@@ -278,7 +283,7 @@ class DiscordAdapter:
     async def _connect(self) -> None:
         await self.client.login(self._options.token)
         if self._options.sync_commands:
-            await self.sync_commands()
+            await self._sync_or_retry(self._options.sync_retry_seconds)
         # reconnect=True: discord.py resumes or re-identifies with backoff after drops.
         self._task = asyncio.create_task(self.client.connect(reconnect=True),
                                          name="discord-gateway")
@@ -294,6 +299,9 @@ class DiscordAdapter:
             raise TimeoutError("Discord did not become ready in time")
 
     async def _close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            self._sync_task = None
         await self.client.close()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -302,6 +310,20 @@ class DiscordAdapter:
         if self._old_urls is not None:
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._old_urls
             self._old_urls = None
+
+    async def _sync_or_retry(self, backoff: float) -> None:
+        """Sync the commands; on failure log it and try again later (start never waits)."""
+        try:
+            await self.sync_commands()
+        except _TRANSIENT_ERRORS as exc:
+            wait = exc.retry_after if isinstance(exc, discord.RateLimited) else backoff
+            logger.warning("discord: command sync failed (%s); retrying in %.0f s", exc, wait)
+            self._sync_task = asyncio.create_task(self._sync_later(wait, min(backoff * 2, 3600)),
+                                                  name="discord-command-sync")
+
+    async def _sync_later(self, wait: float, backoff: float) -> None:
+        await asyncio.sleep(wait)
+        await self._sync_or_retry(backoff)
 
     async def sync_commands(self) -> None:
         """Register the commands: in the development guild if set, else globally."""
@@ -433,28 +455,40 @@ class DiscordAdapter:
 
     async def _answer(self, interaction: discord.Interaction, replies: Sequence[Reply], *,
                       deferred_public: bool) -> None:
-        """Follow up a deferred interaction; private replies are ephemeral."""
+        """Follow up a deferred interaction; private replies are ephemeral.
+
+        Each reply is sent on its own: one that fails is logged (a file that could not be
+        sent is reported to the member) and never drops the replies after it.
+        """
         try:
-            if not replies:
-                await interaction.delete_original_response()
-                return
-            if deferred_public and replies[0].private:
+            if not replies or (deferred_public and replies[0].private):
                 # The first follow-up would take the public "thinking" message's place.
                 await interaction.delete_original_response()
-            for reply in replies:
-                parts = translate.split_text(reply.text)
-                for index, part in enumerate(parts):
-                    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS,
-                                              "ephemeral": reply.private}
-                    if index == len(parts) - 1:
-                        view, file = _view(reply), _file(reply)
-                        if view is not None:
-                            kwargs["view"] = view
-                        if file is not None:
-                            kwargs["file"] = file
-                    await interaction.followup.send(part, **kwargs)
         except discord.HTTPException:
             logger.exception("discord: could not answer interaction %s", interaction.id)
+        for reply in replies:
+            try:
+                await self._follow_up(interaction, reply)
+            except discord.HTTPException:
+                logger.exception("discord: could not answer interaction %s", interaction.id)
+                if reply.file is not None:
+                    with contextlib.suppress(discord.HTTPException):
+                        await interaction.followup.send(
+                            FILE_FAILED.format(name=reply.file.filename), ephemeral=True,
+                            allowed_mentions=NO_MENTIONS)
+
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply) -> None:
+        parts = translate.split_text(reply.text)
+        for index, part in enumerate(parts):
+            kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS,
+                                      "ephemeral": reply.private}
+            if index == len(parts) - 1:
+                view, file = _view(reply), _file(reply)
+                if view is not None:
+                    kwargs["view"] = view
+                if file is not None:
+                    kwargs["file"] = file
+            await interaction.followup.send(part, **kwargs)
 
     async def _on_tree_error(self, interaction: discord.Interaction,
                              error: app_commands.AppCommandError) -> None:

@@ -56,6 +56,7 @@ WELCOME = ("Hello! I'm Cohort, your community's assistant. I can DM you reminder
 SENT_DM = "I sent you the answer in a DM."
 NO_DM = ("That answer is only for you, and I can't DM you yet: open {link} and press Start, "
          "and I'll send it there.")
+FILE_FAILED = "I couldn't send you the file {name}: Telegram refused it. Please try again later."
 HELD_PER_MEMBER = 10  # private answers kept (in memory) until the member starts a DM
 
 
@@ -74,6 +75,9 @@ class TelegramOptions:
     poll_timeout: int = 30
     admin_ids: Sequence[int] = field(default=())
     admin_cache_seconds: float = 60.0
+    # A failed setMyCommands (a 429 on a quick restart, an outage) is retried after this
+    # long (doubling, at most an hour) or the 429's retry_after; polling starts meanwhile.
+    commands_retry_seconds: float = 60.0
 
 
 def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
@@ -114,12 +118,21 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None 
                 return message
         raise AssertionError("unreachable")
 
-    parts = translate.split_text(translate.neutralise(reply.text))
+    text = translate.neutralise(reply.text)
+    parts = translate.split_text(text)
     markup = translate.keyboard(reply.buttons)
     if len(reply.buttons) and markup is None:
         logger.warning("telegram: buttons dropped (callback data over 64 bytes)")
     quote = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
              if reply_to is not None else None)
+    if reply.file is not None and len(text) <= translate.MAX_CAPTION:
+        # One message: text that promises a file never goes out without it.
+        document = InputFile(reply.file.data, filename=reply.file.filename)
+        call = (bot.send_photo if reply.file.content_type.startswith("image/")
+                else bot.send_document)
+        message = await send(call, chat_id, document, caption=text, reply_markup=markup,
+                             reply_parameters=quote)
+        return str(message.message_id)
     sent: Message | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1 and reply.file is None
@@ -191,6 +204,7 @@ class TelegramAdapter:
         self._names = {c.name for c in dispatcher.commands}
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
         self._held: dict[int, list[Reply]] = {}  # private answers waiting for /start
+        self._menu_task: asyncio.Task[None] | None = None
         app = self.application
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         app.add_handler(MessageHandler(
@@ -205,7 +219,7 @@ class TelegramAdapter:
         await app.initialize()  # getMe
         try:
             self.username = app.bot.username
-            await self.set_commands()
+            await self._menus_or_retry(self._options.commands_retry_seconds)
             await app.start()
             assert app.updater is not None
             if self._options.mode == "webhook":
@@ -245,12 +259,30 @@ class TelegramAdapter:
 
     async def _stop(self) -> None:
         """Stop fetching, finish the updates already fetched, then close (PTB's order)."""
+        if self._menu_task is not None:
+            self._menu_task.cancel()
+            self._menu_task = None
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    async def _menus_or_retry(self, backoff: float) -> None:
+        """Set the command menus; on failure log it and try again later (start never waits)."""
+        try:
+            await self.set_commands()
+        except TelegramError as exc:
+            wait = (translate.seconds(exc.retry_after) if isinstance(exc, RetryAfter)
+                    else backoff)
+            logger.warning("telegram: setMyCommands failed (%s); retrying in %.0f s", exc, wait)
+            self._menu_task = asyncio.create_task(
+                self._menus_later(wait, min(backoff * 2, 3600)), name="telegram-menus")
+
+    async def _menus_later(self, wait: float, backoff: float) -> None:
+        await asyncio.sleep(wait)
+        await self._menus_or_retry(backoff)
 
     async def set_commands(self) -> None:
         """The command menus: private chats, groups, and group administrators."""
@@ -436,22 +468,34 @@ class TelegramAdapter:
         start one: the answers are held until they do. Each reply is sent on its own: one
         that fails is logged and never drops the replies after it.
         """
+        bot = self.application.bot
         group = chat.type != Chat.PRIVATE
         told = False
         for reply in replies:
+            privately = group and reply.private and not reply.feedback
             try:
-                if group and reply.private and not reply.feedback:
+                if privately:
                     delivered = await self._send_privately(user, reply)
                     if not told and (tell_group or not delivered):
                         note = SENT_DM if delivered else NO_DM.format(link=self.deep_link("dm"))
-                        await deliver(self.application.bot, chat.id, Reply(note),
-                                      reply_to=reply_to, patient=True)
+                        await deliver(bot, chat.id, Reply(note), reply_to=reply_to,
+                                      patient=True)
                         told = True
                     continue
-                await deliver(self.application.bot, chat.id, reply, reply_to=reply_to,
-                              patient=True)
+                await deliver(bot, chat.id, reply, reply_to=reply_to, patient=True)
             except Exception:  # any failure: the next reply still goes out
                 logger.exception("telegram: could not reply in chat %s", chat.id)
+                if reply.file is not None:
+                    await self._report_file(user.id if privately else chat.id, reply)
+
+    async def _report_file(self, chat_id: int, reply: Reply) -> None:
+        """Tell the member a file could not be sent (instead of a reply promising it)."""
+        assert reply.file is not None
+        try:
+            await deliver(self.application.bot, chat_id,
+                          Reply(FILE_FAILED.format(name=reply.file.filename)), patient=True)
+        except TelegramError:
+            logger.exception("telegram: could not report a failed file in chat %s", chat_id)
 
     async def _send_privately(self, user: User, reply: Reply) -> bool:
         """DM one private answer; False (and the answer held for /start) if DMs are closed."""
