@@ -143,7 +143,8 @@ def build(
     links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
     presence = PresenceService(directory, interactions, clock,
                                reaction_received=points.reaction_received,
-                               voice_joined=events.voice_presence)
+                               voice_joined=events.voice_presence,
+                               place_moved=outbox.move_place)
     features = Features(
         profiles=ProfileService(db, directory),
         privacy=PrivacyService(db, clock, directory, interactions,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,7 +31,14 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -96,18 +103,31 @@ def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
 REPLY_RETRIES = 3
 
 
+# A chat changed its id (old, new): a group became a supergroup.
+Moved = Callable[[int, int], Awaitable[object]]
+
+
 async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None = None,
-                  patient: bool = False) -> str:
+                  patient: bool = False, moved: Moved | None = None) -> str:
     """Send a reply as text message(s) and an optional file; returns the last message id.
 
     ``patient`` (a command's immediate reply): a 429 waits its ``retry_after`` and retries
     the part it hit, so a reply is delayed, never lost or half-sent. The outbox is not
-    patient: it reschedules the whole row itself.
+    patient: it reschedules the whole row itself. A group that became a supergroup
+    (``ChatMigrated``) is reported to ``moved`` and the part goes to the new chat.
     """
     async def send(call: Any, *args: Any, **kwargs: Any) -> Message:
+        nonlocal chat_id
         for attempt in range(REPLY_RETRIES + 1):
             try:
-                message: Message = await call(*args, **kwargs)
+                message: Message = await call(chat_id, *args, **kwargs)
+            except ChatMigrated as exc:
+                if attempt == REPLY_RETRIES:
+                    raise
+                logger.info("telegram: chat %s is now %s", chat_id, exc.new_chat_id)
+                if moved is not None:
+                    await moved(chat_id, int(exc.new_chat_id))
+                chat_id = int(exc.new_chat_id)
             except RetryAfter as exc:
                 if not patient or attempt == REPLY_RETRIES:
                     raise
@@ -130,21 +150,21 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None 
         document = InputFile(reply.file.data, filename=reply.file.filename)
         call = (bot.send_photo if reply.file.content_type.startswith("image/")
                 else bot.send_document)
-        message = await send(call, chat_id, document, caption=text, reply_markup=markup,
+        message = await send(call, document, caption=text, reply_markup=markup,
                              reply_parameters=quote)
         return str(message.message_id)
     sent: Message | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1 and reply.file is None
-        sent = await send(bot.send_message, chat_id, part,
+        sent = await send(bot.send_message, part,
                           reply_markup=markup if last else None,
                           reply_parameters=quote if index == 0 else None)
     if reply.file is not None:
         document = InputFile(reply.file.data, filename=reply.file.filename)
         if reply.file.content_type.startswith("image/"):
-            sent = await send(bot.send_photo, chat_id, document, reply_markup=markup)
+            sent = await send(bot.send_photo, document, reply_markup=markup)
         else:
-            sent = await send(bot.send_document, chat_id, document, reply_markup=markup)
+            sent = await send(bot.send_document, document, reply_markup=markup)
     assert sent is not None
     return str(sent.message_id)
 
@@ -154,8 +174,9 @@ class TelegramMessenger:
 
     platform = Platform.TELEGRAM
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, moved: Moved | None = None) -> None:
         self._bot = bot
+        self._moved = moved
 
     async def send_direct(self, user_id: str, reply: Reply) -> str | None:
         """DM one person (a private chat's id is the user's id)."""
@@ -171,7 +192,7 @@ class TelegramMessenger:
         except ValueError:
             raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
         try:
-            return await deliver(self._bot, chat_id, reply)
+            return await deliver(self._bot, chat_id, reply, moved=self._moved)
         except TelegramError as exc:
             raise _failure(exc, direct=direct) from exc
 
@@ -199,13 +220,14 @@ class TelegramAdapter:
             .concurrent_updates(True)  # a slow command must not hold up everyone else
             .build()
         )
-        self.messenger = TelegramMessenger(self.application.bot)
+        self.messenger = TelegramMessenger(self.application.bot, self._moved)
         self.username: str | None = None
         self._names = {c.name for c in dispatcher.commands}
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
         self._held: dict[int, list[Reply]] = {}  # private answers waiting for /start
         self._menu_task: asyncio.Task[None] | None = None
         app = self.application
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         app.add_handler(MessageHandler(
             filters.Document.ALL & filters.CaptionRegex(r"^/"), self._on_command))
@@ -320,6 +342,20 @@ class TelegramAdapter:
                       frozenset(m.user.id for m in members))
             self._admins[chat.id] = cached
         return user.id in cached[1]
+
+    async def _moved(self, old: int, new: int) -> None:
+        """A group became a supergroup: every stored reference to it follows."""
+        await self._events.place_moved(Platform.TELEGRAM, str(old), str(new))
+
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The migration service messages (one in the old group, one in the supergroup)."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id is not None:
+            await self._moved(message.chat_id, message.migrate_to_chat_id)
+        elif message.migrate_from_chat_id is not None:
+            await self._moved(message.migrate_from_chat_id, message.chat_id)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
@@ -479,10 +515,11 @@ class TelegramAdapter:
                     if not told and (tell_group or not delivered):
                         note = SENT_DM if delivered else NO_DM.format(link=self.deep_link("dm"))
                         await deliver(bot, chat.id, Reply(note), reply_to=reply_to,
-                                      patient=True)
+                                      patient=True, moved=self._moved)
                         told = True
                     continue
-                await deliver(bot, chat.id, reply, reply_to=reply_to, patient=True)
+                await deliver(bot, chat.id, reply, reply_to=reply_to, patient=True,
+                              moved=self._moved)
             except Exception:  # any failure: the next reply still goes out
                 logger.exception("telegram: could not reply in chat %s", chat.id)
                 if reply.file is not None:

@@ -241,6 +241,12 @@ class Outbox:
                                          due_at=self._clock.now() + wait, last_error=reason,
                                          claimed_by=None)
 
+    async def move_place(self, platform: str, old: str, new: str) -> None:
+        """A place changed its id (Telegram ChatMigrated): every stored reference follows."""
+        async with self._db.unit() as unit:
+            changed = await unit.moves.move_place(platform, old, new)
+        logger.info("%s place %s moved to %s (%d rows updated)", platform, old, new, changed)
+
     async def report(self) -> OutboxReport:
         """Counts and the next pending and latest failed rows."""
         async with self._db.unit() as unit:
