@@ -124,6 +124,7 @@ def build(
         platforms,
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
+        dm_retry_after=timedelta(hours=limits.dm_closed_retry_hours),
     )
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.

@@ -261,3 +261,29 @@ async def test_a_failing_command_sync_is_retried_and_the_bot_connects_anyway(
         emu.commands_denied.clear()  # the organiser re-invites the bot with the scope
         synced = await emu.wait_for(CommandsSynced, timeout=5)
     assert "help" in synced.names
+
+
+async def test_an_interaction_clears_a_dms_closed_mark_and_tells_the_member_once(
+        app, discord_bot, discord_world):
+    emu, world = discord_world.emu, discord_world
+    emu.close_dms(world.maya)
+    member = await app.directory.identify(_ref(world.maya))
+    async with app.db.unit() as unit:
+        await app.outbox.put(unit, [Outgoing("t:1", OutboxKind.NOTICE, "A reminder",
+                                             app.clock.now(), member_id=member.member_id)])
+    await app.outbox.sweep()  # refused: maya is marked "DMs closed"
+
+    first = await emu.send_interaction_create(world.guild, world.general, world.maya,
+                                              "profile")
+    told = await _followups(world, first, count=2)
+    assert "Profile of maya" in told[0].content
+    assert told[1].ephemeral and "couldn't DM you reminders" in told[1].content
+    async with app.db.unit() as unit:
+        [account] = await unit.members.all_accounts()
+    assert account.dm_closed_at is None  # the next reminder is tried again
+
+    second = await emu.send_interaction_create(world.guild, world.general, world.maya,
+                                               "profile")
+    await _followups(world, second)
+    await asyncio.sleep(0.2)
+    assert len([f for f in emu.followups_for(second) if f.action == "create"]) == 1

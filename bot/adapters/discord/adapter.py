@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
 NO_MENTIONS = discord.AllowedMentions.none()
+DMS_REOPENED = ("I couldn't DM you reminders earlier: your direct messages were closed. "
+                "I'll try again now; allow DMs from this server's members to get them.")
 FILE_FAILED = "I couldn't send you the file {name}: Discord refused it. Please try again later."
 NO_DOWNLOAD = "I could not download `{name}` from Discord; please attach it again."
 @dataclass(frozen=True, slots=True)
@@ -378,6 +380,23 @@ class DiscordAdapter:
         incoming = self._incoming(interaction, path, "", options)
         await self._answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=public)
+        await self._dms_reopened(interaction)
+
+    async def _dms_reopened(self, interaction: discord.Interaction) -> None:
+        """Any interaction clears a "DMs closed" mark, so reminders are tried again.
+
+        The member hears once, in the channel where they act (ephemeral), why reminders
+        did not reach them: the mark is gone after this, so it is said only once.
+        """
+        if not await self._events.dm_opened(translate.user_ref(interaction.user)):
+            return
+        if interaction.guild_id is None:
+            return  # they are in a DM with the bot: nothing to explain
+        try:
+            await interaction.followup.send(DMS_REOPENED, ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            logger.info("discord: could not tell %s about closed DMs", interaction.user.id)
 
     async def _read_files(self, values: Mapping[str, Any]) -> dict[str, object]:
         """Download attachment options (size checked first) as neutral attachments."""
@@ -423,6 +442,7 @@ class DiscordAdapter:
                                   {**form.options, form.option: text})
         await self._answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=interaction.guild_id is not None)
+        await self._dms_reopened(interaction)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Button clicks run the button's action as a command line; forms complete theirs."""
@@ -440,6 +460,7 @@ class DiscordAdapter:
         replies = await self._dispatcher.handle(incoming)
         await self._update_post(interaction, replies)
         await self._answer(interaction, replies, deferred_public=False)
+        await self._dms_reopened(interaction)
 
     async def _update_post(self, interaction: discord.Interaction,
                            replies: Sequence[Reply]) -> None:
