@@ -16,6 +16,7 @@ import typer
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
 from bot.app import build, prepare, running
 from bot.core.clock import OffsetClock
+from bot.core.errors import StartupError
 from bot.core.model import Platform
 from config.settings import Settings, load_settings
 
@@ -72,7 +73,12 @@ def run(
     if settings.has_platform_token:
         # A server process: its start-up and shutdown belong in the log.
         logging.getLogger().setLevel(settings.log_level.upper())
-        raise typer.Exit(asyncio.run(_platforms(settings, with_console=with_console)))
+        try:
+            code = asyncio.run(_platforms(settings, with_console=with_console))
+        except StartupError as exc:  # the operator must fix something: say what, no trace
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        raise typer.Exit(code)
     raise typer.Exit(asyncio.run(_console(settings, None, demo=True, linger=5.0)))
 
 

@@ -13,6 +13,10 @@ class UserError(BotError):
     """Something the member did wrong; the message is safe and friendly to show them."""
 
 
+class StartupError(BotError):
+    """A start-up problem only the operator can fix; the message says what to do."""
+
+
 class NotPermitted(UserError):
     """The member may not run this here."""
 

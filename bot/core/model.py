@@ -93,6 +93,7 @@ class Incoming:
     is_admin: bool = False
     roles: tuple[str, ...] = ()
     via_button: bool = False  # a button press on a bot post (that post may be updated)
+    text_hidden: bool = False  # the platform withheld the text (no Message Content intent)
 
     @property
     def is_command(self) -> bool:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
 from bot.adapters.discord import DiscordAdapter
 from bot.app import App
-from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
+from bot.core.errors import (
+    DeliveryFailed,
+    DeliveryFailure,
+    NotPermitted,
+    StartupError,
+    UserError,
+)
 from bot.core.model import Button, FileOut, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from storage.rows.activity import InteractionRow
@@ -287,3 +294,42 @@ async def test_an_interaction_clears_a_dms_closed_mark_and_tells_the_member_once
     await _followups(world, second)
     await asyncio.sleep(0.2)
     assert len([f for f in emu.followups_for(second) if f.action == "create"]) == 1
+
+
+async def _message_awards(app: App, member_id: int) -> list[str]:
+    async with app.db.unit() as unit:
+        return [r.kind for r in await unit.points.ledger(member_id) if r.kind == "message"]
+
+
+async def test_without_message_content_messages_earn_points_by_the_cooldown_rule(
+        app, discord_bot, discord_world):
+    emu, world = discord_world.emu, discord_world
+    member = await app.directory.identify(_ref(world.maya))
+    await emu.send_message_create(world.guild, world.general, world.maya, "ok")
+    for _ in range(100):
+        if await _message_awards(app, member.member_id):
+            break
+        await asyncio.sleep(0.02)
+    # Text is withheld, so "ok" is not judged too short; the cooldown still holds.
+    await emu.send_message_create(world.guild, world.general, world.maya, "ok")
+    await asyncio.sleep(0.2)
+    assert await _message_awards(app, member.member_id) == ["message"]
+
+
+async def test_intents_are_logged_at_start(app, discord_world, caplog):
+    caplog.set_level(logging.INFO, logger="bot.adapters.discord.adapter")
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
+                             discord_options(discord_world))
+    async with adapter:
+        pass
+    [line] = [r.getMessage() for r in caplog.records if "intents:" in r.getMessage()]
+    assert "message content OFF" in line and "cooldown rule only" in line
+
+
+async def test_privileged_intent_not_granted_is_explained(app, discord_world):
+    discord_world.emu.granted_intents = 0  # Message Content not enabled in the portal
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
+                             discord_options(discord_world, message_content=True))
+    with pytest.raises(StartupError, match="Message Content Intent"):
+        async with adapter:
+            pass

@@ -50,6 +50,8 @@ Fidelity choices worth knowing
 * Every bucket (route + major parameter) allows ``default_rate_limit`` requests per window and
   reports ``X-RateLimit-*`` headers; :meth:`DiscordEmulator.force_rate_limit` injects 429s.
 * The bot's own messages are echoed back as MESSAGE_CREATE, as Discord does.
+* IDENTIFY asking for a privileged intent missing from
+  :attr:`DiscordEmulator.granted_intents` is closed with 4014 "Disallowed intent(s)".
 * Uploads over :attr:`DiscordEmulator.max_upload_bytes` (10 MiB) are 413, code 40005.
 * Guild command routes answer 403 "Missing Access" (50001) for guilds in
   :attr:`DiscordEmulator.commands_denied`, as for a bot invited without the
@@ -126,6 +128,8 @@ class Intents:
     DIRECT_MESSAGES: Final = 1 << 12
     DIRECT_MESSAGE_REACTIONS: Final = 1 << 13
     MESSAGE_CONTENT: Final = 1 << 15
+    GUILD_PRESENCES: Final = 1 << 8
+    PRIVILEGED: Final = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 
 
 class Permissions:
@@ -831,6 +835,8 @@ class DiscordEmulator(RecordingEmulator[Record]):
         self._files: dict[int, tuple[str, bytes, str | None]] = {}
         self._modals: dict[int, dict[str, Any]] = {}  # interaction id -> modal it opened
         self.max_upload_bytes = 10 * 1024 * 1024  # a bot's upload limit (413, code 40005)
+        # Privileged intents enabled in the Developer Portal (asking for others: close 4014).
+        self.granted_intents = Intents.PRIVILEGED
         # Guilds where the bot lacks the applications.commands scope: command routes are 403.
         self.commands_denied: set[int] = set()
         self.server = LocalServer(self._build_app())
@@ -1567,6 +1573,11 @@ class DiscordEmulator(RecordingEmulator[Record]):
             return
         if "intents" not in data:
             await conn.ws.close(code=4013, message=b"Invalid intent(s)")
+            return
+        asked = int(data["intents"]) & Intents.PRIVILEGED
+        if asked & ~self.granted_intents:
+            # Privileged intents not enabled for the application in the Developer Portal.
+            await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         session = _Session(
             session_id=secrets.token_hex(16), intents=int(data["intents"]), conn=conn

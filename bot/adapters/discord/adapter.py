@@ -28,7 +28,13 @@ from bot.adapters.discord import forms, slash, translate
 from bot.core.clock import Clock
 from bot.core.commands import Option, flatten
 from bot.core.dispatch import Dispatcher, split_command_line, too_big
-from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
+from bot.core.errors import (
+    DeliveryFailed,
+    DeliveryFailure,
+    NotPermitted,
+    StartupError,
+    UserError,
+)
 from bot.core.model import Attachment, Incoming, Platform, Reply, UserRef
 from bot.core.ports import InteractionKind, PlatformEvents
 
@@ -36,6 +42,18 @@ logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
 NO_MENTIONS = discord.AllowedMentions.none()
+INTENTS_ON = ("discord: intents: guilds, guild messages, reactions, voice states, "
+              "message content ON: chat text is read, so message points also apply the "
+              "minimum length and near-duplicate rules")
+INTENTS_OFF = ("discord: intents: guilds, guild messages, reactions, voice states; message "
+               "content OFF: guild messages arrive without text, so they earn points by the "
+               "cooldown rule only (turn on discord.message_content and the Message Content "
+               "intent in the Developer Portal to apply the text rules)")
+NOT_GRANTED = ("Discord refused the connection: the bot asks for the privileged Message "
+               "Content intent, which is not enabled for it. Either enable it in the Discord "
+               "Developer Portal (your application > Bot > Privileged Gateway Intents > "
+               "Message Content Intent) or set discord.message_content = false "
+               "(COHORT_DISCORD__MESSAGE_CONTENT=false).")
 DMS_REOPENED = ("I couldn't DM you reminders earlier: your direct messages were closed. "
                 "I'll try again now; allow DMs from this server's members to get them.")
 FILE_FAILED = "I couldn't send you the file {name}: Discord refused it. Please try again later."
@@ -277,6 +295,7 @@ class DiscordAdapter:
             await self._close()
             raise
         logger.info("discord: connected as %s", self.client.user)
+        logger.info(INTENTS_ON if self._options.message_content else INTENTS_OFF)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -294,7 +313,10 @@ class DiscordAdapter:
                            return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():  # login refused, intents not allowed …
             ready.cancel()
-            self._task.result()
+            try:
+                self._task.result()
+            except discord.PrivilegedIntentsRequired:  # close code 4014
+                raise StartupError(NOT_GRANTED) from None
             raise RuntimeError("the Discord gateway connection ended at start")
         if not ready.done():
             ready.cancel()
@@ -519,6 +541,10 @@ class DiscordAdapter:
         """A chat message: logged (and seen by listeners); bots are ignored."""
         if message.author.bot:
             return
+        # Without the Message Content intent a guild message's text is withheld (unless it
+        # mentions the bot): the message still counts, its text cannot be judged.
+        hidden = (message.guild is not None and not self._options.message_content
+                  and not any(u == self.client.user for u in message.mentions))
         incoming = Incoming(
             author=translate.user_ref(message.author),
             place=translate.place_of(message.channel, message.guild),
@@ -526,6 +552,7 @@ class DiscordAdapter:
             source_id=str(message.id),
             received_at=self._clock.now(),
             roles=translate.role_keys(message.author),
+            text_hidden=hidden,
         )
         for reply in await self._dispatcher.handle(incoming):
             try:
