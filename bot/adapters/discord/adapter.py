@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,13 +24,19 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapters.discord import forms, slash, translate
+from bot.adapters.discord.messaging import (
+    NO_MENTIONS,
+    TRANSIENT_ERRORS,
+    DiscordMessenger,
+    file_of,
+    send,
+    view_of,
+)
+from bot.adapters.discord.roles import DiscordRoles
 from bot.core.clock import Clock
 from bot.core.commands import Option, flatten
 from bot.core.dispatch import Dispatcher, split_command_line, too_big
 from bot.core.errors import (
-    DeliveryFailed,
-    DeliveryFailure,
-    NotPermitted,
     StartupError,
     UserError,
 )
@@ -41,7 +46,6 @@ from bot.core.ports import InteractionKind, PlatformEvents
 logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
-NO_MENTIONS = discord.AllowedMentions.none()
 INTENTS_ON = ("discord: intents: guilds, guild messages, reactions, voice states, "
               "message content ON: chat text is read, so message points also apply the "
               "minimum length and near-duplicate rules")
@@ -90,164 +94,6 @@ def _point_at(api_base_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
     Route.BASE = api_base_url.rstrip("/")
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
     return old
-
-
-def _view(reply: Reply) -> discord.ui.View | None:
-    """Buttons as a component row; a click comes back as an interaction with the action."""
-    buttons = [b for b in reply.buttons if len(b.action) <= translate.MAX_CUSTOM_ID]
-    if len(buttons) < len(reply.buttons):
-        logger.warning("dropped %d buttons whose action is too long for Discord",
-                       len(reply.buttons) - len(buttons))
-    if not buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for button in buttons[:25]:
-        view.add_item(discord.ui.Button(label=button.label[:80], custom_id=button.action))
-    # Stopped views are not kept in discord.py's view store: clicks reach on_interaction.
-    view.stop()
-    return view
-
-
-def _file(reply: Reply) -> discord.File | None:
-    if reply.file is None:
-        return None
-    return discord.File(io.BytesIO(reply.file.data), filename=reply.file.filename)
-
-
-def _failure(exc: BaseException, *, direct: bool) -> DeliveryFailed:
-    """A discord.py error as the core's delivery failure."""
-    if isinstance(exc, discord.RateLimited):
-        return DeliveryFailed(DeliveryFailure.TRANSIENT, retry_after=exc.retry_after)
-    if isinstance(exc, discord.Forbidden):
-        if direct:  # 50007, or any refusal to DM this person
-            return DeliveryFailed(DeliveryFailure.DM_CLOSED)
-        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-    if isinstance(exc, discord.NotFound):
-        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-    if isinstance(exc, discord.HTTPException) and exc.status == 429:
-        retry = exc.response.headers.get("Retry-After")
-        try:
-            wait = float(retry) if retry is not None else None
-        except ValueError:
-            wait = None
-        return DeliveryFailed(DeliveryFailure.TRANSIENT, retry_after=wait)
-    return DeliveryFailed(DeliveryFailure.TRANSIENT)
-
-
-_TRANSIENT_ERRORS = (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError)
-
-
-class DiscordMessenger:
-    """DMs and channel posts on Discord; raises ``DeliveryFailed``."""
-
-    platform = Platform.DISCORD
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
-        """DM one person (opening the DM channel if needed)."""
-        try:
-            user = self._client.get_user(int(user_id)) or await self._client.fetch_user(
-                int(user_id))
-            return await send(user, reply)
-        except ValueError:
-            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
-        except _TRANSIENT_ERRORS as exc:
-            raise _failure(exc, direct=True) from exc
-
-    async def send_place(self, place_id: str, reply: Reply) -> str | None:
-        """Post in a channel."""
-        try:
-            channel = self._client.get_channel(int(place_id)) or await self._client.fetch_channel(
-                int(place_id))
-            if not isinstance(channel, discord.abc.Messageable):
-                raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-            return await send(channel, reply)
-        except ValueError:
-            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
-        except _TRANSIENT_ERRORS as exc:
-            raise _failure(exc, direct=False) from exc
-
-
-async def send(target: discord.abc.Messageable, reply: Reply) -> str:
-    """Send a reply as one or more messages; returns the id of the last one."""
-    parts = translate.split_text(reply.text)
-    message: discord.Message | None = None
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        view = _view(reply) if last else None
-        file = _file(reply) if last else None
-        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-        if view is not None:
-            kwargs["view"] = view
-        if file is not None:
-            kwargs["file"] = file
-        message = await target.send(part, **kwargs)
-    assert message is not None  # split_text always returns at least one part
-    return str(message.id)
-
-
-def _find_role(roles: Sequence[discord.Role], wanted: str) -> discord.Role | None:
-    """A role by id, else by name (case-insensitive)."""
-    if wanted.isdigit():
-        by_id = next((r for r in roles if r.id == int(wanted)), None)
-        if by_id is not None:
-            return by_id
-    return next((r for r in roles if r.name.lower() == wanted.lower()), None)
-
-
-class DiscordRoles:
-    """Grants and removes guild roles by name or id (the core's ``RoleManager``)."""
-
-    platform = Platform.DISCORD
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def grant_role(self, community_id: str, user_id: str, role: str, *,
-                         reason: str | None = None) -> None:
-        """Give a role to a guild member."""
-        member, found = await self._resolve(community_id, user_id, role)
-        try:
-            await member.add_roles(found, reason=reason)
-        except discord.Forbidden:
-            raise NotPermitted(f"I am not allowed to give the {found.name} role.") from None
-
-    async def remove_role(self, community_id: str, user_id: str, role: str, *,
-                          reason: str | None = None) -> None:
-        """Take a role from a guild member."""
-        member, found = await self._resolve(community_id, user_id, role)
-        try:
-            await member.remove_roles(found, reason=reason)
-        except discord.Forbidden:
-            raise NotPermitted(f"I am not allowed to take the {found.name} role.") from None
-
-    async def has_role(self, community_id: str, user_id: str, role: str) -> bool:
-        """Whether the member holds the role."""
-        member, found = await self._resolve(community_id, user_id, role)
-        # Ask the API: a cached member lists only roles the guild cache knows.
-        data = await self._client.http.get_member(member.guild.id, member.id)
-        return str(found.id) in {str(r) for r in data.get("roles", [])}
-
-    async def _resolve(self, community_id: str, user_id: str,
-                       role: str) -> tuple[discord.Member, discord.Role]:
-        guild = self._client.get_guild(int(community_id))
-        if guild is None:
-            raise UserError("I am not in that Discord server.")
-        wanted = role.strip().removeprefix("@")
-        found = _find_role(guild.roles, wanted)
-        if found is None:  # created since we connected: ask the API
-            found = _find_role(await guild.fetch_roles(), wanted)
-        if found is None:
-            raise UserError(f"There is no role called {wanted}.")
-        member = guild.get_member(int(user_id))
-        if member is None:
-            try:
-                member = await guild.fetch_member(int(user_id))
-            except discord.NotFound:
-                raise UserError("That person is not a member of the server.") from None
-        return member, found
 
 
 class DiscordAdapter:
@@ -339,7 +185,7 @@ class DiscordAdapter:
         """Sync the commands; on failure log it and try again later (start never waits)."""
         try:
             await self.sync_commands()
-        except _TRANSIENT_ERRORS as exc:
+        except TRANSIENT_ERRORS as exc:
             wait = exc.retry_after if isinstance(exc, discord.RateLimited) else backoff
             logger.warning("discord: command sync failed (%s); retrying in %.0f s", exc, wait)
             self._sync_task = asyncio.create_task(self._sync_later(wait, min(backoff * 2, 3600)),
@@ -526,7 +372,7 @@ class DiscordAdapter:
             kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS,
                                       "ephemeral": reply.private}
             if index == len(parts) - 1:
-                view, file = _view(reply), _file(reply)
+                view, file = view_of(reply), file_of(reply)
                 if view is not None:
                     kwargs["view"] = view
                 if file is not None:
