@@ -242,7 +242,7 @@ class DiscordAdapter:
         try:
             options = await self._read_files(values)
         except UserError as exc:
-            await self._answer(interaction, [Reply(str(exc), private=True)],
+            await self._answer(interaction, [Reply(str(exc), private=True, feedback=True)],
                                deferred_public=public)
             return
         incoming = self._incoming(interaction, path, "", options)

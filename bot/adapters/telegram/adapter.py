@@ -60,6 +60,7 @@ NO_DM = ("That answer is only for you, and I can't DM you yet: open {link} and p
          "and I'll send it there.")
 FILE_FAILED = "I couldn't send you the file {name}: Telegram refused it. Please try again later."
 HELD_PER_MEMBER = 10  # private answers kept (in memory) until the member starts a DM
+HELD_MEMBERS = 1000  # members with held answers; the longest-waiting is dropped beyond it
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +426,8 @@ class TelegramAdapter:
         except DeliveryFailed as failed:
             if failed.reason is not DeliveryFailure.DM_CLOSED:
                 raise
+            if user.id not in self._held and len(self._held) >= HELD_MEMBERS:
+                del self._held[next(iter(self._held))]
             held = self._held.setdefault(user.id, [])
             held[:] = [*held, reply][-HELD_PER_MEMBER:]
             return False
