@@ -5,11 +5,13 @@ caption is the command. Real discord.py / python-telegram-bot against the emulat
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
+from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
 from bot.adapters.discord import DiscordAdapter
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App, build, prepare, running
@@ -187,3 +189,20 @@ async def test_telegram_documents_fill_the_file_options(app, tg_bot, telegram_wo
     tg.push_command(dm, world.maya, "help", "submit")
     usage = await tg.wait_for(SentMessage, lambda m: m.chat_id == dm.id and "Usage" in m.text)
     assert "/submit <id> [attached file] [code…]" in usage.text
+
+
+async def test_console_attach_fills_the_file_options_and_marks_private_output(app, tmp_path):
+    (tmp_path / "tests.json").write_bytes(TESTS)
+    (tmp_path / "solution.py").write_text(CODE)
+    out = io.StringIO()
+    console = ConsoleAdapter(app.dispatcher, app.clock, ConsoleMessenger(out, tmp_path),
+                             io.StringIO(), out, interactive=False, on_advance=asyncio.sleep)
+    for line in (":as ada admin", f":attach {tmp_path / 'tests.json'}",
+                 "/challenge create title=Sum statement=Add two integers."):
+        await console.handle_line(line)
+    created = out.getvalue().split("Created challenge #", 1)[1]
+    challenge_id = int(created.split(":", 1)[0])
+    for line in (":as maya", f":attach {tmp_path / 'solution.py'}", f"/submit {challenge_id}"):
+        await console.handle_line(line)
+    receipt = out.getvalue().split("[#general · only maya] ", 1)[1].splitlines()[0]
+    assert await _source_of(app, receipt) == CODE
