@@ -125,6 +125,7 @@ def build(
         platforms,
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
+        dm_retry_after=timedelta(hours=limits.dm_closed_retry_hours),
     )
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
@@ -144,7 +145,8 @@ def build(
     links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
     presence = PresenceService(directory, interactions, clock,
                                reaction_received=points.reaction_received,
-                               voice_joined=events.voice_presence)
+                               voice_joined=events.voice_presence,
+                               place_moved=outbox.move_place)
     features = Features(
         profiles=ProfileService(db, directory),
         privacy=PrivacyService(db, clock, directory, interactions,

@@ -155,6 +155,9 @@ class OutboxSettings(Section):
     discord_per_second: float = 40.0
     max_attempts: int = 5
     backoff_seconds: float = 30.0
+    # A "DMs closed" mark is dropped after this long and DMs are tried again (an interaction
+    # on Discord or /start on Telegram clears it at once).
+    dm_closed_retry_hours: float = Field(168.0, gt=0)
 
 
 class EventSettings(Section):

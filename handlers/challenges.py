@@ -50,6 +50,7 @@ def _field_options(*, title_required: bool) -> tuple[Option, ...]:
     )
 
 
+TESTS = Option("tests", OptionKind.FILE, "The tests file (.json list or .zip of 1.in/1.out)")
 QUEUE = Option("queue", OptionKind.BOOLEAN, "Hold it for the scheduled rotation (yes/no)",
                keyword=True)
 
@@ -102,7 +103,8 @@ def commands(challenges: ChallengeService) -> list[Command]:
 
     async def submit(ctx: Context) -> Reply:
         challenge_id = ctx.require("id", int)
-        source = extract_code(ctx.get("code", str, ""), ctx.incoming.attachments)
+        attached = ctx.get("file", Attachment)
+        source = extract_code(ctx.get("code", str, ""), (attached,) if attached else ())
         place = ctx.incoming.place
         receipt = await challenges.submit(
             ctx.member, challenge_id, source,
@@ -123,12 +125,13 @@ def commands(challenges: ChallengeService) -> list[Command]:
                 Command("show", "Show a challenge with its examples", show, options=(_ID,),
                         example="/challenge 3"),
                 Command("create", "Create a challenge (attach the tests file)", create,
-                        options=(*_field_options(title_required=True)[:-1], QUEUE,
+                        options=(*_field_options(title_required=True)[:-1], QUEUE, TESTS,
                                  _field_options(title_required=True)[-1]), admin=True,
                         example='/challenge create title="Sum" difficulty=easy cpu=2 '
                                 'statement=Read two numbers, print their sum.'),
                 Command("edit", "Change a challenge (attach new tests to replace them)", edit,
-                        options=(_ID, *_field_options(title_required=False)), admin=True,
+                        options=(_ID, *_field_options(title_required=False)[:-1], TESTS,
+                                 _field_options(title_required=False)[-1]), admin=True,
                         example="/challenge edit 3 points=20"),
                 Command("close", "Stop accepting submissions", close, options=(_ID,),
                         admin=True, example="/challenge close 3"),
@@ -143,8 +146,10 @@ def commands(challenges: ChallengeService) -> list[Command]:
         ),
         Command(
             "submit", "Submit code for a challenge (code block or attached file)", submit,
-            options=(_ID, Option("code", OptionKind.TEXT, "Your code in a ``` block",
-                                 rest=True, max_length=MAX_SOURCE_BYTES)),
+            options=(_ID,
+                     Option("file", OptionKind.FILE, "A .py file with your code"),
+                     Option("code", OptionKind.TEXT, "Your code in a ``` block",
+                            rest=True, max_length=MAX_SOURCE_BYTES, form=True)),
             example="/submit 3 ```print(sum(map(int, input().split())))```",
             conceal=True,  # code posted in a group is removed so nobody copies it
         ),
@@ -157,10 +162,7 @@ def commands(challenges: ChallengeService) -> list[Command]:
 
 
 def _tests_file(ctx: Context) -> Attachment | None:
-    attachments = ctx.incoming.attachments
-    if len(attachments) > 1:
-        raise UserError("Attach one tests file (.json or .zip).")
-    return attachments[0] if attachments else None
+    return ctx.get("tests", Attachment)
 
 
 def _zone(ctx: Context) -> ZoneInfo:

@@ -10,6 +10,7 @@ from storage.repos.challenges import ChallengeRepo
 from storage.repos.channels import ChannelRepo
 from storage.repos.events import EventRepo, FeedbackRepo, RsvpRepo, SeriesRepo
 from storage.repos.members import AuditRepo, MemberRepo, PlaceRepo
+from storage.repos.moves import MoveRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, RewardRepo
 from storage.repos.recommendations import RecommendationRepo
@@ -24,6 +25,7 @@ class Unit:
         self.texts = TextRepo(session)
         self.audit = AuditRepo(session)
         self.places = PlaceRepo(session)
+        self.moves = MoveRepo(session)
         self.events = EventRepo(session)
         self.series = SeriesRepo(session)
         self.rsvps = RsvpRepo(session)

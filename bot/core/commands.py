@@ -34,6 +34,7 @@ class OptionKind(StrEnum):
     DURATION = "duration"
     DATETIME = "datetime"
     CHOICE = "choice"
+    FILE = "file"  # an attached file: Discord attachment option, Telegram document, :attach
 
 
 class Where(StrEnum):
@@ -51,6 +52,10 @@ class Option:
     ``rest`` (text only, last option) takes the remainder of the line verbatim on text
     platforms, which is how code blocks and free-text reasons arrive. A ``keyword`` option
     is only given as ``name=value`` there, so a rarely used flag never swallows a word.
+    A ``FILE`` option is never typed: text platforms fill it from the attached file.
+    ``form`` (text only): where one-line options cannot carry it (Discord), a command run
+    without this option and without a file is answered with a form asking for it
+    (multi-line code).
     """
 
     name: str
@@ -63,6 +68,7 @@ class Option:
     min_value: int | None = None
     max_value: int | None = None
     max_length: int = 1000
+    form: bool = False
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
@@ -73,11 +79,15 @@ class Option:
             raise ValueError(f"option {self.name!r}: choices go with CHOICE options only")
         if self.rest and self.kind is not OptionKind.TEXT:
             raise ValueError(f"option {self.name!r}: only text options can take the rest")
+        if self.form and self.kind is not OptionKind.TEXT:
+            raise ValueError(f"option {self.name!r}: only text options can be asked in a form")
 
     @property
     def placeholder(self) -> str:
         """The option as shown in a usage line."""
         shown = "|".join(self.choices) if self.choices else self.name
+        if self.kind is OptionKind.FILE:
+            shown = f"attached {self.name}"
         if self.keyword:
             shown = f"{self.name}=…"
         if self.rest:

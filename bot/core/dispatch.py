@@ -18,7 +18,7 @@ from bot.core import values
 from bot.core.clock import Clock
 from bot.core.commands import Command, Context, OptionKind, Where, flatten
 from bot.core.errors import NotPermitted, UserError
-from bot.core.model import Incoming, Member, Reply
+from bot.core.model import Attachment, Incoming, Member, Reply
 from bot.core.parsing import MemberToken, UsageError, convert, parse_text
 from bot.core.ports import Directory, InteractionKind, InteractionSink
 
@@ -94,7 +94,7 @@ class Dispatcher:
         try:
             return await step(incoming)
         except UserError as exc:
-            return [] if quiet else [Reply(str(exc), private=True)]
+            return [] if quiet else [Reply(str(exc), private=True, feedback=True)]
         except Exception:  # the one place commands' unexpected failures end up
             logger.exception(
                 "%s failed: platform=%s user=%s command=%s source=%s",
@@ -104,7 +104,7 @@ class Dispatcher:
                 incoming.command,
                 incoming.source_id,
             )
-            return [] if quiet else [Reply(APOLOGY, private=True)]
+            return [] if quiet else [Reply(APOLOGY, private=True, feedback=True)]
 
     async def _run_listeners(self, incoming: Incoming) -> list[Reply]:
         member = await self._directory.identify(incoming.author)
@@ -145,12 +145,12 @@ class Dispatcher:
                 f"That is too long ({len(incoming.text)} characters; "
                 f"the limit is {self.limits.max_line})."
             )
-        for attachment in incoming.attachments:
+        given = [*incoming.attachments, *(v for v in (incoming.options or {}).values()
+                                           if isinstance(v, Attachment))]
+        for attachment in given:
             if attachment.size > self.limits.max_attachment:
-                raise UserError(
-                    f"`{attachment.filename}` is too big ({attachment.size} bytes; "
-                    f"the limit is {self.limits.max_attachment})."
-                )
+                raise UserError(too_big(attachment.filename, attachment.size,
+                                        self.limits.max_attachment))
         leaf, group, path, text = self._find(incoming)
         if (leaf.admin or (group is not None and group.admin)) and not incoming.is_admin:
             raise NotPermitted(f"/{path} is for admins only.")
@@ -191,6 +191,7 @@ class Dispatcher:
                 raise UsageError(f"`{missing[0]}` is missing.")
         else:
             args = parse_text(leaf, text, tz, moment)
+            _attach(leaf, incoming.attachments, args)
         for option in leaf.options:
             value = args.get(option.name)
             if option.kind is OptionKind.MEMBER and isinstance(value, MemberToken):
@@ -199,6 +200,26 @@ class Dispatcher:
                     raise UsageError(f"I don't know a member called `{value.text}`.")
                 args[option.name] = found
         return args
+
+
+def too_big(filename: str, size: int, limit: int) -> str:
+    """The one sentence refusing an oversized attachment (adapters check before download)."""
+    return f"`{filename}` is too big ({size} bytes; the limit is {limit})."
+
+
+def _attach(leaf: Command, attachments: Sequence[Attachment], args: dict[str, object]) -> None:
+    """Text platforms: attached files fill the command's file options, in declared order."""
+    files = [o for o in leaf.options if o.kind is OptionKind.FILE]
+    if not files:
+        return  # a caption command without a file option ignores the file, as before
+    if len(attachments) > len(files):
+        raise UsageError("Attach only one file." if len(files) == 1
+                         else f"Attach at most {len(files)} files.")
+    for option, attachment in zip(files, attachments, strict=False):
+        args[option.name] = attachment
+    missing = [o.name for o in files if o.required and o.name not in args]
+    if missing:
+        raise UsageError(f"Attach `{missing[0]}` as a file.")
 
 
 def _member_zone(member: Member) -> ZoneInfo:

@@ -93,6 +93,7 @@ class Incoming:
     is_admin: bool = False
     roles: tuple[str, ...] = ()
     via_button: bool = False  # a button press on a bot post (that post may be updated)
+    text_hidden: bool = False  # the platform withheld the text (no Message Content intent)
 
     @property
     def is_command(self) -> bool:
@@ -123,11 +124,15 @@ class Reply:
 
     Adapters escape and split the text to the platform's limits; handlers never format
     for a platform. ``update_post`` (only for button presses) is the new text of the post
-    the button sits on, e.g. an announcement with its fresh RSVP count.
+    the button sits on, e.g. an announcement with its fresh RSVP count. ``private``: only
+    the asker may see it (ephemeral on Discord, a DM from a Telegram group). ``feedback``
+    marks a private reply that is only about the command itself (an error, a usage line):
+    where it cannot be hidden, it may stay where the command was said.
     """
 
     text: str
     private: bool = False
+    feedback: bool = False
     file: FileOut | None = None
     buttons: tuple[Button, ...] = field(default=())
     update_post: str | None = None

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.core import values
 from bot.core.commands import Command, Option, OptionKind
 from bot.core.errors import UserError
+from bot.core.model import Attachment
 
 _KEYWORD_RE = re.compile(r"^([a-z][a-z0-9_]*)=(.*)$", re.DOTALL)
 
@@ -72,6 +73,10 @@ def convert(option: Option, raw: object, tz: ZoneInfo, now: datetime) -> object:
         return values.parse_int(str(raw), option.min_value, option.max_value)
     if option.kind is OptionKind.BOOLEAN:
         return raw if isinstance(raw, bool) else values.parse_bool(str(raw))
+    if option.kind is OptionKind.FILE:
+        if not isinstance(raw, Attachment):
+            raise UsageError(f"Attach `{option.name}` as a file.")
+        return raw
     text = str(raw)
     if option.kind is OptionKind.TEXT:
         if len(text) > option.max_length:
@@ -89,11 +94,15 @@ def convert(option: Option, raw: object, tz: ZoneInfo, now: datetime) -> object:
 
 
 def parse_text(command: Command, line: str, tz: ZoneInfo, now: datetime) -> dict[str, object]:
-    """Parse the text after a command name into typed option values."""
-    options = {o.name: o for o in command.options}
+    """Parse the text after a command name into typed option values.
+
+    File options are not typed on a line: the dispatcher fills them from attachments.
+    """
+    typed = tuple(o for o in command.options if o.kind is not OptionKind.FILE)
+    options = {o.name: o for o in typed}
     tokens = tokenize(line)
     raw: dict[str, str] = {}
-    positional = iter(command.options)
+    positional = iter(typed)
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -126,7 +135,7 @@ def parse_text(command: Command, line: str, tz: ZoneInfo, now: datetime) -> dict
             value, index = _join_time(value, tokens, index)
         raw[option.name] = value
     parsed: dict[str, object] = {}
-    for option in command.options:
+    for option in typed:
         if option.name in raw:
             parsed[option.name] = convert(option, raw[option.name], tz, now)
         elif option.required:

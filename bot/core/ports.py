@@ -84,8 +84,16 @@ class PlatformEvents(Protocol):
         """
         ...
 
-    async def dm_opened(self, author: UserRef) -> None:
-        """The person can be DMed now (on Telegram: they started the bot in a private chat)."""
+    async def dm_opened(self, author: UserRef) -> bool:
+        """The person may be DMed again (Telegram: they started the bot; Discord: they acted).
+
+        Returns True when this cleared an earlier refusal, so the adapter can tell them once
+        that reminders could not reach them.
+        """
+        ...
+
+    async def place_moved(self, platform: Platform, old: str, new: str) -> None:
+        """A place changed its id (a Telegram group became a supergroup): follow it."""
         ...
 
 

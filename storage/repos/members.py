@@ -275,14 +275,15 @@ class MemberRepo:
             .values(dm_closed_at=now)
         )
 
-    async def mark_dm_open(self, platform: str, user_id: str) -> None:
-        """Forget a DM refusal (the member started the bot, or a DM got through)."""
-        await self._s.execute(
+    async def mark_dm_open(self, platform: str, user_id: str) -> bool:
+        """Forget a DM refusal (the member started the bot, or acted); True if there was one."""
+        result = await self._s.execute(
             update(AccountRow)
             .where(AccountRow.platform == platform, AccountRow.user_id == user_id,
                    AccountRow.dm_closed_at.is_not(None))
             .values(dm_closed_at=None)
         )
+        return bool(getattr(result, "rowcount", 0))
 
 
 class AuditRepo:

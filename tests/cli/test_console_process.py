@@ -53,11 +53,11 @@ def test_scripted_console_session(tmp_path: Path):
     assert "[#general] Here is what I can do:" in out
     assert "[#general] Profile of maya" in out  # the demo member, seeded
     assert "Interests: asyncio, web backends, postgres" in out
-    assert "[#general] Unknown time zone `Atlantis/Lost`" in out
+    assert "[#general · only maya] Unknown time zone `Atlantis/Lost`" in out
     assert "[dm → maya] Here is everything I store about you." in out
     export = Path(out.split("file: ", 1)[1].splitlines()[0])
     assert json.loads(export.read_text())["profile"]["member"]["timezone"] == "Europe/Berlin"
-    assert "[#workshops] I don't know /nonsense." in out
+    assert "[#workshops · only maya] I don't know /nonsense." in out
     assert "Traceback" not in out + result.stderr
 
 
@@ -185,8 +185,8 @@ def test_advance_shows_reminders_and_feedback_requests(tmp_path: Path):
     result = cohort(tmp_path, "console", "--script", str(script), "--linger", "1")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "[#general] Created #7." in out
-    assert "[#general] You're going to #7 Hack night" in out
+    assert "[#general · only ada] Created #7." in out
+    assert "[#general · only maya] You're going to #7 Hack night" in out
     assert "[#general] #7 Hack night starts in 1 day" in out
     assert "[dm → maya] Reminder: #7 Hack night starts in 1 day" in out
     assert "[dm → tomas] Reminder: #7 Hack night starts in 1 day" in out

@@ -85,7 +85,7 @@ async def test_typed_options_reach_the_handler(setup, db):
 async def test_user_error_becomes_a_friendly_private_reply(setup):
     dispatcher, *_ = setup
     [reply] = await dispatcher.handle(incoming("refuse", ""))
-    assert reply == Reply("No, thank you.", private=True)
+    assert reply == Reply("No, thank you.", private=True, feedback=True)
 
 
 async def test_unexpected_error_is_an_apology_and_one_log_line(setup, caplog):

@@ -17,6 +17,16 @@ ROOT = Path(__file__).parents[2]
 async def start_cohort(tmp_path: Path, emu: DiscordEmulator, tg: TelegramEmulator,
                        guild: Guild, **settings: str) -> asyncio.subprocess.Process:
     """``cohort run`` on a fresh SQLite file, connected and polling when this returns."""
+    process = await spawn_cohort(tmp_path, emu, tg, guild, **settings)
+    await emu.wait_until_identified(timeout=30)
+    while not any(r.method == "deleteWebhook" for r in tg.requests):  # noqa: ASYNC110
+        await asyncio.sleep(0.02)  # polling starts right after
+    return process
+
+
+async def spawn_cohort(tmp_path: Path, emu: DiscordEmulator, tg: TelegramEmulator,
+                       guild: Guild, **settings: str) -> asyncio.subprocess.Process:
+    """``cohort run`` on a fresh SQLite file, pointed at the emulators (not awaited)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env.update({
         "COHORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cohort.db",
@@ -34,13 +44,9 @@ async def start_cohort(tmp_path: Path, emu: DiscordEmulator, tg: TelegramEmulato
         "PYTHONPATH": str(ROOT),
         **settings,
     })
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    await emu.wait_until_identified(timeout=30)
-    while not any(r.method == "deleteWebhook" for r in tg.requests):  # noqa: ASYNC110
-        await asyncio.sleep(0.02)  # polling starts right after
-    return process
 
 
 async def stop_cohort(process: asyncio.subprocess.Process) -> bytes:

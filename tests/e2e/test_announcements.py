@@ -28,13 +28,17 @@ async def test_telegram_rsvp_button_updates_the_announcement(app, telegram_bot, 
     post = await tg.wait_for(telegram_api.SentMessage,
                              lambda m: m.chat_id == world.group.id and "New: #" in m.text)
     assert "Going: 0/10" in post.text and post.buttons
+    tg.start_chat(world.maya)
     tg.push_callback_query(world.group, world.maya, post.message_id, f"/rsvp {event} going")
     edited = await tg.wait_for(telegram_api.EditedMessage,
                                lambda e: e.message_id == post.message_id)
     assert edited.text is not None and "Going: 1/10" in edited.text
     assert edited.reply_markup  # the buttons stay on the post
     answered = await tg.wait_for(telegram_api.AnsweredCallback, lambda a: True)
-    assert "You're going" in (answered.text or "")
+    assert answered.text is None  # answered at once, before the RSVP ran
+    confirmed = await tg.wait_for(telegram_api.SentMessage,
+                                  lambda m: m.chat_id == world.maya.id)
+    assert "You're going" in confirmed.text  # private: by DM, not in the group
     report = await app.features.events.attendees(event)
     assert [a.name for a in report.going] == ["Maya"]
 

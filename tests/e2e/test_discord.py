@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
 from bot.adapters.discord import DiscordAdapter
 from bot.app import App
-from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
+from bot.core.errors import (
+    DeliveryFailed,
+    DeliveryFailure,
+    NotPermitted,
+    StartupFailed,
+    UserError,
+)
 from bot.core.model import Button, FileOut, Reply
 from bot.services.outbox import OutboxKind, Outgoing
 from storage.rows.activity import InteractionRow
-from tests.e2e.conftest import DiscordWorld
+from tests.e2e.conftest import DiscordWorld, discord_options
 from tests.emulators.discord_api import (
     CommandHidden,
     CommandsSynced,
@@ -235,3 +242,95 @@ async def test_the_adapter_restores_discord_py_urls_on_exit(app, discord_world):
                               discord_options(discord_world, sync_commands=False)):
         assert discord_world.emu.http_url == Route.BASE
     assert before == Route.BASE
+
+
+async def test_a_file_that_cannot_be_sent_is_reported_instead_of_promised(discord_bot,
+                                                                         discord_world):
+    emu, world = discord_world.emu, discord_world
+    emu.max_upload_bytes = 10  # the export is bigger: 413, code 40005
+    interaction = await emu.send_interaction_create(world.guild, world.general, world.maya,
+                                                    "mydata")
+    [told] = await _followups(world, interaction)
+    assert told.content.startswith("I couldn't send you the file cohort-")
+    assert told.ephemeral
+    assert not [m for m in emu.messages.values() if "everything I store" in
+                str(m.get("content"))]
+
+
+async def test_a_failing_command_sync_is_retried_and_the_bot_connects_anyway(
+        app, discord_world):
+    emu, world = discord_world.emu, discord_world
+    emu.commands_denied.add(world.guild.id)  # invited without applications.commands
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
+                             discord_options(world, sync_retry_seconds=0.2))
+    async with adapter:
+        assert adapter.client.is_ready()
+        assert emu.recorder.of_type(CommandsSynced) == []
+        emu.commands_denied.clear()  # the organiser re-invites the bot with the scope
+        synced = await emu.wait_for(CommandsSynced, timeout=5)
+    assert "help" in synced.names
+
+
+async def test_an_interaction_clears_a_dms_closed_mark_and_tells_the_member_once(
+        app, discord_bot, discord_world):
+    emu, world = discord_world.emu, discord_world
+    emu.close_dms(world.maya)
+    member = await app.directory.identify(_ref(world.maya))
+    async with app.db.unit() as unit:
+        await app.outbox.put(unit, [Outgoing("t:1", OutboxKind.NOTICE, "A reminder",
+                                             app.clock.now(), member_id=member.member_id)])
+    await app.outbox.sweep()  # refused: maya is marked "DMs closed"
+
+    first = await emu.send_interaction_create(world.guild, world.general, world.maya,
+                                              "profile")
+    told = await _followups(world, first, count=2)
+    assert "Profile of maya" in told[0].content
+    assert told[1].ephemeral and "couldn't DM you reminders" in told[1].content
+    async with app.db.unit() as unit:
+        [account] = await unit.members.all_accounts()
+    assert account.dm_closed_at is None  # the next reminder is tried again
+
+    second = await emu.send_interaction_create(world.guild, world.general, world.maya,
+                                               "profile")
+    await _followups(world, second)
+    await asyncio.sleep(0.2)
+    assert len([f for f in emu.followups_for(second) if f.action == "create"]) == 1
+
+
+async def _message_awards(app: App, member_id: int) -> list[str]:
+    async with app.db.unit() as unit:
+        return [r.kind for r in await unit.points.ledger(member_id) if r.kind == "message"]
+
+
+async def test_without_message_content_messages_earn_points_by_the_cooldown_rule(
+        app, discord_bot, discord_world):
+    emu, world = discord_world.emu, discord_world
+    member = await app.directory.identify(_ref(world.maya))
+    await emu.send_message_create(world.guild, world.general, world.maya, "ok")
+    for _ in range(100):
+        if await _message_awards(app, member.member_id):
+            break
+        await asyncio.sleep(0.02)
+    # Text is withheld, so "ok" is not judged too short; the cooldown still holds.
+    await emu.send_message_create(world.guild, world.general, world.maya, "ok")
+    await asyncio.sleep(0.2)
+    assert await _message_awards(app, member.member_id) == ["message"]
+
+
+async def test_intents_are_logged_at_start(app, discord_world, caplog):
+    caplog.set_level(logging.INFO, logger="bot.adapters.discord.adapter")
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
+                             discord_options(discord_world))
+    async with adapter:
+        pass
+    [line] = [r.getMessage() for r in caplog.records if "intents:" in r.getMessage()]
+    assert "message content OFF" in line and "cooldown rule only" in line
+
+
+async def test_privileged_intent_not_granted_is_explained(app, discord_world):
+    discord_world.emu.granted_intents = 0  # Message Content not enabled in the portal
+    adapter = DiscordAdapter(app.dispatcher, app.presence, app.clock,
+                             discord_options(discord_world, message_content=True))
+    with pytest.raises(StartupFailed, match="Message Content Intent"):
+        async with adapter:
+            pass

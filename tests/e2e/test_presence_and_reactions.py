@@ -31,6 +31,11 @@ async def test_a_reaction_earns_the_messages_author_points(app, discord_bot, dis
     emu, world = discord_world.emu, discord_world
     maya = await app.directory.identify(_ref(world.maya))
     message = await emu.send_message_create(world.guild, world.general, world.maya, "hi")
+
+    async def chatted() -> bool:  # its text is withheld (no Message Content): it counts
+        return await _balance(app, maya) > 0
+
+    await _eventually(chatted)
     before = await _balance(app, maya)
     await emu.send_reaction_add(world.guild, world.general, int(message["id"]), world.tomas)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import telegram
 
+from bot.adapters.telegram import TelegramAdapter
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Button, FileOut, Platform, Reply, UserRef
 from bot.services.outbox import OutboxKind, Outgoing
-from tests.e2e.conftest import TelegramWorld
+from tests.e2e.conftest import TelegramWorld, telegram_options
 from tests.emulators.telegram_api import (
     AnsweredCallback,
     CommandsSet,
@@ -22,6 +24,9 @@ from tests.harness import Chat
 
 def _ref(user) -> UserRef:
     return UserRef(Platform.TELEGRAM, str(user.id), user.first_name, handle=user.username)
+
+
+NO_SUBMISSIONS = "You have no submissions yet. Send /challenges to find one."
 
 
 async def _said(world: TelegramWorld, chat, after: int = 0) -> SentMessage:
@@ -158,21 +163,61 @@ async def test_inline_buttons_run_their_action_then_answer_the_callback(telegram
                                                                         telegram_world):
     tg, world = telegram_world.tg, telegram_world
     message_id = await telegram_bot.messenger.send_place(
-        str(world.group.id), Reply("Event #1", buttons=(Button("Unlink me", "unlink"),
+        str(world.group.id), Reply("Event #1", buttons=(Button("Mine", "submissions"),
                                                         Button("Help", "/help profile"))))
     sent = tg.sent_to(world.group)[-1]
-    assert sent.buttons == [("Unlink me", "unlink"), ("Help", "/help profile")]
+    assert sent.buttons == [("Mine", "submissions"), ("Help", "/help profile")]
 
-    query = tg.push_callback_query(world.group, world.maya, int(message_id or 0), "unlink")
+    tg.start_chat(world.maya)
+    query = tg.push_callback_query(world.group, world.maya, int(message_id or 0), "submissions")
     answered = await tg.wait_for(AnsweredCallback, lambda a: a.callback_query_id == query)
-    assert answered.text == "This account is not linked with any other."
+    assert answered.text is None  # answered at once, before the command ran
+    private = await _said(world, world.maya)  # a private answer goes by DM, silently
+    assert private.text == NO_SUBMISSIONS
+    answered_at = tg.recorder.records.index(answered)
+    assert answered_at < tg.recorder.records.index(private)
 
     mark = tg.mark()
     query = tg.push_callback_query(world.group, world.maya, int(message_id or 0),
                                    "/help profile")
     await tg.wait_for(AnsweredCallback, lambda a: a.callback_query_id == query)
-    longer = await _said(world, world.group, after=mark)  # too long for a toast
+    longer = await _said(world, world.group, after=mark)  # public: in the group
     assert longer.text.startswith("/profile")
+    assert not [m for m in tg.sent_to(world.group) if m.text == NO_SUBMISSIONS]
+
+
+async def test_a_private_answer_asked_for_in_a_group_goes_by_dm(telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.start_chat(world.maya)
+    tg.push_command(world.group, world.maya, "submissions")
+    private = await _said(world, world.maya)
+    assert private.text == NO_SUBMISSIONS
+    note = await _said(world, world.group)
+    assert note.text == "I sent you the answer in a DM."
+    # Feedback on the command itself (an error) stays where it was asked.
+    mark = tg.mark()
+    tg.push_command(world.group, world.maya, "profile", "timezone=Mars/Olympus")
+    error = await _said(world, world.group, after=mark)
+    assert "Unknown time zone" in error.text
+    assert [m.text for m in tg.sent_to(world.maya)] == [private.text]
+
+
+async def test_without_a_dm_the_group_gets_a_start_link_and_the_answer_waits(
+        telegram_bot, telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.push_command(world.group, world.maya, "submissions")
+    note = await _said(world, world.group)
+    link = f"https://t.me/{tg.bot.username}?start=dm"
+    assert link in note.text and "no submissions" not in note.text
+    tg.start_chat(world.maya)
+    tg.push_command(tg.private_chat(world.maya), world.maya, "start", "dm")
+    for _ in range(200):
+        texts = [m.text for m in tg.sent_to(world.maya)]
+        if len(texts) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    assert texts[0].startswith("Hello! I'm Cohort")
+    assert texts[1:] == [NO_SUBMISSIONS]
 
 
 async def test_messages_are_recorded_as_interactions(app, telegram_bot, telegram_world):
@@ -201,3 +246,45 @@ async def test_a_429_on_a_command_reply_delays_it_and_loses_nothing(telegram_bot
     assert len(refused) == 1  # the reply was refused once, then sent after retry_after
     await asyncio.sleep(1.5)
     assert len([m for m in tg.sent_to(maya) if "Profile updated" in m.text]) == 1
+
+
+async def test_a_file_that_cannot_be_sent_is_reported_instead_of_promised(telegram_bot,
+                                                                         telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.start_chat(maya)
+    tg.max_upload_bytes = 10  # the export is bigger: 413 Request Entity Too Large
+    tg.push_command(tg.private_chat(maya), maya, "mydata")
+    told = await _said(telegram_world, maya)
+    assert told.text.startswith("I couldn't send you the file cohort-")
+    await asyncio.sleep(0.2)
+    assert [m.text for m in tg.sent_to(maya)] == [told.text]  # no reply promising it
+    assert tg.recorder.of_type(SentFile) == []
+
+
+async def test_one_failing_reply_never_drops_the_replies_after_it(telegram_bot,
+                                                                  telegram_world):
+    tg, world = telegram_world.tg, telegram_world
+    tg.max_upload_bytes = 10
+    chat = telegram.Chat(world.group.id, telegram.Chat.SUPERGROUP, title="Cohort Study Group")
+    user = telegram.User(world.maya.id, "Maya", is_bot=False)
+    await telegram_bot._reply(chat, user, [
+        Reply("too big", file=FileOut("big.bin", b"x" * 100)), Reply("after it")],
+        reply_to=None)
+    said = [m.text for m in tg.sent_to(world.group)]
+    assert said == ["I couldn't send you the file big.bin: Telegram refused it. "
+                    "Please try again later.", "after it"]
+
+
+async def test_a_failing_set_my_commands_is_retried_and_polling_starts_anyway(
+        app, telegram_world):
+    tg, maya = telegram_world.tg, telegram_world.maya
+    tg.force_retry_after("setMyCommands", retry_after=1)
+    adapter = TelegramAdapter(app.dispatcher, app.presence, app.clock,
+                              telegram_options(telegram_world))
+    async with adapter:
+        assert tg.recorder.of_type(CommandsSet) == []
+        tg.push_command(tg.private_chat(maya), maya, "help")
+        assert "Here is what I can do" in (await _said(telegram_world, maya)).text
+        await tg.wait_for(CommandsSet, lambda c: c.scope["type"] == "all_chat_administrators",
+                          timeout=5)  # all four menus set after retry_after
+    assert {c["command"] for c in tg.commands_for("all_private_chats")} >= {"help"}

@@ -50,6 +50,20 @@ Fidelity choices worth knowing
 * Every bucket (route + major parameter) allows ``default_rate_limit`` requests per window and
   reports ``X-RateLimit-*`` headers; :meth:`DiscordEmulator.force_rate_limit` injects 429s.
 * The bot's own messages are echoed back as MESSAGE_CREATE, as Discord does.
+* IDENTIFY asking for a privileged intent missing from
+  :attr:`DiscordEmulator.granted_intents` is closed with 4014 "Disallowed intent(s)".
+* Uploads over :attr:`DiscordEmulator.max_upload_bytes` (10 MiB) are 413, code 40005.
+* Guild command routes answer 403 "Missing Access" (50001) for guilds in
+  :attr:`DiscordEmulator.commands_denied`, as for a bot invited without the
+  ``applications.commands`` scope.
+* Attachment options (type 11) are given as :class:`UploadedFile` (or ``(name, bytes)``):
+  the value is an attachment id, ``resolved.attachments`` describes it and its ``url`` serves
+  the bytes, as for a file uploaded with a slash command.
+* A modal (callback type 9) is validated as Discord does (custom id and title lengths, 1-5
+  components, text inputs inside a label (type 18) or an action row, ``max_length`` up to
+  4,000) and never answers a MODAL_SUBMIT or an already acknowledged interaction;
+  :meth:`DiscordEmulator.send_modal_submit` submits it as a MODAL_SUBMIT (type 5)
+  interaction, refusing values the client would refuse (missing required, too long).
 """
 
 from __future__ import annotations
@@ -115,6 +129,8 @@ class Intents:
     DIRECT_MESSAGES: Final = 1 << 12
     DIRECT_MESSAGE_REACTIONS: Final = 1 << 13
     MESSAGE_CONTENT: Final = 1 << 15
+    GUILD_PRESENCES: Final = 1 << 8
+    PRIVILEGED: Final = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 
 
 class Permissions:
@@ -705,6 +721,67 @@ def discord_py_urls(api_base_url: str, gateway_url: str) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------
 
 
+def _text_inputs(components: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The text inputs of a modal, inside labels (type 18) or action rows (type 1)."""
+    found: list[Mapping[str, Any]] = []
+    for component in components:
+        if component.get("type") == 18:
+            found.extend(_text_inputs([component.get("component") or {}]))
+        elif component.get("type") == 1:
+            found.extend(_text_inputs(component.get("components") or []))
+        elif component.get("type") == 4:
+            found.append(component)
+    return found
+
+
+def _validate_modal(data: Mapping[str, Any]) -> None:
+    """Discord's checks on a modal response (interaction response type 9)."""
+    errors: dict[str, Any] = {}
+
+    def fail(where: str, message: str) -> None:
+        errors[where] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": message}]}
+
+    if not 1 <= len(str(data.get("custom_id") or "")) <= 100:
+        fail("data.custom_id", "Must be between 1 and 100 in length.")
+    if not 1 <= len(str(data.get("title") or "")) <= 45:
+        fail("data.title", "Must be between 1 and 45 in length.")
+    components = list(data.get("components") or [])
+    if not 1 <= len(components) <= 5:
+        fail("data.components", "Must be between 1 and 5 in length.")
+    for index, component in enumerate(components):
+        where = f"data.components.{index}"
+        kind = component.get("type")
+        if kind == 18:
+            if not 1 <= len(str(component.get("label") or "")) <= 45:
+                fail(f"{where}.label", "Must be between 1 and 45 in length.")
+            if len(str(component.get("description") or "")) > 100:
+                fail(f"{where}.description", "Must be 100 or fewer in length.")
+            inner = [component.get("component") or {}]
+        elif kind == 1:
+            inner = list(component.get("components") or [])
+            if len(inner) != 1:
+                fail(f"{where}.components", "A modal action row holds one text input.")
+        else:
+            fail(f"{where}.type", f"Component type {kind!r} is not allowed in a modal.")
+            continue
+        for text_input in inner:
+            if text_input.get("type") != 4:
+                fail(f"{where}.component.type", "Expected a text input (type 4).")
+                continue
+            if not 1 <= len(str(text_input.get("custom_id") or "")) <= 100:
+                fail(f"{where}.component.custom_id", "Must be between 1 and 100 in length.")
+            if text_input.get("style") not in (1, 2):
+                fail(f"{where}.component.style", "Must be 1 (short) or 2 (paragraph).")
+            maximum = text_input.get("max_length")
+            if maximum is not None and not 1 <= int(maximum) <= 4000:
+                fail(f"{where}.component.max_length", "Must be between 1 and 4000.")
+            minimum = text_input.get("min_length")
+            if minimum is not None and not 0 <= int(minimum) <= 4000:
+                fail(f"{where}.component.min_length", "Must be between 0 and 4000.")
+    if errors:
+        raise _invalid_form(errors)
+
+
 class DiscordEmulator(RecordingEmulator[Record]):
     """Discord REST v10 and gateway on 127.0.0.1; use as ``async with DiscordEmulator() as d``.
 
@@ -762,6 +839,12 @@ class DiscordEmulator(RecordingEmulator[Record]):
         self._limits: dict[str, tuple[int, float]] = {}
         self._windows: dict[str, list[float]] = {}  # bucket -> [window start, count]
         self._files: dict[int, tuple[str, bytes, str | None]] = {}
+        self._modals: dict[int, dict[str, Any]] = {}  # interaction id -> modal it opened
+        self.max_upload_bytes = 10 * 1024 * 1024  # a bot's upload limit (413, code 40005)
+        # Privileged intents enabled in the Developer Portal (asking for others: close 4014).
+        self.granted_intents = Intents.PRIVILEGED
+        # Guilds where the bot lacks the applications.commands scope: command routes are 403.
+        self.commands_denied: set[int] = set()
         self.server = LocalServer(self._build_app())
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -1127,6 +1210,52 @@ class DiscordEmulator(RecordingEmulator[Record]):
             3, guild, channel, user, data, message=self.messages[message_id]
         )
 
+    def modal_for(self, interaction: InjectedInteraction) -> dict[str, Any]:
+        """The modal the bot answered ``interaction`` with (callback type 9)."""
+        if interaction.id not in self._modals:
+            raise LookupError(f"interaction {interaction.id} was not answered with a modal")
+        return self._modals[interaction.id]
+
+    async def send_modal_submit(
+        self, interaction: InjectedInteraction, values: Mapping[str, str]
+    ) -> InjectedInteraction:
+        """The user fills in and submits the modal the bot opened for ``interaction``.
+
+        The submission echoes the modal's layout (labels or action rows) with each text
+        input's ``value``; like the Discord client, a missing required input or one over its
+        ``max_length`` cannot be submitted (ValueError). Calling it twice models a repeated
+        submission of the same modal.
+        """
+        modal = self.modal_for(interaction)
+        inputs = {c["custom_id"]: c for c in _text_inputs(modal["components"])}
+        unknown = set(values) - set(inputs)
+        if unknown:
+            raise ValueError(f"the modal has no inputs {sorted(unknown)}")
+        for custom_id, spec in inputs.items():
+            value = values.get(custom_id, "")
+            if spec.get("required", True) and not value:
+                raise ValueError(f"input {custom_id!r} is required")
+            if len(value) > int(spec.get("max_length") or 4000):
+                raise ValueError(f"input {custom_id!r} is longer than its max_length")
+
+        def submitted(component: Mapping[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {"type": component["type"], "id": component.get("id", 1)}
+            if component["type"] == 4:
+                out["custom_id"] = component["custom_id"]
+                out["value"] = values.get(component["custom_id"], "")
+            elif component["type"] == 18:
+                out["component"] = submitted(component["component"])
+            else:
+                out["components"] = [submitted(c) for c in component.get("components", [])]
+            return out
+
+        data = {"custom_id": modal["custom_id"],
+                "components": [submitted(c) for c in modal["components"]]}
+        guild = self.guilds.get(interaction.guild_id or 0)
+        channel = self.channels[interaction.channel_id]
+        user = self.users[interaction.user_id]
+        return await self._inject_interaction(5, guild, channel, user, data)
+
     async def send_reaction_add(
         self, guild: Guild | None, channel: Channel, message_id: int, user: User, emoji: str = "👍"
     ) -> None:
@@ -1291,6 +1420,13 @@ class DiscordEmulator(RecordingEmulator[Record]):
                     "permissions": str(Permissions.ALL),
                     "parent_id": None,
                 }
+            elif kind == 11:
+                upload = (raw if isinstance(raw, UploadedFile)
+                          else UploadedFile(name, raw[0], raw[1], None))
+                described = self._attachments([upload])[0]
+                value = described["id"]
+                resolved.setdefault("attachments", {})[value] = described | {
+                    "ephemeral": True}
             else:
                 raise ValueError(f"option type {kind} is not supported by the emulator")
             values.append({"name": name, "type": kind, "value": value})
@@ -1492,6 +1628,11 @@ class DiscordEmulator(RecordingEmulator[Record]):
             return
         if "intents" not in data:
             await conn.ws.close(code=4013, message=b"Invalid intent(s)")
+            return
+        asked = int(data["intents"]) & Intents.PRIVILEGED
+        if asked & ~self.granted_intents:
+            # Privileged intents not enabled for the application in the Developer Portal.
+            await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         session = _Session(
             session_id=secrets.token_hex(16), intents=int(data["intents"]), conn=conn
@@ -1897,8 +2038,9 @@ class DiscordEmulator(RecordingEmulator[Record]):
         _, content, content_type = stored
         return web.Response(body=content, content_type=content_type or "application/octet-stream")
 
-    @staticmethod
-    def _validate_message_body(body: Mapping[str, Any], files: list[UploadedFile]) -> None:
+    def _validate_message_body(self, body: Mapping[str, Any], files: list[UploadedFile]) -> None:
+        if sum(len(f.content) for f in files) > self.max_upload_bytes:
+            raise _ApiError(413, 40005, "Request entity too large")
         content = body.get("content") or ""
         if len(content) > 2000:
             raise _invalid_form(
@@ -2194,6 +2336,9 @@ class DiscordEmulator(RecordingEmulator[Record]):
         if "guild_id" not in request.match_info:
             return None
         guild = self._guild(request)
+        if guild.id in self.commands_denied:
+            # The bot was invited without the applications.commands scope.
+            raise _ApiError(403, 50001, "Missing Access")
         return guild.id
 
     async def _get_commands(self, request: web.Request) -> web.Response:
@@ -2329,6 +2474,11 @@ class DiscordEmulator(RecordingEmulator[Record]):
             raise _invalid_form({"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
         if kind in (6, 7) and interaction.type != 3:
             raise _ApiError(400, 40004, "Interaction type not supported for this interaction")
+        if kind == 9:
+            if interaction.type == 5:  # a modal cannot answer a modal submission
+                raise _ApiError(400, 40004, "Interaction type not supported for this interaction")
+            _validate_modal(data or {})
+            self._modals[interaction.id] = dict(data or {})
         channel = self.channels.get(interaction.channel_id)
         resource: dict[str, Any] = {"type": kind}
         message: dict[str, Any] | None = None

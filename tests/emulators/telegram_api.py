@@ -33,6 +33,11 @@ Fidelity choices worth knowing
   administrator receives everything. Simplification: a bare ``/command`` (without
   ``@bot``) is always delivered, as when this bot is the only one in the group.
 * :meth:`TelegramEmulator.force_retry_after` answers 429 with ``parameters.retry_after``.
+* :meth:`TelegramEmulator.migrate_to_supergroup` models a group becoming a supergroup: a
+  new chat id, the two migration service messages, and 400 with ``migrate_to_chat_id`` for
+  sends to the old id.
+* A file over :attr:`TelegramEmulator.max_upload_bytes` (50 MB, the Bot API's limit for
+  uploads) is refused with 413 "Request Entity Too Large".
 * ``editMessageText`` with unchanged text and markup is 400 "message is not modified", and
   ``callback_data`` over 64 bytes is 400 "BUTTON_DATA_INVALID", as on Telegram.
 * A new ``getUpdates`` ends an older pending long poll (it returns ``[]``), so a poll
@@ -284,11 +289,13 @@ Record = (
 
 
 class _BotApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def response(self) -> web.Response:
         body: dict[str, Any] = {
@@ -298,6 +305,8 @@ class _BotApiError(Exception):
         }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return json_response(body, status=self.code)
 
 
@@ -454,6 +463,9 @@ class TelegramEmulator(RecordingEmulator[Record]):
         self._poll_generation = 0
         self._closing = False
         self._forced: list[tuple[str, int | None, int, list[int]]] = []
+        self.migrated: dict[int, int] = {}  # old group id -> its supergroup's id
+        # "Bots can currently send files of up to 50 MB" (larger: 413 Request Entity Too Large).
+        self.max_upload_bytes = 50 * 1024 * 1024
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_session: aiohttp.ClientSession | None = None
         self.server = LocalServer(self._build_app())
@@ -546,6 +558,30 @@ class TelegramEmulator(RecordingEmulator[Record]):
     def restrict_bot(self, chat: Chat) -> None:
         """An administrator took the bot's right to send messages in ``chat``."""
         chat.members[self.bot.id] = "restricted"
+
+    def migrate_to_supergroup(self, group: Chat, by: TgUser, *, announce: bool = True) -> Chat:
+        """``by`` upgrades a basic group to a supergroup, which gets a new id.
+
+        As on Telegram: the old group gets a service message with ``migrate_to_chat_id``,
+        the supergroup one with ``migrate_from_chat_id`` (both reach the bot whatever the
+        privacy mode), and any later send to the old id is 400 with
+        ``parameters.migrate_to_chat_id``. ``announce=False`` leaves the service messages
+        out, as for a bot that was offline longer than Telegram keeps updates.
+        """
+        if group.type != "group":
+            raise ValueError("only basic groups migrate")
+        number = next(self._next_group_id)
+        supergroup = Chat(id=-(1_000_000_000_000 + number), type="supergroup",
+                          title=group.title, members=dict(group.members))
+        self.chats[supergroup.id] = supergroup
+        self.migrated[group.id] = supergroup.id
+        if not announce:
+            return supergroup
+        self.push_update({"message": self._user_message(
+            group, by, {"migrate_to_chat_id": supergroup.id})})
+        self.push_update({"message": self._user_message(
+            supergroup, by, {"migrate_from_chat_id": group.id})})
+        return supergroup
 
     def start_chat(self, user: TgUser) -> None:
         """``user`` has started the bot: it may now message them."""
@@ -1049,6 +1085,9 @@ class TelegramEmulator(RecordingEmulator[Record]):
         raise _bad("chat not found")
 
     def _check_can_send(self, chat: Chat) -> None:
+        if chat.id in self.migrated:
+            raise _BotApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                               migrate_to_chat_id=self.migrated[chat.id])
         if chat.id in self.forbidden:
             raise _BotApiError(403, self.forbidden[chat.id])
         if chat.type == "private":
@@ -1154,6 +1193,8 @@ class TelegramEmulator(RecordingEmulator[Record]):
         stored = self._input_file(
             params, field_name, "photos" if field_name == "photo" else "documents"
         )
+        if len(stored.content) > self.max_upload_bytes:
+            raise _BotApiError(413, "Request Entity Too Large")
         body: dict[str, Any] = self._reply_fields(chat, params)
         if caption:
             body["caption"] = caption

@@ -26,6 +26,7 @@ from tests.emulators.discord_api import (
     Role,
     RoleChange,
     SentMessage,
+    UploadedFile,
     User,
 )
 
@@ -465,3 +466,73 @@ async def test_default_member_permissions_are_enforced_as_discord_does(community
         for interaction in (manager, administrator):
             await emu.wait_for(InteractionCallback,
                                lambda c, i=interaction: c.interaction_id == i.id)
+
+
+async def test_attachment_options_are_resolved_and_downloadable(community):
+    emu = community.emu
+    seen: list[tuple[str, int, bytes]] = []
+    async with running(emu, Bot()) as bot:
+
+        @bot.tree.command(name="upload", description="Takes a file")
+        async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+            seen.append((file.filename, file.size, await file.read()))
+            await interaction.response.send_message("got it")
+
+        await bot.tree.sync()
+        assert emu.command("upload")["options"][0]["type"] == 11
+        interaction = await emu.send_interaction_create(
+            community.guild, community.general, community.maya, "upload",
+            {"file": UploadedFile("file", "a.py", b"print(1)\n", "text/x-python")})
+        await emu.wait_for(InteractionCallback, lambda c: c.interaction_id == interaction.id)
+    assert seen == [("a.py", 9, b"print(1)\n")]
+    resolved = interaction.payload["data"]["resolved"]["attachments"]
+    assert [a["filename"] for a in resolved.values()] == ["a.py"]
+
+
+class CodeModal(discord.ui.Modal, title="Your code"):
+    code: discord.ui.Label[discord.ui.View] = discord.ui.Label(
+        text="Code", component=discord.ui.TextInput(
+            custom_id="code", style=discord.TextStyle.paragraph, max_length=4000))
+
+
+async def test_a_modal_is_validated_shown_and_submitted_as_a_modal_submit(community):
+    emu = community.emu
+    submitted: list[dict] = []
+    errors: list[discord.HTTPException] = []
+    async with running(emu, Bot()) as bot:
+
+        @bot.tree.command(name="ask", description="Opens a modal")
+        async def ask(interaction: discord.Interaction, bad: bool = False) -> None:
+            modal = CodeModal(custom_id="m1")
+            if bad:  # Discord refuses text inputs longer than 4000 characters
+                modal.code.component.max_length = 4001  # type: ignore[attr-defined]
+            modal.stop()  # handled in on_interaction below
+            try:
+                await interaction.response.send_modal(modal)
+            except discord.HTTPException as exc:
+                errors.append(exc)
+
+        @bot.event
+        async def on_interaction(interaction: discord.Interaction) -> None:
+            if interaction.type is discord.InteractionType.modal_submit:
+                submitted.append(dict(interaction.data or {}))
+                await interaction.response.send_message("thanks", ephemeral=True)
+
+        await bot.tree.sync()
+        refused = await emu.send_interaction_create(
+            community.guild, community.general, community.maya, "ask", {"bad": True})
+        asked = await emu.send_interaction_create(
+            community.guild, community.general, community.maya, "ask")
+        await emu.wait_for(InteractionCallback, lambda c: c.interaction_id == asked.id)
+        assert [c.type for c in emu.callbacks_for(asked)] == [InteractionCallback.MODAL]
+        with pytest.raises(ValueError, match="longer than its max_length"):
+            await emu.send_modal_submit(asked, {"code": "x" * 4001})
+        reply = await emu.send_modal_submit(asked, {"code": "line 1\nline 2"})
+        await emu.wait_for(InteractionCallback, lambda c: c.interaction_id == reply.id)
+    assert errors and errors[0].status == 400 and emu.callbacks_for(refused) == []
+    assert reply.type == 5
+    assert submitted == [{"custom_id": "m1", "components": [
+        {"type": 18, "id": 1, "component": {
+            "type": 4, "id": 1, "custom_id": "code", "value": "line 1\nline 2"}}]}]
+    with pytest.raises(LookupError):
+        emu.modal_for(reply)  # answered with a message, not a modal

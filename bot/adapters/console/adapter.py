@@ -3,7 +3,8 @@
 Meta-lines simulate people and places (errbot's text backend idea): ``:as NAME [admin]``,
 ``:in #CHANNEL``, ``:dm``, ``:advance DURATION`` (moves the bot's clock and runs the
 scheduled sweeps), ``:wait DURATION``, ``:attach PATH``. Output is one block per message:
-``[#general] …`` for channel posts, ``[dm → NAME] …`` for DMs, continuation lines indented,
+``[#general] …`` for channel posts, ``[#general · only NAME] …`` for private replies there
+(ephemeral on Discord, a DM on Telegram), ``[dm → NAME] …`` for DMs, continuation lines indented,
 flushed after every input line so another program can drive the bot.
 """
 
@@ -148,6 +149,8 @@ class ConsoleAdapter:
 
     def _show_reply(self, reply: Reply) -> None:
         header = f"dm → {self._name}" if self._place.is_direct else f"#{self._place.name}"
+        if reply.private and not self._place.is_direct:
+            header += f" · only {self._name}"  # what others in the channel would not see
         self.messenger.show(header, reply)
 
     async def _meta(self, line: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,20 +23,44 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.adapters.discord import slash, translate
+from bot.adapters.discord import forms, slash, translate
 from bot.adapters.discord.community import Community
+from bot.adapters.discord.messaging import (
+    NO_MENTIONS,
+    TRANSIENT_ERRORS,
+    DiscordMessenger,
+    file_of,
+    send,
+    view_of,
+)
+from bot.adapters.discord.roles import DiscordRoles
 from bot.adapters.discord.startup import startup_failure
 from bot.core.clock import Clock
-from bot.core.dispatch import Dispatcher, split_command_line
-from bot.core.errors import DeliveryFailed, DeliveryFailure, NotPermitted, UserError
-from bot.core.model import Incoming, Platform, Reply, UserRef
+from bot.core.commands import Option, flatten
+from bot.core.dispatch import Dispatcher, split_command_line, too_big
+from bot.core.errors import StartupFailed, UserError
+from bot.core.model import Attachment, Incoming, Platform, Reply, UserRef
 from bot.core.ports import InteractionKind, PlatformEvents
 
 logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
-MISSING_PERMISSION_CODES = (50001, 50013)  # "Missing Access", "Missing Permissions"
-NO_MENTIONS = discord.AllowedMentions.none()
+INTENTS_ON = ("discord: intents: guilds, guild messages, reactions, voice states, "
+              "message content ON: chat text is read, so message points also apply the "
+              "minimum length and near-duplicate rules")
+INTENTS_OFF = ("discord: intents: guilds, guild messages, reactions, voice states; message "
+               "content OFF: guild messages arrive without text, so they earn points by the "
+               "cooldown rule only (turn on discord.message_content and the Message Content "
+               "intent in the Developer Portal to apply the text rules)")
+NOT_GRANTED = ("Discord refused the connection: the bot asks for the privileged Message "
+               "Content intent, which is not enabled for it. Either enable it in the Discord "
+               "Developer Portal (your application > Bot > Privileged Gateway Intents > "
+               "Message Content Intent) or set discord.message_content = false "
+               "(COHORT_DISCORD__MESSAGE_CONTENT=false).")
+DMS_REOPENED = ("I couldn't DM you reminders earlier: your direct messages were closed. "
+                "I'll try again now; allow DMs from this server's members to get them.")
+FILE_FAILED = "I couldn't send you the file {name}: Discord refused it. Please try again later."
+NO_DOWNLOAD = "I could not download `{name}` from Discord; please attach it again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,9 @@ class DiscordOptions:
     # 429s asking for a longer wait than this (discord.py's minimum is 30 s) are not slept
     # through: they become DeliveryFailed(TRANSIENT, retry_after) and the outbox reschedules.
     max_ratelimit_timeout: float = 30.0
+    # A failed command sync (a 429 on a quick restart, an outage) is retried after this
+    # long (doubling, at most an hour) or the 429's retry_after; the bot runs meanwhile.
+    sync_retry_seconds: float = 60.0
 
 
 def _point_at(api_base_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
@@ -71,166 +97,6 @@ def _point_at(api_base_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
     Route.BASE = api_base_url.rstrip("/")
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
     return old
-
-
-def _view(reply: Reply) -> discord.ui.View | None:
-    """Buttons as a component row; a click comes back as an interaction with the action."""
-    buttons = [b for b in reply.buttons if len(b.action) <= translate.MAX_CUSTOM_ID]
-    if len(buttons) < len(reply.buttons):
-        logger.warning("dropped %d buttons whose action is too long for Discord",
-                       len(reply.buttons) - len(buttons))
-    if not buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for button in buttons[:25]:
-        view.add_item(discord.ui.Button(label=button.label[:80], custom_id=button.action))
-    # Stopped views are not kept in discord.py's view store: clicks reach on_interaction.
-    view.stop()
-    return view
-
-
-def _file(reply: Reply) -> discord.File | None:
-    if reply.file is None:
-        return None
-    return discord.File(io.BytesIO(reply.file.data), filename=reply.file.filename)
-
-
-def _failure(exc: BaseException, *, direct: bool) -> DeliveryFailed:
-    """A discord.py error as the core's delivery failure."""
-    if isinstance(exc, discord.RateLimited):
-        return DeliveryFailed(DeliveryFailure.TRANSIENT, retry_after=exc.retry_after)
-    if isinstance(exc, discord.Forbidden):
-        if direct:  # 50007, or any refusal to DM this person
-            return DeliveryFailed(DeliveryFailure.DM_CLOSED)
-        if exc.code in MISSING_PERMISSION_CODES:
-            return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
-        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-    if isinstance(exc, discord.NotFound):
-        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-    if isinstance(exc, discord.HTTPException) and exc.status == 429:
-        retry = exc.response.headers.get("Retry-After")
-        try:
-            wait = float(retry) if retry is not None else None
-        except ValueError:
-            wait = None
-        return DeliveryFailed(DeliveryFailure.TRANSIENT, retry_after=wait)
-    return DeliveryFailed(DeliveryFailure.TRANSIENT)
-
-
-_TRANSIENT_ERRORS = (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError)
-
-
-class DiscordMessenger:
-    """DMs and channel posts on Discord; raises ``DeliveryFailed``."""
-
-    platform = Platform.DISCORD
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
-        """DM one person (opening the DM channel if needed)."""
-        try:
-            user = self._client.get_user(int(user_id)) or await self._client.fetch_user(
-                int(user_id))
-            return await send(user, reply)
-        except ValueError:
-            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
-        except _TRANSIENT_ERRORS as exc:
-            raise _failure(exc, direct=True) from exc
-
-    async def send_place(self, place_id: str, reply: Reply) -> str | None:
-        """Post in a channel."""
-        try:
-            channel = self._client.get_channel(int(place_id)) or await self._client.fetch_channel(
-                int(place_id))
-            if not isinstance(channel, discord.abc.Messageable):
-                raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-            return await send(channel, reply)
-        except ValueError:
-            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
-        except _TRANSIENT_ERRORS as exc:
-            raise _failure(exc, direct=False) from exc
-
-
-async def send(target: discord.abc.Messageable, reply: Reply) -> str:
-    """Send a reply as one or more messages; returns the id of the last one."""
-    parts = translate.split_text(reply.text)
-    message: discord.Message | None = None
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        view = _view(reply) if last else None
-        file = _file(reply) if last else None
-        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-        if view is not None:
-            kwargs["view"] = view
-        if file is not None:
-            kwargs["file"] = file
-        message = await target.send(part, **kwargs)
-    assert message is not None  # split_text always returns at least one part
-    return str(message.id)
-
-
-def _find_role(roles: Sequence[discord.Role], wanted: str) -> discord.Role | None:
-    """A role by id, else by name (case-insensitive)."""
-    if wanted.isdigit():
-        by_id = next((r for r in roles if r.id == int(wanted)), None)
-        if by_id is not None:
-            return by_id
-    return next((r for r in roles if r.name.lower() == wanted.lower()), None)
-
-
-class DiscordRoles:
-    """Grants and removes guild roles by name or id (the core's ``RoleManager``)."""
-
-    platform = Platform.DISCORD
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def grant_role(self, community_id: str, user_id: str, role: str, *,
-                         reason: str | None = None) -> None:
-        """Give a role to a guild member."""
-        member, found = await self._resolve(community_id, user_id, role)
-        try:
-            await member.add_roles(found, reason=reason)
-        except discord.Forbidden:
-            raise NotPermitted(f"I am not allowed to give the {found.name} role.") from None
-
-    async def remove_role(self, community_id: str, user_id: str, role: str, *,
-                          reason: str | None = None) -> None:
-        """Take a role from a guild member."""
-        member, found = await self._resolve(community_id, user_id, role)
-        try:
-            await member.remove_roles(found, reason=reason)
-        except discord.Forbidden:
-            raise NotPermitted(f"I am not allowed to take the {found.name} role.") from None
-
-    async def has_role(self, community_id: str, user_id: str, role: str) -> bool:
-        """Whether the member holds the role."""
-        member, found = await self._resolve(community_id, user_id, role)
-        # Ask the API: a cached member lists only roles the guild cache knows.
-        data = await self._client.http.get_member(member.guild.id, member.id)
-        return str(found.id) in {str(r) for r in data.get("roles", [])}
-
-    async def _resolve(self, community_id: str, user_id: str,
-                       role: str) -> tuple[discord.Member, discord.Role]:
-        guild = self._client.get_guild(int(community_id))
-        if guild is None:
-            raise UserError("I am not in that Discord server.")
-        wanted = role.strip().removeprefix("@")
-        found = _find_role(guild.roles, wanted)
-        if found is None:  # created since we connected: ask the API
-            found = _find_role(await guild.fetch_roles(), wanted)
-        if found is None:
-            raise UserError(f"There is no role called {wanted}.")
-        member = guild.get_member(int(user_id))
-        if member is None:
-            try:
-                member = await guild.fetch_member(int(user_id))
-            except discord.NotFound:
-                raise UserError("That person is not a member of the server.") from None
-        return member, found
 
 
 class DiscordAdapter:
@@ -257,6 +123,8 @@ class DiscordAdapter:
         )
         self.community = Community(self.client, options.guild_ids, options.admin_roles,
                                    options.admin_ids)
+        self._leaves = {path: leaf for path, (leaf, _) in flatten(dispatcher.commands).items()}
+        self._forms = forms.Forms()
         self.tree = app_commands.CommandTree(self.client)
         role_admins = bool(options.admin_roles or options.admin_ids)
         for command in slash.build(dispatcher.commands, self._run_command,
@@ -266,6 +134,7 @@ class DiscordAdapter:
         self.messenger = DiscordMessenger(self.client)
         self.roles = DiscordRoles(self.client)
         self._task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
         self._old_urls: tuple[str, yarl.URL] | None = None
         for listener in (self.on_message, self.on_raw_reaction_add, self.on_voice_state_update,
                          self.on_interaction):
@@ -282,6 +151,7 @@ class DiscordAdapter:
                 raise
             raise failure from exc
         logger.info("discord: connected as %s", self.client.user)
+        logger.info(INTENTS_ON if self._options.message_content else INTENTS_OFF)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -290,7 +160,7 @@ class DiscordAdapter:
     async def _connect(self) -> None:
         await self.client.login(self._options.token)
         if self._options.sync_commands:
-            await self.sync_commands()
+            await self._sync_or_retry(self._options.sync_retry_seconds)
         # reconnect=True: discord.py resumes or re-identifies with backoff after drops.
         self._task = asyncio.create_task(self.client.connect(reconnect=True),
                                          name="discord-gateway")
@@ -299,7 +169,10 @@ class DiscordAdapter:
                            return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():  # login refused, intents not allowed …
             ready.cancel()
-            self._task.result()
+            try:
+                self._task.result()
+            except discord.PrivilegedIntentsRequired:  # close code 4014
+                raise StartupFailed(NOT_GRANTED, transient=False) from None
             raise RuntimeError("the Discord gateway connection ended at start")
         if not ready.done():
             ready.cancel()
@@ -307,6 +180,9 @@ class DiscordAdapter:
         self.community.log_start()
 
     async def _close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            self._sync_task = None
         await self.client.close()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -315,6 +191,20 @@ class DiscordAdapter:
         if self._old_urls is not None:
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._old_urls
             self._old_urls = None
+
+    async def _sync_or_retry(self, backoff: float) -> None:
+        """Sync the commands; on failure log it and try again later (start never waits)."""
+        try:
+            await self.sync_commands()
+        except TRANSIENT_ERRORS as exc:
+            wait = exc.retry_after if isinstance(exc, discord.RateLimited) else backoff
+            logger.warning("discord: command sync failed (%s); retrying in %.0f s", exc, wait)
+            self._sync_task = asyncio.create_task(self._sync_later(wait, min(backoff * 2, 3600)),
+                                                  name="discord-command-sync")
+
+    async def _sync_later(self, wait: float, backoff: float) -> None:
+        await asyncio.sleep(wait)
+        await self._sync_or_retry(backoff)
 
     async def sync_commands(self) -> None:
         """Register the commands: in the development guild if set, else globally."""
@@ -363,14 +253,92 @@ class DiscordAdapter:
                            values: Mapping[str, Any]) -> None:
         if await self._outside(interaction):
             return
+        leaf = self._leaves.get(path)
+        form = forms.option_to_ask(leaf, values) if leaf is not None else None
+        if form is not None:  # a modal must be the first response: no defer before it
+            await self._open_form(interaction, path, form, translate.option_values(values))
+            return
         # Acknowledge first: everything after this may take as long as it needs.
         await interaction.response.defer(thinking=True)
-        incoming = await self._incoming(interaction, path, "", translate.option_values(values))
+        public = interaction.guild_id is not None
+        try:
+            options = await self._read_files(values)
+        except UserError as exc:
+            await self._answer(interaction, [Reply(str(exc), private=True, feedback=True)],
+                               deferred_public=public)
+            return
+        incoming = await self._incoming(interaction, path, "", options)
+        await self._answer(interaction, await self._dispatcher.handle(incoming),
+                           deferred_public=public)
+        await self._dms_reopened(interaction)
+
+    async def _dms_reopened(self, interaction: discord.Interaction) -> None:
+        """Any interaction clears a "DMs closed" mark, so reminders are tried again.
+
+        The member hears once, in the channel where they act (ephemeral), why reminders
+        did not reach them: the mark is gone after this, so it is said only once.
+        """
+        if not await self._events.dm_opened(translate.user_ref(interaction.user)):
+            return
+        if interaction.guild_id is None:
+            return  # they are in a DM with the bot: nothing to explain
+        try:
+            await interaction.followup.send(DMS_REOPENED, ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            logger.info("discord: could not tell %s about closed DMs", interaction.user.id)
+
+    async def _read_files(self, values: Mapping[str, Any]) -> dict[str, object]:
+        """Download attachment options (size checked first) as neutral attachments."""
+        options = translate.option_values(values)
+        limit = self._dispatcher.limits.max_attachment
+        for name, value in list(options.items()):
+            if not isinstance(value, discord.Attachment):
+                continue
+            if value.size > limit:
+                raise UserError(too_big(value.filename, value.size, limit))
+            try:
+                data = await value.read()
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+                logger.warning("discord: could not download attachment %s", value.id)
+                raise UserError(NO_DOWNLOAD.format(name=value.filename)) from None
+            options[name] = Attachment(value.filename, data,
+                                       value.content_type or "application/octet-stream")
+        return options
+
+    async def _open_form(self, interaction: discord.Interaction, path: str, option: Option,
+                         options: dict[str, object]) -> None:
+        """Answer with a modal asking for ``option``; its submission completes the command."""
+        custom_id = self._forms.open(path, interaction.user.id, option.name, options,
+                                     asyncio.get_running_loop().time())
+        try:
+            await interaction.response.send_modal(forms.modal(custom_id, path, options, option))
+        except discord.HTTPException:
+            self._forms.forget(custom_id)
+            logger.exception("discord: could not open a form for interaction %s",
+                             interaction.id)
+
+    async def _submit_form(self, interaction: discord.Interaction) -> None:
+        """A submitted modal runs its command once; a repeat or unknown form is refused."""
+        data: Mapping[str, Any] = interaction.data or {}
+        form = self._forms.take(str(data.get("custom_id", "")), interaction.user.id,
+                                asyncio.get_running_loop().time())
+        if form is None:
+            await interaction.response.send_message(forms.GONE, ephemeral=True)
+            return
+        text = translate.form_values(data).get(form.option, "")
+        await interaction.response.defer(thinking=True)
+        incoming = await self._incoming(interaction, form.path, "",
+                                  {**form.options, form.option: text})
         await self._answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=interaction.guild_id is not None)
+        await self._dms_reopened(interaction)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Button clicks: run the button's action as a command line."""
+        """Button clicks run the button's action as a command line; forms complete theirs."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self._submit_form(interaction)
+            return
         if interaction.type is not discord.InteractionType.component:
             return  # application commands are routed by the command tree
         data: Mapping[str, Any] = interaction.data or {}
@@ -382,6 +350,7 @@ class DiscordAdapter:
         replies = await self._dispatcher.handle(incoming)
         await self._update_post(interaction, replies)
         await self._answer(interaction, replies, deferred_public=False)
+        await self._dms_reopened(interaction)
 
     async def _update_post(self, interaction: discord.Interaction,
                            replies: Sequence[Reply]) -> None:
@@ -397,28 +366,40 @@ class DiscordAdapter:
 
     async def _answer(self, interaction: discord.Interaction, replies: Sequence[Reply], *,
                       deferred_public: bool) -> None:
-        """Follow up a deferred interaction; private replies are ephemeral."""
+        """Follow up a deferred interaction; private replies are ephemeral.
+
+        Each reply is sent on its own: one that fails is logged (a file that could not be
+        sent is reported to the member) and never drops the replies after it.
+        """
         try:
-            if not replies:
-                await interaction.delete_original_response()
-                return
-            if deferred_public and replies[0].private:
+            if not replies or (deferred_public and replies[0].private):
                 # The first follow-up would take the public "thinking" message's place.
                 await interaction.delete_original_response()
-            for reply in replies:
-                parts = translate.split_text(reply.text)
-                for index, part in enumerate(parts):
-                    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS,
-                                              "ephemeral": reply.private}
-                    if index == len(parts) - 1:
-                        view, file = _view(reply), _file(reply)
-                        if view is not None:
-                            kwargs["view"] = view
-                        if file is not None:
-                            kwargs["file"] = file
-                    await interaction.followup.send(part, **kwargs)
         except discord.HTTPException:
             logger.exception("discord: could not answer interaction %s", interaction.id)
+        for reply in replies:
+            try:
+                await self._follow_up(interaction, reply)
+            except discord.HTTPException:
+                logger.exception("discord: could not answer interaction %s", interaction.id)
+                if reply.file is not None:
+                    with contextlib.suppress(discord.HTTPException):
+                        await interaction.followup.send(
+                            FILE_FAILED.format(name=reply.file.filename), ephemeral=True,
+                            allowed_mentions=NO_MENTIONS)
+
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply) -> None:
+        parts = translate.split_text(reply.text)
+        for index, part in enumerate(parts):
+            kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS,
+                                      "ephemeral": reply.private}
+            if index == len(parts) - 1:
+                view, file = view_of(reply), file_of(reply)
+                if view is not None:
+                    kwargs["view"] = view
+                if file is not None:
+                    kwargs["file"] = file
+            await interaction.followup.send(part, **kwargs)
 
     async def _on_tree_error(self, interaction: discord.Interaction,
                              error: app_commands.AppCommandError) -> None:
@@ -429,6 +410,10 @@ class DiscordAdapter:
         if message.author.bot or not self.community.serves(
                 message.guild.id if message.guild else None):
             return
+        # Without the Message Content intent a guild message's text is withheld (unless it
+        # mentions the bot): the message still counts, its text cannot be judged.
+        hidden = (message.guild is not None and not self._options.message_content
+                  and not any(u == self.client.user for u in message.mentions))
         incoming = Incoming(
             author=translate.user_ref(message.author),
             place=translate.place_of(message.channel, message.guild),
@@ -436,6 +421,7 @@ class DiscordAdapter:
             source_id=str(message.id),
             received_at=self._clock.now(),
             roles=translate.role_keys(message.author),
+            text_hidden=hidden,
         )
         for reply in await self._dispatcher.handle(incoming):
             try:

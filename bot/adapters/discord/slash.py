@@ -37,6 +37,8 @@ def annotation(option: Option) -> Any:
         return bool
     if kind is OptionKind.MEMBER:
         return discord.User  # a Member in a guild, a User in a DM
+    if kind is OptionKind.FILE:
+        return discord.Attachment  # option type 11; Discord resolves the uploaded file
     if kind is OptionKind.CHOICE and len(option.choices) <= MAX_CHOICES:
         return Literal[option.choices]
     if kind is OptionKind.TEXT:

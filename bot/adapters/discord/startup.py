@@ -20,9 +20,6 @@ def startup_failure(exc: BaseException, api: str) -> BaseException:
         return StartupFailed(REFUSED_LOGIN, transient=False)
     if isinstance(exc, discord.ConnectionClosed) and exc.code == 4004:  # gateway auth failed
         return StartupFailed(REFUSED_LOGIN, transient=False)
-    if isinstance(exc, discord.PrivilegedIntentsRequired):
-        return StartupFailed("discord: a privileged intent is not enabled for this bot in the "
-                             "Developer Portal", transient=False)
     if isinstance(exc, discord.HTTPException) and exc.status < 500 and exc.status != 429:
         return StartupFailed(f"discord: the API refused the start ({exc})", transient=False)
     if isinstance(exc, discord.ClientException):

@@ -70,3 +70,23 @@ def action_line(action: str) -> str:
     """A button's action as a command line (``rsvp 3 going`` → ``/rsvp 3 going``)."""
     stripped = action.strip()
     return stripped if stripped.startswith("/") else "/" + stripped
+
+
+def form_values(data: Mapping[str, object]) -> dict[str, str]:
+    """The text inputs of a submitted modal by custom id.
+
+    Inputs arrive inside labels (type 18, ``component``) or, the older layout, inside
+    action rows (type 1, ``components``).
+    """
+    found: dict[str, str] = {}
+    stack: list[object] = list(data.get("components") or [])  # type: ignore[call-overload]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, Mapping):
+            continue
+        if item.get("type") == 4 and "custom_id" in item:
+            found[str(item["custom_id"])] = str(item.get("value") or "")
+        stack.extend(item.get("components") or [])
+        if "component" in item:
+            stack.append(item["component"])
+    return found

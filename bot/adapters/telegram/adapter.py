@@ -18,20 +18,21 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from telegram import (
-    Bot,
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
     Chat,
-    InputFile,
     Message,
-    ReplyParameters,
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -44,10 +45,11 @@ from telegram.ext import (
 
 from bot.adapters.telegram import translate
 from bot.adapters.telegram.community import Community
+from bot.adapters.telegram.messaging import TelegramMessenger, deliver
 from bot.adapters.telegram.startup import startup_failure
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.core.clock import Clock
-from bot.core.dispatch import Dispatcher, split_command_line
+from bot.core.dispatch import Dispatcher, split_command_line, too_big
 from bot.core.errors import DeliveryFailed, DeliveryFailure
 from bot.core.model import Attachment, Incoming, Platform, Reply
 from bot.core.ports import InteractionKind, PlatformEvents
@@ -56,8 +58,12 @@ logger = logging.getLogger(__name__)
 
 WELCOME = ("Hello! I'm Cohort, your community's assistant. I can DM you reminders and "
            "recommendations here now. Send /help to see what I can do.")
-NO_DM = ("I can't send that here, and I can't DM you yet: open a private chat with me, "
-         "press Start, and ask again.")
+SENT_DM = "I sent you the answer in a DM."
+NO_DM = ("That answer is only for you, and I can't DM you yet: open {link} and press Start, "
+         "and I'll send it there.")
+FILE_FAILED = "I couldn't send you the file {name}: Telegram refused it. Please try again later."
+HELD_PER_MEMBER = 10  # private answers kept (in memory) until the member starts a DM
+HELD_MEMBERS = 1000  # members with held answers; the longest-waiting is dropped beyond it
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,95 +82,9 @@ class TelegramOptions:
     chat_ids: Sequence[int] = field(default=())  # the community; other groups are ignored
     admin_ids: Sequence[int] = field(default=())
     admin_cache_seconds: float = 60.0
-
-
-def _failure(exc: TelegramError, *, direct: bool) -> DeliveryFailed:
-    """A PTB error as the core's delivery failure."""
-    if not direct and "not enough rights" in str(exc).lower():  # restricted in the group
-        return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
-    if isinstance(exc, Forbidden):  # never started the bot, blocked it, or left the group
-        return DeliveryFailed(DeliveryFailure.DM_CLOSED if direct
-                              else DeliveryFailure.UNKNOWN_RECIPIENT)
-    if isinstance(exc, RetryAfter):
-        return DeliveryFailed(DeliveryFailure.TRANSIENT,
-                              retry_after=translate.seconds(exc.retry_after))
-    if isinstance(exc, BadRequest):  # chat not found, malformed: retrying will not help
-        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
-    return DeliveryFailed(DeliveryFailure.TRANSIENT)  # TimedOut, NetworkError, server errors
-
-
-REPLY_RETRIES = 3
-
-
-async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None = None,
-                  patient: bool = False) -> str:
-    """Send a reply as text message(s) and an optional file; returns the last message id.
-
-    ``patient`` (a command's immediate reply): a 429 waits its ``retry_after`` and retries
-    the part it hit, so a reply is delayed, never lost or half-sent. The outbox is not
-    patient: it reschedules the whole row itself.
-    """
-    async def send(call: Any, *args: Any, **kwargs: Any) -> Message:
-        for attempt in range(REPLY_RETRIES + 1):
-            try:
-                message: Message = await call(*args, **kwargs)
-            except RetryAfter as exc:
-                if not patient or attempt == REPLY_RETRIES:
-                    raise
-                wait = translate.seconds(exc.retry_after)
-                logger.info("telegram: reply rate-limited, retrying in %.1f s", wait)
-                await asyncio.sleep(wait)
-            else:
-                return message
-        raise AssertionError("unreachable")
-
-    parts = translate.split_text(translate.neutralise(reply.text))
-    markup = translate.keyboard(reply.buttons)
-    if len(reply.buttons) and markup is None:
-        logger.warning("telegram: buttons dropped (callback data over 64 bytes)")
-    quote = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-             if reply_to is not None else None)
-    sent: Message | None = None
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1 and reply.file is None
-        sent = await send(bot.send_message, chat_id, part,
-                          reply_markup=markup if last else None,
-                          reply_parameters=quote if index == 0 else None)
-    if reply.file is not None:
-        document = InputFile(reply.file.data, filename=reply.file.filename)
-        if reply.file.content_type.startswith("image/"):
-            sent = await send(bot.send_photo, chat_id, document, reply_markup=markup)
-        else:
-            sent = await send(bot.send_document, chat_id, document, reply_markup=markup)
-    assert sent is not None
-    return str(sent.message_id)
-
-
-class TelegramMessenger:
-    """DMs and group posts on Telegram; raises ``DeliveryFailed``."""
-
-    platform = Platform.TELEGRAM
-
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
-
-    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
-        """DM one person (a private chat's id is the user's id)."""
-        return await self._send(user_id, reply, direct=True)
-
-    async def send_place(self, place_id: str, reply: Reply) -> str | None:
-        """Post in a group."""
-        return await self._send(place_id, reply, direct=False)
-
-    async def _send(self, chat: str, reply: Reply, *, direct: bool) -> str:
-        try:
-            chat_id = int(chat)
-        except ValueError:
-            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
-        try:
-            return await deliver(self._bot, chat_id, reply)
-        except TelegramError as exc:
-            raise _failure(exc, direct=direct) from exc
+    # A failed setMyCommands (a 429 on a quick restart, an outage) is retried after this
+    # long (doubling, at most an hour) or the 429's retry_after; polling starts meanwhile.
+    commands_retry_seconds: float = 60.0
 
 
 class TelegramAdapter:
@@ -190,13 +110,16 @@ class TelegramAdapter:
             .concurrent_updates(True)  # a slow command must not hold up everyone else
             .build()
         )
-        self.messenger = TelegramMessenger(self.application.bot)
+        self.messenger = TelegramMessenger(self.application.bot, self._moved)
         self.username: str | None = None
         self._webhook: WebhookServer | None = None
         self._names = {c.name for c in dispatcher.commands}
         self.community = Community(self.application.bot, options.chat_ids, options.admin_ids,
                                    options.admin_cache_seconds)
+        self._held: dict[int, list[Reply]] = {}  # private answers waiting for /start
+        self._menu_task: asyncio.Task[None] | None = None
         app = self.application
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         app.add_handler(MessageHandler(
             filters.Document.ALL & filters.CaptionRegex(r"^/"), self._on_command))
@@ -222,7 +145,7 @@ class TelegramAdapter:
         await app.initialize()  # getMe
         try:
             self.username = app.bot.username
-            await self.set_commands()
+            await self._menus_or_retry(self._options.commands_retry_seconds)
             await app.start()
             if self._options.mode == "webhook":
                 await self._start_webhook()
@@ -258,6 +181,9 @@ class TelegramAdapter:
 
     async def _stop(self) -> None:
         """Stop fetching, finish the updates already fetched, then close (PTB's order)."""
+        if self._menu_task is not None:
+            self._menu_task.cancel()
+            self._menu_task = None
         app = self.application
         if self._webhook is not None:
             await self._webhook.stop()
@@ -267,6 +193,21 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    async def _menus_or_retry(self, backoff: float) -> None:
+        """Set the command menus; on failure log it and try again later (start never waits)."""
+        try:
+            await self.set_commands()
+        except TelegramError as exc:
+            wait = (translate.seconds(exc.retry_after) if isinstance(exc, RetryAfter)
+                    else backoff)
+            logger.warning("telegram: setMyCommands failed (%s); retrying in %.0f s", exc, wait)
+            self._menu_task = asyncio.create_task(
+                self._menus_later(wait, min(backoff * 2, 3600)), name="telegram-menus")
+
+    async def _menus_later(self, wait: float, backoff: float) -> None:
+        await asyncio.sleep(wait)
+        await self._menus_or_retry(backoff)
 
     async def set_commands(self) -> None:
         """The command menus: private chats, groups, and group administrators."""
@@ -282,6 +223,20 @@ class TelegramAdapter:
         await bot.set_my_commands(admins, scope=BotCommandScopeAllChatAdministrators())
 
     # -- incoming -------------------------------------------------------------------------
+
+    async def _moved(self, old: int, new: int) -> None:
+        """A group became a supergroup: every stored reference to it follows."""
+        await self._events.place_moved(Platform.TELEGRAM, str(old), str(new))
+
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The migration service messages (one in the old group, one in the supergroup)."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id is not None:
+            await self._moved(message.chat_id, message.migrate_to_chat_id)
+        elif message.migrate_from_chat_id is not None:
+            await self._moved(message.migrate_from_chat_id, message.chat_id)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
@@ -312,6 +267,7 @@ class TelegramAdapter:
             command, _, payload = rest.partition("-")
             if not rest or command not in self._names:
                 await deliver(context.bot, chat.id, Reply(WELCOME), patient=True)
+                await self._reply(chat, user, self._held.pop(user.id, []), reply_to=None)
                 return
             # A deep link (t.me/<bot>?start=link-CODE) carries a command and its argument.
             name, rest = command, payload.replace("-", " ")
@@ -323,9 +279,8 @@ class TelegramAdapter:
             size = message.document.file_size or 0
             filename = message.document.file_name or "upload"
             if size > limit:
-                await deliver(context.bot, chat.id, Reply(
-                    f"`{filename}` is too big ({size} bytes; the limit is {limit})."),
-                    reply_to=None if private else message.message_id)
+                await deliver(context.bot, chat.id, Reply(too_big(filename, size, limit)),
+                              reply_to=None if private else message.message_id)
                 return
             data = await (await message.document.get_file()).download_as_bytearray()
             attachments = (Attachment(filename, bytes(data),
@@ -378,37 +333,33 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
+        # Answered at once, before the command runs: the client stops its spinner, and a
+        # slow command can no longer make the answer late (Telegram refuses old queries).
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            logger.warning("telegram: could not answer callback query %s: %s", query.id, exc)
         user = query.from_user
         message = query.message if isinstance(query.message, Message) else None
         line = split_command_line(translate.action_line(query.data or ""))
         if line is None:
-            await query.answer()
             return
-        chat = message.chat if message is not None else None
-        if chat is not None and not self.community.serves(chat):
-            await query.answer()
+        chat = message.chat if message is not None else Chat(user.id, Chat.PRIVATE)
+        if message is not None and not self.community.serves(chat):
             return
-        place = (translate.place_of(chat) if chat is not None
-                 else translate.place_of(Chat(user.id, Chat.PRIVATE)))
         incoming = Incoming(
             author=translate.user_ref(user),
-            place=place,
+            place=translate.place_of(chat),
             text=line[1],
             source_id=f"callback:{query.id}",
             received_at=self._clock.now(),
             command=line[0],
-            is_admin=await self.community.is_admin(chat or Chat(user.id, Chat.PRIVATE), user),
+            is_admin=await self.community.is_admin(chat, user),
             via_button=True,
         )
         replies = await self._dispatcher.handle(incoming)
         await self._update_post(message, replies)
-        toast = replies[0].text if replies else ""
-        fits = len(replies) <= 1 and len(toast) <= translate.MAX_TOAST and not (
-            replies and (replies[0].file or replies[0].buttons))
-        # The toast answers the press; anything longer also goes to the chat.
-        await query.answer(toast[: translate.MAX_TOAST] or None, show_alert=False)
-        if not fits and chat is not None:
-            await self._reply(chat, user, replies, reply_to=None)
+        await self._reply(chat, user, replies, reply_to=None, tell_group=False)
 
     async def _update_post(self, message: Message | None, replies: Sequence[Reply]) -> None:
         """Refresh the post a button sits on (its buttons stay)."""
@@ -435,21 +386,57 @@ class TelegramAdapter:
         )
 
     async def _reply(self, chat: Chat, user: User, replies: Sequence[Reply], *,
-                     reply_to: int | None) -> None:
-        """Answer in the chat; private replies with a file go by DM when said in a group."""
+                     reply_to: int | None, tell_group: bool = True) -> None:
+        """Answer in the chat; private replies asked for in a group go by DM.
+
+        The group hears once that a DM was sent (``tell_group``; not for button presses,
+        where it would be noise) or, when the member never started a DM, gets a link to
+        start one: the answers are held until they do. Each reply is sent on its own: one
+        that fails is logged and never drops the replies after it.
+        """
+        bot = self.application.bot
+        group = chat.type != Chat.PRIVATE
+        told = False
         for reply in replies:
+            privately = group and reply.private and not reply.feedback
             try:
-                if reply.private and reply.file is not None and chat.type != Chat.PRIVATE:
-                    try:
-                        await self.messenger.send_direct(str(user.id), reply)
-                    except DeliveryFailed:
-                        await deliver(self.application.bot, chat.id, Reply(NO_DM), patient=True,
-                                      reply_to=reply_to)
+                if privately:
+                    delivered = await self._send_privately(user, reply)
+                    if not told and (tell_group or not delivered):
+                        note = SENT_DM if delivered else NO_DM.format(link=self.deep_link("dm"))
+                        await deliver(bot, chat.id, Reply(note), reply_to=reply_to,
+                                      patient=True, moved=self._moved)
+                        told = True
                     continue
-                await deliver(self.application.bot, chat.id, reply, reply_to=reply_to,
-                              patient=True)
-            except (TelegramError, DeliveryFailed):
+                await deliver(bot, chat.id, reply, reply_to=reply_to, patient=True,
+                              moved=self._moved)
+            except Exception:  # any failure: the next reply still goes out
                 logger.exception("telegram: could not reply in chat %s", chat.id)
+                if reply.file is not None:
+                    await self._report_file(user.id if privately else chat.id, reply)
+
+    async def _report_file(self, chat_id: int, reply: Reply) -> None:
+        """Tell the member a file could not be sent (instead of a reply promising it)."""
+        assert reply.file is not None
+        try:
+            await deliver(self.application.bot, chat_id,
+                          Reply(FILE_FAILED.format(name=reply.file.filename)), patient=True)
+        except TelegramError:
+            logger.exception("telegram: could not report a failed file in chat %s", chat_id)
+
+    async def _send_privately(self, user: User, reply: Reply) -> bool:
+        """DM one private answer; False (and the answer held for /start) if DMs are closed."""
+        try:
+            await self.messenger.send_direct(str(user.id), reply)
+        except DeliveryFailed as failed:
+            if failed.reason is not DeliveryFailure.DM_CLOSED:
+                raise
+            if user.id not in self._held and len(self._held) >= HELD_MEMBERS:
+                del self._held[next(iter(self._held))]
+            held = self._held.setdefault(user.id, [])
+            held[:] = [*held, reply][-HELD_PER_MEMBER:]
+            return False
+        return True
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(context.error, NetworkError):

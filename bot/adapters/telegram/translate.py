@@ -14,7 +14,7 @@ from bot.core.text import split_text as text_split
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message's text
 MAX_CALLBACK_DATA = 64  # bytes
-MAX_TOAST = 200  # answerCallbackQuery text
+MAX_CAPTION = 1024  # a document's or photo's caption
 BUTTONS_PER_ROW = 3
 WORD_JOINER = "\u2060"
 _MENTION = re.compile(r"(?<![\w@])@(?=\w)")

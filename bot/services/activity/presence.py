@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.clock import Clock
-from bot.core.model import Member, Place, UserRef
+from bot.core.model import Member, Place, Platform, UserRef
 from bot.core.ports import InteractionKind
 from bot.services.activity.interactions import InteractionLog
 
@@ -25,8 +25,8 @@ class Accounts(Protocol):
         """The member behind ``author``, created on first contact."""
         ...
 
-    async def reopen_dms(self, author: UserRef) -> None:
-        """Forget that ``author`` refused DMs."""
+    async def reopen_dms(self, author: UserRef) -> bool:
+        """Forget that ``author`` refused DMs; True if they had."""
         ...
 
 
@@ -41,6 +41,8 @@ class ReactionReceived(Protocol):
 
 # A member joined a voice channel (events: ``voice_presence``).
 VoiceJoined = Callable[[int], Awaitable[object]]
+# A place changed its id: (platform, old id, new id) (outbox: ``move_place``).
+PlaceMoved = Callable[[str, str, str], Awaitable[object]]
 
 
 class PresenceService:
@@ -54,12 +56,14 @@ class PresenceService:
         *,
         reaction_received: ReactionReceived,
         voice_joined: VoiceJoined,
+        place_moved: PlaceMoved,
     ) -> None:
         self._directory = directory
         self._interactions = interactions
         self._clock = clock
         self._reaction_received = reaction_received
         self._voice_joined = voice_joined
+        self._place_moved = place_moved
 
     async def activity(
         self,
@@ -89,7 +93,11 @@ class PresenceService:
         elif kind is InteractionKind.VOICE and name == "join":
             await self._voice_joined(member.member_id)
 
-    async def dm_opened(self, author: UserRef) -> None:
+    async def dm_opened(self, author: UserRef) -> bool:
         """Forget an earlier DM refusal: the member can be reached again."""
         await self._directory.identify(author)
-        await self._directory.reopen_dms(author)
+        return await self._directory.reopen_dms(author)
+
+    async def place_moved(self, platform: Platform, old: str, new: str) -> None:
+        """Follow a place that changed its id."""
+        await self._place_moved(platform.value, old, new)

@@ -73,10 +73,10 @@ class MemberDirectory:
             row = await unit.members.get(member_id)
             return to_member(row) if row is not None else None
 
-    async def reopen_dms(self, author: UserRef) -> None:
+    async def reopen_dms(self, author: UserRef) -> bool:
         """Forget that ``author``'s account refused DMs (they started the bot, say)."""
         async with self._db.unit() as unit:
-            await unit.members.mark_dm_open(author.platform.value, author.user_id)
+            return await unit.members.mark_dm_open(author.platform.value, author.user_id)
 
     def forget_cached(self, member_id: int) -> None:
         """Drop cached values for a member after their profile or accounts changed."""

@@ -52,12 +52,14 @@ class Outbox:
         batch: int = 100,
         concurrency: int = 8,
         backoff: timedelta = timedelta(seconds=30),
+        dm_retry_after: timedelta = timedelta(days=7),
     ) -> None:
         self._db = db
         self._clock = clock
         self._limiter = limiter
         self._platforms = platforms
         self._max_attempts = max_attempts
+        self._dm_retry_after = dm_retry_after
         self._batch = batch
         self._concurrency = concurrency
         self._backoff = backoff
@@ -192,7 +194,10 @@ class Outbox:
             return Status.SKIPPED, None, "member did not opt in to digests"
         reachable = [a for a in accounts
                      if self._platforms.messenger(Platform(a.platform)) is not None]
-        open_accounts = [a for a in reachable if a.dm_closed_at is None]
+        # A "DMs closed" mark expires: people open their DMs without telling the bot.
+        retry_from = self._clock.now() - self._dm_retry_after
+        open_accounts = [a for a in reachable
+                         if a.dm_closed_at is None or a.dm_closed_at <= retry_from]
         if not open_accounts:
             if reachable:
                 return Status.UNDELIVERABLE, None, "DMs closed"
@@ -214,6 +219,9 @@ class Outbox:
                                                      self._clock.now())
                 logger.info("member %s: DMs closed on %s", row.member_id, platform)
                 continue
+            if account.dm_closed_at is not None:  # an expired mark, and DMs work again
+                async with self._db.unit() as unit:
+                    await unit.members.mark_dm_open(platform.value, account.user_id)
             return Status.SENT, platform.value, None
         return Status.UNDELIVERABLE, None, "DMs closed"
 
@@ -262,6 +270,12 @@ class Outbox:
         if added or not admins:
             logger.error("outbox: no permission to post in %s %s; %s", platform, place,
                          f"told {added} admin(s)" if admins else "no admin known to tell")
+
+    async def move_place(self, platform: str, old: str, new: str) -> None:
+        """A place changed its id (Telegram ChatMigrated): every stored reference follows."""
+        async with self._db.unit() as unit:
+            changed = await unit.moves.move_place(platform, old, new)
+        logger.info("%s place %s moved to %s (%d rows updated)", platform, old, new, changed)
 
     async def report(self) -> OutboxReport:
         """Counts and the next pending and latest failed rows."""

@@ -80,21 +80,26 @@ class ChatRule:
         self._recent: dict[int, list[list[int]]] = {}
 
     async def on_message(self, context: MessageContext) -> AwardResult | None:
-        """The chat-message rule: cooldown, no DMs, no short or repeated text, exclusions."""
+        """The chat-message rule: cooldown, no DMs, no short or repeated text, exclusions.
+
+        When the platform withholds the text (Discord without the Message Content intent)
+        only the cooldown applies: the text rules need text to judge.
+        """
         incoming, member_id = context.incoming, context.member.member_id
         rules = self._terms.rules
+        judged = not incoming.text_hidden
         if incoming.place.is_direct or self._excluded(incoming.place.place_id,
                                                       incoming.place.name, incoming.roles):
             return None
-        if len(normalise(incoming.text)) < rules.message_min_length:
+        if judged and len(normalise(incoming.text)) < rules.message_min_length:
             return None
         now = incoming.received_at
         cooldown = timedelta(seconds=rules.message_cooldown_seconds)
         last = self._last_award.get(member_id)
         if last is not None and now - last < cooldown:
             return None
-        signature = fingerprint(incoming.text)
-        if self._repeats(signature, self._recent.get(member_id, [])):
+        signature = fingerprint(incoming.text) if judged else None
+        if signature is not None and self._repeats(signature, self._recent.get(member_id, [])):
             return None
         async with self._db.unit() as unit:
             state = await unit.points.state(member_id, lock=True)
@@ -103,9 +108,10 @@ class ChatRule:
             if state.last_message_at is not None and now - state.last_message_at < cooldown:
                 self._last_award[member_id] = state.last_message_at
                 return None
-            if self._repeats(signature, recent):
-                return None
-            recent = [signature, *recent][: rules.duplicate_window]
+            if signature is not None:
+                if self._repeats(signature, recent):
+                    return None
+                recent = [signature, *recent][: rules.duplicate_window]
             state.last_message_at = now
             state.fingerprints = json.dumps(recent)
             amount = self._rng.randint(rules.message_min, rules.message_max)

@@ -185,7 +185,7 @@ async def test_other_bad_create_input(chat: Chat, app: App):
          "statement=S", (json_tests(),), "`closes` must be after `opens`"),
         ("/challenge create title=T examples=9 statement=S", (json_tests(),), "too large"),
         ("/challenge create title=T statement=S", (json_tests(), json_tests()),
-         "Attach one tests file"),
+         "Attach only one file"),
     ]
     for line, attachments, message in cases:
         reply = await chat.text(line, who="ada", admin=True, attachments=attachments)

@@ -138,6 +138,30 @@ async def test_closed_dms_make_a_row_undeliverable_without_retries(
     assert "undeliverable: DMs closed" in await chat.text("/outbox", who="ada", admin=True)
 
 
+async def test_a_dms_closed_mark_expires_and_dms_are_tried_again(
+        app: App, clock: FixedClock) -> None:
+    telegram = RecordingMessenger(Platform.TELEGRAM)
+    app.platforms.add_messenger(telegram)
+    tomas = await member(app, Platform.TELEGRAM, "400", "tomas")
+    telegram.close_dms("400")
+    await dm(app, tomas, "closed:1", "first")
+    await app.outbox.sweep()
+    telegram.open_dms("400")  # tomas opens his DMs without telling the bot
+
+    clock.advance(timedelta(hours=app.settings.outbox.dm_closed_retry_hours - 1))
+    await dm(app, tomas, "closed:2", "still marked")
+    await app.outbox.sweep()
+    assert telegram.directs("400") == []
+
+    clock.advance(timedelta(hours=1))  # the mark has expired
+    await dm(app, tomas, "closed:3", "tried again")
+    await app.outbox.sweep()
+    assert telegram.directs("400") == ["tried again"]
+    async with app.db.unit() as unit:
+        account = (await unit.members.accounts(tomas))[0]
+    assert account.dm_closed_at is None  # it worked: the mark is gone
+
+
 async def test_a_member_with_two_accounts_gets_the_dm_on_the_other_platform(
         app: App, clock: FixedClock) -> None:
     telegram = RecordingMessenger(Platform.TELEGRAM)

@@ -1,0 +1,124 @@
+"""Sending on Discord: DMs and channel posts (the core's ``Messenger``), split to limits.
+
+Buttons become a stopped component view (clicks reach ``on_interaction``), files go as
+attachments, and discord.py errors become the core's ``DeliveryFailed``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.adapters.discord import translate
+from bot.core.errors import DeliveryFailed, DeliveryFailure
+from bot.core.model import Platform, Reply
+
+logger = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def view_of(reply: Reply) -> discord.ui.View | None:
+    """Buttons as a component row; a click comes back as an interaction with the action."""
+    buttons = [b for b in reply.buttons if len(b.action) <= translate.MAX_CUSTOM_ID]
+    if len(buttons) < len(reply.buttons):
+        logger.warning("dropped %d buttons whose action is too long for Discord",
+                       len(reply.buttons) - len(buttons))
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons[:25]:
+        view.add_item(discord.ui.Button(label=button.label[:80], custom_id=button.action))
+    # Stopped views are not kept in discord.py's view store: clicks reach on_interaction.
+    view.stop()
+    return view
+
+
+def file_of(reply: Reply) -> discord.File | None:
+    """The reply's file as a discord.py upload."""
+    if reply.file is None:
+        return None
+    return discord.File(io.BytesIO(reply.file.data), filename=reply.file.filename)
+
+
+MISSING_PERMISSION_CODES = (50001, 50013)  # "Missing Access", "Missing Permissions"
+
+
+def failure_of(exc: BaseException, *, direct: bool) -> DeliveryFailed:
+    """A discord.py error as the core's delivery failure."""
+    if isinstance(exc, discord.RateLimited):
+        return DeliveryFailed(DeliveryFailure.TRANSIENT, retry_after=exc.retry_after)
+    if isinstance(exc, discord.Forbidden):
+        if direct:  # 50007, or any refusal to DM this person
+            return DeliveryFailed(DeliveryFailure.DM_CLOSED)
+        if exc.code in MISSING_PERMISSION_CODES:
+            return DeliveryFailed(DeliveryFailure.NO_PERMISSION)
+        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
+    if isinstance(exc, discord.NotFound):
+        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
+    if isinstance(exc, discord.HTTPException) and exc.status == 429:
+        retry = exc.response.headers.get("Retry-After")
+        try:
+            wait = float(retry) if retry is not None else None
+        except ValueError:
+            wait = None
+        return DeliveryFailed(DeliveryFailure.TRANSIENT, retry_after=wait)
+    return DeliveryFailed(DeliveryFailure.TRANSIENT)
+
+
+TRANSIENT_ERRORS = (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError)
+
+
+class DiscordMessenger:
+    """DMs and channel posts on Discord; raises ``DeliveryFailed``."""
+
+    platform = Platform.DISCORD
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def send_direct(self, user_id: str, reply: Reply) -> str | None:
+        """DM one person (opening the DM channel if needed)."""
+        try:
+            user = self._client.get_user(int(user_id)) or await self._client.fetch_user(
+                int(user_id))
+            return await send(user, reply)
+        except ValueError:
+            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
+        except TRANSIENT_ERRORS as exc:
+            raise failure_of(exc, direct=True) from exc
+
+    async def send_place(self, place_id: str, reply: Reply) -> str | None:
+        """Post in a channel."""
+        try:
+            channel = self._client.get_channel(int(place_id)) or await self._client.fetch_channel(
+                int(place_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
+            return await send(channel, reply)
+        except ValueError:
+            raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
+        except TRANSIENT_ERRORS as exc:
+            raise failure_of(exc, direct=False) from exc
+
+
+async def send(target: discord.abc.Messageable, reply: Reply) -> str:
+    """Send a reply as one or more messages; returns the id of the last one."""
+    parts = translate.split_text(reply.text)
+    message: discord.Message | None = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        view = view_of(reply) if last else None
+        file = file_of(reply) if last else None
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if view is not None:
+            kwargs["view"] = view
+        if file is not None:
+            kwargs["file"] = file
+        message = await target.send(part, **kwargs)
+    assert message is not None  # split_text always returns at least one part
+    return str(message.id)
