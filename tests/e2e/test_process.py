@@ -40,6 +40,6 @@ async def test_privileged_intent_not_granted_is_explained_and_cohort_exits(tmp_p
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
     text = stderr.decode()
     assert process.returncode == 2, text[-3000:]
-    assert "error: Discord refused the connection" in text
+    assert "cohort: Discord refused the connection" in text
     assert "Message Content Intent" in text and "COHORT_DISCORD__MESSAGE_CONTENT=false" in text
     assert "Traceback" not in text, text[-3000:]
