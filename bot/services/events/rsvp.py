@@ -55,8 +55,7 @@ class Rsvps:
             row = await unit.rsvps.get(event_id, member.member_id)
             before = row.status if row else None
             status = await self._answer(unit, event, member, row, answer, now)
-            if status == "going":
-                await self._awarder.participation(unit, member.member_id, "rsvp", event_id)
+            await settle_award(self._awarder, unit, event_id, member.member_id, status)
             self._interactions.record_raw(
                 member_id=member.member_id, platform="cohort", place_id=str(event_id),
                 kind=InteractionKind.RSVP, name=status,
@@ -116,6 +115,7 @@ class Rsvps:
         if self._immediate:
             nxt.status = "going"
             await self._reminders.plan_member(unit, event, nxt.member_id, now)
+            await settle_award(self._awarder, unit, event.id, nxt.member_id, nxt.status)
             text = texts.seat_given(event.id, event.title)
         else:
             nxt.status = "offered"
@@ -147,3 +147,12 @@ class Rsvps:
             key=f"claimed:{event.id}:{event.created_by}:{now.timestamp()}",
             kind=OutboxKind.NOTICE, text=text, due_at=now, member_id=event.created_by,
             event_id=event.id)])
+
+
+async def settle_award(awarder: ParticipationAwarder, unit: Unit, event_id: int,
+                       member_id: int, status: str) -> None:
+    """The one RSVP points rule: the award is held while going and taken back otherwise."""
+    if status == "going":
+        await awarder.participation(unit, member_id, "rsvp", event_id)
+    else:
+        await awarder.withdraw(unit, member_id, "rsvp", event_id)

@@ -47,6 +47,7 @@ class EventService:
         self._clock = clock
         self._outbox = outbox
         self._reminders = reminders.ReminderPlanner(outbox)
+        self._awarder = awarder
         self._rsvps = Rsvps(db, clock, outbox, interactions, self._reminders, awarder,
                             settings or EventSettings())
         self._attendance = Attendance(db, clock, outbox, interactions, awarder)
@@ -149,6 +150,8 @@ class EventService:
                 await unit.events.update(target.id, status="cancelled", cancel_reason=reason,
                                          updated_at=self._clock.now())
                 await unit.outbox.withdraw(event_id=target.id)
+                for rsvp, _ in await unit.rsvps.for_event(target.id, ["going"]):
+                    await self._awarder.withdraw(unit, rsvp.member_id, "rsvp", target.id)
                 view = await views.load(unit, target.id)
                 await self._notify(unit, view, "cancelled", texts.cancelled_notice(view, reason),
                                    statuses=("going", "waitlist", "offered", "maybe"))

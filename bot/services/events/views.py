@@ -111,7 +111,11 @@ class ParticipationAwarder(Protocol):
 
     async def participation(self, unit: Unit, member_id: int, action: str,
                             event_id: int) -> None:
-        """Award ``action`` (rsvp, attendance, feedback) once per member and event."""
+        """Hold one award for ``action`` (rsvp, attendance, feedback) per member and event."""
+        ...
+
+    async def withdraw(self, unit: Unit, member_id: int, action: str, event_id: int) -> None:
+        """Take back the award held for ``action`` with a reversing ledger row, if any."""
         ...
 
 
