@@ -176,6 +176,11 @@ def parse_choice(text: str, choices: tuple[str, ...]) -> str:
     raise UserError(f"`{text}` is not one of: {', '.join(choices)}.")
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """The word for ``count`` things: ``one`` for exactly 1 (``1 rating``), else ``many``."""
+    return one if count == 1 else many
+
+
 def relative(moment: datetime, now: datetime) -> str:
     """Say ``in 3 days`` / ``2 hours ago`` for a moment relative to now."""
     seconds = (moment - now).total_seconds()

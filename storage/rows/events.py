@@ -89,6 +89,9 @@ class RsvpRow(Base):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # waitlist order
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Wrong check-in codes in the current window (rate-limited per member and event).
+    checkin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkin_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

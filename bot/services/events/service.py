@@ -251,7 +251,7 @@ class EventService:
         return await self._attendance.feedback(member, event_id, rating, comment)
 
     async def request_feedback(self) -> int:
-        """After an event ends, DM attendees (or those going) for a rating."""
+        """After an event ends, DM its attendees (and no one else) for a rating."""
         return await self._attendance.request_feedback()
 
     # -- sweeps and re-planning ------------------------------------------------------------

@@ -150,6 +150,39 @@ def checked_in(view: EventView) -> str:
     return f"Checked in to #{view.id} {view.title}. Enjoy!"
 
 
+def checkin_needs_seat(event_id: int, title: str) -> str:
+    """Check-in refused: the member has no seat (no answer, maybe or no)."""
+    return (f"Check-in for #{event_id} {title} is for members going to it. "
+            f"Send /rsvp {event_id} going first.")
+
+
+def checkin_waitlisted(event_id: int, title: str, position: int) -> str:
+    """Check-in refused: the code was right but the member is still waiting for a seat."""
+    return (f"You are #{position} on the waitlist for #{event_id} {title}, and there is "
+            "no free seat for you yet; I'll message you if one opens.")
+
+
+def checkin_wrong_code(left: int) -> str:
+    """A wrong check-in code, with the tries left before a pause."""
+    if left <= 0:
+        return "That check-in code is not right, and that was the last try for now."
+    return (f"That check-in code is not right. Ask the organiser "
+            f"({left} {values.plural(left, 'try', 'tries')} left).")
+
+
+def checkin_locked(wait: timedelta) -> str:
+    """Too many wrong codes for this event: the member waits."""
+    minutes = max(1, int(wait.total_seconds() + 59) // 60)
+    return (f"Too many wrong check-in codes. Try again in {minutes} "
+            f"{values.plural(minutes, 'minute', 'minutes')}, or ask the organiser.")
+
+
+def feedback_not_attended(event_id: int, title: str) -> str:
+    """A rating refused: the member did not attend (no check-in, not in voice)."""
+    return (f"Sorry, only members who attended #{event_id} {title} can rate it, and I have "
+            "no check-in from you.")
+
+
 def ics_caption(view: EventView) -> str:
     """The message that carries the ``.ics`` file."""
     return f"#{view.id} {view.title} for your calendar."

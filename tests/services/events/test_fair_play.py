@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.core.clock import FixedClock
 from bot.core.model import Platform, UserRef
+from storage.rows.events import FeedbackRow
 from storage.rows.points import PointAwardRow, PointTotalRow
 from tests.harness import Chat, snapshot
 
@@ -99,3 +100,105 @@ async def test_a_waitlisted_member_earns_rsvp_points_only_with_a_seat(chat: Chat
     before = await snapshot(app.db)
     assert "already going" in await chat.text(f"/rsvp {event} going", who="tomas")
     assert await snapshot(app.db) == before
+
+
+async def test_checkin_is_for_members_with_a_seat(chat: Chat, app: App, clock: FixedClock):
+    event = await create(chat, '"Tiny" "2026-11-23 12:00" 1h capacity=1 code=PYTHON')
+    await chat.say(f"/rsvp {event} going", who="maya")
+    await chat.say(f"/rsvp {event} going", who="tomas")  # waitlisted
+    await chat.say(f"/rsvp {event} maybe", who="lin")
+    await chat.say("/events", who="sam")  # known, never answered
+    clock.advance(timedelta(hours=2, minutes=5))
+    await app.interactions.flush()
+    before = await snapshot(app.db)
+    assert await chat.text(f"/checkin {event} PYTHON", who="lin") == (
+        f"Check-in for #{event} Tiny is for members going to it. Send /rsvp {event} going first.")
+    assert "is for members going to it" in await chat.text(f"/checkin {event} PYTHON", who="sam")
+    assert await chat.text(f"/checkin {event} PYTHON", who="tomas") == (
+        f"You are #1 on the waitlist for #{event} Tiny, and there is no free seat for you yet; "
+        "I'll message you if one opens.")
+    await app.interactions.flush()
+    assert await snapshot(app.db) == before
+    assert "Checked in" in await chat.text(f"/checkin {event} PYTHON", who="maya")
+    report = await app.features.events.attendees(event)
+    assert [a.name for a in report.going] == ["maya"]  # never more than the capacity
+    assert [a.name for a in report.waitlist] == ["tomas"]
+
+
+async def test_a_waitlisted_member_with_the_code_takes_a_free_seat_in_turn(chat: Chat, app: App,
+                                                                          clock: FixedClock):
+    event = await create(chat, '"Small" "2026-11-23 12:00" 1h capacity=1 code=PYTHON')
+    await chat.say(f"/rsvp {event} going", who="maya")
+    await chat.say(f"/rsvp {event} going", who="tomas")
+    await chat.say(f"/rsvp {event} going", who="lin")
+    await chat.say(f'/event edit {event} capacity=2', **ADMIN)  # one seat more, nobody told
+    clock.advance(timedelta(hours=2, minutes=5))
+    assert "#2 on the waitlist" in await chat.text(f"/checkin {event} PYTHON", who="lin")
+    assert "Checked in" in await chat.text(f"/checkin {event} PYTHON", who="tomas")
+    report = await app.features.events.attendees(event)
+    assert sorted(a.name for a in report.going) == ["maya", "tomas"]
+    assert [a.name for a in report.waitlist] == ["lin"]
+    assert "#1 on the waitlist" in await chat.text(f"/checkin {event} PYTHON", who="lin")
+
+
+async def test_wrong_codes_are_rate_limited_per_member_and_event(chat: Chat, app: App,
+                                                                clock: FixedClock):
+    event = await create(chat, '"Guess" "2026-11-23 12:00" 2h code=7F3A2C')
+    other = await create(chat, '"Other" "2026-11-23 12:00" 2h code=BEEF01')
+    for who in ("maya", "tomas"):
+        await chat.say(f"/rsvp {event} going", who=who)
+        await chat.say(f"/rsvp {other} going", who=who)
+    clock.advance(timedelta(hours=2, minutes=5))
+    replies = [await chat.text(f"/checkin {event} {guess:06X}", who="maya") for guess in range(5)]
+    assert replies[0] == "That check-in code is not right. Ask the organiser (4 tries left)."
+    assert "(1 try left)" in replies[3] and "last try for now" in replies[4]
+    locked = await chat.text(f"/checkin {event} 7F3A2C", who="maya")  # even the right code
+    assert locked == ("Too many wrong check-in codes. Try again in 15 minutes, "
+                      "or ask the organiser.")
+    assert "Checked in" in await chat.text(f"/checkin {event} 7F3A2C", who="tomas")
+    assert "Checked in" in await chat.text(f"/checkin {other} BEEF01", who="maya")
+    clock.advance(timedelta(minutes=15))
+    assert "Checked in" in await chat.text(f"/checkin {event} 7f3a2c", who="maya")
+
+
+async def test_only_attendees_rate_and_are_asked(chat: Chat, app: App, clock: FixedClock):
+    event = await create(chat, '"Talk" "2026-11-23 12:00" 1h code=PYTHON')
+    for who in ("maya", "tomas"):
+        await chat.say(f"/rsvp {event} going", who=who)
+    clock.advance(timedelta(hours=2, minutes=5))
+    await chat.say(f"/checkin {event} PYTHON", who="maya")
+    await chat.say("/events", who="lin")  # known, never answered
+    clock.advance(timedelta(hours=1))
+    await app.interactions.flush()
+    before = await snapshot(app.db)
+    for who in ("tomas", "lin"):  # a no-show, and someone who never answered
+        assert await chat.text(f"/feedback {event} 1", who=who) == (
+            f"Sorry, only members who attended #{event} Talk can rate it, and I have no "
+            "check-in from you.")
+    await app.interactions.flush()
+    assert await snapshot(app.db) == before
+    assert "saved" in await chat.text(f"/feedback {event} 5", who="maya")
+    assert await app.features.events.request_feedback() == 1  # maya only
+
+
+async def test_request_feedback_asks_nobody_when_nobody_attended(chat: Chat, app: App,
+                                                                clock: FixedClock):
+    event = await create(chat, '"Empty" "2026-11-23 12:00" 1h')
+    await chat.say(f"/rsvp {event} going", who="maya")
+    clock.advance(timedelta(hours=3, minutes=5))
+    assert await app.features.events.request_feedback() == 0
+
+
+async def test_satisfaction_counts_attendees_only(chat: Chat, app: App, clock: FixedClock):
+    event = await create(chat, '"Rated" "2026-11-23 12:00" 1h code=PYTHON')
+    for who in ("maya", "tomas"):
+        await chat.say(f"/rsvp {event} going", who=who)
+    clock.advance(timedelta(hours=2, minutes=5))
+    await chat.say(f"/checkin {event} PYTHON", who="maya")
+    await chat.say(f"/feedback {event} 5", who="maya")
+    async with app.db.unit() as unit:  # a no-show's rating kept from before the rule
+        await unit.feedback.add(FeedbackRow(event_id=event, member_id=await member_id(app, "tomas"),
+                                            rating=1, comment="", created_at=clock.now(),
+                                            updated_at=clock.now()))
+    stats = await app.features.analytics.event(event)
+    assert stats.ratings == (5,)

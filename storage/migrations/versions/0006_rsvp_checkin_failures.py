@@ -1,0 +1,33 @@
+"""rsvp check-in failures (wrong codes are rate-limited per member and event)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03 07:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('rsvps', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('checkin_failures', sa.Integer(), nullable=False,
+                                      server_default='0'))
+        batch_op.add_column(sa.Column('checkin_failed_at',
+                                      storage.types.UTCDateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('rsvps', schema=None) as batch_op:
+        batch_op.drop_column('checkin_failed_at')
+        batch_op.drop_column('checkin_failures')
