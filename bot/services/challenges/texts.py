@@ -213,3 +213,8 @@ def stats(found: ChallengeStats, zone: ZoneInfo) -> str:
                   f"attempt{'s' if r.attempts != 1 else ''}{' (first solve)' if r.first else ''}"
                   for r in found.leaderboard]
     return truncate("\n".join(lines))
+
+
+def fence_unclosed() -> str:
+    """A ``/submit`` whose ``` block is never closed (refused, not counted as an attempt)."""
+    return "Your code block is not closed: end it with ``` and send it again."
