@@ -96,11 +96,13 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
     async def show(ctx: Context) -> Reply:
         view = await events.get(ctx.require("id", int))
         return Reply(say.details(view, ctx.member.timezone, ctx.now),
-                     buttons=say.rsvp_buttons(view.id) if view.status == "scheduled" else ())
+                     buttons=say.rsvp_buttons(view.id) if view.open_at(ctx.now) else ())
 
     async def upcoming(ctx: Context) -> Reply:
-        views = await events.upcoming(ctx.get("count", int, 10))
-        return Reply(say.upcoming(views, ctx.member.timezone, ctx.now))
+        count, page = ctx.get("count", int, 10), ctx.get("page", int, 1)
+        views, more = await events.upcoming_page(count, page)
+        return Reply(say.upcoming(views, ctx.member.timezone, ctx.now, page=page, more=more,
+                                  count=ctx.get("count", int)))
 
     async def mine(ctx: Context) -> Reply:
         answers = await events.mine(ctx.member)
@@ -166,7 +168,10 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
     return [
         Command("events", "Upcoming events in your time zone", upcoming,
                 options=(Option("count", OptionKind.INTEGER, "How many (1-25)", min_value=1,
-                                max_value=25),)),
+                                max_value=25),
+                         Option("page", OptionKind.INTEGER, "Which page (1, 2, …)", min_value=1,
+                                max_value=1000, keyword=True)),
+                example="/events page=2"),
         event_group,
         Command("rsvp", "Answer an event: going, maybe or no", rsvp,
                 options=(ID, Option("answer", OptionKind.CHOICE, "Your answer", required=True,

@@ -139,7 +139,11 @@ async def test_an_unclaimed_offer_passes_to_the_next(chat, app, clock, sent):
     await chat.say(f"/rsvp {event} going", who="lin")
     await chat.say(f"/rsvp {event} no", who="maya")
     await advance(app, clock, timedelta(hours=2, minutes=1))
-    assert len(sent.to("dm:tomas")) == 1
+    offer, expired = sent.to("dm:tomas")  # the offer, then word that it passed on (#13.9)
+    assert "A seat opened" in offer
+    assert expired == (f"The seat held for you at #{event} Tiny was not claimed in time and "
+                       f"has passed to the next member waiting. Send /rsvp {event} going to "
+                       "queue again.")
     assert len(sent.to("dm:lin")) == 1  # the seat passed on after tomas' window
     report = await app.features.events.attendees(event)
     assert [a.name for a in report.offered] == ["lin"]
@@ -192,7 +196,8 @@ async def test_moving_an_event_replans_reminders(chat, app, clock, sent):
     await chat.say(f"/rsvp {event} going", who="maya")
     await chat.say(f'/event edit {event} start="2026-11-26 18:00"', **ADMIN)
     await app.outbox.sweep()
-    assert "Update: Moving" in sent.to("dm:maya")[0]
+    assert sent.to("dm:maya")[0] == (f"Update: #{event} Moving is now Thu 26 Nov 18:00 UTC · "
+                                     "place to be announced.")
     sent.take()
     await advance(app, clock, timedelta(hours=32, minutes=1))  # the old 24h mark
     assert sent.take() == []

@@ -126,7 +126,7 @@ class Rsvps:
             event_id=event.id, buttons=texts.rsvp_buttons(event.id, going_only=True))])
 
     async def expire_offers(self) -> int:
-        """Pass unclaimed seat offers to the next member waiting (a scheduler sweep)."""
+        """Pass unclaimed seat offers to the next member waiting, telling the one who lost it."""
         now = self._clock.now()
         async with self._db.unit() as unit:
             expired = await unit.rsvps.expired_offers(now)
@@ -136,6 +136,10 @@ class Rsvps:
                 rsvp.updated_at = now
                 event = await unit.events.get(rsvp.event_id, lock=True)
                 assert event is not None
+                await self._outbox.put(unit, [Outgoing(
+                    key=f"offer-expired:{event.id}:{rsvp.member_id}:{int(now.timestamp())}",
+                    kind=OutboxKind.WAITLIST, text=texts.offer_expired(event.id, event.title),
+                    due_at=now, member_id=rsvp.member_id, event_id=event.id)])
                 await self._free_seat(unit, event, now)
         return len(expired)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from bot.core import values
 from bot.core.clock import Clock
@@ -126,8 +127,8 @@ class EventService:
             shown = [await views.load(unit, t.id) for t in targets]
             for view in shown:
                 await self._reminders.replan(unit, view.id, self._clock.now())
-                if moved or {"title", "duration", "where", "start"} & changes.keys():
-                    await self._notify(unit, view, "changed", texts.changed_notice(view))
+            if moved or {"title", "duration", "where", "start"} & changes.keys():
+                await self._notify(unit, shown, "changed", texts.changed_notice)
         return shown
 
     async def cancel(self, event_id: int, reason: str | None, *,
@@ -152,10 +153,11 @@ class EventService:
                 await unit.outbox.withdraw(event_id=target.id)
                 for rsvp, _ in await unit.rsvps.for_event(target.id, ["going"]):
                     await self._awarder.withdraw(unit, rsvp.member_id, "rsvp", target.id)
-                view = await views.load(unit, target.id)
-                await self._notify(unit, view, "cancelled", texts.cancelled_notice(view, reason),
-                                   statuses=("going", "waitlist", "offered", "maybe"))
-                shown.append(view)
+                shown.append(await views.load(unit, target.id))
+            await self._notify(
+                unit, shown, "cancelled",
+                lambda theirs, tz, now: texts.cancelled_notice(theirs, reason, tz, now),
+                statuses=("going", "waitlist", "offered", "maybe"))
         return shown
 
     async def announce(self, event_id: int) -> int:
@@ -192,6 +194,13 @@ class EventService:
         async with self._db.unit() as unit:
             rows = await unit.events.upcoming(self._clock.now(), limit)
             return [await views.load(unit, r.id) for r in rows]
+
+    async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
+        """One page of the upcoming events, and whether more come after it."""
+        async with self._db.unit() as unit:
+            rows = await unit.events.upcoming(self._clock.now(), size + 1,
+                                              offset=(page - 1) * size)
+            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
 
     async def mine(self, member: Member) -> list[tuple[EventView, str]]:
         """Upcoming events the member answered, with their answer."""
@@ -283,13 +292,25 @@ class EventService:
             raise UserError(f"#{event_id} has already started.")
         return row
 
-    async def _notify(self, unit: Unit, view: EventView, what: str, text: str,
+    async def _notify(self, unit: Unit, shown: Sequence[EventView], what: str,
+                      text: Callable[[list[EventView], str, datetime], str],
                       statuses: tuple[str, ...] = ("going", "waitlist", "offered")) -> None:
-        """DM everyone with one of ``statuses`` about ``view``."""
+        """DM everyone with one of ``statuses`` once about the ``shown`` events they answered.
+
+        A series change is one message per member (listing their sessions), in their zone.
+        """
         now = self._clock.now()
         stamp = int(now.timestamp())
-        messages = [Outgoing(key=f"{what}:{view.id}:{r.member_id}:{stamp}",
-                             kind=OutboxKind.NOTICE, text=text, due_at=now,
-                             member_id=r.member_id, event_id=view.id)
-                    for r, _ in await unit.rsvps.for_event(view.id, list(statuses))]
+        theirs: dict[int, list[EventView]] = {}
+        for view in shown:
+            for rsvp, _ in await unit.rsvps.for_event(view.id, list(statuses)):
+                theirs.setdefault(rsvp.member_id, []).append(view)
+        messages = []
+        for member_id, answered in theirs.items():
+            member = await unit.members.get(member_id)
+            zone = member.timezone if member is not None else "UTC"
+            messages.append(Outgoing(
+                key=f"{what}:{answered[0].id}:{member_id}:{stamp}", kind=OutboxKind.NOTICE,
+                text=text(answered, zone, now), due_at=now, member_id=member_id,
+                event_id=answered[0].id))
         await self._outbox.put(unit, messages)

@@ -112,13 +112,17 @@ def predicted_turnout(expected: float, members: int, low: int, high: int) -> str
             f"(80%: {low}–{high}), from each member's show-up record")
 
 
-def upcoming(views: Sequence[EventView], timezone: str, now: datetime) -> str:
-    """The reply to ``/events``."""
+def upcoming(views: Sequence[EventView], timezone: str, now: datetime, *, page: int = 1,
+             more: bool = False, count: int | None = None) -> str:
+    """The reply to ``/events``: one page, saying how to see the next when there is one."""
     if not views:
-        return "No upcoming events yet."
-    lines = ["Upcoming events:"]
+        return "No upcoming events yet." if page == 1 else f"There is no page {page}."
+    lines = ["Upcoming events:" if page == 1 else f"Upcoming events, page {page}:"]
     lines += [_line(v, timezone, now) for v in views]
     lines.append("Details: /event ID · RSVP: /rsvp ID going")
+    if more:
+        sized = f" count={count}" if count else ""
+        lines.append(f"More events: /events{sized} page={page + 1}")
     return "\n".join(lines)
 
 
@@ -197,16 +201,39 @@ def feedback_saved(event_id: int, replaced: bool) -> str:
 # -- what the service posts and DMs ----------------------------------------------------------
 
 
-def changed_notice(view: EventView) -> str:
-    """DM to those going when an event moved or changed."""
-    return (f"Update: {view.title} is now {view.where}, "
-            f"starting {view.start:%Y-%m-%d %H:%M} UTC.")
+def changed_notice(views: Sequence[EventView], timezone: str, now: datetime) -> str:
+    """One DM to a member going to the changed event(s), in their zone."""
+    del now
+    first = views[0]
+    if len(views) == 1:
+        return (f"Update: #{first.id} {first.title} is now {_local(first.start, timezone)} · "
+                f"{first.where}.")
+    return (f"Update: {first.title} changed for the {len(views)} sessions you answered; "
+            f"the next is #{first.id}, {_local(first.start, timezone)} · {first.where}.")
 
 
-def cancelled_notice(view: EventView, reason: str | None) -> str:
-    """DM to everyone who answered when an event is cancelled."""
+def cancelled_notice(views: Sequence[EventView], reason: str | None, timezone: str,
+                     now: datetime) -> str:
+    """One DM to a member who answered the cancelled event(s), in their zone."""
+    del now
+    first = views[0]
     note = f" Reason: {reason}" if reason else ""
-    return f"Cancelled: {view.title} on {view.start:%Y-%m-%d %H:%M} UTC.{note}"
+    if len(views) == 1:
+        return f"Cancelled: {first.title} on {_local(first.start, timezone)}.{note}"
+    return (f"Cancelled: {first.title}, all {len(views)} sessions you answered from "
+            f"{_local(first.start, timezone)}.{note}")
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    """``Wed 25 Nov 19:00 CET``: a moment in the reader's zone, for messages read later."""
+    local = moment.astimezone(values.zone(timezone))
+    return f"{local:%a %d %b %H:%M} {local.tzname()}"
+
+
+def offer_expired(event_id: int, title: str) -> str:
+    """DM when a held seat was not claimed in time and passed on."""
+    return (f"The seat held for you at #{event_id} {title} was not claimed in time and has "
+            f"passed to the next member waiting. Send /rsvp {event_id} going to queue again.")
 
 
 def seat_given(event_id: int, title: str) -> str:

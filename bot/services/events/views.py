@@ -67,6 +67,10 @@ class EventView:
         return (f"{local:%a %d %b %H:%M} {local.tzname()} "
                 f"({values.relative(self.start, now)})")
 
+    def open_at(self, now: datetime) -> bool:
+        """Whether members can still answer: scheduled and not started (RSVP buttons show)."""
+        return self.status == "scheduled" and self.start > now
+
     @property
     def where(self) -> str:
         """Online link and/or venue."""
