@@ -21,7 +21,6 @@ from bot.services.events import (
     split_where,
 )
 from bot.services.events import texts as say
-from bot.services.events.ics import to_ics
 from bot.services.events.reminders import parse_offsets
 
 ID = Option("id", OptionKind.INTEGER, "The event's number, e.g. 12", required=True, min_value=1)
@@ -123,9 +122,9 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
         return Reply(say.checked_in(view), private=True)
 
     async def ics(ctx: Context) -> Reply:
-        view = await events.get(ctx.require("id", int))
+        view, data = await events.calendar(ctx.require("id", int))
         return Reply(say.ics_caption(view),
-                     file=FileOut(f"cohort-event-{view.id}.ics", to_ics(view), "text/calendar"))
+                     file=FileOut(f"cohort-event-{view.id}.ics", data, "text/calendar"))
 
     async def feedback(ctx: Context) -> Reply:
         event_id = ctx.require("id", int)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from bot.app import App
 from bot.core.clock import FixedClock
@@ -67,3 +69,60 @@ async def test_events_says_when_more_exist_and_pages(chat: Chat):
     assert "More events" not in second
     assert (await chat.text("/events 5 page=2")).endswith("More events: /events count=5 page=3")
     assert await chat.text("/events page=9") == "There is no page 9."
+
+
+async def test_a_series_moves_with_its_reminders_and_goers_are_told_once(
+        chat: Chat, app: App, clock: FixedClock, sent: Sent):
+    first = await create(chat, '"Study group" "2026-11-24 18:00" recurrence=weekly',
+                         "timezone=Europe/Berlin")
+    second = first + 1
+    await chat.say(f"/rsvp {first} going", who="maya")
+    await chat.say(f"/rsvp {second} going", who="maya")
+    await chat.say(f"/event edit {second} title=\"Special\"", **ADMIN)  # detached: stays
+    await app.outbox.sweep()
+    sent.take()
+    # ada's zone is UTC: 18:30 UTC is 19:30 in Berlin, a day and an hour and a half later.
+    reply = await chat.text(f'/event edit {first} start="2026-11-25 18:30" series=yes', **ADMIN)
+    assert "Move occurrences one at a time" not in reply
+    views = [await app.features.events.get(first + i) for i in range(6)]
+    local = [v.start.astimezone(ZoneInfo("Europe/Berlin")) for v in views]
+    assert [(t.strftime("%a %H:%M")) for i, t in enumerate(local) if i != 1] == [
+        "Wed 19:30"] * 5
+    assert local[1].strftime("%a %d %b %H:%M") == "Tue 01 Dec 18:00"  # detached, not moved
+    await app.outbox.sweep()
+    notices = [t for t in sent.to("dm:maya") if t.startswith("Update:")]
+    assert notices == [f"Update: #{first} Study group is now Wed 25 Nov 18:30 UTC · "
+                       "place to be announced."]  # once, though maya answered two sessions
+    sent.take()
+    # Reminders follow: nothing at the old 24h mark (Mon 17:00 UTC), one at the new one.
+    clock.advance(timedelta(hours=7, minutes=1))
+    await app.scheduler.run_all()
+    assert sent.to("dm:maya") == []
+    clock.advance(timedelta(hours=25, minutes=30))  # Tue 24 Nov 18:31 UTC
+    await app.scheduler.run_all()
+    [reminder] = sent.to("dm:maya")
+    assert reminder == f"Reminder: #{first} Study group starts in 1 day (Wed 25 Nov 18:30 UTC)."
+    # Later occurrences keep the new rhythm, none twice, none skipped.
+    clock.advance(timedelta(weeks=3))
+    await app.features.events.materialize_series()
+    listing = await chat.text("/events count=25")
+    assert listing.count("Study group") == 6
+    assert all(" Wed " in line or "Special" in line
+               for line in listing.splitlines() if "Study group" in line)
+
+
+async def test_ics_of_a_series_carries_its_rrule_and_a_true_dtstamp(chat: Chat, app: App):
+    first = await create(chat, '"Study group" "2026-11-24 18:00" recurrence=weekly',
+                         "timezone=Europe/Berlin")
+    await chat.say(f"/event cancel {first + 2}", **ADMIN)
+    [reply] = await chat.say(f"/ics {first}", who="maya")
+    assert reply.file is not None
+    calendar = Calendar.from_ical(reply.file.data)
+    [vevent] = calendar.walk("VEVENT")
+    assert vevent["rrule"].to_ical() == b"FREQ=WEEKLY"
+    assert vevent["dtstart"].dt.isoformat() == "2026-11-24T18:00:00+01:00"
+    assert vevent["dtstart"].params["TZID"] == "Europe/Berlin"
+    assert calendar.walk("VTIMEZONE")
+    assert vevent["dtstamp"].dt.isoformat() == app.clock.now().isoformat()
+    [exdate] = vevent["exdate"].dts
+    assert exdate.dt.isoformat() == "2026-12-08T18:00:00+01:00"

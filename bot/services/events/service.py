@@ -18,7 +18,7 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Member, Platform
 from bot.services.activity import InteractionLog
-from bot.services.events import reminders, series, texts, views
+from bot.services.events import ics, reminders, series, texts, views
 from bot.services.events.attendance import Attendance
 from bot.services.events.rsvp import Rsvps
 from bot.services.events.spec import EventSpec, fields_of, spec_of
@@ -102,10 +102,9 @@ class EventService:
         async with self._db.unit() as unit:
             row = await self._editable(unit, event_id)
             changed = self.validate(spec_of(row, changes))
-            if "start" in changes and whole_series:
-                raise UserError("Move occurrences one at a time; the series keeps its rhythm.")
             fields = fields_of(changed)
             targets = [row]
+            starts: dict[int, datetime] = {}
             if whole_series and row.series_id is not None:
                 recurring = await unit.series.get(row.series_id)
                 assert recurring is not None
@@ -114,6 +113,10 @@ class EventService:
                 recurring.template = json.dumps(template)
                 later = await unit.events.in_series(row.series_id, self._clock.now())
                 targets = [e for e in later if not e.detached or e.id == row.id]
+                if changed.start != row.starts_at:
+                    moved_to = series.move(recurring, row.starts_at, changed.start,
+                                           [t.starts_at for t in targets], self._clock.now())
+                    starts = dict(zip([t.id for t in targets], moved_to, strict=True))
             moved = False
             for target in targets:
                 update = dict(fields)
@@ -121,6 +124,8 @@ class EventService:
                     update.pop("starts_at", None)
                 elif not whole_series:
                     update["detached"] = row.series_id is not None
+                if target.id in starts:
+                    update["starts_at"] = starts[target.id]
                 moved = moved or update.get("starts_at", target.starts_at) != target.starts_at
                 update["updated_at"] = self._clock.now()
                 await unit.events.update(target.id, **update)
@@ -194,6 +199,21 @@ class EventService:
         async with self._db.unit() as unit:
             rows = await unit.events.upcoming(self._clock.now(), limit)
             return [await views.load(unit, r.id) for r in rows]
+
+    async def calendar(self, event_id: int) -> tuple[EventView, bytes]:
+        """The event as an ``.ics`` file; an occurrence of an active series repeats (RRULE)."""
+        async with self._db.unit() as unit:
+            view = await views.load(unit, event_id)
+            row = await unit.events.get(event_id)
+            assert row is not None
+            rule, skipped = None, []
+            if row.series_id is not None and not row.detached:
+                recurring = await unit.series.get(row.series_id)
+                if recurring is not None and recurring.status == "active":
+                    rule = recurring.rrule
+                    skipped = [e.starts_at for e in await unit.events.in_series(
+                        row.series_id, row.starts_at) if e.status == "cancelled"]
+        return view, ics.to_ics(view, self._clock.now(), rule, skipped)
 
     async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
         """One page of the upcoming events, and whether more come after it."""
