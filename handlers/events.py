@@ -28,7 +28,7 @@ SERIES = Option("series", OptionKind.BOOLEAN, "Apply to the whole series (yes/no
                 keyword=True)
 EDITABLE = (
     Option("title", OptionKind.TEXT, "Title", max_length=200),
-    Option("start", OptionKind.DATETIME, "Start, e.g. 2026-12-01 18:00 or tomorrow 18:00"),
+    Option("start", OptionKind.DATETIME, "Start, e.g. tomorrow 18:00, fri 6pm or in 3d"),
     Option("duration", OptionKind.DURATION, "Length, e.g. 90m"),
     Option("where", OptionKind.TEXT, "Online link and/or venue", max_length=500),
     Option("capacity", OptionKind.INTEGER, "Seats (1-10000)", min_value=1, max_value=10_000),
@@ -149,11 +149,11 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
                            max_length=64),
                     EDITABLE[9],
                 ),
-                example='/event create "Async Python" "2026-12-01 18:00" 90m '
+                example='/event create "Async Python" "tomorrow 18:00" 90m '
                         'where="https://meet.example.org/x" capacity=30 tags=python,async',
             ),
             Command("edit", "Change an event", edit, admin=True, options=(ID, *EDITABLE, SERIES),
-                    example="/event edit 12 start=\"2026-12-02 18:00\""),
+                    example="/event edit 12 start=\"fri 18:00\""),
             Command("cancel", "Cancel an event and tell everyone", cancel, admin=True,
                     options=(ID, SERIES, Option("reason", OptionKind.TEXT, "Why", rest=True,
                                                 max_length=300)),

@@ -126,3 +126,29 @@ async def test_ics_of_a_series_carries_its_rrule_and_a_true_dtstamp(chat: Chat, 
     assert vevent["dtstamp"].dt.isoformat() == app.clock.now().isoformat()
     [exdate] = vevent["exdate"].dts
     assert exdate.dt.isoformat() == "2026-12-08T18:00:00+01:00"
+
+
+async def test_help_examples_never_name_a_past_date(chat: Chat, app: App, clock: FixedClock):
+    clock.advance(timedelta(days=400))  # long after the examples were written
+    catalog = {c.name: c for c in app.dispatcher.commands}
+    [create_cmd] = [c for c in catalog["event"].subcommands if c.name == "create"]
+    [edit_cmd] = [c for c in catalog["event"].subcommands if c.name == "edit"]
+    created = await chat.text(create_cmd.example, **ADMIN)
+    assert created.startswith("Created #1"), created
+    edited = await chat.text(edit_cmd.example.replace(" 12 ", " 1 "), **ADMIN)
+    assert "past" not in edited and "#1" in edited, edited
+    assert "2026" not in create_cmd.example + edit_cmd.example
+    start = next(o for o in edit_cmd.options if o.name == "start")
+    assert "20" not in start.help
+
+
+async def test_counts_have_the_right_plural(chat: Chat, app: App, clock: FixedClock):
+    event = await create(chat, '"Rated" "2026-11-23 12:00" 1h code=PYTHON')
+    await chat.say(f"/rsvp {event} going", who="maya")
+    clock.advance(timedelta(hours=2, minutes=5))
+    await chat.say(f"/checkin {event} PYTHON", who="maya")
+    await chat.say(f"/feedback {event} 5", who="maya")
+    stats = await chat.text(f"/stats event {event}", **ADMIN)
+    assert "from 1 rating (" in stats and "1 ratings" not in stats
+    reply = await chat.text("/points give @maya 1 thanks", **ADMIN)
+    assert "Gave 1 point to" in reply, reply
