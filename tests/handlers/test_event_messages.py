@@ -152,3 +152,11 @@ async def test_counts_have_the_right_plural(chat: Chat, app: App, clock: FixedCl
     assert "from 1 rating (" in stats and "1 ratings" not in stats
     reply = await chat.text("/points give @maya 1 thanks", **ADMIN)
     assert "Gave 1 point to" in reply, reply
+
+
+async def test_outbox_names_events_and_people_not_row_ids(chat: Chat, app: App):
+    event = await create(chat, '"Hack night" "2026-11-25 18:00"')
+    await chat.say(f"/rsvp {event} going", who="maya")
+    report = await chat.text("/outbox", **ADMIN)
+    assert f"reminder: #{event} Hack night → maya at 2026-11-24 18:00 UTC" in report
+    assert "\n  1 " not in report and "\n  2 " not in report
