@@ -112,9 +112,10 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
         result = await events.rsvp(ctx.member, ctx.require("id", int), answer,
                                    roles=ctx.incoming.roles, is_admin=ctx.is_admin)
         reply = Reply(say.rsvp_reply(result, ctx.member.timezone, ctx.now), private=True)
-        if ctx.incoming.via_button:
-            # Pressed on an announcement: refresh its count for everyone.
-            return replace(reply, update_post=say.announcement(result.event, ctx.now))
+        if ctx.incoming.via_button and ctx.incoming.post_text:
+            # Pressed under a post: refresh its counts for everyone, keeping its own text.
+            return replace(reply, update_post=say.refreshed_post(ctx.incoming.post_text,
+                                                                 result.event))
         return reply
 
     async def checkin(ctx: Context) -> Reply:

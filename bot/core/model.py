@@ -93,6 +93,7 @@ class Incoming:
     is_admin: bool = False
     roles: tuple[str, ...] = ()
     via_button: bool = False  # a button press on a bot post (that post may be updated)
+    post_text: str | None = None  # that post's text as shown, for an update that keeps it
 
     @property
     def is_command(self) -> bool:

@@ -6,6 +6,7 @@ announcement reads the same whether it is a reply, a post or a refreshed button 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,9 +34,41 @@ def announcement(view: EventView, now: datetime) -> str:
              view.where]
     if view.description:
         lines.append(view.description)
-    lines.append(f"Going: {view.going}/{view.capacity}" if view.capacity
-                 else f"Going: {view.going}")
+    lines.append(_going_line(view))
     lines.append(f"RSVP: /rsvp {view.id} going")
+    return "\n".join(lines)
+
+
+def _going_line(view: EventView) -> str:
+    """An announcement's count line."""
+    return f"Going: {view.going}/{view.capacity}" if view.capacity else f"Going: {view.going}"
+
+
+def _seats_line(view: EventView) -> str:
+    """The details' count line."""
+    seats = f"{view.going}/{view.capacity} seats taken" if view.capacity else (
+        f"{view.going} going")
+    if view.waitlist:
+        seats += f" · {view.waitlist} on the waitlist"
+    return seats
+
+
+_GOING_LINE = re.compile(r"Going: \d+(/\d+)?")
+_SEATS_LINE = re.compile(r"\d+(/\d+ seats taken| going)( · \d+ on the waitlist)?")
+
+
+def refreshed_post(post: str, view: EventView) -> str:
+    """A post an RSVP button sits on, with fresh counts and every other word its own.
+
+    An announcement keeps its zone and wording, and a member's ``/event`` view stays in
+    that member's zone: only the count line is rewritten.
+    """
+    lines = post.split("\n")
+    for index, line in enumerate(lines):
+        if _GOING_LINE.fullmatch(line):
+            lines[index] = _going_line(view)
+        elif _SEATS_LINE.fullmatch(line):
+            lines[index] = _seats_line(view)
     return "\n".join(lines)
 
 
@@ -47,11 +80,7 @@ def details(view: EventView, timezone: str, now: datetime) -> str:
     lines.append(view.where)
     if view.tags:
         lines.append("Tags: " + ", ".join(view.tags))
-    seats = f"{view.going}/{view.capacity} seats taken" if view.capacity else (
-        f"{view.going} going")
-    if view.waitlist:
-        seats += f" · {view.waitlist} on the waitlist"
-    lines.append(seats)
+    lines.append(_seats_line(view))
     if view.audience:
         lines.append(f"For: {view.audience}")
     if view.cancel_reason:
