@@ -29,6 +29,13 @@ BADGES: Mapping[str, str] = {
     "weekly_winner": "Member of the week",
 }
 
+# The short names under each badge's icon on the rank card.
+BADGE_LABELS: Mapping[str, str] = {
+    "first_event": "First event", "five_events": "5 events", "first_solve": "First solve",
+    "first_blood": "First blood", "streak": "7-day streak", "weekly_top3": "Weekly top 3",
+    "weekly_winner": "Top member",
+}
+
 PERIOD_LABELS: Mapping[str, str] = {"week": "this week", "month": "this month",
                                     "all": "all time"}
 METRIC_UNITS: Mapping[str, str] = {"points": "points", "challenges": "solved",

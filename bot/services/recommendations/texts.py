@@ -210,5 +210,6 @@ def buddy_declined(proposal_id: int) -> str:
 
 def buddy_off(withdrawn: int) -> str:
     """The answer to ``/buddy off``."""
-    extra = f" {withdrawn} open proposal(s) withdrawn." if withdrawn else ""
+    extra = (f" {values.counted(withdrawn, 'open proposal')} withdrawn." if withdrawn
+             else "")
     return f"You're no longer matched with study buddies.{extra}"
