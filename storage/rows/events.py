@@ -52,6 +52,8 @@ class EventRow(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
                                                                    nullable=True)
+    # Public from then on (/event announce, or at once by setting); None: not yet.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property

@@ -160,3 +160,52 @@ async def test_outbox_names_events_and_people_not_row_ids(chat: Chat, app: App):
     report = await chat.text("/outbox", **ADMIN)
     assert f"reminder: #{event} Hack night → maya at 2026-11-24 18:00 UTC" in report
     assert "\n  1 " not in report and "\n  2 " not in report
+
+
+async def test_a_new_event_is_public_only_once_announced(chat: Chat, app: App,
+                                                         clock: FixedClock, sent: Sent):
+    async with app.db.unit() as unit:
+        await unit.channels.set_channel("console", "announcements", "news")
+    event = await create(chat, '"Quiet" "2026-11-25 18:00"')
+    weekly = await create(chat, '"Weekly" "2026-11-26 18:00" recurrence=weekly')
+    clock.advance(timedelta(hours=32, minutes=1))  # past the 24h mark of #1
+    await app.scheduler.run_all()
+    assert sent.take() == []  # no channel post, no announcement: the admin has not asked
+    await chat.say(f"/event announce {weekly}", **ADMIN)
+    await app.outbox.sweep()
+    [(where, post)] = sent.take()
+    assert where == "#news" and post.startswith(f"New: #{weekly} Weekly")
+    clock.advance(timedelta(hours=24))  # the 24h mark of the weekly's first session
+    await app.scheduler.run_all()
+    assert [who for who, _ in sent.take()] == ["#general"]
+    clock.advance(timedelta(weeks=1))  # the next session: announced with the series
+    await app.scheduler.run_all()
+    assert [who for who, _ in sent.take()] == ["#general"]
+    clock.advance(timedelta(weeks=5))  # sessions made later are public too
+    await app.features.events.materialize_series()
+    clock.advance(timedelta(weeks=1))
+    await app.scheduler.run_all()
+    assert set(who for who, _ in sent.take()) == {"#general"}
+    quiet = await app.features.events.get(event)
+    assert quiet.status == "scheduled"  # never announced: never posted
+
+
+async def test_a_setting_announces_new_events_at_once(settings, clock, db):
+    from bot.app import build, prepare, running
+
+    settings.events.announce_new = True
+    app = build(settings, clock)
+    await prepare(app, seed_demo=False)
+    async with running(app):
+        chat = Chat(app)
+        sent = Sent()
+        app.platforms.add_messenger(sent)
+        async with app.db.unit() as unit:
+            await unit.channels.set_channel("console", "announcements", "news")
+        event = await create(chat, '"Loud" "2026-11-25 18:00"')
+        await app.outbox.sweep()
+        assert [who for who, _ in sent.take()] == ["#news"]
+        clock.advance(timedelta(hours=32, minutes=1))
+        await app.scheduler.run_all()
+        assert [who for who, _ in sent.take()] == ["#general"]
+        del event

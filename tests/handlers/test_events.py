@@ -81,8 +81,18 @@ async def test_members_cannot_run_admin_event_commands(chat: Chat):
     assert reply == "/event create is for admins only."
 
 
+async def announce(chat: Chat, app: App, sent: Sent, event: int) -> None:
+    """Announce ``event`` in #news (the announcement post itself is taken away)."""
+    async with app.db.unit() as unit:
+        await unit.channels.set_channel("console", "announcements", "news")
+    assert "queued for 1 channel" in await chat.text(f"/event announce {event}", **ADMIN)
+    await app.outbox.sweep()
+    assert [who for who, _ in sent.take()] == ["#news"]
+
+
 async def test_two_members_get_reminders_and_the_channel_a_post(chat, app, clock, sent):
     event = await create(chat, '"Hack night" "2026-11-25 18:00"', "where=Makerspace")
+    await announce(chat, app, sent, event)
     assert "You're going" in await chat.text(f"/rsvp {event} going", who="maya")
     await chat.text(f"/rsvp {event} going", who="tomas")
     await advance(app, clock, timedelta(hours=31))  # 2026-11-24 17:00: 25h before
@@ -296,6 +306,9 @@ async def test_work_due_while_down_is_delivered_once_after_restart(settings, clo
     async with running(first):
         chat = Chat(first)
         event = await create(chat, '"Restart" "2026-11-24 18:00"')
+        news = Sent()
+        first.platforms.add_messenger(news)
+        await announce(chat, first, news, event)
         await chat.say(f"/rsvp {event} going", who="maya")
     clock.advance(timedelta(hours=9))  # the bot was down when the 24h reminder fell due
     second = build(settings, clock)

@@ -27,6 +27,7 @@ SHORTHANDS = {
 _ALLOWED = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 MAX_OCCURRENCES = 200
 SERIES_HORIZON = timedelta(weeks=6)
+ANNOUNCED = "announced"  # the template's mark of a series an admin announced
 
 
 def parse_recurrence(text: str | None) -> str | None:
@@ -65,15 +66,19 @@ def occurrences(rule: str, local_start: datetime, timezone: str, after: datetime
 
 
 async def materialize(unit: Unit, series: SeriesRow, until: datetime, now: datetime,
-                      reminders: ReminderPlanner) -> list[EventRow]:
+                      reminders: ReminderPlanner, *, announce_new: bool = False
+                      ) -> list[EventRow]:
     """Create the series' occurrences up to ``until`` that do not exist yet."""
     if series.materialized_until >= until:
         return []
     template = json.loads(series.template)
+    # An announced series (or every one, by setting) has its new occurrences public too.
+    public = template.pop(ANNOUNCED, False) or announce_new
     starts = occurrences(series.rrule, datetime.fromisoformat(series.local_start),
                          series.timezone, series.materialized_until, until)
     rows = [await unit.events.add(EventRow(**template, starts_at=start, series_id=series.id,
-                                           status="scheduled", created_at=now))
+                                           status="scheduled", created_at=now,
+                                           announced_at=now if public else None))
             for start in starts if start > series.materialized_until]
     series.materialized_until = until
     for row in rows:
@@ -129,3 +134,10 @@ def _shift_days(rule: str, days: int) -> str:
                             "or cancel it and create a new one.")
         parts.append(f"{key}={value}" if _ else key)
     return ";".join(parts)
+
+
+def mark_announced(series: SeriesRow) -> None:
+    """Remember that the series was announced, so later occurrences are public too."""
+    template = json.loads(series.template)
+    template[ANNOUNCED] = True
+    series.template = json.dumps(template)

@@ -49,6 +49,7 @@ class EventService:
         self._outbox = outbox
         self._reminders = reminders.ReminderPlanner(outbox)
         self._awarder = awarder
+        self._announce_new = (settings or EventSettings()).announce_new
         self._rsvps = Rsvps(db, clock, outbox, interactions, self._reminders, awarder,
                             settings or EventSettings())
         self._attendance = Attendance(db, clock, outbox, interactions, awarder)
@@ -77,9 +78,11 @@ class EventService:
             "created_by": author.member_id,
         }
         async with self._db.unit() as unit:
+            announced = now if self._announce_new else None
             if event.recurrence is None:
-                created = [await unit.events.add(EventRow(**template, starts_at=event.start,
-                                                          status="scheduled", created_at=now))]
+                created = [await unit.events.add(EventRow(
+                    **template, starts_at=event.start, status="scheduled", created_at=now,
+                    announced_at=announced))]
                 await self._reminders.plan_channel(unit, created[0], now)
             else:
                 local = event.start.astimezone(values.zone(event.timezone)).replace(tzinfo=None)
@@ -89,9 +92,12 @@ class EventService:
                     template=json.dumps(template), status="active",
                     materialized_until=event.start - timedelta(seconds=1), created_at=now))
                 created = await series.materialize(unit, row, now + series.SERIES_HORIZON, now,
-                                                   self._reminders)
+                                                   self._reminders,
+                                                   announce_new=self._announce_new)
                 if not created:
                     raise UserError("That recurrence produces no dates.")
+            if self._announce_new:
+                await self._post_announcement(unit, created[0].id, required=False)
             return await views.load(unit, created[0].id)
 
     async def edit(self, event_id: int, changes: dict[str, object], *,
@@ -166,25 +172,47 @@ class EventService:
         return shown
 
     async def announce(self, event_id: int) -> int:
-        """Post the event to every announcements channel; returns how many posts."""
+        """Make the event public: post it to every announcements channel; returns how many.
+
+        From then on its home channel gets its reminder post too, and an announced series'
+        later occurrences are public as they are made.
+        """
         async with self._db.unit() as unit:
-            view = await views.load(unit, event_id)
-            if view.status != "scheduled":
-                raise UserError(f"#{event_id} is {view.status}; there is nothing to announce.")
-            channels = await unit.channels.channels("announcements")
-            if not channels:
-                raise UserError("No announcements channel is set. An admin can set one with "
-                                "/config channel announcements.")
-            now = self._clock.now()
-            stamp = int(now.timestamp())
-            messages = [
-                Outgoing(key=f"announce:{event_id}:{platform}:{place}:{stamp}",
-                         kind=OutboxKind.ANNOUNCEMENT, text=texts.announcement(view, now),
-                         due_at=now, platform=Platform(platform), place_id=place,
-                         event_id=event_id, buttons=texts.rsvp_buttons(event_id))
-                for platform, place in channels
-            ]
-            await self._outbox.put(unit, messages)
+            posts = await self._post_announcement(unit, event_id, required=True)
+            row = await unit.events.get(event_id)
+            assert row is not None
+            public = [row]
+            if row.series_id is not None and not row.detached:
+                recurring = await unit.series.get(row.series_id)
+                assert recurring is not None
+                series.mark_announced(recurring)
+                public += [e for e in await unit.events.in_series(row.series_id, row.starts_at)
+                           if e.status == "scheduled" and not e.detached]
+            for event in public:
+                if event.announced_at is None:
+                    event.announced_at = self._clock.now()
+                    await self._reminders.plan_channel(unit, event, self._clock.now())
+        return posts
+
+    async def _post_announcement(self, unit: Unit, event_id: int, *, required: bool) -> int:
+        """Queue the announcement post in each announcements channel."""
+        view = await views.load(unit, event_id)
+        if view.status != "scheduled":
+            raise UserError(f"#{event_id} is {view.status}; there is nothing to announce.")
+        channels = await unit.channels.channels("announcements")
+        if not channels and required:
+            raise UserError("No announcements channel is set. An admin can set one with "
+                            "/config channel announcements.")
+        now = self._clock.now()
+        stamp = int(now.timestamp())
+        messages = [
+            Outgoing(key=f"announce:{event_id}:{platform}:{place}:{stamp}",
+                     kind=OutboxKind.ANNOUNCEMENT, text=texts.announcement(view, now),
+                     due_at=now, platform=Platform(platform), place_id=place,
+                     event_id=event_id, buttons=texts.rsvp_buttons(event_id))
+            for platform, place in channels
+        ]
+        await self._outbox.put(unit, messages)
         return len(messages)
 
     # -- reading ---------------------------------------------------------------------------
@@ -292,7 +320,8 @@ class EventService:
             created = 0
             for recurring in await unit.series.active():
                 created += len(await series.materialize(
-                    unit, recurring, now + series.SERIES_HORIZON, now, self._reminders))
+                    unit, recurring, now + series.SERIES_HORIZON, now, self._reminders,
+                    announce_new=self._announce_new))
         return created
 
     async def replan_member(self, member_id: int) -> None:
