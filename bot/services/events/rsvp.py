@@ -103,6 +103,20 @@ class Rsvps:
             await self._free_seat(unit, event, now)
         return status
 
+    async def fit_capacity(self, unit: Unit, event: EventRow, now: datetime) -> None:
+        """A changed capacity: never below the seats taken; seats it adds go to the waitlist.
+
+        The added seats are offered (or given) in waitlist order, one member each, as a
+        freed seat is.
+        """
+        taken = await unit.rsvps.seats_taken(event.id)
+        if event.capacity is not None and event.capacity < taken:
+            raise UserError(texts.capacity_below_seats(event.id, event.title, taken))
+        while (event.capacity is None or taken < event.capacity) and (
+                await unit.rsvps.next_waiting(event.id) is not None):
+            await self._free_seat(unit, event, now)
+            taken = await unit.rsvps.seats_taken(event.id)
+
     async def _free_seat(self, unit: Unit, event: EventRow, now: datetime) -> None:
         """Offer a freed seat to the first member waiting (or give it at once)."""
         if event.capacity is not None and await unit.rsvps.seats_taken(event.id) >= event.capacity:

@@ -135,6 +135,8 @@ class EventService:
                 moved = moved or update.get("starts_at", target.starts_at) != target.starts_at
                 update["updated_at"] = self._clock.now()
                 await unit.events.update(target.id, **update)
+                if "capacity" in changes:
+                    await self._rsvps.fit_capacity(unit, target, self._clock.now())
             shown = [await views.load(unit, t.id) for t in targets]
             for view in shown:
                 await self._reminders.replan(unit, view.id, self._clock.now())

@@ -183,6 +183,12 @@ def checked_in(view: EventView) -> str:
     return f"Checked in to #{view.id} {view.title}. Enjoy!"
 
 
+def capacity_below_seats(event_id: int, title: str, taken: int) -> str:
+    """An edit that would leave members with a seat that is not there."""
+    return (f"{values.counted(taken, 'member')} already {values.plural(taken, 'has', 'have')} "
+            f"a seat at #{event_id} {title}; the capacity cannot go below that.")
+
+
 def checkin_needs_seat(event_id: int, title: str) -> str:
     """Check-in refused: the member has no seat (no answer, maybe or no)."""
     return (f"Check-in for #{event_id} {title} is for members going to it. "

@@ -131,14 +131,35 @@ async def test_a_waitlisted_member_with_the_code_takes_a_free_seat_in_turn(chat:
     await chat.say(f"/rsvp {event} going", who="maya")
     await chat.say(f"/rsvp {event} going", who="tomas")
     await chat.say(f"/rsvp {event} going", who="lin")
-    await chat.say(f'/event edit {event} capacity=2', **ADMIN)  # one seat more, nobody told
+    await chat.say(f"/event edit {event} capacity=2", **ADMIN)  # the added seat: tomas' turn
     clock.advance(timedelta(hours=2, minutes=5))
-    assert "#2 on the waitlist" in await chat.text(f"/checkin {event} PYTHON", who="lin")
+    assert "#1 on the waitlist" in await chat.text(f"/checkin {event} PYTHON", who="lin")
     assert "Checked in" in await chat.text(f"/checkin {event} PYTHON", who="tomas")
     report = await app.features.events.attendees(event)
     assert sorted(a.name for a in report.going) == ["maya", "tomas"]
     assert [a.name for a in report.waitlist] == ["lin"]
-    assert "#1 on the waitlist" in await chat.text(f"/checkin {event} PYTHON", who="lin")
+
+
+async def test_the_capacity_never_goes_below_the_seats_taken(chat: Chat, app: App):
+    event = await create(chat, '"Full" "2026-11-25 18:00" capacity=3')
+    for who in ("maya", "tomas", "lin"):
+        await chat.say(f"/rsvp {event} going", who=who)
+    await app.interactions.flush()
+    before = await snapshot(app.db)
+    assert await chat.text(f"/event edit {event} capacity=2", **ADMIN) == (
+        f"3 members already have a seat at #{event} Full; the capacity cannot go below that.")
+    await app.interactions.flush()
+    assert await snapshot(app.db) == before
+
+
+async def test_seats_a_capacity_adds_are_offered_in_waitlist_order(chat: Chat, app: App):
+    event = await create(chat, '"Grow" "2026-11-25 18:00" capacity=1')
+    for who in ("maya", "tomas", "lin", "sam"):
+        await chat.say(f"/rsvp {event} going", who=who)
+    await chat.say(f"/event edit {event} capacity=3", **ADMIN)
+    report = await app.features.events.attendees(event)
+    assert [a.name for a in report.offered] == ["tomas", "lin"]
+    assert [a.name for a in report.waitlist] == ["sam"]
 
 
 async def test_wrong_codes_are_rate_limited_per_member_and_event(chat: Chat, app: App,
