@@ -223,3 +223,14 @@ async def test_satisfaction_counts_attendees_only(chat: Chat, app: App, clock: F
                                             updated_at=clock.now()))
     stats = await app.features.analytics.event(event)
     assert stats.ratings == (5,)
+
+
+async def test_presence_in_voice_counts_as_attending(chat: Chat, app: App, clock: FixedClock):
+    event = await create(chat, '"Online" "2026-11-23 12:00" 1h where=https://meet.example.org/o')
+    for who in ("maya", "tomas"):
+        await chat.say(f"/rsvp {event} going", who=who)
+    clock.advance(timedelta(hours=2, minutes=5))
+    assert await app.features.events.voice_presence(await member_id(app, "maya")) == [event]
+    clock.advance(timedelta(hours=1))
+    assert "saved" in await chat.text(f"/feedback {event} 4", who="maya")
+    assert "only members who attended" in await chat.text(f"/feedback {event} 4", who="tomas")
