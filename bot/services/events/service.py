@@ -241,8 +241,14 @@ class EventService:
                 recurring = await unit.series.get(row.series_id)
                 if recurring is not None and recurring.status == "active":
                     rule = recurring.rrule
-                    skipped = [e.starts_at for e in await unit.events.in_series(
-                        row.series_id, row.starts_at) if e.status == "cancelled"]
+                    # Sessions the rule names that are not held as it says (cancelled, or
+                    # moved alone) are excluded, so no calendar shows a wrong time.
+                    held = {e.starts_at for e in await unit.events.in_series(
+                        row.series_id, row.starts_at - timedelta(seconds=1))
+                        if e.status == "scheduled" and not e.detached}
+                    skipped = [start for start in series.occurrences(
+                        rule, datetime.fromisoformat(recurring.local_start), recurring.timezone,
+                        row.starts_at, recurring.materialized_until) if start not in held]
         return view, ics.to_ics(view, self._clock.now(), rule, skipped)
 
     async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
