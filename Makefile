@@ -28,13 +28,22 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 	@echo "==> setup done"
 
-# The judge's sandbox needs bubblewrap; install it where we can (root with apt).
+# The judge's sandbox needs bubblewrap, and rank cards and charts draw names in every script
+# with the fonts below (never downloaded at run time); install them where we can (root with
+# apt). Without the fonts, cards fall back to DejaVu Sans (Latin, Greek, Cyrillic only).
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-symbola
 system-deps:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
 	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null; }; \
 	  else echo "note: bubblewrap is not installed; sandbox tests will be skipped"; fi; }
+	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; }; \
+	  else echo "note: $(FONT_PACKAGES) are not installed; cards draw Latin and Cyrillic only"; fi; }
 
 run: setup
 	$(VENV)/bin/cohort run

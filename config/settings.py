@@ -161,10 +161,13 @@ class OutboxSettings(Section):
 
 
 class EventSettings(Section):
-    """Waitlists."""
+    """Waitlists, and whether new events are made public before an admin announces them."""
 
     claim_window_hours: float = Field(2.0, gt=0, le=168)
     immediate_promotion: bool = False
+    announce_new: bool = Field(
+        False, description="Post new events at once (announcement channels and the channel "
+                           "they were created in) instead of waiting for /event announce")
 
 
 class PointsSettings(Section):

@@ -21,7 +21,6 @@ from bot.services.events import (
     split_where,
 )
 from bot.services.events import texts as say
-from bot.services.events.ics import to_ics
 from bot.services.events.reminders import parse_offsets
 
 ID = Option("id", OptionKind.INTEGER, "The event's number, e.g. 12", required=True, min_value=1)
@@ -29,7 +28,7 @@ SERIES = Option("series", OptionKind.BOOLEAN, "Apply to the whole series (yes/no
                 keyword=True)
 EDITABLE = (
     Option("title", OptionKind.TEXT, "Title", max_length=200),
-    Option("start", OptionKind.DATETIME, "Start, e.g. 2026-12-01 18:00 or tomorrow 18:00"),
+    Option("start", OptionKind.DATETIME, "Start, e.g. tomorrow 18:00, fri 6pm or in 3d"),
     Option("duration", OptionKind.DURATION, "Length, e.g. 90m"),
     Option("where", OptionKind.TEXT, "Online link and/or venue", max_length=500),
     Option("capacity", OptionKind.INTEGER, "Seats (1-10000)", min_value=1, max_value=10_000),
@@ -96,11 +95,13 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
     async def show(ctx: Context) -> Reply:
         view = await events.get(ctx.require("id", int))
         return Reply(say.details(view, ctx.member.timezone, ctx.now),
-                     buttons=say.rsvp_buttons(view.id) if view.status == "scheduled" else ())
+                     buttons=say.rsvp_buttons(view.id) if view.open_at(ctx.now) else ())
 
     async def upcoming(ctx: Context) -> Reply:
-        views = await events.upcoming(ctx.get("count", int, 10))
-        return Reply(say.upcoming(views, ctx.member.timezone, ctx.now))
+        count, page = ctx.get("count", int, 10), ctx.get("page", int, 1)
+        views, more = await events.upcoming_page(count, page)
+        return Reply(say.upcoming(views, ctx.member.timezone, ctx.now, page=page, more=more,
+                                  count=ctx.get("count", int)))
 
     async def mine(ctx: Context) -> Reply:
         answers = await events.mine(ctx.member)
@@ -111,9 +112,10 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
         result = await events.rsvp(ctx.member, ctx.require("id", int), answer,
                                    roles=ctx.incoming.roles, is_admin=ctx.is_admin)
         reply = Reply(say.rsvp_reply(result, ctx.member.timezone, ctx.now), private=True)
-        if ctx.incoming.via_button:
-            # Pressed on an announcement: refresh its count for everyone.
-            return replace(reply, update_post=say.announcement(result.event, ctx.now))
+        if ctx.incoming.via_button and ctx.incoming.post_text:
+            # Pressed under a post: refresh its counts for everyone, keeping its own text.
+            return replace(reply, update_post=say.refreshed_post(ctx.incoming.post_text,
+                                                                 result.event))
         return reply
 
     async def checkin(ctx: Context) -> Reply:
@@ -121,9 +123,9 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
         return Reply(say.checked_in(view), private=True)
 
     async def ics(ctx: Context) -> Reply:
-        view = await events.get(ctx.require("id", int))
+        view, data = await events.calendar(ctx.require("id", int))
         return Reply(say.ics_caption(view),
-                     file=FileOut(f"cohort-event-{view.id}.ics", to_ics(view), "text/calendar"))
+                     file=FileOut(f"cohort-event-{view.id}.ics", data, "text/calendar"))
 
     async def feedback(ctx: Context) -> Reply:
         event_id = ctx.require("id", int)
@@ -148,11 +150,11 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
                            max_length=64),
                     EDITABLE[9],
                 ),
-                example='/event create "Async Python" "2026-12-01 18:00" 90m '
+                example='/event create "Async Python" "tomorrow 18:00" 90m '
                         'where="https://meet.example.org/x" capacity=30 tags=python,async',
             ),
             Command("edit", "Change an event", edit, admin=True, options=(ID, *EDITABLE, SERIES),
-                    example="/event edit 12 start=\"2026-12-02 18:00\""),
+                    example="/event edit 12 start=\"fri 18:00\""),
             Command("cancel", "Cancel an event and tell everyone", cancel, admin=True,
                     options=(ID, SERIES, Option("reason", OptionKind.TEXT, "Why", rest=True,
                                                 max_length=300)),
@@ -166,7 +168,10 @@ def commands(events: EventService, analytics: AnalyticsService | None = None) ->
     return [
         Command("events", "Upcoming events in your time zone", upcoming,
                 options=(Option("count", OptionKind.INTEGER, "How many (1-25)", min_value=1,
-                                max_value=25),)),
+                                max_value=25),
+                         Option("page", OptionKind.INTEGER, "Which page (1, 2, …)", min_value=1,
+                                max_value=1000, keyword=True)),
+                example="/events page=2"),
         event_group,
         Command("rsvp", "Answer an event: going, maybe or no", rsvp,
                 options=(ID, Option("answer", OptionKind.CHOICE, "Your answer", required=True,

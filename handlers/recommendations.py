@@ -65,9 +65,10 @@ def buddy_commands(buddies: BuddyService) -> list[Command]:
 
     async def find(ctx: Context) -> Reply:
         offers = await buddies.find(ctx.member)
+        said = texts.buddy_offers(offers, ctx.member.timezone, ctx.now)
         if not offers:
-            return Reply(texts.buddy_offers(offers), private=True)
-        return Reply(texts.buddy_offers(offers), private=True,
+            return Reply(said, private=True)
+        return Reply(said, private=True,
                      buttons=texts.buddy_offer_buttons(offers))
 
     async def accept(ctx: Context) -> Reply:

@@ -94,6 +94,7 @@ class Incoming:
     roles: tuple[str, ...] = ()
     via_button: bool = False  # a button press on a bot post (that post may be updated)
     text_hidden: bool = False  # the platform withheld the text (no Message Content intent)
+    post_text: str | None = None  # that post's text as shown, for an update that keeps it
 
     @property
     def is_command(self) -> bool:

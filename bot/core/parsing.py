@@ -8,6 +8,7 @@ the line verbatim (code blocks keep their newlines). Member options come back as
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,7 +103,8 @@ def parse_text(command: Command, line: str, tz: ZoneInfo, now: datetime) -> dict
     options = {o.name: o for o in typed}
     tokens = tokenize(line)
     raw: dict[str, str] = {}
-    positional = iter(typed)
+    positional = list(typed)
+    cursor = 0  # positional options before it are given or passed over
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -121,10 +123,16 @@ def parse_text(command: Command, line: str, tz: ZoneInfo, now: datetime) -> dict
                 value, index = _join_time(value, tokens, index)
             raw[name] = value
             continue
-        option_or_none = next(
-            (o for o in positional if o.name not in raw and not o.keyword), None)
+        while cursor < len(positional) and (positional[cursor].name in raw
+                                            or positional[cursor].keyword):
+            cursor += 1
+        option_or_none = positional[cursor] if cursor < len(positional) else None
+        if keyword and not line.startswith('"', token.start) and not (
+                option_or_none is not None and option_or_none.rest):
+            raise UsageError(unknown_option(keyword[1], options))
         if option_or_none is None:
             raise UsageError(f"I don't know what to do with `{token.text}`.")
+        cursor += 1
         option = option_or_none
         if option.rest:
             value = line[token.start:].strip()
@@ -141,6 +149,16 @@ def parse_text(command: Command, line: str, tz: ZoneInfo, now: datetime) -> dict
         elif option.required:
             raise UsageError(f"`{option.name}` is missing.")
     return parsed
+
+
+def unknown_option(name: str, options: dict[str, Option]) -> str:
+    """A ``name=value`` whose name is no option: name the closest one (the one rule)."""
+    if not options:
+        return (f"This command takes no options, so `{name}=` means nothing here "
+                "(a value that contains = can be quoted).")
+    closest = difflib.get_close_matches(name, list(options), n=1, cutoff=0.0)[0]
+    return (f"`{name}` is not an option here; did you mean `{closest}=`? "
+            "(A value that contains = can be quoted.)")
 
 
 def _join_time(value: str, tokens: list[Token], index: int) -> tuple[str, int]:

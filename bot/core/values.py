@@ -134,7 +134,7 @@ def parse_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         _parse_day(words[0], local_now.date())
         raise UserError(f"`{text}` needs a time too, e.g. `{words[0]} 18:00`.")
     else:
-        raise UserError(f"`{text}` is not a date and time. Try `2026-12-01 18:00`.")
+        raise UserError(f"`{text}` is not a date and time. Try `tomorrow 18:00`.")
     naive = datetime.combine(day, wall)
     local = naive.replace(tzinfo=tz)
     # A wall time skipped by a DST jump does not survive the round trip through UTC.
@@ -174,6 +174,16 @@ def parse_choice(text: str, choices: tuple[str, ...]) -> str:
         if choice.lower() == word:
             return choice
     raise UserError(f"`{text}` is not one of: {', '.join(choices)}.")
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """The word for ``count`` things: ``one`` for exactly 1 (``1 rating``), else ``many``."""
+    return one if count == 1 else many
+
+
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """``1 rating``, ``2 ratings``: a count with its noun in the right number."""
+    return f"{count} {plural(count, one, many or one + 's')}"
 
 
 def relative(moment: datetime, now: datetime) -> str:

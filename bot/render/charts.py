@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.core import values
+from bot.render import fonts
 from bot.services.analytics.texts import DAYS
 
 if TYPE_CHECKING:
@@ -46,9 +47,12 @@ class Charts:
         return await asyncio.to_thread(self._png, draw, data)
 
     def _png(self, draw: Callable[[T], Figure], data: T) -> bytes:
+        from matplotlib import rc_context
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        with self._lock:
+        # Titles and labels carry members' words: every script and emoji, from the font
+        # chain of bot.render.fonts, so no glyph is missing (and nothing warns).
+        with self._lock, rc_context({"font.family": fonts.matplotlib_families()}):
             figure = draw(data)
             FigureCanvasAgg(figure)
             buffer = io.BytesIO()

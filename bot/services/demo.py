@@ -79,7 +79,7 @@ async def seed(db: Database, clock: Clock) -> bool:
                 starts_at=day + timedelta(days=days, hours=hour), duration_minutes=minutes,
                 timezone="UTC", online_url=url, venue=venue, capacity=30, audience=None,
                 status="scheduled", created_by=None, created_at=now, place_platform="console",
-                place_id="workshops", checkin_code=f"DEMO{days}",
+                place_id="workshops", checkin_code=f"DEMO{days}", announced_at=now,
             ))
     return True
 

@@ -18,6 +18,8 @@ from storage.rows.challenges import (
 from storage.rows.members import MemberRow
 
 PENDING = ("queued", "running")
+# An attempt is a judged submission: a verdict, and not the judge's own internal error.
+_JUDGED = SubmissionRow.verdict.is_not(None) & (SubmissionRow.verdict != "IE")
 
 
 class ChallengeRepo:
@@ -208,11 +210,15 @@ class ChallengeRepo:
         return [(row, str(name)) for row, name in (await self._s.execute(statement)).all()]
 
     async def attempts_until(self, challenge_id: int, member_id: int, submission_id: int) -> int:
-        """How many submissions the member made to a challenge up to and including one."""
+        """How many judged submissions the member made to a challenge up to and including one.
+
+        An internal judge error or a submission still waiting is no attempt of the member's.
+        """
         statement = select(func.count(SubmissionRow.id)).where(
             SubmissionRow.challenge_id == challenge_id,
             SubmissionRow.member_id == member_id,
             SubmissionRow.id <= submission_id,
+            _JUDGED,
         )
         return int((await self._s.execute(statement)).scalar_one())
 
@@ -227,10 +233,10 @@ class ChallengeRepo:
         return {str(v): int(n) for v, n in (await self._s.execute(statement)).all()}
 
     async def attempt_counts(self, challenge_id: int) -> tuple[int, int]:
-        """(submissions, distinct members) for a challenge."""
+        """(judged submissions, distinct members) for a challenge."""
         statement = select(
             func.count(SubmissionRow.id), func.count(func.distinct(SubmissionRow.member_id))
-        ).where(SubmissionRow.challenge_id == challenge_id)
+        ).where(SubmissionRow.challenge_id == challenge_id, _JUDGED)
         total, members = (await self._s.execute(statement)).one()
         return int(total), int(members)
 

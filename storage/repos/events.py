@@ -33,13 +33,13 @@ class EventRepo:
             statement = statement.with_for_update()
         return (await self._s.execute(statement)).scalar_one_or_none()
 
-    async def upcoming(self, now: datetime, limit: int = 50) -> list[EventRow]:
-        """Scheduled events that have not started."""
+    async def upcoming(self, now: datetime, limit: int = 50, offset: int = 0) -> list[EventRow]:
+        """Scheduled events that have not started (``offset`` skips earlier pages)."""
         statement = (
             select(EventRow)
             .where(EventRow.starts_at >= now, EventRow.status == "scheduled")
             .order_by(EventRow.starts_at, EventRow.id)
-            .limit(limit)
+            .limit(limit).offset(offset)
         )
         return list((await self._s.execute(statement)).scalars())
 

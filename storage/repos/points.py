@@ -175,6 +175,17 @@ class PointsRepo:
             statement = statement.limit(limit)
         return list((await self._s.execute(statement)).scalars())
 
+    async def entries(self, member_id: int, key: str) -> list[PointAwardRow]:
+        """A member's rows under ``key`` and its numbered follow-ups (``key:1``, …), oldest first.
+
+        A held award (an RSVP's) alternates award and reversal under one such family of keys.
+        """
+        statement = (select(PointAwardRow)
+                     .where(PointAwardRow.member_id == member_id,
+                            (PointAwardRow.key == key) | PointAwardRow.key.like(f"{key}:%"))
+                     .order_by(PointAwardRow.id))
+        return list((await self._s.execute(statement)).scalars())
+
     async def has_key(self, key: str) -> bool:
         """Whether a ledger row with ``key`` exists."""
         statement = select(PointAwardRow.id).where(PointAwardRow.key == key)

@@ -52,6 +52,8 @@ class EventRow(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
                                                                    nullable=True)
+    # Public from then on (/event announce, or at once by setting); None: not yet.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
@@ -89,6 +91,9 @@ class RsvpRow(Base):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # waitlist order
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Wrong check-in codes in the current window (rate-limited per member and event).
+    checkin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkin_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

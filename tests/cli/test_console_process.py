@@ -172,7 +172,12 @@ def test_advance_shows_reminders_and_feedback_requests(tmp_path: Path):
     script = tmp_path / "events.txt"
     script.write_text(
         ':as ada admin\n'
-        '/event create "Hack night" in 26h 2h where="https://meet.example.org/hack" capacity=20\n'
+        '/event create "Hack night" in 26h 2h where="https://meet.example.org/hack" capacity=20'
+        ' code=HACK\n'
+        ":in #news\n"
+        "/config channel announcements\n"
+        ":in #general\n"
+        "/event announce 7\n"
         ":as maya\n"
         "/rsvp 7 going\n"
         ":as tomas\n"
@@ -180,12 +185,15 @@ def test_advance_shows_reminders_and_feedback_requests(tmp_path: Path):
         ":advance 3h\n"
         ":advance 22h30m\n"
         "/rsvp 7 no\n"
+        ":as maya\n"
+        "/checkin 7 hack\n"
         ":advance 1d\n"
     )
     result = cohort(tmp_path, "console", "--script", str(script), "--linger", "1")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[#general · only ada] Created #7." in out
+    assert "[#news] New: #7 Hack night" in out  # announced when the admin asked
     assert "[#general · only maya] You're going to #7 Hack night" in out
     assert "[#general] #7 Hack night starts in 1 day" in out
     assert "[dm → maya] Reminder: #7 Hack night starts in 1 day" in out

@@ -157,3 +157,25 @@ def test_unknown_time_zone_is_named():
 
 def test_usage_error_is_a_user_error():
     assert issubclass(UsageError, UserError)
+
+
+@pytest.mark.parametrize(("line", "closest"), [
+    ('Talk "2026-12-01 18:00" capacty=5', "capacity"),
+    ('Talk "2026-12-01 18:00" 1h durration=2h', "duration"),
+    ("Talk strat=tomorrow", "start"),
+])
+def test_a_misspelt_option_name_is_refused_with_the_closest_name(line, closest):
+    with pytest.raises(UsageError) as raised:
+        parse(line)
+    name = line.rsplit(" ", 1)[1].split("=")[0]
+    assert str(raised.value) == (f"`{name}` is not an option here; did you mean `{closest}=`? "
+                                 "(A value that contains = can be quoted.)")
+
+
+def test_a_quoted_value_may_contain_an_equals_sign():
+    assert parse('"x=1 talk" "2026-12-01 18:00"')["title"] == "x=1 talk"
+    assert parse('Talk "2026-12-01 18:00" kind=talk')["kind"] == "talk"
+
+
+def test_rest_text_keeps_equals_signs_verbatim():
+    assert parse("@maya x=1 and y=2", NOTE)["text"] == "x=1 and y=2"

@@ -57,3 +57,23 @@ async def test_discord_rsvp_button_updates_the_announcement(app, discord_bot, di
     assert "Going: 1/10" in str(edited.payload.get("content"))
     report = await app.features.events.attendees(event)
     assert [a.name for a in report.going] == ["maya"]
+
+
+async def test_a_button_under_a_members_event_view_keeps_that_views_zone(
+        app, telegram_bot, telegram_world):
+    """Pressing RSVP under a member's /event view keeps its text (#13.9): no UTC rewrite."""
+    tg, world = telegram_world.tg, telegram_world
+    ada = await app.directory.identify(UserRef(Platform.CONSOLE, "ada", "ada"))
+    view = await app.features.events.create(
+        ada, EventSpec(title="Hack night", start=app.clock.now() + timedelta(days=2),
+                       capacity=10), None)
+    tg.push_command(tg.private_chat(world.maya), world.maya, "profile", "timezone=Asia/Tokyo")
+    await tg.wait_for(telegram_api.SentMessage, lambda m: "Profile updated" in m.text)
+    tg.push_command(world.group, world.maya, "event", str(view.id))
+    post = await tg.wait_for(telegram_api.SentMessage,
+                             lambda m: m.chat_id == world.group.id and "Hack night" in m.text)
+    assert "JST" in post.text and "0/10 seats taken" in post.text and post.buttons
+    tg.push_callback_query(world.group, world.maya, post.message_id, f"/rsvp {view.id} going")
+    edited = await tg.wait_for(telegram_api.EditedMessage,
+                               lambda e: e.message_id == post.message_id)
+    assert edited.text == post.text.replace("0/10 seats taken", "1/10 seats taken")

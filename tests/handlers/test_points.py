@@ -191,3 +191,12 @@ async def test_weekly_post_movers_and_winner_badges(app, chat, clock, sent):
     assert [b.badge for b in await points.badges(people["ana"].member_id)] == \
         ["weekly_top3", "weekly_winner"]
     assert [b.badge for b in await points.badges(people["dee"].member_id)] == []
+
+
+async def test_an_empty_week_is_not_posted(app, chat, clock, sent):
+    async with app.db.unit() as unit:
+        await unit.channels.set_channel("console", "leaderboard", "leaders")
+    clock.advance(timedelta(days=7))  # nobody earned anything in the week that ended
+    await app.features.points.post_weekly()
+    await app.outbox.sweep()
+    assert sent.to("#leaders") == []

@@ -247,6 +247,8 @@ class DiscordAdapter:
             is_admin=await self.community.is_admin(interaction),
             roles=translate.role_keys(interaction.user),
             via_button=via_button,
+            post_text=(interaction.message.content
+                       if via_button and interaction.message is not None else None),
         )
 
     async def _run_command(self, interaction: discord.Interaction, path: str,

@@ -356,6 +356,7 @@ class TelegramAdapter:
             command=line[0],
             is_admin=await self.community.is_admin(chat, user),
             via_button=True,
+            post_text=message.text if message is not None else None,
         )
         replies = await self._dispatcher.handle(incoming)
         await self._update_post(message, replies)

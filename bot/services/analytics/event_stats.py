@@ -33,6 +33,7 @@ async def event_stats(unit: Unit, settings: AnalyticsSettings, now: datetime,
     grace = timedelta(minutes=settings.voice_grace_minutes)
     record = (await attendance(unit, [event], grace)).get(event_id, AttendanceRecord())
     feedback = await unit.analytics.feedback(event_id)
+    ratings = await unit.analytics.ratings([event_id])  # satisfaction: attendees' only
     model, note = await show_up(unit, settings, before=min(now, event.starts_at))
     prediction = model.predict(going, maybe, MAYBE_WEIGHT) if model is not None else None
     checked = len(record.checked_in)
@@ -41,7 +42,8 @@ async def event_stats(unit: Unit, settings: AnalyticsSettings, now: datetime,
         status=event.status, tags=split_tags(event.tags), capacity=event.capacity,
         answers=dict(answers), going=len(going), attended=len(record.attended),
         checked_in=checked, by_voice=len(record.attended) - checked,
-        ended=end <= now, ratings=tuple(r for r, _, _ in feedback),
+        ended=end <= now, ratings=tuple(r for (_, m), r in ratings.items()
+                                        if m in record.attended),
         comments=tuple(Comment(n, r, c) for r, c, n in feedback if c.strip()),
         prediction=prediction, prediction_note=note,
         community_rate=model.community_rate if model is not None else None,

@@ -50,8 +50,8 @@ def render_event(stats: EventStats, timezone: str, now: datetime) -> str:
     if stats.ratings:
         dist = " ".join(f"{r}★×{n}" for r, n in zip(range(1, 6), stats.distribution,
                                                      strict=True))
-        lines.append(f"Satisfaction: {stats.rating_mean:.2f}/5 from {len(stats.ratings)} "
-                     f"ratings ({dist})")
+        lines.append(f"Satisfaction: {stats.rating_mean:.2f}/5 from "
+                     f"{values.counted(len(stats.ratings), 'rating')} ({dist})")
     else:
         lines.append("Satisfaction: no ratings yet.")
     for comment in stats.comments[:10]:
@@ -72,7 +72,8 @@ def render_community(stats: CommunityStats) -> str:
              f"Messages: {stats.messages}",
              f"Events held: {stats.events_held} · average attendance rate "
              f"{_pct(stats.avg_attendance)}",
-             f"Challenges solved: {stats.challenges_solved} by {stats.solvers} members"]
+             f"Challenges solved: {stats.challenges_solved} by "
+             f"{values.counted(stats.solvers, 'member')}"]
     known = [row[0] for row in stats.retention if row and row[0] is not None]
     if known:
         lines.append(f"Retention: on average {sum(known) / len(known):.0%} of a week's active "
@@ -94,7 +95,7 @@ def _group_line(group: FunnelGroup) -> str:
     parts = [f"{group.rsvp} going"]
     for stage, count, base in group.stages()[1:]:
         parts.append(f"{stage} {count}/{base} ({_pct(count / base if base else None)})")
-    return f"{group.name} ({group.events} events): " + " → ".join(parts)
+    return f"{group.name} ({values.counted(group.events, 'event')}): " + " → ".join(parts)
 
 
 def render_funnel(funnel: Funnel) -> str:

@@ -7,9 +7,34 @@ from collections.abc import Sequence
 
 from bot.core.errors import UserError
 from bot.core.model import Attachment
+from bot.services.challenges import texts
 
 MAX_SOURCE_BYTES = 64 * 1024
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+#.-]*)[ \t]*\n?(.*)```", re.DOTALL)
+FENCE = "```"
+# An info string (a language tag) is one word alone on the fence's first line.
+_INFO = re.compile(r"[ \t]*[A-Za-z0-9_+#.-]*[ \t]*")
+
+
+def read_fence(text: str) -> str | None:
+    """The code inside the first ``` block, read as Discord and Telegram render it.
+
+    ```` ```code``` ```` on one line is all code; an info string (``python``) counts only
+    when a newline follows it; the block runs to the message's last fence. None when
+    ``text`` has no fence; a UserError when the block is never closed (so nothing is
+    stored or counted as an attempt).
+    """
+    start = text.find(FENCE)
+    if start < 0:
+        return None
+    body_start = start + len(FENCE)
+    end = text.rfind(FENCE)  # the last fence closes: code may quote ``` in a string
+    if end < body_start:
+        raise UserError(texts.fence_unclosed())
+    body = text[body_start:end]
+    first, newline, rest = body.partition("\n")
+    if newline and _INFO.fullmatch(first):
+        return rest
+    return body
 
 
 def extract_code(text: str, attachments: Sequence[Attachment]) -> str:
@@ -31,8 +56,8 @@ def extract_code(text: str, attachments: Sequence[Attachment]) -> str:
         except UnicodeDecodeError:
             raise UserError("The attached file is not UTF-8 text.") from None
     else:
-        fenced = _FENCE.search(inline)
-        source = fenced[2] if fenced else inline
+        fenced = read_fence(inline)
+        source = inline if fenced is None else fenced
     if "\x00" in source:
         raise UserError("Your code contains a NUL byte.")
     if not source.strip():

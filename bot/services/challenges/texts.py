@@ -58,7 +58,8 @@ def open_list(found: Sequence[ChallengeView], zone: ZoneInfo) -> str:
     lines = ["Open challenges:"]
     for c in found:
         until = f", until {when(c.closes_at, zone)}" if c.closes_at else ""
-        lines.append(f"#{c.id} {c.title} — {c.difficulty}, {c.points} points{until}")
+        lines.append(f"#{c.id} {c.title} — {c.difficulty}, "
+                     f"{values.counted(c.points, 'point')}{until}")
     lines.append("Send /challenge ID to read one.")
     return truncate("\n".join(lines))
 
@@ -66,7 +67,7 @@ def open_list(found: Sequence[ChallengeView], zone: ZoneInfo) -> str:
 def challenge(view: ChallengeView, zone: ZoneInfo, now: datetime) -> str:
     """``/challenge ID``: the statement, its window and as many examples as fit."""
     head = (f"Challenge #{view.id}: {view.title}\n{view.difficulty} · {view.language} · "
-            f"{view.points} points (+{view.bonus} for the first solve) · "
+            f"{values.counted(view.points, 'point')} (+{view.bonus} for the first solve) · "
             f"CPU {view.cpu_s:g} s · memory {view.memory_mib} MiB")
     if view.tags:
         head += " · tags: " + ", ".join(view.tags)
@@ -124,7 +125,7 @@ def render_outcome(outcome: SubmissionOutcome) -> str:
     if outcome.newly_solved:
         earned = []
         if outcome.points:
-            earned.append(f"+{outcome.points} points")
+            earned.append(f"+{values.counted(outcome.points, 'point')}")
         if outcome.bonus:
             earned.append(f"+{outcome.bonus} first-solve bonus")
         first = "First solve of this challenge! " if outcome.first_solve else ""
@@ -154,7 +155,7 @@ def render_verdict(sub: SubmissionView) -> str:
 def announcement(view: ChallengeView) -> str:
     """The post in every announcements channel when a challenge opens."""
     return (f"New coding challenge #{view.id}: {view.title} ({view.difficulty}, "
-            f"{view.points} points). Send /challenge {view.id} to read it.")
+            f"{values.counted(view.points, 'point')}). Send /challenge {view.id} to read it.")
 
 
 # Admins.
@@ -164,13 +165,14 @@ def created(view: ChallengeView, zone: ZoneInfo) -> str:
     """``/challenge create``."""
     opens = ("Queued: the scheduled rotation opens it." if view.status == "queued"
              else f"Opens {when(view.opens_at, zone)}.")
-    return (f"Created challenge #{view.id}: {view.title} ({view.test_count} tests, "
+    return (f"Created challenge #{view.id}: {view.title} "
+            f"({values.counted(view.test_count, 'test')}, "
             f"{len(view.examples)} shown as examples). {opens}")
 
 
 def edited(view: ChallengeView) -> str:
     """``/challenge edit``."""
-    return (f"Challenge #{view.id} updated ({view.test_count} tests). "
+    return (f"Challenge #{view.id} updated ({values.counted(view.test_count, 'test')}). "
             f"Send /challenge rejudge {view.id} to judge old submissions again.")
 
 
@@ -181,7 +183,8 @@ def closed(view: ChallengeView) -> str:
 
 def rejudging(challenge_id: int, count: int) -> str:
     """``/challenge rejudge``."""
-    return (f"Rejudging {count} submissions of challenge #{challenge_id}; members "
+    return (f"Rejudging {values.counted(count, 'submission')} of challenge #{challenge_id}; "
+            "members "
             "whose verdict changes get a DM.")
 
 
@@ -202,8 +205,9 @@ def stats(found: ChallengeStats, zone: ZoneInfo) -> str:
     c = found.challenge
     verdicts = ", ".join(f"{v} {n}" for v, n in sorted(found.verdicts.items())) or "none yet"
     lines = [
-        f"Challenge #{c.id} ({c.title}): {found.submissions} submissions from "
-        f"{found.members} members, {found.solves} solved. In the judge queue: {found.queued}.",
+        f"Challenge #{c.id} ({c.title}): {values.counted(found.submissions, 'submission')} "
+        f"from {values.counted(found.members, 'member')}, {found.solves} solved. "
+        f"In the judge queue: {found.queued}.",
         f"Verdicts: {verdicts}",
     ]
     if found.leaderboard:
@@ -213,3 +217,8 @@ def stats(found: ChallengeStats, zone: ZoneInfo) -> str:
                   f"attempt{'s' if r.attempts != 1 else ''}{' (first solve)' if r.first else ''}"
                   for r in found.leaderboard]
     return truncate("\n".join(lines))
+
+
+def fence_unclosed() -> str:
+    """A ``/submit`` whose ``` block is never closed (refused, not counted as an attempt)."""
+    return "Your code block is not closed: end it with ``` and send it again."

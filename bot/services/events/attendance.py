@@ -11,12 +11,24 @@ from bot.core.model import Member
 from bot.core.ports import InteractionKind
 from bot.services.activity import InteractionLog
 from bot.services.events import texts, views
+from bot.services.events.rsvp import settle_award
 from bot.services.events.views import EventView, ParticipationAwarder
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
-from storage import Database
-from storage.rows.events import FeedbackRow, RsvpRow
+from storage import Database, Unit
+from storage.rows.events import EventRow, FeedbackRow, RsvpRow
 
 CHECKIN_EARLY = timedelta(minutes=30)
+CODE_TRIES = 5  # wrong codes per member and event in a window: guessing 16^6 is hopeless
+CODE_WINDOW = timedelta(minutes=15)
+
+
+def attended(rsvp: RsvpRow | None) -> bool:
+    """The one attendance rule for ratings: checked in with the code or present in voice.
+
+    Voice presence during an online event sets ``checked_in_at`` too (see
+    :meth:`Attendance.voice_presence`), so both ways end in the same mark.
+    """
+    return rsvp is not None and rsvp.checked_in_at is not None
 
 
 class Attendance:
@@ -31,10 +43,17 @@ class Attendance:
         self._awarder = awarder
 
     async def checkin(self, member: Member, event_id: int, code: str) -> EventView:
-        """Record attendance with the event's code, during the event only."""
+        """Record attendance with the event's code, during the event, for members with a seat.
+
+        A waitlisted member with the right code gets the seat only when one is free and the
+        waitlist rule gives it to them (first waiting, or holding the offer). Wrong codes are
+        counted per member and event, committed although the answer is a refusal, so that
+        guessing a code is limited to :data:`CODE_TRIES` tries per :data:`CODE_WINDOW`.
+        """
         now = self._clock.now()
+        refusal: str | None = None
         async with self._db.unit() as unit:
-            event = await unit.events.get(event_id)
+            event = await unit.events.get(event_id, lock=True)
             if event is None:
                 raise UserError(f"There is no event #{event_id}.")
             if event.status != "scheduled":
@@ -42,25 +61,49 @@ class Attendance:
             if not event.starts_at - CHECKIN_EARLY <= now <= event.ends_at:
                 raise UserError(f"Check-in for #{event_id} is open from 30 minutes before it "
                                 "starts until it ends.")
-            if not secrets.compare_digest(code.strip().upper(), event.checkin_code.upper()):
-                raise UserError("That check-in code is not right. Ask the organiser.")
             row = await unit.rsvps.get(event_id, member.member_id)
-            if row is None:
-                row = await unit.rsvps.add(RsvpRow(
-                    event_id=event_id, member_id=member.member_id, status="going",
-                    queued_at=now, created_at=now, updated_at=now))
-            elif row.checked_in_at is not None:
+            if row is None or row.status not in ("going", "offered", "waitlist"):
+                raise UserError(texts.checkin_needs_seat(event_id, event.title))
+            if row.checked_in_at is not None:
                 raise UserError(f"You are already checked in to #{event_id}.")
-            row.checked_in_at = now
-            row.updated_at = now
-            if row.status != "going":
+            if row.checkin_failed_at is None or now - row.checkin_failed_at >= CODE_WINDOW:
+                row.checkin_failures = 0
+            if row.checkin_failures >= CODE_TRIES:
+                assert row.checkin_failed_at is not None
+                raise UserError(texts.checkin_locked(row.checkin_failed_at + CODE_WINDOW - now))
+            if not secrets.compare_digest(code.strip().upper(), event.checkin_code.upper()):
+                row.checkin_failures += 1
+                row.checkin_failed_at = now
+                refusal = texts.checkin_wrong_code(CODE_TRIES - row.checkin_failures)
+            elif row.status != "going" and not await self._seat_for(unit, event, row):
+                position = await unit.rsvps.waitlist_position(event_id, row)
+                raise UserError(texts.checkin_waitlisted(event_id, event.title, position))
+            else:
                 row.status = "going"
-            self._interactions.record_raw(
-                member_id=member.member_id, platform="cohort", place_id=str(event_id),
-                kind=InteractionKind.CHECKIN, name=None,
-                source_key=f"checkin:{event_id}:{member.member_id}")
-            await self._awarder.participation(unit, member.member_id, "attendance", event_id)
-            return await views.load(unit, event_id)
+                row.checked_in_at = now
+                row.updated_at = now
+                row.checkin_failures = 0
+                self._interactions.record_raw(
+                    member_id=member.member_id, platform="cohort", place_id=str(event_id),
+                    kind=InteractionKind.CHECKIN, name=None,
+                    source_key=f"checkin:{event_id}:{member.member_id}")
+                await self._awarder.participation(unit, member.member_id, "attendance",
+                                                  event_id)
+                await settle_award(self._awarder, unit, event_id, member.member_id, row.status)
+                return await views.load(unit, event_id)
+        assert refusal is not None  # every other way out returned or raised
+        raise UserError(refusal)
+
+    @staticmethod
+    async def _seat_for(unit: Unit, event: EventRow, row: RsvpRow) -> bool:
+        """Whether the waitlist rule gives ``row`` a seat now (the offer, or first in line)."""
+        if row.status == "offered":
+            return True
+        if event.capacity is not None and (
+                await unit.rsvps.seats_taken(event.id) >= event.capacity):
+            return False
+        first = await unit.rsvps.next_waiting(event.id)
+        return first is not None and first.id == row.id
 
     async def voice_presence(self, member_id: int) -> list[int]:
         """A member joined voice: attend the online events in progress they are going to."""
@@ -97,9 +140,8 @@ class Attendance:
                 raise UserError(f"There is no event #{event_id}.")
             if event.starts_at > now:
                 raise UserError(f"#{event_id} has not happened yet.")
-            rsvp = await unit.rsvps.get(event_id, member.member_id)
-            if rsvp is None or (rsvp.status != "going" and rsvp.checked_in_at is None):
-                raise UserError(f"Only members who attended #{event_id} can rate it.")
+            if not attended(await unit.rsvps.get(event_id, member.member_id)):
+                raise UserError(texts.feedback_not_attended(event_id, event.title))
             existing = await unit.feedback.get(event_id, member.member_id)
             if existing is None:
                 await unit.feedback.add(FeedbackRow(event_id=event_id,
@@ -115,14 +157,12 @@ class Attendance:
             return True
 
     async def request_feedback(self) -> int:
-        """After an event ends, DM attendees (or those going) for a rating."""
+        """After an event ends, DM its attendees (and no one else) for a rating."""
         now = self._clock.now()
         planned = 0
         async with self._db.unit() as unit:
             for event in await unit.events.ended_without_feedback(now):
-                rows = [r for r, _ in await unit.rsvps.for_event(event.id, ["going"])]
-                checked = [r for r in rows if r.checked_in_at is not None]
-                targets = checked or rows
+                targets = [r for r, _ in await unit.rsvps.for_event(event.id) if attended(r)]
                 messages = [Outgoing(
                     key=f"feedback:{event.id}:{r.member_id}", kind=OutboxKind.FEEDBACK,
                     text=texts.feedback_request(event.id, event.title),

@@ -172,8 +172,8 @@ class ReminderPlanner:
         await self.plan_channel(unit, event, now)
 
     async def plan_channel(self, unit: Unit, event: EventRow, now: datetime) -> None:
-        """The event's channel gets one post at the first reminder offset."""
-        if not event.place_id or not event.place_platform:
+        """The event's channel gets one post at the first reminder offset, once announced."""
+        if not event.place_id or not event.place_platform or event.announced_at is None:
             return
         offsets = parse_offsets(event.reminder_offsets)
         planned = plan(event.starts_at, offsets[:1], now)

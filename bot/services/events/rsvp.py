@@ -55,8 +55,7 @@ class Rsvps:
             row = await unit.rsvps.get(event_id, member.member_id)
             before = row.status if row else None
             status = await self._answer(unit, event, member, row, answer, now)
-            if status == "going":
-                await self._awarder.participation(unit, member.member_id, "rsvp", event_id)
+            await settle_award(self._awarder, unit, event_id, member.member_id, status)
             self._interactions.record_raw(
                 member_id=member.member_id, platform="cohort", place_id=str(event_id),
                 kind=InteractionKind.RSVP, name=status,
@@ -104,6 +103,20 @@ class Rsvps:
             await self._free_seat(unit, event, now)
         return status
 
+    async def fit_capacity(self, unit: Unit, event: EventRow, now: datetime) -> None:
+        """A changed capacity: never below the seats taken; seats it adds go to the waitlist.
+
+        The added seats are offered (or given) in waitlist order, one member each, as a
+        freed seat is.
+        """
+        taken = await unit.rsvps.seats_taken(event.id)
+        if event.capacity is not None and event.capacity < taken:
+            raise UserError(texts.capacity_below_seats(event.id, event.title, taken))
+        while (event.capacity is None or taken < event.capacity) and (
+                await unit.rsvps.next_waiting(event.id) is not None):
+            await self._free_seat(unit, event, now)
+            taken = await unit.rsvps.seats_taken(event.id)
+
     async def _free_seat(self, unit: Unit, event: EventRow, now: datetime) -> None:
         """Offer a freed seat to the first member waiting (or give it at once)."""
         if event.capacity is not None and await unit.rsvps.seats_taken(event.id) >= event.capacity:
@@ -116,6 +129,7 @@ class Rsvps:
         if self._immediate:
             nxt.status = "going"
             await self._reminders.plan_member(unit, event, nxt.member_id, now)
+            await settle_award(self._awarder, unit, event.id, nxt.member_id, nxt.status)
             text = texts.seat_given(event.id, event.title)
         else:
             nxt.status = "offered"
@@ -126,7 +140,7 @@ class Rsvps:
             event_id=event.id, buttons=texts.rsvp_buttons(event.id, going_only=True))])
 
     async def expire_offers(self) -> int:
-        """Pass unclaimed seat offers to the next member waiting (a scheduler sweep)."""
+        """Pass unclaimed seat offers to the next member waiting, telling the one who lost it."""
         now = self._clock.now()
         async with self._db.unit() as unit:
             expired = await unit.rsvps.expired_offers(now)
@@ -136,6 +150,10 @@ class Rsvps:
                 rsvp.updated_at = now
                 event = await unit.events.get(rsvp.event_id, lock=True)
                 assert event is not None
+                await self._outbox.put(unit, [Outgoing(
+                    key=f"offer-expired:{event.id}:{rsvp.member_id}:{int(now.timestamp())}",
+                    kind=OutboxKind.WAITLIST, text=texts.offer_expired(event.id, event.title),
+                    due_at=now, member_id=rsvp.member_id, event_id=event.id)])
                 await self._free_seat(unit, event, now)
         return len(expired)
 
@@ -147,3 +165,12 @@ class Rsvps:
             key=f"claimed:{event.id}:{event.created_by}:{now.timestamp()}",
             kind=OutboxKind.NOTICE, text=text, due_at=now, member_id=event.created_by,
             event_id=event.id)])
+
+
+async def settle_award(awarder: ParticipationAwarder, unit: Unit, event_id: int,
+                       member_id: int, status: str) -> None:
+    """The one RSVP points rule: the award is held while going and taken back otherwise."""
+    if status == "going":
+        await awarder.participation(unit, member_id, "rsvp", event_id)
+    else:
+        await awarder.withdraw(unit, member_id, "rsvp", event_id)

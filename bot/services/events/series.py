@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -27,6 +27,7 @@ SHORTHANDS = {
 _ALLOWED = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 MAX_OCCURRENCES = 200
 SERIES_HORIZON = timedelta(weeks=6)
+ANNOUNCED = "announced"  # the template's mark of a series an admin announced
 
 
 def parse_recurrence(text: str | None) -> str | None:
@@ -65,17 +66,78 @@ def occurrences(rule: str, local_start: datetime, timezone: str, after: datetime
 
 
 async def materialize(unit: Unit, series: SeriesRow, until: datetime, now: datetime,
-                      reminders: ReminderPlanner) -> list[EventRow]:
+                      reminders: ReminderPlanner, *, announce_new: bool = False
+                      ) -> list[EventRow]:
     """Create the series' occurrences up to ``until`` that do not exist yet."""
     if series.materialized_until >= until:
         return []
     template = json.loads(series.template)
+    # An announced series (or every one, by setting) has its new occurrences public too.
+    public = template.pop(ANNOUNCED, False) or announce_new
     starts = occurrences(series.rrule, datetime.fromisoformat(series.local_start),
                          series.timezone, series.materialized_until, until)
     rows = [await unit.events.add(EventRow(**template, starts_at=start, series_id=series.id,
-                                           status="scheduled", created_at=now))
+                                           status="scheduled", created_at=now,
+                                           announced_at=now if public else None))
             for start in starts if start > series.materialized_until]
     series.materialized_until = until
     for row in rows:
         await reminders.plan_channel(unit, row, now)
     return rows
+
+
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def move(series: SeriesRow, old_start: datetime, new_start: datetime,
+         future: list[datetime], now: datetime) -> list[datetime]:
+    """Move a series by the wall-clock shift from ``old_start`` to ``new_start``.
+
+    ``future`` are the starts of the materialised occurrences that move; returns their new
+    starts in the same order. The rule's first start and its weekdays shift too, so
+    occurrences made later keep the new rhythm, and ``materialized_until`` becomes the last
+    moved start, so nothing is made twice and nothing is skipped.
+    """
+    tz = zone(series.timezone)
+    before = _wall(old_start, tz)
+    shift = _wall(new_start, tz) - before
+    moved = [(_wall(start, tz) + shift).replace(tzinfo=tz).astimezone(UTC) for start in future]
+    if any(start <= now for start in moved):
+        raise UserError("That move would put a session of the series in the past.")
+    series.rrule = _shift_days(series.rrule, ((before + shift).date() - before.date()).days)
+    local = datetime.fromisoformat(series.local_start) + shift
+    series.local_start = local.isoformat(timespec="minutes")
+    if moved:
+        series.materialized_until = max(moved)
+    return moved
+
+
+def _wall(moment: datetime, tz: tzinfo) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _shift_days(rule: str, days: int) -> str:
+    """Shift the weekdays a rule names (``BYDAY=TU`` moved a day later is ``BYDAY=WE``)."""
+    days %= 7
+    if not days:
+        return rule
+    parts = []
+    for part in rule.split(";"):
+        key, _, value = part.partition("=")
+        if key == "BYDAY":
+            if any(code not in _DAYS for code in value.split(",")):
+                raise UserError("This series repeats on numbered weekdays; move it within "
+                                "the day, or cancel it and create a new one.")
+            value = ",".join(_DAYS[(_DAYS.index(c) + days) % 7] for c in value.split(","))
+        elif key in ("BYMONTHDAY", "BYYEARDAY"):
+            raise UserError("This series repeats on fixed dates; move it within the day, "
+                            "or cancel it and create a new one.")
+        parts.append(f"{key}={value}" if _ else key)
+    return ";".join(parts)
+
+
+def mark_announced(series: SeriesRow) -> None:
+    """Remember that the series was announced, so later occurrences are public too."""
+    template = json.loads(series.template)
+    template[ANNOUNCED] = True
+    series.template = json.dumps(template)

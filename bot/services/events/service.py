@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from bot.core import values
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Member, Platform
 from bot.services.activity import InteractionLog
-from bot.services.events import reminders, series, texts, views
+from bot.services.events import ics, reminders, series, texts, views
 from bot.services.events.attendance import Attendance
 from bot.services.events.rsvp import Rsvps
 from bot.services.events.spec import EventSpec, fields_of, spec_of
@@ -47,6 +48,8 @@ class EventService:
         self._clock = clock
         self._outbox = outbox
         self._reminders = reminders.ReminderPlanner(outbox)
+        self._awarder = awarder
+        self._announce_new = (settings or EventSettings()).announce_new
         self._rsvps = Rsvps(db, clock, outbox, interactions, self._reminders, awarder,
                             settings or EventSettings())
         self._attendance = Attendance(db, clock, outbox, interactions, awarder)
@@ -75,9 +78,11 @@ class EventService:
             "created_by": author.member_id,
         }
         async with self._db.unit() as unit:
+            announced = now if self._announce_new else None
             if event.recurrence is None:
-                created = [await unit.events.add(EventRow(**template, starts_at=event.start,
-                                                          status="scheduled", created_at=now))]
+                created = [await unit.events.add(EventRow(
+                    **template, starts_at=event.start, status="scheduled", created_at=now,
+                    announced_at=announced))]
                 await self._reminders.plan_channel(unit, created[0], now)
             else:
                 local = event.start.astimezone(values.zone(event.timezone)).replace(tzinfo=None)
@@ -87,9 +92,12 @@ class EventService:
                     template=json.dumps(template), status="active",
                     materialized_until=event.start - timedelta(seconds=1), created_at=now))
                 created = await series.materialize(unit, row, now + series.SERIES_HORIZON, now,
-                                                   self._reminders)
+                                                   self._reminders,
+                                                   announce_new=self._announce_new)
                 if not created:
                     raise UserError("That recurrence produces no dates.")
+            if self._announce_new:
+                await self._post_announcement(unit, created[0].id, required=False)
             return await views.load(unit, created[0].id)
 
     async def edit(self, event_id: int, changes: dict[str, object], *,
@@ -100,10 +108,9 @@ class EventService:
         async with self._db.unit() as unit:
             row = await self._editable(unit, event_id)
             changed = self.validate(spec_of(row, changes))
-            if "start" in changes and whole_series:
-                raise UserError("Move occurrences one at a time; the series keeps its rhythm.")
             fields = fields_of(changed)
             targets = [row]
+            starts: dict[int, datetime] = {}
             if whole_series and row.series_id is not None:
                 recurring = await unit.series.get(row.series_id)
                 assert recurring is not None
@@ -112,6 +119,10 @@ class EventService:
                 recurring.template = json.dumps(template)
                 later = await unit.events.in_series(row.series_id, self._clock.now())
                 targets = [e for e in later if not e.detached or e.id == row.id]
+                if changed.start != row.starts_at:
+                    moved_to = series.move(recurring, row.starts_at, changed.start,
+                                           [t.starts_at for t in targets], self._clock.now())
+                    starts = dict(zip([t.id for t in targets], moved_to, strict=True))
             moved = False
             for target in targets:
                 update = dict(fields)
@@ -119,14 +130,18 @@ class EventService:
                     update.pop("starts_at", None)
                 elif not whole_series:
                     update["detached"] = row.series_id is not None
+                if target.id in starts:
+                    update["starts_at"] = starts[target.id]
                 moved = moved or update.get("starts_at", target.starts_at) != target.starts_at
                 update["updated_at"] = self._clock.now()
                 await unit.events.update(target.id, **update)
+                if "capacity" in changes:
+                    await self._rsvps.fit_capacity(unit, target, self._clock.now())
             shown = [await views.load(unit, t.id) for t in targets]
             for view in shown:
                 await self._reminders.replan(unit, view.id, self._clock.now())
-                if moved or {"title", "duration", "where", "start"} & changes.keys():
-                    await self._notify(unit, view, "changed", texts.changed_notice(view))
+            if moved or {"title", "duration", "where", "start"} & changes.keys():
+                await self._notify(unit, shown, "changed", texts.changed_notice)
         return shown
 
     async def cancel(self, event_id: int, reason: str | None, *,
@@ -149,32 +164,57 @@ class EventService:
                 await unit.events.update(target.id, status="cancelled", cancel_reason=reason,
                                          updated_at=self._clock.now())
                 await unit.outbox.withdraw(event_id=target.id)
-                view = await views.load(unit, target.id)
-                await self._notify(unit, view, "cancelled", texts.cancelled_notice(view, reason),
-                                   statuses=("going", "waitlist", "offered", "maybe"))
-                shown.append(view)
+                for rsvp, _ in await unit.rsvps.for_event(target.id, ["going"]):
+                    await self._awarder.withdraw(unit, rsvp.member_id, "rsvp", target.id)
+                shown.append(await views.load(unit, target.id))
+            await self._notify(
+                unit, shown, "cancelled",
+                lambda theirs, tz, now: texts.cancelled_notice(theirs, reason, tz, now),
+                statuses=("going", "waitlist", "offered", "maybe"))
         return shown
 
     async def announce(self, event_id: int) -> int:
-        """Post the event to every announcements channel; returns how many posts."""
+        """Make the event public: post it to every announcements channel; returns how many.
+
+        From then on its home channel gets its reminder post too, and an announced series'
+        later occurrences are public as they are made.
+        """
         async with self._db.unit() as unit:
-            view = await views.load(unit, event_id)
-            if view.status != "scheduled":
-                raise UserError(f"#{event_id} is {view.status}; there is nothing to announce.")
-            channels = await unit.channels.channels("announcements")
-            if not channels:
-                raise UserError("No announcements channel is set. An admin can set one with "
-                                "/config channel announcements.")
-            now = self._clock.now()
-            stamp = int(now.timestamp())
-            messages = [
-                Outgoing(key=f"announce:{event_id}:{platform}:{place}:{stamp}",
-                         kind=OutboxKind.ANNOUNCEMENT, text=texts.announcement(view, now),
-                         due_at=now, platform=Platform(platform), place_id=place,
-                         event_id=event_id, buttons=texts.rsvp_buttons(event_id))
-                for platform, place in channels
-            ]
-            await self._outbox.put(unit, messages)
+            posts = await self._post_announcement(unit, event_id, required=True)
+            row = await unit.events.get(event_id)
+            assert row is not None
+            public = [row]
+            if row.series_id is not None and not row.detached:
+                recurring = await unit.series.get(row.series_id)
+                assert recurring is not None
+                series.mark_announced(recurring)
+                public += [e for e in await unit.events.in_series(row.series_id, row.starts_at)
+                           if e.status == "scheduled" and not e.detached]
+            for event in public:
+                if event.announced_at is None:
+                    event.announced_at = self._clock.now()
+                    await self._reminders.plan_channel(unit, event, self._clock.now())
+        return posts
+
+    async def _post_announcement(self, unit: Unit, event_id: int, *, required: bool) -> int:
+        """Queue the announcement post in each announcements channel."""
+        view = await views.load(unit, event_id)
+        if view.status != "scheduled":
+            raise UserError(f"#{event_id} is {view.status}; there is nothing to announce.")
+        channels = await unit.channels.channels("announcements")
+        if not channels and required:
+            raise UserError("No announcements channel is set. An admin can set one with "
+                            "/config channel announcements.")
+        now = self._clock.now()
+        stamp = int(now.timestamp())
+        messages = [
+            Outgoing(key=f"announce:{event_id}:{platform}:{place}:{stamp}",
+                     kind=OutboxKind.ANNOUNCEMENT, text=texts.announcement(view, now),
+                     due_at=now, platform=Platform(platform), place_id=place,
+                     event_id=event_id, buttons=texts.rsvp_buttons(event_id))
+            for platform, place in channels
+        ]
+        await self._outbox.put(unit, messages)
         return len(messages)
 
     # -- reading ---------------------------------------------------------------------------
@@ -189,6 +229,34 @@ class EventService:
         async with self._db.unit() as unit:
             rows = await unit.events.upcoming(self._clock.now(), limit)
             return [await views.load(unit, r.id) for r in rows]
+
+    async def calendar(self, event_id: int) -> tuple[EventView, bytes]:
+        """The event as an ``.ics`` file; an occurrence of an active series repeats (RRULE)."""
+        async with self._db.unit() as unit:
+            view = await views.load(unit, event_id)
+            row = await unit.events.get(event_id)
+            assert row is not None
+            rule, skipped = None, []
+            if row.series_id is not None and not row.detached:
+                recurring = await unit.series.get(row.series_id)
+                if recurring is not None and recurring.status == "active":
+                    rule = recurring.rrule
+                    # Sessions the rule names that are not held as it says (cancelled, or
+                    # moved alone) are excluded, so no calendar shows a wrong time.
+                    held = {e.starts_at for e in await unit.events.in_series(
+                        row.series_id, row.starts_at - timedelta(seconds=1))
+                        if e.status == "scheduled" and not e.detached}
+                    skipped = [start for start in series.occurrences(
+                        rule, datetime.fromisoformat(recurring.local_start), recurring.timezone,
+                        row.starts_at, recurring.materialized_until) if start not in held]
+        return view, ics.to_ics(view, self._clock.now(), rule, skipped)
+
+    async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
+        """One page of the upcoming events, and whether more come after it."""
+        async with self._db.unit() as unit:
+            rows = await unit.events.upcoming(self._clock.now(), size + 1,
+                                              offset=(page - 1) * size)
+            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
 
     async def mine(self, member: Member) -> list[tuple[EventView, str]]:
         """Upcoming events the member answered, with their answer."""
@@ -248,7 +316,7 @@ class EventService:
         return await self._attendance.feedback(member, event_id, rating, comment)
 
     async def request_feedback(self) -> int:
-        """After an event ends, DM attendees (or those going) for a rating."""
+        """After an event ends, DM its attendees (and no one else) for a rating."""
         return await self._attendance.request_feedback()
 
     # -- sweeps and re-planning ------------------------------------------------------------
@@ -260,7 +328,8 @@ class EventService:
             created = 0
             for recurring in await unit.series.active():
                 created += len(await series.materialize(
-                    unit, recurring, now + series.SERIES_HORIZON, now, self._reminders))
+                    unit, recurring, now + series.SERIES_HORIZON, now, self._reminders,
+                    announce_new=self._announce_new))
         return created
 
     async def replan_member(self, member_id: int) -> None:
@@ -280,13 +349,25 @@ class EventService:
             raise UserError(f"#{event_id} has already started.")
         return row
 
-    async def _notify(self, unit: Unit, view: EventView, what: str, text: str,
+    async def _notify(self, unit: Unit, shown: Sequence[EventView], what: str,
+                      text: Callable[[list[EventView], str, datetime], str],
                       statuses: tuple[str, ...] = ("going", "waitlist", "offered")) -> None:
-        """DM everyone with one of ``statuses`` about ``view``."""
+        """DM everyone with one of ``statuses`` once about the ``shown`` events they answered.
+
+        A series change is one message per member (listing their sessions), in their zone.
+        """
         now = self._clock.now()
         stamp = int(now.timestamp())
-        messages = [Outgoing(key=f"{what}:{view.id}:{r.member_id}:{stamp}",
-                             kind=OutboxKind.NOTICE, text=text, due_at=now,
-                             member_id=r.member_id, event_id=view.id)
-                    for r, _ in await unit.rsvps.for_event(view.id, list(statuses))]
+        theirs: dict[int, list[EventView]] = {}
+        for view in shown:
+            for rsvp, _ in await unit.rsvps.for_event(view.id, list(statuses)):
+                theirs.setdefault(rsvp.member_id, []).append(view)
+        messages = []
+        for member_id, answered in theirs.items():
+            member = await unit.members.get(member_id)
+            zone = member.timezone if member is not None else "UTC"
+            messages.append(Outgoing(
+                key=f"{what}:{answered[0].id}:{member_id}:{stamp}", kind=OutboxKind.NOTICE,
+                text=text(answered, zone, now), due_at=now, member_id=member_id,
+                event_id=answered[0].id))
         await self._outbox.put(unit, messages)

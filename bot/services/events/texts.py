@@ -6,6 +6,7 @@ announcement reads the same whether it is a reply, a post or a refreshed button 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,9 +34,41 @@ def announcement(view: EventView, now: datetime) -> str:
              view.where]
     if view.description:
         lines.append(view.description)
-    lines.append(f"Going: {view.going}/{view.capacity}" if view.capacity
-                 else f"Going: {view.going}")
+    lines.append(_going_line(view))
     lines.append(f"RSVP: /rsvp {view.id} going")
+    return "\n".join(lines)
+
+
+def _going_line(view: EventView) -> str:
+    """An announcement's count line."""
+    return f"Going: {view.going}/{view.capacity}" if view.capacity else f"Going: {view.going}"
+
+
+def _seats_line(view: EventView) -> str:
+    """The details' count line."""
+    seats = f"{view.going}/{view.capacity} seats taken" if view.capacity else (
+        f"{view.going} going")
+    if view.waitlist:
+        seats += f" · {view.waitlist} on the waitlist"
+    return seats
+
+
+_GOING_LINE = re.compile(r"Going: \d+(/\d+)?")
+_SEATS_LINE = re.compile(r"\d+(/\d+ seats taken| going)( · \d+ on the waitlist)?")
+
+
+def refreshed_post(post: str, view: EventView) -> str:
+    """A post an RSVP button sits on, with fresh counts and every other word its own.
+
+    An announcement keeps its zone and wording, and a member's ``/event`` view stays in
+    that member's zone: only the count line is rewritten.
+    """
+    lines = post.split("\n")
+    for index, line in enumerate(lines):
+        if _GOING_LINE.fullmatch(line):
+            lines[index] = _going_line(view)
+        elif _SEATS_LINE.fullmatch(line):
+            lines[index] = _seats_line(view)
     return "\n".join(lines)
 
 
@@ -47,11 +80,7 @@ def details(view: EventView, timezone: str, now: datetime) -> str:
     lines.append(view.where)
     if view.tags:
         lines.append("Tags: " + ", ".join(view.tags))
-    seats = f"{view.going}/{view.capacity} seats taken" if view.capacity else (
-        f"{view.going} going")
-    if view.waitlist:
-        seats += f" · {view.waitlist} on the waitlist"
-    lines.append(seats)
+    lines.append(_seats_line(view))
     if view.audience:
         lines.append(f"For: {view.audience}")
     if view.cancel_reason:
@@ -112,13 +141,17 @@ def predicted_turnout(expected: float, members: int, low: int, high: int) -> str
             f"(80%: {low}–{high}), from each member's show-up record")
 
 
-def upcoming(views: Sequence[EventView], timezone: str, now: datetime) -> str:
-    """The reply to ``/events``."""
+def upcoming(views: Sequence[EventView], timezone: str, now: datetime, *, page: int = 1,
+             more: bool = False, count: int | None = None) -> str:
+    """The reply to ``/events``: one page, saying how to see the next when there is one."""
     if not views:
-        return "No upcoming events yet."
-    lines = ["Upcoming events:"]
+        return "No upcoming events yet." if page == 1 else f"There is no page {page}."
+    lines = ["Upcoming events:" if page == 1 else f"Upcoming events, page {page}:"]
     lines += [_line(v, timezone, now) for v in views]
     lines.append("Details: /event ID · RSVP: /rsvp ID going")
+    if more:
+        sized = f" count={count}" if count else ""
+        lines.append(f"More events: /events{sized} page={page + 1}")
     return "\n".join(lines)
 
 
@@ -150,6 +183,45 @@ def checked_in(view: EventView) -> str:
     return f"Checked in to #{view.id} {view.title}. Enjoy!"
 
 
+def capacity_below_seats(event_id: int, title: str, taken: int) -> str:
+    """An edit that would leave members with a seat that is not there."""
+    return (f"{values.counted(taken, 'member')} already {values.plural(taken, 'has', 'have')} "
+            f"a seat at #{event_id} {title}; the capacity cannot go below that.")
+
+
+def checkin_needs_seat(event_id: int, title: str) -> str:
+    """Check-in refused: the member has no seat (no answer, maybe or no)."""
+    return (f"Check-in for #{event_id} {title} is for members going to it. "
+            f"Send /rsvp {event_id} going first.")
+
+
+def checkin_waitlisted(event_id: int, title: str, position: int) -> str:
+    """Check-in refused: the code was right but the member is still waiting for a seat."""
+    return (f"You are #{position} on the waitlist for #{event_id} {title}, and there is "
+            "no free seat for you yet; I'll message you if one opens.")
+
+
+def checkin_wrong_code(left: int) -> str:
+    """A wrong check-in code, with the tries left before a pause."""
+    if left <= 0:
+        return "That check-in code is not right, and that was the last try for now."
+    return (f"That check-in code is not right. Ask the organiser "
+            f"({left} {values.plural(left, 'try', 'tries')} left).")
+
+
+def checkin_locked(wait: timedelta) -> str:
+    """Too many wrong codes for this event: the member waits."""
+    minutes = max(1, int(wait.total_seconds() + 59) // 60)
+    return (f"Too many wrong check-in codes. Try again in {minutes} "
+            f"{values.plural(minutes, 'minute', 'minutes')}, or ask the organiser.")
+
+
+def feedback_not_attended(event_id: int, title: str) -> str:
+    """A rating refused: the member did not attend (no check-in, not in voice)."""
+    return (f"Sorry, only members who attended #{event_id} {title} can rate it, and I have "
+            "no check-in from you.")
+
+
 def ics_caption(view: EventView) -> str:
     """The message that carries the ``.ics`` file."""
     return f"#{view.id} {view.title} for your calendar."
@@ -164,16 +236,39 @@ def feedback_saved(event_id: int, replaced: bool) -> str:
 # -- what the service posts and DMs ----------------------------------------------------------
 
 
-def changed_notice(view: EventView) -> str:
-    """DM to those going when an event moved or changed."""
-    return (f"Update: {view.title} is now {view.where}, "
-            f"starting {view.start:%Y-%m-%d %H:%M} UTC.")
+def changed_notice(views: Sequence[EventView], timezone: str, now: datetime) -> str:
+    """One DM to a member going to the changed event(s), in their zone."""
+    del now
+    first = views[0]
+    if len(views) == 1:
+        return (f"Update: #{first.id} {first.title} is now {_local(first.start, timezone)} · "
+                f"{first.where}.")
+    return (f"Update: {first.title} changed for the {len(views)} sessions you answered; "
+            f"the next is #{first.id}, {_local(first.start, timezone)} · {first.where}.")
 
 
-def cancelled_notice(view: EventView, reason: str | None) -> str:
-    """DM to everyone who answered when an event is cancelled."""
+def cancelled_notice(views: Sequence[EventView], reason: str | None, timezone: str,
+                     now: datetime) -> str:
+    """One DM to a member who answered the cancelled event(s), in their zone."""
+    del now
+    first = views[0]
     note = f" Reason: {reason}" if reason else ""
-    return f"Cancelled: {view.title} on {view.start:%Y-%m-%d %H:%M} UTC.{note}"
+    if len(views) == 1:
+        return f"Cancelled: {first.title} on {_local(first.start, timezone)}.{note}"
+    return (f"Cancelled: {first.title}, all {len(views)} sessions you answered from "
+            f"{_local(first.start, timezone)}.{note}")
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    """``Wed 25 Nov 19:00 CET``: a moment in the reader's zone, for messages read later."""
+    local = moment.astimezone(values.zone(timezone))
+    return f"{local:%a %d %b %H:%M} {local.tzname()}"
+
+
+def offer_expired(event_id: int, title: str) -> str:
+    """DM when a held seat was not claimed in time and passed on."""
+    return (f"The seat held for you at #{event_id} {title} was not claimed in time and has "
+            f"passed to the next member waiting. Send /rsvp {event_id} going to queue again.")
 
 
 def seat_given(event_id: int, title: str) -> str:

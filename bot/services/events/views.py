@@ -67,6 +67,10 @@ class EventView:
         return (f"{local:%a %d %b %H:%M} {local.tzname()} "
                 f"({values.relative(self.start, now)})")
 
+    def open_at(self, now: datetime) -> bool:
+        """Whether members can still answer: scheduled and not started (RSVP buttons show)."""
+        return self.status == "scheduled" and self.start > now
+
     @property
     def where(self) -> str:
         """Online link and/or venue."""
@@ -111,7 +115,11 @@ class ParticipationAwarder(Protocol):
 
     async def participation(self, unit: Unit, member_id: int, action: str,
                             event_id: int) -> None:
-        """Award ``action`` (rsvp, attendance, feedback) once per member and event."""
+        """Hold one award for ``action`` (rsvp, attendance, feedback) per member and event."""
+        ...
+
+    async def withdraw(self, unit: Unit, member_id: int, action: str, event_id: int) -> None:
+        """Take back the award held for ``action`` with a reversing ledger row, if any."""
         ...
 
 

@@ -86,3 +86,4 @@ class OutboxReport:
     counts: Mapping[str, int]
     pending: Sequence[tuple[int, str, datetime, int, str | None]]
     failed: Sequence[tuple[int, str, str, str | None]]
+    about: Mapping[int, str] = field(default_factory=dict)  # row id → event and recipient

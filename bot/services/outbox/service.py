@@ -284,11 +284,27 @@ class Outbox:
             pending = await unit.outbox.by_status([Status.PENDING.value, Status.SENDING.value])
             failed = await unit.outbox.by_status([Status.FAILED.value,
                                                   Status.UNDELIVERABLE.value])
+            about = {r.id: await self._about(unit, r) for r in [*pending, *failed]}
         return OutboxReport(
             counts=counts,
             pending=[(r.id, r.kind, r.due_at, r.attempts, r.last_error) for r in pending],
             failed=[(r.id, r.kind, r.status, r.last_error) for r in failed],
+            about=about,
         )
+
+    @staticmethod
+    async def _about(unit: Unit, row: OutboxRow) -> str:
+        """What a row is about in words: ``#12 Hack night → maya`` (admins read names)."""
+        parts = []
+        if row.event_id is not None:
+            event = await unit.events.get(row.event_id)
+            parts.append(f"#{row.event_id} {event.title}" if event else f"event #{row.event_id}")
+        if row.member_id is not None:
+            member = await unit.members.get(row.member_id)
+            parts.append(f"→ {member.display_name if member else 'a former member'}")
+        elif row.place_id is not None:
+            parts.append(f"→ channel {row.place_id}")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,16 @@ def report(outbox: OutboxReport) -> str:
     lines = [f"Outbox: {counts}"]
     if outbox.pending:
         lines.append("Next to send:")
-        lines += [f"  {row_id} {kind} at {due:%Y-%m-%d %H:%M} UTC"
+        lines += [f"  {_what(kind, outbox.about.get(row_id))} at {due:%Y-%m-%d %H:%M} UTC"
                   + (f" (attempt {attempts}, last error: {error})" if error else "")
                   for row_id, kind, due, attempts, error in outbox.pending[:10]]
     if outbox.failed:
         lines.append("Not delivered:")
-        lines += [f"  {row_id} {kind} {status}: {error or '-'}"
+        lines += [f"  {_what(kind, outbox.about.get(row_id))} {status}: {error or '-'}"
                   for row_id, kind, status, error in outbox.failed[:10]]
     return "\n".join(lines)
+
+
+def _what(kind: str, about: str | None) -> str:
+    """``reminder: #12 Hack night → maya``: the kind and what it is about, never a row id."""
+    return f"{kind}: {about}" if about else kind

@@ -7,7 +7,7 @@ from bot.services.points.data import PointsData
 from bot.services.points.levels import Curve
 from bot.services.points.rewards import MAX_COST, MAX_NAME, MAX_STOCK, RewardService
 from bot.services.points.service import PointsService
-from bot.services.points.texts import BADGES, render_weekly
+from bot.services.points.texts import BADGE_LABELS, BADGES, render_weekly
 from bot.services.points.views import (
     Award,
     AwardResult,
@@ -22,6 +22,7 @@ from bot.services.points.views import (
 
 __all__ = [
     "BADGES",
+    "BADGE_LABELS",
     "MAX_COST",
     "MAX_NAME",
     "MAX_STOCK",

@@ -133,7 +133,8 @@ class Boards:
         """Post last week's top members and biggest movers; badge the winners.
 
         Runs on the leaderboard cron (default Monday 09:00 in the community's zone), so
-        "last week" is the one that just ended. Idempotent per week and channel.
+        "last week" is the one that just ended. Idempotent per week and channel; a week in
+        which nobody earned points posts nothing (the text is still returned).
         """
         now = self._clock.now()
         week = previous_week_key(week_key(now, self._terms.zone))
@@ -152,7 +153,8 @@ class Boards:
             text = texts.render_weekly(week, top[:size], [
                 (name, value - earlier.get(member_id, 0))
                 for member_id, name, value in top if value - earlier.get(member_id, 0) > 0])
-            channels = await unit.channels.channels("leaderboard")
+            # An empty week is not posted: "nobody earned points" helps nobody.
+            channels = await unit.channels.channels("leaderboard") if top else []
             await self._outbox.put(unit, [
                 Outgoing(key=f"leaderboard:{week}:{platform}:{place}",
                          kind=OutboxKind.LEADERBOARD, text=text, due_at=now,

@@ -80,6 +80,44 @@ class Ledger:
         return AwardResult(amount, points, points - spent, result.level_before,
                            result.level_after, tuple(badges))
 
+    async def hold(self, unit: Unit, member_id: int, amount: int, kind: str, reason: str,
+                   key: str, *, count_zero: bool = False) -> AwardResult | None:
+        """Make one award under ``key`` held: award unless it is held already.
+
+        Awards and their reversals alternate under ``key``, ``key:1``, ``key:2`` …, so an
+        odd count means held; flipping back and forth never holds more than one award, and
+        two racing units collide on the same next key (the second is a no-op).
+        """
+        rows = await unit.points.entries(member_id, key)
+        if len(rows) % 2 == 1:
+            return None
+        return await self.record(unit, member_id, amount, kind, reason,
+                                 _numbered(key, len(rows)), count_zero=count_zero)
+
+    async def release(self, unit: Unit, member_id: int, key: str) -> bool:
+        """Take back the award held under ``key`` with a reversing row; False if none is held.
+
+        The reversal lowers the totals of the periods the award counted in, so a weekly
+        board loses exactly what it gained.
+        """
+        rows = await unit.points.entries(member_id, key)
+        if len(rows) % 2 == 0:
+            return False
+        award = rows[-1]
+        now = self._clock.now()
+        row = self._row(member_id, -award.amount, award.kind, f"taken back: {award.reason}",
+                        _numbered(key, len(rows)), now)
+        row.update(period_week=award.period_week, period_month=award.period_month)
+        ledger_id = await unit.points.append(row)
+        if ledger_id is None:
+            return False
+        points, spent, _, _ = await unit.points.add_totals(
+            member_id, ["all", award.period_week, award.period_month], points=-award.amount,
+            events=-int(award.kind == "attendance"))
+        await self._levels.after_change(unit, member_id, points + award.amount, points, spent,
+                                        now, ledger_id)
+        return True
+
     async def _streak(self, unit: Unit, member_id: int, now: datetime) -> list[str]:
         """Count consecutive local days with activity; award the streak bonus."""
         advanced = await self._levels.advance_streak(unit, member_id, now)
@@ -167,3 +205,8 @@ class Ledger:
         """Points the member can still spend."""
         total = await unit.points.totals(member_id)
         return 0 if total is None else total.points - total.spent
+
+
+def _numbered(key: str, n: int) -> str:
+    """The ``n``-th key of a held award's family (the first is ``key`` itself)."""
+    return key if n == 0 else f"{key}:{n}"

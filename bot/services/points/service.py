@@ -84,12 +84,17 @@ class PointsService:
 
     async def participation(self, unit: Unit, member_id: int, action: str,
                             event_id: int) -> None:
-        """The events' hook: ``rsvp``, ``attendance`` or ``feedback``, once per event."""
+        """The events' hook: hold one ``rsvp``, ``attendance`` or ``feedback`` award per event."""
         amount = {"rsvp": self.rules.rsvp, "attendance": self.rules.attendance,
                   "feedback": self.rules.feedback}[action]
-        await self.record(unit, member_id, amount, action,
-                          f"{PARTICIPATION[action]} #{event_id}",
-                          f"{action}:{event_id}:{member_id}", count_zero=action == "attendance")
+        await self._ledger.hold(unit, member_id, amount, action,
+                                f"{PARTICIPATION[action]} #{event_id}",
+                                f"{action}:{event_id}:{member_id}",
+                                count_zero=action == "attendance")
+
+    async def withdraw(self, unit: Unit, member_id: int, action: str, event_id: int) -> None:
+        """The events' hook: take back the ``action`` award held for the event, if any."""
+        await self._ledger.release(unit, member_id, f"{action}:{event_id}:{member_id}")
 
     async def record(self, unit: Unit, member_id: int, amount: int, kind: str, reason: str,
                      key: str, *, at: datetime | None = None, count_zero: bool = False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.core import values
 from bot.services.points.views import (
     AwardResult,
     BadgeView,
@@ -26,6 +27,13 @@ BADGES: Mapping[str, str] = {
     "streak": "Active every day for a week",
     "weekly_top3": "Weekly top 3",
     "weekly_winner": "Member of the week",
+}
+
+# The short names under each badge's icon on the rank card.
+BADGE_LABELS: Mapping[str, str] = {
+    "first_event": "First event", "five_events": "5 events", "first_solve": "First solve",
+    "first_blood": "First blood", "streak": "7-day streak", "weekly_top3": "Weekly top 3",
+    "weekly_winner": "Top member",
 }
 
 PERIOD_LABELS: Mapping[str, str] = {"week": "this week", "month": "this month",
@@ -60,7 +68,7 @@ def render_weekly(week: str, top: Sequence[tuple[int, str, int]],
     medals = ("🥇", "🥈", "🥉")
     for index, (_, name, value) in enumerate(top):
         mark = medals[index] if index < len(medals) else f"{index + 1}."
-        lines.append(f"{mark} {name}: {value} points")
+        lines.append(f"{mark} {name}: {values.counted(value, 'point')}")
     best = sorted(movers, key=lambda m: -m[1])[:3]
     if best:
         lines.append("Biggest movers: " + ", ".join(f"{n} (+{d})" for n, d in best))
@@ -85,9 +93,9 @@ def redemption_decided(reward: str, approved: bool, cost: int, note: str | None)
 def correction(verb: str, target: str, amount: int, reason: str, result: AwardResult) -> str:
     """The reply to ``/points give`` or ``/points take``."""
     if verb == "give":
-        said = f"Gave {amount} points to {target}"
+        said = f"Gave {values.counted(amount, 'point')} to {target}"
     else:
-        said = f"Took {amount} points from {target}"
+        said = f"Took {values.counted(amount, 'point')} from {target}"
     level = (f" They are now level {result.level_after}."
              if result.level_after != result.level_before else "")
     return f"{said} ({reason}). Total {result.points}, balance {result.balance}.{level}"
@@ -95,7 +103,8 @@ def correction(verb: str, target: str, amount: int, reason: str, result: AwardRe
 
 def points_summary(standing: Standing, history: Sequence[tuple[datetime, int, str]]) -> str:
     """``/points show``: totals, and the latest ledger lines when there are any."""
-    lines = [f"{standing.name}: {standing.points} points, balance {standing.balance}, "
+    lines = [f"{standing.name}: {values.counted(standing.points, 'point')}, "
+             f"balance {standing.balance}, "
              f"level {standing.level}."]
     if history:
         lines.append("Latest:")
@@ -107,9 +116,11 @@ def describe(standing: Standing) -> str:
     """The rank card as text (the caption, and the whole answer where images are not sent)."""
     rank = f"#{standing.rank} of {standing.ranked}" if standing.rank else "not ranked yet"
     lines = [
-        f"{standing.name}: level {standing.level}, {standing.points} points ({rank})",
+        f"{standing.name}: level {standing.level}, {values.counted(standing.points, 'point')} "
+        f"({rank})",
         f"Progress: {standing.into_level}/{standing.level_size} to level {standing.level + 1}",
-        f"This week: {standing.week_points} points · balance {standing.balance}"
+        f"This week: {values.counted(standing.week_points, 'point')} · "
+        f"balance {standing.balance}"
         + (f" · {standing.streak}-day streak" if standing.streak > 1 else ""),
     ]
     if standing.badges:

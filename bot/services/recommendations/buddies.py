@@ -121,9 +121,11 @@ class BuddyService:
                 row.b_accepted_at = row.b_accepted_at or now
             other_id = row.member_b if mine_a else row.member_a
             if row.a_accepted_at is None or row.b_accepted_at is None:
+                invited = await unit.members.get(other_id)
+                zone = invited.timezone if invited is not None else "UTC"
                 await self._outbox.put(unit, [Outgoing(
                     key=f"buddy:{row.id}:invite:{other_id}", kind=OutboxKind.NOTICE,
-                    text=texts.buddy_invite(row.id, row.shared), due_at=now,
+                    text=texts.buddy_invite(row.id, row.shared, zone, now), due_at=now,
                     member_id=other_id, buttons=texts.buddy_invite_buttons(row.id))])
                 return Acceptance(row.id, revealed=False)
             first = row.revealed_at is None
@@ -134,8 +136,8 @@ class BuddyService:
                 raise UserError("That member is no longer here.")
             if first:
                 await self._outbox.put(unit, [
-                    self._reveal(row, me.id, await self._contact(unit, other), now),
-                    self._reveal(row, other.id, await self._contact(unit, me), now),
+                    self._reveal(row, me, await self._contact(unit, other), now),
+                    self._reveal(row, other, await self._contact(unit, me), now),
                 ])
             return Acceptance(row.id, revealed=True, partner=await self._contact(unit, other))
 
@@ -200,7 +202,8 @@ class BuddyService:
                              [(a.platform, a.handle, a.display_name) for a in accounts])
 
     @staticmethod
-    def _reveal(row: BuddyProposalRow, to: int, partner: str, now: datetime) -> Outgoing:
+    def _reveal(row: BuddyProposalRow, to: MemberRow, partner: str, now: datetime) -> Outgoing:
         return Outgoing(
-            key=f"buddy:{row.id}:reveal:{to}", kind=OutboxKind.NOTICE,
-            text=texts.buddy_reveal(row.id, row.shared, partner), due_at=now, member_id=to)
+            key=f"buddy:{row.id}:reveal:{to.id}", kind=OutboxKind.NOTICE,
+            text=texts.buddy_reveal(row.id, row.shared, partner, to.timezone, now), due_at=now,
+            member_id=to.id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import values
@@ -174,8 +175,25 @@ def contact(name: str, accounts: Sequence[tuple[str, str | None, str]]) -> str:
     return f"{name} ({where})" if where else name
 
 
-def buddy_invite(proposal_id: int, shared: str) -> str:
-    """The DM to the other side when one side accepted."""
+_UTC_HOURS = re.compile(r"(\d{2}):00-(\d{2}):00 UTC")
+
+
+def local_hours(shared: str, timezone: str, now: datetime) -> str:
+    """What a pair shares, with its ``18:00-21:00 UTC`` hours in the reader's own zone."""
+    tz = values.zone(timezone)
+
+    def shift(match: re.Match[str]) -> str:
+        day = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        start = day.replace(hour=int(match[1])).astimezone(tz)
+        end = day.replace(hour=int(match[2])).astimezone(tz)
+        return f"{start:%H:%M}-{end:%H:%M} {start.tzname()}"
+
+    return _UTC_HOURS.sub(shift, shared)
+
+
+def buddy_invite(proposal_id: int, shared: str, timezone: str, now: datetime) -> str:
+    """The DM to the other side when one side accepted, in their zone."""
+    shared = local_hours(shared, timezone, now)
     return (f"A member who shares your interest in {shared} would like to "
             f"study together. Names are shared only if you accept too: "
             f"/buddy accept {proposal_id} or /buddy decline {proposal_id}")
@@ -187,14 +205,17 @@ def buddy_invite_buttons(proposal_id: int) -> tuple[Button, ...]:
             Button("Decline", f"/buddy decline {proposal_id}"))
 
 
-def buddy_reveal(proposal_id: int, shared: str, partner: str) -> str:
-    """The DM to both sides once both accepted."""
+def buddy_reveal(proposal_id: int, shared: str, partner: str, timezone: str,
+                 now: datetime) -> str:
+    """The DM to both sides once both accepted, in the reader's zone."""
+    shared = local_hours(shared, timezone, now)
     return (f"It's a match! You and {partner} both accepted study-buddy proposal "
             f"#{proposal_id} ({shared}). Say hello!")
 
 
-def buddy_offers(offers: Sequence[BuddyOffer]) -> str:
-    """The text of ``/buddy``."""
+def buddy_offers(offers: Sequence[BuddyOffer], timezone: str = "UTC",
+                 now: datetime | None = None) -> str:
+    """The text of ``/buddy``, its shared hours in the reader's zone."""
     if not offers:
         return ("You're open to study buddies now (/buddy off to stop). Nobody "
                 "close enough has opted in yet; I'll have more when they do: "
@@ -204,7 +225,8 @@ def buddy_offers(offers: Sequence[BuddyOffer]) -> str:
     for offer in offers:
         state = ("you accepted; waiting for them" if offer.accepted_by_me
                  else "they accepted!" if offer.accepted_by_them else "new")
-        lines.append(f"#{offer.proposal_id}: shares {offer.shared} ({state})")
+        shared = local_hours(offer.shared, timezone, now) if now else offer.shared
+        lines.append(f"#{offer.proposal_id}: shares {shared} ({state})")
     lines.append("Accept with /buddy accept ID, or /buddy decline ID.")
     return "\n".join(lines)
 
@@ -230,5 +252,6 @@ def buddy_declined(proposal_id: int) -> str:
 
 def buddy_off(withdrawn: int) -> str:
     """The answer to ``/buddy off``."""
-    extra = f" {withdrawn} open proposal(s) withdrawn." if withdrawn else ""
+    extra = (f" {values.counted(withdrawn, 'open proposal')} withdrawn." if withdrawn
+             else "")
     return f"You're no longer matched with study buddies.{extra}"

@@ -65,7 +65,7 @@ async def test_accepted_in_a_channel_awards_points_and_is_recorded(
             select(InteractionRow.kind, InteractionRow.name))).all()
     assert ("submission", f"challenge {challenge}") in kinds
     stats = await chat.text(f"/challenge stats {challenge}", admin=True)
-    assert "1 submissions from 1 members, 1 solved" in stats and "Verdicts: AC 1" in stats
+    assert "1 submission from 1 member, 1 solved" in stats and "Verdicts: AC 1" in stats
     assert "1. maya" in stats and "1 attempt (first solve)" in stats
 
 

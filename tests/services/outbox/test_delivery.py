@@ -106,7 +106,8 @@ async def test_transient_failures_back_off_exponentially_then_fail_and_show_in_o
 
     shown = await chat.text("/outbox", who="ada", admin=True)
     assert "1 failed" in shown
-    assert f"{row.id} reminder failed: transient after {max_attempts} attempts" in shown
+    # Named by what it is about, not by its row id (#13.9).
+    assert f"reminder: → tomas failed: transient after {max_attempts} attempts" in shown
     refused = await chat.text("/outbox", who="maya")
     assert "transient" not in refused
 

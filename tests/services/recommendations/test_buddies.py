@@ -59,3 +59,17 @@ async def test_bad_input_changes_nothing(app: App, chat: Chat):
     assert "no buddy proposal #42" in await chat.text("/buddy accept 42", who="maya")
     assert "id" in (await chat.text("/buddy accept x", who="maya")).lower()
     assert await snapshot(app.db) == before
+
+
+async def test_shared_hours_are_shown_in_each_members_zone(app: App, chat: Chat, sent: Sent):
+    """/buddy and its DMs give the shared hours in the reader's zone, not UTC (#13.9)."""
+    await chat.say('/profile interests="rust" timezone=Europe/Berlin', who="maya")
+    await chat.say('/profile interests="rust" timezone=Europe/Berlin', who="lee")
+    await chat.say("/buddy", who="maya")
+    text = await chat.text("/buddy", who="lee")
+    assert "active around" in text and "CET" in text and "UTC" not in text
+    await chat.say("/profile timezone=Asia/Tokyo", who="maya")
+    await chat.say(f"/buddy accept {proposal_id(text)}", who="lee")
+    await app.outbox.sweep()
+    [invite] = sent.to("dm:maya")
+    assert "JST" in invite and "UTC" not in invite
