@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,14 @@ from bot.core.clock import Clock
 from bot.core.commands import Command, Context, OptionKind, Where, flatten
 from bot.core.errors import NotPermitted, UserError
 from bot.core.model import Incoming, Member, Reply
-from bot.core.parsing import MemberToken, UsageError, convert, parse_text
+from bot.core.parsing import (
+    MemberToken,
+    UsageError,
+    check_storable,
+    convert,
+    parse_text,
+    strip_unstorable,
+)
 from bot.core.ports import Directory, InteractionKind, InteractionSink
 
 logger = logging.getLogger(__name__)
@@ -107,6 +114,8 @@ class Dispatcher:
             return [] if quiet else [Reply(APOLOGY, private=True)]
 
     async def _run_listeners(self, incoming: Incoming) -> list[Reply]:
+        if (clean := strip_unstorable(incoming.text)) != incoming.text:
+            incoming = replace(incoming, text=clean)  # a chat line is logged, never refused
         member = await self._directory.identify(incoming.author)
         self._interactions.record(member, incoming, InteractionKind.MESSAGE, None)
         context = MessageContext(incoming, member)
@@ -151,6 +160,10 @@ class Dispatcher:
                     f"`{attachment.filename}` is too big ({attachment.size} bytes; "
                     f"the limit is {self.limits.max_attachment})."
                 )
+        check_storable(incoming.text)
+        for value in (incoming.options or {}).values():
+            if isinstance(value, str):
+                check_storable(value)
         leaf, group, path, text = self._find(incoming)
         if (leaf.admin or (group is not None and group.admin)) and not incoming.is_admin:
             raise NotPermitted(f"/{path} is for admins only.")
