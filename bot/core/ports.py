@@ -47,6 +47,18 @@ class InteractionSink(Protocol):
         ...
 
 
+class StorageFaults(Protocol):
+    """What the error policy needs from storage to retry safely (the database implements it)."""
+
+    def transient(self, error: BaseException) -> bool:
+        """Whether ``error`` is a fault that may pass: connection lost, serialization, locked."""
+        ...
+
+    def committed(self) -> int:
+        """Units of work committed so far in this task (retry only if it did not move)."""
+        ...
+
+
 class Messenger(Protocol):
     """Unsolicited output to one platform; raises ``DeliveryFailed``, never swallows."""
 
