@@ -53,6 +53,8 @@ class EventRow(Base):
     feedback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
                                                                    nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last queue ticket handed out, taken under this row's lock (RsvpRow.queue_seq).
+    queue_next: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def ends_at(self) -> datetime:
@@ -86,7 +88,10 @@ class RsvpRow(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
                                            index=True)
     status: Mapped[str] = mapped_column(String(16))
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # waitlist order
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when, for people; not order
+    # The order members joined, from EventRow.queue_next under the event's row lock: the
+    # waitlist position told, the order freed seats are offered and the listing all use it.
+    queue_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
