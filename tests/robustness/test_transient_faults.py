@@ -127,3 +127,45 @@ async def test_a_fault_that_outlasts_the_retries_says_nothing_was_saved(
     assert killed == app.dispatcher.policy.backoff.attempts
     await app.interactions.flush()
     assert await snapshot(app.db) == before
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_backends_terminated_under_load_cost_no_answer_and_no_row(
+    chat: Chat, app: App, database_url: str
+):
+    """What a PostgreSQL restart does to the bot's connections, three times under load (#18.7).
+
+    The shared server is never stopped (others use it): every backend of this test's database
+    is terminated instead, which is what a restart does to each open connection.
+    """
+    event = await _event(chat)
+    members = [f"m{i}" for i in range(30)]
+    for name in members:
+        await chat.say("/profile", who=name)
+    await chat.say(f"/event edit {event} capacity=100", **ADMIN)
+    database = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(_plain(database_url))
+
+    async def restarts() -> int:
+        ended = 0
+        for _ in range(3):
+            await asyncio.sleep(0.05)
+            ended += len(await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()", database))
+        return ended
+
+    try:
+        answers, ended = await asyncio.gather(
+            asyncio.gather(*(chat.text(f"/rsvp {event} going", who=n) for n in members),
+                           *(chat.text("/profile interests=python,sql", who=n)
+                             for n in members)),
+            restarts())
+    finally:
+        await admin.close()
+    assert ended > 0  # the load really lost connections
+    assert not [a for a in answers if "Sorry" in a], answers
+    async with app.db.unit() as unit:
+        rows = await unit.rsvps.for_event(event)
+    assert sorted(name for row, name in rows if row.status == "going") == sorted(members)
