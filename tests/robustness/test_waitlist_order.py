@@ -7,47 +7,25 @@ be told 1..40, each once, and freed seats must then be offered in exactly that o
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from tests.harness import Chat
+from tests.robustness.processes import race
 
-ROOT = Path(__file__).parents[2]
 PROCESSES, PER_PROCESS, SEATS = 5, 10, 10
 _PLACE = re.compile(r"You are #(\d+) on the waitlist")
 
 
 async def _rsvp_from_processes(database_url: str, event: int, tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.robustness.rsvp_worker", database_url, str(event),
-            ",".join(f"m{p}x{i}" for i in range(PER_PROCESS)),
-            cwd=tmp_path, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        for p in range(PROCESSES)
-    ]
-    for worker in workers:
-        assert worker.stdout is not None
-        ready = await asyncio.wait_for(worker.stdout.readline(), 120)
-        assert ready.strip() == b"READY", ready
-    for worker in workers:  # the start line: every process is connected and waiting
-        assert worker.stdin is not None
-        worker.stdin.write(b"go\n")
-        await worker.stdin.drain()
-    told: dict[str, str] = {}
-    for worker in workers:
-        out, err = await asyncio.wait_for(worker.communicate(), 120)
-        assert worker.returncode == 0, err.decode()
-        told.update(json.loads(out.decode().strip().splitlines()[-1]))
-    return told
+    plans = [[(f"m{p}x{i}", f"/rsvp {event} going", False) for i in range(PER_PROCESS)]
+             for p in range(PROCESSES)]
+    replies = await race(database_url, plans, tmp_path)
+    return {who: reply for plan, answers in zip(plans, replies, strict=True)
+            for (who, _, _), reply in zip(plan, answers, strict=True)}
 
 
 async def _offered(app: App, event: int) -> str | None:

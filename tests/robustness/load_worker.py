@@ -1,11 +1,12 @@
-"""One bot process answering RSVPs for many members at once (run several side by side).
+"""One bot process sending many command lines at once (run several side by side).
 
-    python -m tests.robustness.rsvp_worker DATABASE_URL EVENT_ID NAME[,NAME...]
+    python -m tests.robustness.load_worker DATABASE_URL PLAN_FILE
 
-It builds the real app, prints READY, waits for a line on stdin (so every process starts together), sends
-``/rsvp EVENT_ID going`` for every name concurrently through the real dispatcher and prints
-one JSON object: name -> the reply that member was told. Its clock ticks a millisecond per
-reading from the test's start time, as real time moves on while requests race.
+PLAN_FILE is a JSON list of ``[who, line, admin]``. The worker builds the real app, prints
+READY, waits for a line on stdin (so every process starts together), sends every line
+concurrently through the real dispatcher and prints one JSON list: the reply to each line.
+Its clock ticks a millisecond per reading from the test's start time, as real time moves on
+while requests race.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ class TickingClock:
         return self._now
 
 
-async def main(url: str, event_id: int, names: list[str]) -> None:
-    data = Path(tempfile.mkdtemp(prefix="rsvp-worker-"))
+async def main(url: str, plan: list[tuple[str, str, bool]]) -> None:
+    data = Path(tempfile.mkdtemp(prefix="load-worker-"))
     settings = Settings(database_url=url, data_dir=data,
                         _toml_file=data / "absent.toml")  # type: ignore[call-arg]
     app = build(settings, TickingClock(START))
@@ -44,11 +45,11 @@ async def main(url: str, event_id: int, names: list[str]) -> None:
         pass
     print("READY", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
-    replies = await asyncio.gather(*(chat.text(f"/rsvp {event_id} going", who=name)
-                                     for name in names))
-    print(json.dumps(dict(zip(names, replies, strict=True))), flush=True)
+    replies = await asyncio.gather(*(chat.text(line, who=who, admin=admin)
+                                     for who, line, admin in plan))
+    print(json.dumps(replies), flush=True)
     await app.db.dispose()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")))
+    asyncio.run(main(sys.argv[1], json.loads(Path(sys.argv[2]).read_text())))
