@@ -175,11 +175,10 @@ def parse_int(text: str, lo: int | None = None, hi: int | None = None) -> int:
         value = int(cleaned)
     lo = MIN_INT if lo is None else max(lo, MIN_INT)
     hi = MAX_INT if hi is None else min(hi, MAX_INT)
+    shown = cleaned if len(cleaned) <= 20 else "That number"  # a wall of digits is not echoed
     if value > hi:
-        shown = value if value <= MAX_INT else "That number"
         raise UserError(f"{shown} is too large (at most {hi}).")
     if value < lo:
-        shown = value if value >= MIN_INT else "That number"
         raise UserError(f"{shown} is too small (at least {lo}).")
     return value
 
