@@ -7,7 +7,7 @@ foreign keys on, per PERFORMANCE.md: a durable commit costs ~0.6 ms in the defau
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -85,9 +85,9 @@ class Database:
         """Whether ``error`` may pass on its own (the bot's error policy retries it)."""
         return faults.transient(error)
 
-    def committed(self) -> int:
-        """Units committed so far in this task: a retry is safe only if this did not move."""
-        return faults.committed()
+    def count_commits(self) -> Callable[[], int]:
+        """Count this task's writing units from now: a retry is safe only while it reads 0."""
+        return faults.count_from_here()
 
     def advisory_lock(self, name: str) -> AdvisoryLock:
         """A named lock held on its own connection (PostgreSQL only)."""

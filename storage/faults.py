@@ -1,7 +1,8 @@
-"""Which storage failures may pass on their own, and how many units committed in this task.
+"""Which storage failures may pass on their own, and how many writing units a task committed.
 
 The bot's error policy retries work that failed on such a fault, and only when nothing was
-committed meanwhile (:func:`committed` did not move), so a retry can never do anything twice.
+committed meanwhile (the count from :func:`count_from_here` is still 0), so a retry can
+never do anything twice.
 Transient: the connection was lost or refused (a PostgreSQL restart, a terminated backend),
 PostgreSQL gave up on a transaction it may run again (serialization failure, deadlock), or
 SQLite stayed locked past its busy timeout by another writer.
@@ -10,6 +11,7 @@ SQLite stayed locked past its busy timeout by another writer.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextvars import ContextVar
 
 import asyncpg  # type: ignore[import-untyped]
@@ -40,13 +42,14 @@ class _Count:
 _COMMITS: ContextVar[_Count | None] = ContextVar("cohort_commits", default=None)
 
 
-def committed() -> int:
-    """Units committed so far in this task (and the tasks it started after first asking)."""
-    box = _COMMITS.get()
-    if box is None:
-        box = _Count()
-        _COMMITS.set(box)
-    return box.value
+def count_from_here() -> Callable[[], int]:
+    """Count afresh the writing units this task (and tasks it starts) commit from now on.
+
+    A fresh box per call: concurrent tasks copied from one context never share a count.
+    """
+    box = _Count()
+    _COMMITS.set(box)
+    return lambda: box.value
 
 
 def count_commit() -> None:

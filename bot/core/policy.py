@@ -71,13 +71,13 @@ class ErrorPolicy:
         """
         attempt = 0
         while True:
-            mark = self._committed()
+            committed = self._faults.count_commits() if self._faults is not None else _none
             try:
                 return Outcome(await step())
             except UserError as exc:
                 return Outcome(refusal=exc)
             except Exception as exc:  # the one place unexpected failures end up
-                untouched = self._committed() == mark
+                untouched = committed() == 0
                 transient = self._faults is not None and self._faults.transient(exc)
                 if transient and untouched and attempt + 1 < self.backoff.attempts:
                     logger.warning("%s %s hit a transient storage fault (attempt %d), "
@@ -90,5 +90,6 @@ class ErrorPolicy:
                                  what, author.platform, author.user_id, name, source)
                 return Outcome(apology=NOT_SAVED if transient and untouched else APOLOGY)
 
-    def _committed(self) -> int:
-        return self._faults.committed() if self._faults is not None else 0
+
+def _none() -> int:
+    return 0

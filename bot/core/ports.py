@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Protocol
 
@@ -54,8 +54,8 @@ class StorageFaults(Protocol):
         """Whether ``error`` is a fault that may pass: connection lost, serialization, locked."""
         ...
 
-    def committed(self) -> int:
-        """Units of work committed so far in this task (retry only if it did not move)."""
+    def count_commits(self) -> Callable[[], int]:
+        """Count this task's committed writing units from now on (retry only while 0)."""
         ...
 
 
