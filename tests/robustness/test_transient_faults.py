@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from bot.app import App
-from bot.core.policy import NOT_SAVED
+from bot.core.policy import APOLOGY, NOT_SAVED
 from tests.harness import Chat, snapshot
 
 ADMIN = {"who": "ada", "admin": True}
@@ -169,3 +169,38 @@ async def test_backends_terminated_under_load_cost_no_answer_and_no_row(
     async with app.db.unit() as unit:
         rows = await unit.rsvps.for_event(event)
     assert sorted(name for row, name in rows if row.status == "going") == sorted(members)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_an_attempt_that_already_committed_is_not_run_again(
+    chat: Chat, app: App, database_url: str
+):
+    """Idempotent by construction: after a committed write, a retry could do it twice.
+
+    Maya's first contact creates her (a committed unit) before the RSVP waits on the lock;
+    the lost connection is then apologised for, not retried, and says nothing about
+    "nothing was saved" because something was.
+    """
+    event = await _event(chat)
+    database = database_url.rsplit("/", 1)[1]
+    locker = await asyncpg.connect(_plain(database_url))
+    admin = await asyncpg.connect(_plain(database_url))
+    try:
+        transaction = locker.transaction()
+        await transaction.start()
+        await locker.execute("SELECT id FROM events WHERE id = $1 FOR UPDATE", event)
+        answer = asyncio.create_task(chat.text(f"/rsvp {event} going", who="maya"))
+        killed = 0
+        while not answer.done():
+            killed += await _terminate_waiters(admin, database)
+            await asyncio.sleep(0.01)
+        await transaction.rollback()
+        reply = answer.result()
+    finally:
+        await locker.close()
+        await admin.close()
+    assert killed == 1
+    assert reply == APOLOGY
+    async with app.db.unit() as unit:
+        assert await unit.rsvps.for_event(event) == []
