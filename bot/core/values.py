@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.errors import UserError
 
 MAX_DURATION = timedelta(days=366)
+MAX_AHEAD = timedelta(days=5 * 366)  # how far from now a date-time may be
 # The one bound on every whole number a member types: ids are INTEGER columns, int32 on
 # PostgreSQL and int64 on SQLite, so the smaller range serves both databases alike.
 MAX_INT = 2**31 - 1
@@ -144,10 +145,21 @@ def parse_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         raise UserError(f"`{text}` is not a date and time. Try `2026-12-01 18:00`.")
     naive = datetime.combine(day, wall)
     local = naive.replace(tzinfo=tz)
-    # A wall time skipped by a DST jump does not survive the round trip through UTC.
-    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    try:
+        moment = local.astimezone(UTC)
+        # A wall time skipped by a DST jump does not survive the round trip through UTC.
+        round_trip = moment.astimezone(tz).replace(tzinfo=None)
+    except OverflowError:  # the year 9999 west of Greenwich, the year 1 east of it
+        raise UserError(_too_far(text)) from None
+    if abs(moment - now) > MAX_AHEAD:  # ends, reminders and calendars must still compute
+        raise UserError(_too_far(text))
+    if round_trip != naive:
         raise UserError(f"{naive:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks change).")
-    return local.astimezone(UTC)
+    return moment
+
+
+def _too_far(text: str) -> str:
+    return f"`{_clip(text)}` is too far away (at most 5 years from now)."
 
 
 def parse_bool(text: str) -> bool:

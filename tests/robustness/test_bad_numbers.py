@@ -12,6 +12,7 @@ from bot.core.dispatch import APOLOGY
 from tests.harness import Chat, snapshot
 
 ADMIN = {"who": "ada", "admin": True}
+IN_WORDS = ("too large", "too small", "too long", "too far", "There is no")
 
 HUGE_LINES = [
     "/rsvp 2147483648 going",
@@ -24,6 +25,9 @@ HUGE_LINES = [
     "/event create Talk \"in 99999999999999999999w\" 60m",
     "/profile reminders=99999999999999999999h",
     "/profile reminders=" + "9" * 3000 + "h",
+    '/event create Late "9999-12-31 23:00" 60m timezone=America/New_York',
+    '/event create Early "0001-01-01 00:30" 60m timezone=Asia/Tokyo',
+    '/event create Far "9999-12-31 22:00" 60m',
     "/points give @maya 99999999999999999999 thanks",
     "/reward add sticker 99999999999999999999",
     "/redeem 99999999999999999999",
@@ -41,6 +45,6 @@ async def test_out_of_range_numbers_are_refused_in_words(
     with caplog.at_level(logging.ERROR):
         text = await chat.text(line, **ADMIN)
     assert APOLOGY not in text, text
-    assert any(w in text for w in ("too large", "too small", "too long", "There is no")), text
+    assert any(words in text for words in IN_WORDS), text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert await snapshot(chat.app.db) == before
