@@ -11,6 +11,7 @@ SQLite stayed locked past its busy timeout by another writer.
 from __future__ import annotations
 
 import sqlite3
+import traceback
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -28,6 +29,7 @@ _SQLSTATES = frozenset({
 })
 _SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
 _MAX_DEPTH = 8
+_DRIVERS = ("sqlalchemy", "asyncpg", "aiosqlite", "storage")
 
 
 class _Count:
@@ -72,11 +74,18 @@ def transient(error: BaseException) -> bool:
     return False
 
 
+def _raised_by_a_driver(error: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(_DRIVERS)
+        for frame, _ in traceback.walk_tb(error.__traceback__)
+    )
+
+
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, ConnectionError | TimeoutError):
-        return True
+        return _raised_by_a_driver(error)  # a judge's or an HTTP timeout is not ours to retry
     if isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
         return isinstance(error, asyncpg.PostgresConnectionError) or "closed" in str(error)
     sqlstate = getattr(error, "sqlstate", None)
