@@ -90,7 +90,7 @@ async def test_a_connection_lost_mid_command_is_retried_and_done_once(
             if killed:
                 break
             await asyncio.sleep(0.02)
-        assert killed == 1
+        assert killed >= 1  # the RSVP (and any sweep waiting on the same row)
         await transaction.rollback()
         reply = await asyncio.wait_for(answer, 20)
     finally:
@@ -105,7 +105,7 @@ async def test_a_connection_lost_mid_command_is_retried_and_done_once(
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 @pytest.mark.postgres
 async def test_a_fault_that_outlasts_the_retries_says_nothing_was_saved(
-    chat: Chat, app: App, database_url: str
+    chat: Chat, app: App, database_url: str, caplog: pytest.LogCaptureFixture
 ):
     event = await _event(chat)
     await chat.say("/profile", who="maya")
@@ -129,7 +129,10 @@ async def test_a_fault_that_outlasts_the_retries_says_nothing_was_saved(
         await locker.close()
         await admin.close()
     assert reply == NOT_SAVED
-    assert killed == app.dispatcher.policy.backoff.attempts
+    attempts = app.dispatcher.policy.backoff.attempts
+    assert killed >= attempts  # a sweep waiting on the same lock may be ended too
+    retried = [r for r in caplog.records if "command rsvp hit a transient" in r.getMessage()]
+    assert len(retried) == attempts - 1
     await app.interactions.flush()
     assert await snapshot(app.db) == before
 
@@ -179,7 +182,7 @@ async def test_backends_terminated_under_load_cost_no_answer_and_no_row(
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 @pytest.mark.postgres
 async def test_an_attempt_that_already_committed_is_not_run_again(
-    chat: Chat, app: App, database_url: str
+    chat: Chat, app: App, database_url: str, caplog: pytest.LogCaptureFixture
 ):
     """Idempotent by construction: after a committed write, a retry could do it twice.
 
@@ -205,7 +208,8 @@ async def test_an_attempt_that_already_committed_is_not_run_again(
     finally:
         await locker.close()
         await admin.close()
-    assert killed == 1
+    assert killed >= 1
     assert reply == APOLOGY
+    assert not [r for r in caplog.records if "command rsvp hit a transient" in r.getMessage()]
     async with app.db.unit() as unit:
         assert await unit.rsvps.for_event(event) == []
