@@ -57,7 +57,7 @@ async def test_kill_9_mid_delivery_then_restart_every_member_gets_their_dm(
 
         first = await start_cohort(tmp_path, emu, tg, guild, **pace)
         try:
-            await _until(lambda: sum(_counts(tg).values()) >= MEMBERS // 3, 60)
+            await _until(lambda: sum(_counts(tg).values()) >= MEMBERS // 3, 180)
         finally:
             first.send_signal(signal.SIGKILL)
             await first.wait()
@@ -66,11 +66,15 @@ async def test_kill_9_mid_delivery_then_restart_every_member_gets_their_dm(
         assert before_restart < MEMBERS  # killed mid-delivery, not after it
 
         second = await start_cohort(tmp_path, emu, tg, guild, **pace)
+        delivered = True
         try:
-            await _until(lambda: len(_counts(tg)) == MEMBERS, 90)
+            await _until(lambda: len(_counts(tg)) == MEMBERS, 180)  # a start can be slow on a busy CI box
             await asyncio.sleep(2)  # several more sweeps: nothing else goes out
+        except AssertionError:
+            delivered = False
         finally:
             stderr = await stop_cohort(second)
+        assert delivered, (len(_counts(tg)), stderr.decode()[-4000:])
         assert second.returncode == 0, stderr.decode()[-3000:]
         log = stderr.decode()  # SIGTERM while sweeping every 0.5 s: a quiet stop (#18.6)
         assert "Traceback" not in log and "raised an exception" not in log, log[-3000:]
