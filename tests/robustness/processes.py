@@ -14,7 +14,8 @@ ROOT = Path(__file__).parents[2]
 async def race(database_url: str, plans: list[list[tuple[str, str, bool]]],
                tmp_path: Path) -> list[list[str]]:
     """One process per plan, all released at once; the replies, plan by plan."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
+    env["PYTHONPATH"] = str(ROOT)
     workers = []
     for index, plan in enumerate(plans):
         path = tmp_path / f"plan-{index}.json"
