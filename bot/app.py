@@ -18,6 +18,7 @@ from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, InputLimits
 from bot.core.model import Platform
 from bot.core.platforms import Platforms
+from bot.core.policy import ErrorPolicy
 from bot.runtime import Leadership, Scheduler
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.piston import PistonConfig
@@ -143,10 +144,11 @@ def build(
                              queue_capacity=judging.queue_capacity))
     events = EventService(db, clock, outbox, interactions, points, settings.events)
     links = LinkService(db, clock, directory, interactions, platforms, merges=[points.merge])
+    policy = ErrorPolicy(db)  # the one error policy: commands, messages and platform hooks
     presence = PresenceService(directory, interactions, clock,
                                reaction_received=points.reaction_received,
                                voice_joined=events.voice_presence,
-                               place_moved=outbox.move_place)
+                               place_moved=outbox.move_place, policy=policy)
     features = Features(
         profiles=ProfileService(db, directory),
         privacy=PrivacyService(db, clock, directory, interactions,
@@ -175,6 +177,7 @@ def build(
         clock,
         InputLimits(max_line=settings.limits.max_line,
                max_attachment=settings.limits.max_attachment_bytes),
+        policy,
     )
     scheduler.every("interactions.flush", timedelta(seconds=settings.interactions.flush_seconds),
                     interactions.flush, per_process=True)

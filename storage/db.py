@@ -7,7 +7,7 @@ foreign keys on, per PERFORMANCE.md: a durable commit costs ~0.6 ms in the defau
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage import faults
 from storage.locks import AdvisoryLock
 from storage.unit import Unit
 
@@ -42,6 +43,16 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_WROTE = "cohort_wrote"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH")
+
+
+def _note_write(connection: Connection, _cursor: object, statement: str, *_args: object) -> None:
+    # The error policy retries only work that changed nothing (storage.faults.committed).
+    if statement.lstrip()[:6].upper().startswith(_WRITES):
+        connection.info[_WROTE] = True
+
+
 class Database:
     """Owns the engine; hands out units of work."""
 
@@ -52,6 +63,7 @@ class Database:
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _note_write)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
@@ -61,7 +73,21 @@ class Database:
     async def unit(self) -> AsyncIterator[Unit]:
         """One transaction with its repositories; commits on success, rolls back on error."""
         async with self._sessions() as session, session.begin():
+            connection = await session.connection()
+            connection.info.pop(_WROTE, None)
             yield Unit(session)
+            await session.flush()
+            wrote = connection.info.pop(_WROTE, False)
+        if wrote:  # only a unit that changed rows makes retrying its caller unsafe
+            faults.count_commit()
+
+    def transient(self, error: BaseException) -> bool:
+        """Whether ``error`` may pass on its own (the bot's error policy retries it)."""
+        return faults.transient(error)
+
+    def count_commits(self) -> Callable[[], int]:
+        """Count this task's writing units from now: a retry is safe only while it reads 0."""
+        return faults.count_from_here()
 
     def advisory_lock(self, name: str) -> AdvisoryLock:
         """A named lock held on its own connection (PostgreSQL only)."""

@@ -1,16 +1,16 @@
 """The dispatcher: finds the command, checks who may run it, parses, runs, logs.
 
-It owns the one error policy. A :class:`UserError` becomes a friendly private reply; any
-other exception is logged once (platform, member, command, source id) and answered with an
-apology. Adapters never see an exception from the core and members never see a traceback.
+Everything runs under the one error policy (:mod:`bot.core.policy`): a :class:`UserError`
+becomes a friendly private reply; a transient storage fault is retried; any other exception is
+logged once (platform, member, command, source id) and answered with an apology. Adapters
+never see an exception from the core and members never see a traceback.
 """
 
 from __future__ import annotations
 
 import difflib
-import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,12 +19,17 @@ from bot.core.clock import Clock
 from bot.core.commands import Command, Context, OptionKind, Where, flatten
 from bot.core.errors import NotPermitted, UserError
 from bot.core.model import Attachment, Incoming, Member, Reply
-from bot.core.parsing import MemberToken, UsageError, convert, parse_text
+from bot.core.parsing import (
+    MemberToken,
+    UsageError,
+    check_storable,
+    convert,
+    parse_text,
+    strip_unstorable,
+)
+from bot.core.policy import APOLOGY as APOLOGY
+from bot.core.policy import ErrorPolicy
 from bot.core.ports import Directory, InteractionKind, InteractionSink
-
-logger = logging.getLogger(__name__)
-
-APOLOGY = "Sorry, something went wrong on my side. The organisers have been told."
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,7 @@ class Dispatcher:
         interactions: InteractionSink,
         clock: Clock,
         limits: InputLimits | None = None,
+        policy: ErrorPolicy | None = None,
     ) -> None:
         self.commands = tuple(commands)
         self._top = {c.name: c for c in self.commands}
@@ -68,6 +74,7 @@ class Dispatcher:
         self._interactions = interactions
         self._clock = clock
         self.limits = limits or InputLimits()
+        self.policy = policy or ErrorPolicy()
 
     def conceals(self, name: str) -> bool:
         """Whether the message that ran command ``name`` should be removed from a group."""
@@ -82,7 +89,12 @@ class Dispatcher:
         """Handle one command or message; never raises."""
         if incoming.is_command:
             return await self._guarded(incoming, self._run_command)
-        return await self._guarded(incoming, self._run_listeners, quiet=True)
+        recorded: list[bool] = []  # a retried message is logged once
+
+        async def listen(message: Incoming) -> list[Reply]:
+            return await self._run_listeners(message, recorded)
+
+        return await self._guarded(incoming, listen, quiet=True)
 
     async def _guarded(
         self,
@@ -91,24 +103,22 @@ class Dispatcher:
         *,
         quiet: bool = False,
     ) -> list[Reply]:
-        try:
-            return await step(incoming)
-        except UserError as exc:
-            return [] if quiet else [Reply(str(exc), private=True, feedback=True)]
-        except Exception:  # the one place commands' unexpected failures end up
-            logger.exception(
-                "%s failed: platform=%s user=%s command=%s source=%s",
-                "listener" if quiet else "command",
-                incoming.author.platform,
-                incoming.author.user_id,
-                incoming.command,
-                incoming.source_id,
-            )
-            return [] if quiet else [Reply(APOLOGY, private=True, feedback=True)]
+        outcome = await self.policy.run("listener" if quiet else "command", incoming.command,
+                                        incoming.author, incoming.source_id,
+                                        lambda: step(incoming))
+        if outcome.refusal is not None:
+            return [] if quiet else [Reply(str(outcome.refusal), private=True, feedback=True)]
+        if outcome.apology is not None:
+            return [] if quiet else [Reply(outcome.apology, private=True, feedback=True)]
+        return outcome.value or []
 
-    async def _run_listeners(self, incoming: Incoming) -> list[Reply]:
+    async def _run_listeners(self, incoming: Incoming, recorded: list[bool]) -> list[Reply]:
+        if (clean := strip_unstorable(incoming.text)) != incoming.text:
+            incoming = replace(incoming, text=clean)  # a chat line is logged, never refused
         member = await self._directory.identify(incoming.author)
-        self._interactions.record(member, incoming, InteractionKind.MESSAGE, None)
+        if not recorded:
+            self._interactions.record(member, incoming, InteractionKind.MESSAGE, None)
+            recorded.append(True)
         context = MessageContext(incoming, member)
         replies: list[Reply] = []
         for listener in self._listeners:
@@ -151,6 +161,10 @@ class Dispatcher:
             if attachment.size > self.limits.max_attachment:
                 raise UserError(too_big(attachment.filename, attachment.size,
                                         self.limits.max_attachment))
+        check_storable(incoming.text)
+        for value in (incoming.options or {}).values():
+            if isinstance(value, str):
+                check_storable(value)
         leaf, group, path, text = self._find(incoming)
         if (leaf.admin or (group is not None and group.admin)) and not incoming.is_admin:
             raise NotPermitted(f"/{path} is for admins only.")

@@ -20,6 +20,12 @@ from bot.core.errors import UserError
 from bot.core.model import Attachment
 
 _KEYWORD_RE = re.compile(r"^([a-z][a-z0-9_]*)=(.*)$", re.DOTALL)
+# What no database column should get: PostgreSQL refuses NUL outright (SQLite keeps it), a
+# lone surrogate cannot be encoded at all, and the other C0 controls only garble a chat.
+# Tab, newline and carriage return are ordinary text (code blocks, pasted lines).
+_UNSTORABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNSTORABLE = ("That contains a control character (such as NUL) that I can't keep; "
+              "please remove it and send it again.")
 
 
 class UsageError(UserError):
@@ -39,6 +45,17 @@ class MemberToken:
     """A member as typed (``@maya``, ``maya``, a platform id), resolved later."""
 
     text: str
+
+
+def check_storable(text: str) -> None:
+    """Refuse text a database would refuse or mangle, the same way on SQLite and PostgreSQL."""
+    if _UNSTORABLE_RE.search(text):
+        raise UserError(UNSTORABLE)
+
+
+def strip_unstorable(text: str) -> str:
+    """``text`` without the characters :func:`check_storable` refuses (chat messages)."""
+    return _UNSTORABLE_RE.sub("", text)
 
 
 def tokenize(line: str) -> list[Token]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Protocol
 
@@ -45,6 +45,18 @@ class InteractionSink(Protocol):
     async def audit(self, member: Member, incoming: Incoming, command: str,
                     args: Mapping[str, object]) -> None:
         """Store an admin action durably (who, where, which command, its arguments)."""
+        ...
+
+
+class StorageFaults(Protocol):
+    """What the error policy needs from storage to retry safely (the database implements it)."""
+
+    def transient(self, error: BaseException) -> bool:
+        """Whether ``error`` is a fault that may pass: connection lost, serialization, locked."""
+        ...
+
+    def count_commits(self) -> Callable[[], int]:
+        """Count this task's committed writing units from now on (retry only while 0)."""
         ...
 
 

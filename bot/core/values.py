@@ -15,11 +15,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.errors import UserError
 
 MAX_DURATION = timedelta(days=366)
+MAX_AHEAD = timedelta(days=5 * 366)  # how far from now a date-time may be
+# The one bound on every whole number a member types: ids are INTEGER columns, int32 on
+# PostgreSQL and int64 on SQLite, so the smaller range serves both databases alike.
+MAX_INT = 2**31 - 1
+MIN_INT = -MAX_INT
+_MAX_DIGITS = 12  # anything longer is too large whatever it says; int() is never asked
 _DURATION_RE = re.compile(
     r"^(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?(?:(?P<s>\d+)s)?$"
 )
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _TIME_RE = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<ampm>am|pm)?$")
 _DATE_RE = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})$")
+_INT_RE = re.compile(r"^[+-]?\d+$")
 _ISO_T_RE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})[Tt](\d)")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TRUE = {"on", "yes", "true", "1", "y"}
@@ -45,16 +53,16 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION_RE.match(cleaned)
     if not cleaned or match is None or not any(match.groupdict().values()):
         raise UserError(f"`{text}` is not a duration. Try `90m`, `1h30m` or `2d`.")
-    parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
-    delta = timedelta(
-        weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"],
-        seconds=parts["s"],
-    )
-    if delta <= timedelta(0):
-        raise UserError("A duration must be longer than zero.")
-    if delta > MAX_DURATION:
+    if any(v and len(v.lstrip("0")) > _MAX_DIGITS for v in match.groupdict().values()):
         raise UserError("That duration is too long (at most a year).")
-    return delta
+    parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
+    # Sum in whole seconds first: timedelta itself overflows on a 20-digit count of weeks.
+    seconds = sum(parts[unit] * size for unit, size in _UNIT_SECONDS.items())
+    if seconds <= 0:
+        raise UserError("A duration must be longer than zero.")
+    if seconds > MAX_DURATION.total_seconds():
+        raise UserError("That duration is too long (at most a year).")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -137,10 +145,21 @@ def parse_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         raise UserError(f"`{text}` is not a date and time. Try `tomorrow 18:00`.")
     naive = datetime.combine(day, wall)
     local = naive.replace(tzinfo=tz)
-    # A wall time skipped by a DST jump does not survive the round trip through UTC.
-    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    try:
+        moment = local.astimezone(UTC)
+        # A wall time skipped by a DST jump does not survive the round trip through UTC.
+        round_trip = moment.astimezone(tz).replace(tzinfo=None)
+    except OverflowError:  # the year 9999 west of Greenwich, the year 1 east of it
+        raise UserError(_too_far(text)) from None
+    if abs(moment - now) > MAX_AHEAD:  # ends, reminders and calendars must still compute
+        raise UserError(_too_far(text))
+    if round_trip != naive:
         raise UserError(f"{naive:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks change).")
-    return local.astimezone(UTC)
+    return moment
+
+
+def _too_far(text: str) -> str:
+    return f"`{_clip(text)}` is too far away (at most 5 years from now)."
 
 
 def parse_bool(text: str) -> bool:
@@ -154,17 +173,31 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_int(text: str, lo: int | None = None, hi: int | None = None) -> int:
-    """Read a whole number within optional bounds (``#12`` reads as 12)."""
+    """Read a whole number within bounds (``#12`` reads as 12).
+
+    Without bounds of its own a number still has to fit the database (:data:`MAX_INT`), so
+    ``/rsvp 99999999999999999999`` is a wrong answer in words, never a driver overflow.
+    """
     cleaned = text.strip().removeprefix("#")
-    try:
+    if not _INT_RE.match(cleaned):
+        raise UserError(f"`{_clip(text)}` is not a whole number.")
+    if len(cleaned.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        value = MAX_INT + 1 if not cleaned.startswith("-") else MIN_INT - 1
+    else:
         value = int(cleaned)
-    except ValueError:
-        raise UserError(f"`{text}` is not a whole number.") from None
-    if lo is not None and value < lo:
-        raise UserError(f"{value} is too small (at least {lo}).")
-    if hi is not None and value > hi:
-        raise UserError(f"{value} is too large (at most {hi}).")
+    lo = MIN_INT if lo is None else max(lo, MIN_INT)
+    hi = MAX_INT if hi is None else min(hi, MAX_INT)
+    shown = cleaned if len(cleaned) <= 20 else "That number"  # a wall of digits is not echoed
+    if value > hi:
+        raise UserError(f"{shown} is too large (at most {hi}).")
+    if value < lo:
+        raise UserError(f"{shown} is too small (at least {lo}).")
     return value
+
+
+def _clip(text: str, size: int = 40) -> str:
+    """Echo a member's text back no longer than ``size`` characters."""
+    return text if len(text) <= size else text[:size] + "…"
 
 
 def parse_choice(text: str, choices: tuple[str, ...]) -> str:

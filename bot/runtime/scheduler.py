@@ -39,6 +39,8 @@ class Scheduler:
         self._leader_jobs: list[str] = []
         self.leading = False
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self.stop_grace = STOP_GRACE_SECONDS
+        self._stopping = False
 
     def every(self, job_id: str, interval: timedelta, fn: Job, *,
               per_process: bool = False) -> None:
@@ -94,6 +96,12 @@ class Scheduler:
                 self._in_flight.add(task)
             try:
                 await self.run_now(job_id)
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                # Ours: the grace ran out at shutdown. Said once, not as APScheduler's error.
+                logger.warning("job %s was still running %.0f s into shutdown; stopped it",
+                               job_id, self.stop_grace)
             finally:
                 if task is not None:
                     self._in_flight.discard(task)
@@ -122,16 +130,24 @@ class Scheduler:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        """Stop starting jobs, then let running ones finish before the database closes.
+        """Stop starting jobs, let running ones finish, then shut APScheduler down quietly.
 
-        A job cancelled mid-statement leaves a connection the pool must tear down after the
-        loop is gone (a hang at loop close on SQLite); waiting first keeps shutdown quiet.
+        APScheduler's asyncio executor cancels every running job the moment it shuts down and
+        logs each as "Job … raised an exception … CancelledError"; a job cancelled
+        mid-statement also leaves a connection the pool must tear down after the loop is gone.
+        So: pause (nothing new starts), wait for what runs (bounded), cancel only what
+        outlasts the grace (logged once, as ours), and only then shut the scheduler down.
         """
-        self._aps.shutdown(wait=False)
+        self._stopping = True
+        if self._aps.running:
+            self._aps.pause()
+        for _ in range(2):  # a run submitted just before the pause starts on the next turns
+            await asyncio.sleep(0)
         running = set(self._in_flight)
         if running:
-            _, late = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+            _, late = await asyncio.wait(running, timeout=self.stop_grace)
             for task in late:
                 task.cancel()
             if late:
-                await asyncio.wait(late, timeout=STOP_GRACE_SECONDS)
+                await asyncio.wait(late, timeout=self.stop_grace)
+        self._aps.shutdown(wait=False)

@@ -12,6 +12,8 @@ from storage.rows.events import EventRow, FeedbackRow, RsvpRow, SeriesRow
 from storage.rows.members import MemberRow
 
 SEAT_TAKING = ("going", "offered")
+# Walk-ins (checked in without an answer) have no ticket and sort first, alike on both dialects.
+_by_ticket = func.coalesce(RsvpRow.queue_seq, 0)
 
 
 class EventRepo:
@@ -75,6 +77,12 @@ class EventRepo:
             statement = statement.where(EventRow.starts_at > after)
         return list((await self._s.execute(statement.order_by(EventRow.starts_at))).scalars())
 
+    @staticmethod
+    def take_ticket(event: EventRow) -> int:
+        """The next place in ``event``'s queue; call only with the event row locked."""
+        event.queue_next = (event.queue_next or 0) + 1
+        return event.queue_next
+
     async def update(self, event_id: int, **fields: object) -> None:
         """Change fields of one event."""
         await self._s.execute(update(EventRow).where(EventRow.id == event_id).values(**fields))
@@ -137,7 +145,7 @@ class RsvpRepo:
             select(RsvpRow, MemberRow.display_name)
             .join(MemberRow, MemberRow.id == RsvpRow.member_id)
             .where(RsvpRow.event_id == event_id)
-            .order_by(RsvpRow.queued_at, RsvpRow.id)
+            .order_by(_by_ticket, RsvpRow.id)
         )
         if statuses is not None:
             statement = statement.where(RsvpRow.status.in_(list(statuses)))
@@ -148,17 +156,20 @@ class RsvpRepo:
         statement = (
             select(RsvpRow)
             .where(RsvpRow.event_id == event_id, RsvpRow.status == "waitlist")
-            .order_by(RsvpRow.queued_at, RsvpRow.id)
+            .order_by(_by_ticket, RsvpRow.id)
             .limit(1)
         )
         return (await self._s.execute(statement)).scalar_one_or_none()
 
     async def waitlist_position(self, event_id: int, row: RsvpRow) -> int:
-        """1-based place in the waitlist."""
+        """1-based place in the waitlist, in the order seats will be offered (next_waiting).
+
+        Exact only under the event's row lock, where the ticket was taken.
+        """
+        mine = row.queue_seq or 0
         statement = select(func.count(RsvpRow.id)).where(
             RsvpRow.event_id == event_id, RsvpRow.status == "waitlist",
-            or_(RsvpRow.queued_at < row.queued_at,
-                (RsvpRow.queued_at == row.queued_at) & (RsvpRow.id <= row.id)),
+            or_(_by_ticket < mine, (_by_ticket == mine) & (RsvpRow.id <= row.id)),
         )
         return int((await self._s.execute(statement)).scalar_one())
 

@@ -55,6 +55,8 @@ class EventRow(Base):
     # Public from then on (/event announce, or at once by setting); None: not yet.
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last queue ticket handed out, taken under this row's lock (RsvpRow.queue_seq).
+    queue_next: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def ends_at(self) -> datetime:
@@ -88,7 +90,10 @@ class RsvpRow(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
                                            index=True)
     status: Mapped[str] = mapped_column(String(16))
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # waitlist order
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when, for people; not order
+    # The order members joined, from EventRow.queue_next under the event's row lock: the
+    # waitlist position told, the order freed seats are offered and the listing all use it.
+    queue_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Wrong check-in codes in the current window (rate-limited per member and event).

@@ -11,6 +11,7 @@ from bot.core.commands import Command, Context, Option, OptionKind, Where
 from bot.core.dispatch import APOLOGY, Dispatcher, InputLimits, MessageContext
 from bot.core.errors import UserError
 from bot.core.model import Attachment, Incoming, Member, Place, Platform, Reply, UserRef
+from bot.core.parsing import UNSTORABLE
 from bot.services.activity import InteractionLog
 from bot.services.members import MemberDirectory
 from storage import Database
@@ -215,3 +216,14 @@ def test_fixed_clock_moves_only_when_told():
     clock = FixedClock(_NOW)
     clock.advance(timedelta(hours=1))
     assert clock.now() == _NOW + timedelta(hours=1)
+
+
+async def test_native_options_are_checked_like_typed_text(setup):
+    """Discord hands options over already split; a NUL or a huge number there is refused too."""
+    dispatcher, _, seen, _ = setup
+    before = len(seen)
+    [nul] = await dispatcher.handle(incoming("event create", "", options={"title": "a\x00b"}))
+    [huge] = await dispatcher.handle(incoming("event show", "", options={"id": 2**31}))
+    assert nul.text.startswith(UNSTORABLE)
+    assert huge.text.startswith(f"{2**31} is too large")
+    assert len(seen) == before

@@ -2,7 +2,10 @@
 
 Seat-taking locks the event row (PostgreSQL ``FOR UPDATE``; SQLite takes its write lock at
 ``BEGIN IMMEDIATE``), so two members racing for the last seat cannot both get it; the
-answer, its reminders and any waitlist offer commit in one unit of work.
+answer, its reminders and any waitlist offer commit in one unit of work. Under that same
+lock a member joining takes the event's next queue ticket: the waitlist position they are
+told, the order freed seats are offered in and the listings all follow the ticket, so the
+order told is the order that holds (a clock read before the lock is not an order).
 """
 
 from __future__ import annotations
@@ -85,16 +88,20 @@ class Rsvps:
                 status = "waitlist"
         else:
             status = answer.value
+        joins = status in ("going", "waitlist") and previous not in ("going", "waitlist",
+                                                                       "offered")
+        ticket = unit.events.take_ticket(event) if joins else None
         if row is None:
             row = await unit.rsvps.add(RsvpRow(event_id=event.id, member_id=member.member_id,
-                                               status=status, queued_at=now, created_at=now,
-                                               updated_at=now))
+                                               status=status, queued_at=now, queue_seq=ticket,
+                                               created_at=now, updated_at=now))
         else:
             row.status = status
             row.updated_at = now
             row.offer_expires_at = None
-            if status == "waitlist":
+            if ticket is not None:
                 row.queued_at = now
+                row.queue_seq = ticket
         if status == "going":
             await self._reminders.plan_member(unit, event, member.member_id, now)
         else:
