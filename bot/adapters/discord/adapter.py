@@ -24,7 +24,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapters.discord import forms, slash, translate
-from bot.adapters.discord.community import Community
+from bot.adapters.discord.community import DiscordCommunity
 from bot.adapters.discord.messaging import (
     NO_MENTIONS,
     TRANSIENT_ERRORS,
@@ -121,8 +121,8 @@ class DiscordAdapter:
             max_ratelimit_timeout=options.max_ratelimit_timeout,
             allowed_mentions=NO_MENTIONS,
         )
-        self.community = Community(self.client, options.guild_ids, options.admin_roles,
-                                   options.admin_ids)
+        self.community = DiscordCommunity(self.client, options.guild_ids, options.admin_roles,
+                                          options.admin_ids)
         self._leaves = {path: leaf for path, (leaf, _) in flatten(dispatcher.commands).items()}
         self._forms = forms.Forms()
         self.tree = app_commands.CommandTree(self.client)

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 SETTING = "COHORT_DISCORD__GUILD_IDS"
 
 
-class Community:
+class DiscordCommunity:
     """The community's guilds and its admin rule."""
 
     def __init__(self, client: discord.Client, guild_ids: Sequence[int],

@@ -44,7 +44,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import translate
-from bot.adapters.telegram.community import Community
+from bot.adapters.telegram.community import TelegramCommunity
 from bot.adapters.telegram.messaging import TelegramMessenger, deliver
 from bot.adapters.telegram.startup import startup_failure
 from bot.adapters.telegram.webhook import WebhookServer
@@ -114,8 +114,8 @@ class TelegramAdapter:
         self.username: str | None = None
         self._webhook: WebhookServer | None = None
         self._names = {c.name for c in dispatcher.commands}
-        self.community = Community(self.application.bot, options.chat_ids, options.admin_ids,
-                                   options.admin_cache_seconds)
+        self.community = TelegramCommunity(self.application.bot, options.chat_ids,
+                                           options.admin_ids, options.admin_cache_seconds)
         self._held: dict[int, list[Reply]] = {}  # private answers waiting for /start
         self._menu_task: asyncio.Task[None] | None = None
         app = self.application

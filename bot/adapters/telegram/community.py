@@ -24,7 +24,7 @@ SETTING = "COHORT_TELEGRAM__CHAT_IDS"
 ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
 
 
-class Community:
+class TelegramCommunity:
     """The community's groups and its admin rule."""
 
     def __init__(self, bot: Bot, chat_ids: Sequence[int], admin_ids: Sequence[int],

@@ -21,7 +21,7 @@ import numpy as np
 from bot.core.clock import Clock
 from bot.core.model import Member
 from bot.core.values import split_tags
-from bot.services.recommendations.learned import Community
+from bot.services.recommendations.learned import BlendInputs
 from bot.services.recommendations.model import Model
 from bot.services.recommendations.views import Session
 from config.settings import RecommenderSettings
@@ -54,7 +54,7 @@ class Catalogue:
     encoder: Encoder
     recommender: Recommender
     sessions: Mapping[int, Session]
-    community: Community  # the same sessions and answers as the learned blend's arrays
+    community: BlendInputs  # the same sessions and answers as the learned blend's arrays
 
 
 @dataclass(slots=True)
@@ -218,10 +218,10 @@ class SessionIndex:
         items = [Item(e.id, text, e.starts_at) for e, text in zip(history.events, texts,
                                                                       strict=True)]
 
-        def build() -> tuple[Recommender, Community]:
+        def build() -> tuple[Recommender, BlendInputs]:
             catalog = Catalog.build(items, vectors)
             co = CoAttendance.fit((Interaction(m, e) for m, e in attended), catalog)
-            return Recommender(catalog, encoder, co), Community.build(
+            return Recommender(catalog, encoder, co), BlendInputs.build(
                 history.events, history.rsvps, history.votes, texts, vectors)
 
         recommender, community = await asyncio.to_thread(build)

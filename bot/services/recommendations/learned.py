@@ -45,7 +45,7 @@ FEATURE_REASON = {"group": "group", "habit": "habit", "popularity": "popular",
 
 
 @dataclass(frozen=True, slots=True)
-class Community:
+class BlendInputs:
     """The community as the blend's arrays, built with the catalogue (same rows)."""
 
     table: ItemTable
@@ -58,7 +58,7 @@ class Community:
     @classmethod
     def build(cls, events: Sequence[EventRow], rsvps: Sequence[RsvpRow],
               votes: Sequence[RecommendationVoteRow], texts: Sequence[str],
-              semantic: np.ndarray) -> Community:
+              semantic: np.ndarray) -> BlendInputs:
         """From the loaded history; `texts` and `semantic` follow `events`."""
         from recommender.blend import Feedback
         from recommender.features import ItemTable, RsvpHistory
@@ -112,7 +112,7 @@ class LearnedRanker:
         """Whether a refit is due (never fitted, or the last fit is a day old)."""
         return self._fitted_at is None or self._clock.now() - self._fitted_at >= REFIT_EVERY
 
-    async def refit(self, community: Community) -> bool:
+    async def refit(self, community: BlendInputs) -> bool:
         """Fit on a time split of what is known now, in a thread; True if learned."""
         from recommender.blend import fit_blend, training_set
 
@@ -131,7 +131,7 @@ class LearnedRanker:
 
     def rank(
         self,
-        community: Community,
+        community: BlendInputs,
         member_ids: Sequence[int],
         candidates: Collection[int],
         k: int,
@@ -181,7 +181,7 @@ class LearnedRanker:
                 out[member_id] = self._explain(community, snap.past, int(rows[n]), ranked, n)
         return out
 
-    def _explain(self, community: Community, past: sparse.csr_matrix, row: int,
+    def _explain(self, community: BlendInputs, past: sparse.csr_matrix, row: int,
                  ranked: Ranked, n: int) -> list[Recommendation]:
         """Each pick with the feature that lifted it most, if it lifted it enough."""
         from recommender import Reason, ReasonKind, Recommendation
