@@ -35,7 +35,10 @@ def test_truncate():
 @pytest.mark.parametrize(("text", "expected"), [
     ("```python\nprint(1)\n```", "print(1)\n"),
     ("```\nprint(1)```", "print(1)"),
-    ("```py print('```')```", "print('```')"),
+    # One line: an info string counts only before a newline, so "py" is code here, and the
+    # block runs to the last fence (a fence inside a string stays code).
+    ("```py print('```')```", "py print('```')"),
+    ("```py\nprint('```')\n```", "print('```')\n"),
     ("print(2)", "print(2)"),
 ])
 def test_extract_code_from_text(text: str, expected: str):
