@@ -138,11 +138,13 @@ async def test_reset_revokes_the_old_link_and_unknown_tokens_are_404(
     before = await snapshot(app.db)
     caplog.set_level(logging.INFO, logger="bot.web.feeds")
     caplog.clear()
+    assert "I don't know what to do with `wat`" in await chat.text("/calendar wat")
     for path in (old, "/ics/not-a-real-token-at-all-000000.ics", "/ics/x.ics"):
         status, text, _ = await fetch(base + path)
         assert status == 404 and "unknown or was reset" in text, path
     lines = [r for r in caplog.records if r.name == "bot.web.feeds"]
     assert len(lines) == 3
+    await app.interactions.flush()
     assert await snapshot(app.db) == before
     async with app.db.unit() as unit:  # only a fingerprint is stored, never the token
         maya = await app.directory.identify(UserRef(Platform.CONSOLE, "maya", "maya"))
@@ -172,3 +174,28 @@ async def test_community_feed_has_upcoming_public_sessions(
     assert all((t.hour, t.weekday()) == (18, 2) for t, _ in local)
     # Open-ended: the rule repeats past the sessions already made (six weeks ahead).
     assert local[-1][0].date() > date(2027, 6, 1)
+
+
+async def test_linking_two_accounts_leaves_one_feed_with_both_members_sessions(
+        chat: Chat, app: App, base: str):
+    calendar, links = app.features.calendar, app.features.links
+    assert calendar is not None
+    console = await app.directory.identify(UserRef(Platform.CONSOLE, "maya", "maya"))
+    telegram_ref = UserRef(Platform.TELEGRAM, "maya_tg", "maya_tg")
+    telegram = await app.directory.identify(telegram_ref)
+    assert console.member_id != telegram.member_id
+    talk = await create(chat, '"Console talk" "2026-12-01 18:00"')
+    meetup = await create(chat, '"Telegram meetup" "2026-12-02 18:00"')
+    await app.features.events.rsvp(console, talk, Answer.GOING)
+    await app.features.events.rsvp(telegram, meetup, Answer.GOING)
+    urls = [(await calendar.link(m)).url for m in (console, telegram)]
+    assert all(urls)
+    code = await links.issue(console, Platform.CONSOLE)
+    await links.redeem(telegram, telegram_ref, code.code)
+    answers = [await fetch(base + feed_path(str(url))) for url in urls]
+    assert sorted(status for status, _, _ in answers) == [200, 404]
+    [body] = [body for status, body, _ in answers if status == 200]
+    listed = sessions(body, date(2026, 11, 1), date(2027, 1, 1))
+    assert [s for s, _, _ in listed] == ["Console talk", "Telegram meetup"]
+    merged = await app.directory.identify(telegram_ref)
+    assert (await calendar.link(merged)).url is None  # one feed, already issued
