@@ -26,7 +26,7 @@ from bot.services import demo
 from bot.services.activity import InteractionLog, PresenceService
 from bot.services.analytics import AnalyticsService
 from bot.services.audit import AuditData, AuditService
-from bot.services.calendar import CalendarService
+from bot.services.calendar import CalendarData, CalendarService
 from bot.services.challenges import (
     ChallengeRules,
     ChallengeService,
@@ -155,7 +155,7 @@ def build(
         privacy=PrivacyService(db, clock, directory, interactions,
                                [ProfileData(), EventData(), SubmissionData(),
                                 RecommendationData(), PointsData(points, clock),
-                                AuditData()]),
+                                AuditData(), CalendarData()]),
         events=events,
         outbox=outbox,
         links=links,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.rows.calendar import CalendarFeedRow
@@ -36,6 +36,11 @@ class CalendarRepo:
         else:
             row.token_hash, row.created_at = token_hash, now
         await self._s.flush()
+
+    async def drop(self, member_id: int) -> None:
+        """Delete the member's feed (its URL stops working)."""
+        await self._s.execute(delete(CalendarFeedRow).where(
+            CalendarFeedRow.member_id == member_id))
 
     async def going(self, member_id: int, since: datetime) -> list[EventRow]:
         """Events from ``since`` on that the member holds a seat at (cancelled ones too)."""

@@ -3,6 +3,12 @@
 May import ``bot.core``, ``bot.services.events`` and ``storage``; words live in :mod:`.texts`.
 """
 
-from bot.services.calendar.service import CalendarService, Feed, FeedLink, UnknownFeed
+from bot.services.calendar.service import (
+    CalendarData,
+    CalendarService,
+    Feed,
+    FeedLink,
+    UnknownFeed,
+)
 
-__all__ = ["CalendarService", "Feed", "FeedLink", "UnknownFeed"]
+__all__ = ["CalendarData", "CalendarService", "Feed", "FeedLink", "UnknownFeed"]

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.clock import Clock
 from bot.core.model import Member
@@ -55,6 +56,25 @@ def _fingerprint(body: bytes) -> str:
     # DTSTAMP is the time of rendering; leave it out so an unchanged feed keeps its ETag.
     lines = [line for line in body.splitlines() if not line.startswith(b"DTSTAMP")]
     return '"' + hashlib.sha256(b"\n".join(lines)).hexdigest()[:32] + '"'
+
+
+class CalendarData:
+    """The ``/mydata`` part: whether the member has a feed, and since when.
+
+    The token itself is not kept, so it cannot be exported; ``/forgetme`` deletes the feed,
+    so its URL answers 404 at once.
+    """
+
+    name = "calendar_feed"
+
+    async def export(self, unit: Unit, member_id: int) -> Any:
+        """When the member's feed was issued, or None."""
+        row = await unit.calendar.feed_of(member_id)
+        return None if row is None else {"issued_at": row.created_at.isoformat()}
+
+    async def forget(self, unit: Unit, member_id: int) -> None:
+        """Delete the member's feed."""
+        await unit.calendar.drop(member_id)
 
 
 class CalendarService:

@@ -3,6 +3,7 @@ real uvicorn on 127.0.0.1, fetched with aiohttp and read by an independent parse
 (icalendar + recurring-ical-events), on both databases."""
 
 import asyncio
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -199,3 +200,14 @@ async def test_linking_two_accounts_leaves_one_feed_with_both_members_sessions(
     assert [s for s, _, _ in listed] == ["Console talk", "Telegram meetup"]
     merged = await app.directory.identify(telegram_ref)
     assert (await calendar.link(merged)).url is None  # one feed, already issued
+
+
+async def test_mydata_tells_of_the_feed_and_forgetme_turns_it_off(chat: Chat, app: App,
+                                                                  base: str):
+    path = feed_path(await chat.text("/calendar"))
+    maya = await app.directory.identify(UserRef(Platform.CONSOLE, "maya", "maya"))
+    exported = json.loads(await app.features.privacy.export(maya))
+    assert exported["calendar_feed"] == {"issued_at": "2026-11-23T10:00:00+00:00"}
+    assert path.split("/")[-1][:-4] not in json.dumps(exported)
+    await app.features.privacy.forget(maya)
+    assert (await fetch(base + path))[0] == 404
