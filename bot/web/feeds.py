@@ -19,8 +19,10 @@ logger = logging.getLogger(__name__)
 _TYPE = "text/calendar; charset=utf-8"
 
 
-def _answer(request: Request, feed: Feed) -> Response:
-    headers = {"ETag": feed.etag, "Cache-Control": "private, max-age=300"}
+def _answer(request: Request, feed: Feed, *, public: bool = False) -> Response:
+    # A member's feed is theirs alone: shared caches must not keep it.
+    headers = {"ETag": feed.etag,
+               "Cache-Control": f"{'public' if public else 'private'}, max-age=300"}
     if request.headers.get("if-none-match") == feed.etag:
         return Response(status_code=304, headers=headers)
     return Response(feed.body, media_type=_TYPE, headers=headers)
@@ -30,7 +32,7 @@ def routes(calendar: CalendarService) -> list[Route]:
     """The feed routes, the community feed first so its name is never taken for a token."""
 
     async def community(request: Request) -> Response:
-        return _answer(request, await calendar.community_feed())
+        return _answer(request, await calendar.community_feed(), public=True)
 
     async def member(request: Request) -> Response:
         try:

@@ -105,6 +105,7 @@ async def test_member_feed_lists_their_sessions_on_every_platform_across_dst(
     assert reply.private and "/ics/" in reply.text
     status, body, headers = await fetch(base + feed_path(reply.text))
     assert status == 200 and headers["content-type"].startswith("text/calendar")
+    assert headers["cache-control"].startswith("private")
 
     listed = sessions(body, date(2027, 3, 1), date(2027, 6, 1))
     berlin = [(s, t.astimezone(BERLIN), st) for s, t, st in listed if s == "Study group"]
@@ -166,8 +167,8 @@ async def test_community_feed_has_upcoming_public_sessions(
     secret = await create(chat, '"Premium only" "2027-03-19 18:00" audience=premium')
     await chat.say(f"/event announce {secret}", **ADMIN)
     assert hidden and secret
-    status, body, _ = await fetch(base + "/ics/community.ics")
-    assert status == 200
+    status, body, headers = await fetch(base + "/ics/community.ics")
+    assert status == 200 and headers["cache-control"].startswith("public")
     listed = sessions(body, date(2027, 3, 1), date(2027, 7, 1))
     assert {s for s, _, _ in listed} == {"Open lab"}
     local = [(t.astimezone(BERLIN), st) for _, t, st in listed]
