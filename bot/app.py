@@ -26,6 +26,7 @@ from bot.services import demo
 from bot.services.activity import InteractionLog, PresenceService
 from bot.services.analytics import AnalyticsService
 from bot.services.audit import AuditData, AuditService
+from bot.services.calendar import CalendarData, CalendarService
 from bot.services.challenges import (
     ChallengeRules,
     ChallengeService,
@@ -154,7 +155,7 @@ def build(
         privacy=PrivacyService(db, clock, directory, interactions,
                                [ProfileData(), EventData(), SubmissionData(),
                                 RecommendationData(), PointsData(points, clock),
-                                AuditData()]),
+                                AuditData(), CalendarData()]),
         events=events,
         outbox=outbox,
         links=links,
@@ -166,6 +167,8 @@ def build(
         rewards=RewardService(db, clock, outbox, points),
         analytics=AnalyticsService(db, clock, settings.analytics),
         audit=AuditService(db),
+        # The lead wires settings.web.public_url here once the web settings exist (#17).
+        calendar=CalendarService(db, clock),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:

@@ -13,6 +13,7 @@ from bot.core.commands import Command
 from bot.core.dispatch import Listener
 from bot.services.analytics import AnalyticsService
 from bot.services.audit import AuditService
+from bot.services.calendar import CalendarService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
 from bot.services.events import EventService
@@ -22,6 +23,7 @@ from bot.services.points import PointsService, RewardService
 from bot.services.recommendations import BuddyService, RecommendationService
 from handlers import analytics as analytics_
 from handlers import audit as audit_
+from handlers import calendar as calendar_
 from handlers import challenges, channels, events, members, outbox
 from handlers import help as help_
 from handlers import points as points_
@@ -45,6 +47,7 @@ class Features:
     rewards: RewardService
     analytics: AnalyticsService | None = None  # /stats; predicted turnout in /event
     audit: AuditService | None = None  # /audit
+    calendar: CalendarService | None = None  # /calendar
 
 
 def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
@@ -54,6 +57,7 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *members.profile_commands(features.profiles, features.events),
         *members.privacy_commands(features.privacy),
         *events.commands(features.events, features.analytics),
+        *(calendar_.commands(features.calendar) if features.calendar else []),
         *outbox.commands(features.outbox),
         *members.link_commands(features.links),
         *channels.commands(features.channels),

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repos.activity import InteractionRepo, TextRepo
 from storage.repos.analytics import AnalyticsRepo
+from storage.repos.calendar import CalendarRepo
 from storage.repos.challenges import ChallengeRepo
 from storage.repos.channels import ChannelRepo
 from storage.repos.events import EventRepo, FeedbackRepo, RsvpRepo, SeriesRepo
@@ -36,3 +37,4 @@ class Unit:
         self.recommendations = RecommendationRepo(session)
         self.analytics = AnalyticsRepo(session)
         self.points, self.rewards = PointsRepo(session), RewardRepo(session)
+        self.calendar = CalendarRepo(session)

@@ -2,6 +2,7 @@
 
 from storage.rows import (  # noqa: F401
     activity,
+    calendar,
     challenges,
     channels,
     events,

@@ -5,6 +5,7 @@ May import ``bot.core``, ``bot.services.outbox`` and ``interactions``, ``config`
 """
 
 from bot.services.events.data import EventData
+from bot.services.events.feed import feed
 from bot.services.events.service import EventService
 from bot.services.events.spec import EventSpec, split_where
 from bot.services.events.views import (
@@ -28,5 +29,6 @@ __all__ = [
     "HomeChannel",
     "ParticipationAwarder",
     "RsvpResult",
+    "feed",
     "split_where",
 ]

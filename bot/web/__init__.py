@@ -1,0 +1,1 @@
+"""The web side of Cohort: HTTP routes served next to the chat adapters."""
