@@ -16,8 +16,11 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.errors import Rejected
+from storage.repos.tuples import convert, names, unnest
 from storage.rows.members import AccountRow, MemberRow, PlaceRow
 from storage.rows.points import (
     BadgeRow,
@@ -31,6 +34,27 @@ from storage.rows.points import (
 )
 
 METRICS = ("points", "challenges", "events")
+LEDGER_COLUMNS = ("member_id", "amount", "kind", "reason", "key", "period_week",
+                  "period_month", "created_at")
+
+# The totals of freshly inserted ledger rows, per member and period, added to point_totals.
+# ``{fresh}`` yields (member_id, period, amount, kind) of the new rows.
+_TOTALS_UPSERT = (
+    "INSERT INTO point_totals (member_id, period, points, spent, challenges, events) "
+    "SELECT member_id, period, SUM(amount), 0, "
+    "SUM(CASE WHEN kind = 'challenge' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN kind = 'attendance' THEN 1 ELSE 0 END) FROM ({fresh}) AS f "
+    "WHERE true GROUP BY member_id, period "
+    "ON CONFLICT (member_id, period) DO UPDATE SET "
+    "points = point_totals.points + excluded.points, "
+    "challenges = point_totals.challenges + excluded.challenges, "
+    "events = point_totals.events + excluded.events")
+_SQLITE_FRESH = " UNION ALL ".join(
+    f"SELECT member_id, {period} AS period, amount, kind "  # noqa: S608 - constants
+    "FROM point_awards WHERE id > ?" for period in ("'all'", "period_week", "period_month"))
+_PG_FRESH = ("SELECT fresh.member_id, p.period, fresh.amount, fresh.kind FROM fresh "
+             "CROSS JOIN LATERAL (VALUES ('all'::varchar), (fresh.period_week), "
+             "(fresh.period_month)) AS p(period)")
 
 
 def _table(row: type[Any]) -> Table:
@@ -82,26 +106,46 @@ class PointsRepo:
                 first = (int(got.points), int(got.spent), int(got.challenges), int(got.events))
         return first
 
-    async def append_many(self, rows: Sequence[dict[str, Any]]) -> list[str]:
-        """Insert many ledger rows, skipping known keys; returns the keys really added."""
-        if not rows:
-            return []
-        table = _table(PointAwardRow)
-        statement = (self._insert(table).on_conflict_do_nothing(index_elements=["key"])
-                     .returning(table.c.key))
-        return list((await self._s.execute(statement, list(rows))).scalars())
+    async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Append ledger rows and add the ones really added to their totals; rows added.
 
-    async def add_totals_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Add many (member, period) deltas, each row's columns added atomically."""
+        ``rows`` are tuples in ``LEDGER_COLUMNS`` order; known keys are skipped; the totals
+        are all time, the row's week and its month. The bulk path (G3): the rows go to the
+        driver as tuples and the totals are summed in SQL from the inserted rows themselves,
+        so nothing comes back to Python. On SQLite the
+        unit holds the write lock from ``BEGIN IMMEDIATE``, so the new rows are exactly those
+        above the highest id read first (rowids grow); PostgreSQL does it in one statement
+        whose data-modifying CTE hands the inserted rows to the totals upsert.
+        """
         if not rows:
-            return
-        table = _table(PointTotalRow)
-        insert = self._insert(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=["member_id", "period"],
-            set_={c: table.c[c] + insert.excluded[c]
-                  for c in ("points", "spent", "challenges", "events")})
-        await self._s.execute(statement, list(rows))
+            return 0
+        table = _table(PointAwardRow)
+        into, listed = names(self._s, table, LEDGER_COLUMNS)
+        connection = await self._s.connection()
+        try:
+            if connection.dialect.name == "postgresql":
+                select_rows, arrays = unnest(self._s, table, LEDGER_COLUMNS, rows)
+                result = await connection.exec_driver_sql(
+                    f"WITH fresh AS (INSERT INTO {into} ({listed}) {select_rows} "  # noqa: S608
+                    "ON CONFLICT (key) DO NOTHING "
+                    "RETURNING member_id, amount, kind, period_week, period_month), "
+                    f"summed AS ({_TOTALS_UPSERT.format(fresh=_PG_FRESH)}) "
+                    "SELECT COUNT(*) FROM fresh", arrays)
+                return int(result.scalar_one())
+            before = (await connection.exec_driver_sql(
+                "SELECT COALESCE(MAX(id), 0) FROM point_awards")).scalar_one()
+            marks = ", ".join("?" for _ in LEDGER_COLUMNS)
+            result = await connection.exec_driver_sql(
+                f"INSERT INTO {into} ({listed}) VALUES ({marks}) "  # noqa: S608
+                "ON CONFLICT (key) DO NOTHING",
+                list(convert(self._s, table, LEDGER_COLUMNS, rows)))
+            added = int(result.rowcount)
+            if added:
+                await connection.exec_driver_sql(
+                    _TOTALS_UPSERT.format(fresh=_SQLITE_FRESH), (before, before, before))
+        except IntegrityError as exc:
+            raise Rejected(f"point_awards: {exc.orig}") from exc
+        return added
 
     async def spend(self, member_id: int, amount: int, *, earned: bool = False) -> bool:
         """Take ``amount`` from the all-time balance only if it stays at or above zero.

@@ -37,9 +37,11 @@ def _sqlite_utc(value: datetime | None) -> str | None:
     """
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _processors(session: AsyncSession, table: Table, columns: Sequence[str]
@@ -58,6 +60,39 @@ def _processors(session: AsyncSession, table: Table, columns: Sequence[str]
     return out
 
 
+def convert(session: AsyncSession, table: Table, columns: Sequence[str],
+            rows: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
+    """``rows`` with each value as the driver takes it (only typed columns are touched)."""
+    processors = _processors(session, table, columns)
+    if not processors:
+        return rows
+    if len(processors) == 1:  # the usual case: one timestamp column, one pass
+        [(index, processor)] = processors
+        return [(*row[:index], processor(row[index]), *row[index + 1:]) for row in rows]
+    lists = [list(row) for row in rows]
+    for index, processor in processors:
+        for row in lists:
+            row[index] = processor(row[index])
+    return [tuple(row) for row in lists]
+
+
+def unnest(session: AsyncSession, table: Table, columns: Sequence[str],
+           rows: Sequence[tuple[Any, ...]]) -> tuple[str, tuple[list[Any], ...]]:
+    """A PostgreSQL ``SELECT`` over ``unnest`` of typed arrays (one per column), and them."""
+    dialect = session.get_bind().dialect
+    types = [table.c[c].type.compile(dialect=dialect) for c in columns]
+    arrays = tuple(list(column) for column in zip(*convert(session, table, columns, rows),
+                                                      strict=True))
+    casts = ", ".join(f"${n + 1}::{t}[]" for n, t in enumerate(types))
+    return f"SELECT * FROM unnest({casts})", arrays  # noqa: S608 - type names, $n only
+
+
+def names(session: AsyncSession, table: Table, columns: Sequence[str]) -> tuple[str, str]:
+    """The quoted table name and column list (only names from the table's metadata)."""
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    return quote(table.name), ", ".join(quote(table.c[c].name) for c in columns)
+
+
 async def insert_tuples(session: AsyncSession, table: Table, columns: Sequence[str],
                         rows: Sequence[tuple[Any, ...]], key: str) -> int:
     """Insert ``rows`` (values in ``columns`` order), skipping known ``key``s; rows added.
@@ -67,31 +102,20 @@ async def insert_tuples(session: AsyncSession, table: Table, columns: Sequence[s
     """
     if not rows:
         return 0
-    converted: Sequence[tuple[Any, ...]] = rows
-    processors = _processors(session, table, columns)
-    if processors:
-        lists = [list(row) for row in rows]
-        for index, processor in processors:
-            for row in lists:
-                row[index] = processor(row[index])
-        converted = [tuple(row) for row in lists]
     connection = await session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    # Only names from the table's own metadata (``table.c[name]`` above) reach the SQL text.
-    into, names, on = quote(table.name), ", ".join(quote(c) for c in columns), quote(key)
+    into, listed = names(session, table, columns)
+    on = connection.dialect.identifier_preparer.quote(table.c[key].name)
     try:
         if connection.dialect.name == "postgresql":
-            types = [table.c[c].type.compile(dialect=connection.dialect) for c in columns]
-            arrays = tuple(list(column) for column in zip(*converted, strict=True))
-            unnest = ", ".join(f"${n + 1}::{t}[]" for n, t in enumerate(types))
+            select, arrays = unnest(session, table, columns, rows)
             result = await connection.exec_driver_sql(
-                f"INSERT INTO {into} ({names}) SELECT * FROM unnest({unnest}) "  # noqa: S608
+                f"INSERT INTO {into} ({listed}) {select} "
                 f"ON CONFLICT ({on}) DO NOTHING", arrays)
         else:
             marks = ", ".join("?" for _ in columns)
             result = await connection.exec_driver_sql(
-                f"INSERT INTO {into} ({names}) VALUES ({marks}) "  # noqa: S608
-                f"ON CONFLICT ({on}) DO NOTHING", list(converted))
+                f"INSERT INTO {into} ({listed}) VALUES ({marks}) "  # noqa: S608
+                f"ON CONFLICT ({on}) DO NOTHING", list(convert(session, table, columns, rows)))
     except IntegrityError as exc:
         raise Rejected(f"{table.name}: {exc.orig}") from exc
     return int(result.rowcount)
