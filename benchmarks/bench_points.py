@@ -47,7 +47,7 @@ from config.settings import PointsSettings
 from storage import Database
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
-SPAN = timedelta(days=29)
+SPAN = timedelta(days=28)  # four whole weeks: "this week" is a full week of rows
 BATCH = 50_000
 console = Console()
 COLUMNS = "member_id, amount, kind, reason, key, period_week, period_month, created_at"

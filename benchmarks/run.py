@@ -35,7 +35,7 @@ from benchmarks.summary import ENV, Result, load, verdict  # noqa: E402 - needs 
 PLAN: dict[str, tuple[list[str], list[str] | None, bool]] = {
     "bench_logging.py": ([], ["--rows", "20000"], True),
     "bench_points.py": ([], ["--rows", "100000", "--members", "2000", "--reps", "50"], True),
-    "bench_outbox.py": ([], ["--seconds", "2"], True),
+    "bench_outbox.py": ([], ["--seconds", "2", "--group-posts", "0"], True),
     "bench_hotpath.py": ([], ["--messages", "1500"], True),
     "bench_recommend.py": ([], ["--members", "10000", "--reps", "3"], False),
     "bench_judge.py": ([], ["10"], False),
