@@ -34,13 +34,13 @@ from benchmarks.summary import ENV, Result, load, verdict  # noqa: E402 - needs 
 #          whether it takes --database)
 PLAN: dict[str, tuple[list[str], list[str] | None, bool]] = {
     "bench_logging.py": ([], ["--rows", "20000"], True),
-    "bench_points.py": ([], ["--rows", "100000", "--members", "2000", "--reps", "50"], True),
+    "bench_points.py": ([], ["--rows", "50000", "--members", "1000", "--reps", "20"], True),
     "bench_outbox.py": ([], ["--seconds", "2", "--group-posts", "0"], True),
-    "bench_hotpath.py": ([], ["--messages", "1500"], True),
-    "bench_recommend.py": ([], ["--members", "10000", "--reps", "3"], False),
-    "bench_judge.py": ([], ["10"], False),
-    "bench_embed.py": ([], ["--texts", "64", "--reps", "1"], False),
-    "bench_reminders.py": ([], ["--reminders", "1000", "--window", "2"], True),
+    "bench_hotpath.py": ([], ["--messages", "1000", "--users", "100"], True),
+    "bench_recommend.py": ([], ["--members", "5000", "--reps", "2"], False),
+    "bench_judge.py": ([], ["6"], False),
+    "bench_embed.py": ([], ["--texts", "32", "--reps", "1"], False),
+    "bench_reminders.py": ([], ["--reminders", "500", "--window", "2"], True),
     "bench_eval.py": ([], None, False),
 }
 
@@ -78,7 +78,9 @@ def main() -> int:
             before = len(load(log))
             env = {**os.environ, ENV: str(log), "COHORT_BENCH_SCRIPT": path.name,
                    "PYTHONPATH": str(HERE.parent)}
+            began = time.perf_counter()
             code = subprocess.call([sys.executable, str(path), *arguments], env=env)
+            console.print(f"[dim]{path.name}: {time.perf_counter() - began:.0f} s")
             if code != 0:
                 extra.append(Result("-", f"script failed (exit {code})", "", "", "", False,
                                     path.name))
