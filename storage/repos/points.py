@@ -16,11 +16,9 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.errors import Rejected
-from storage.repos.tuples import convert, names, unnest
+from storage.repos.ledger import append_with_totals
 from storage.rows.members import AccountRow, MemberRow, PlaceRow
 from storage.rows.points import (
     BadgeRow,
@@ -34,59 +32,6 @@ from storage.rows.points import (
 )
 
 METRICS = ("points", "challenges", "events")
-LEDGER_COLUMNS = ("member_id", "amount", "kind", "reason", "key", "period_week",
-                  "period_month", "created_at")
-
-# The totals of freshly inserted ledger rows, per member and period, added to point_totals.
-# ``{fresh}`` yields (member_id, period, amount, kind) of the new rows.
-_TOTALS_UPSERT = (
-    "INSERT INTO point_totals (member_id, period, points, spent, challenges, events) "
-    "SELECT member_id, period, SUM(amount), 0, "
-    "SUM(CASE WHEN kind = 'challenge' THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN kind = 'attendance' THEN 1 ELSE 0 END) FROM ({fresh}) AS f "
-    "WHERE true GROUP BY member_id, period "
-    "ON CONFLICT (member_id, period) DO UPDATE SET "
-    "points = point_totals.points + excluded.points, "
-    "challenges = point_totals.challenges + excluded.challenges, "
-    "events = point_totals.events + excluded.events")
-_SQLITE_FRESH = " UNION ALL ".join(
-    f"SELECT member_id, {period} AS period, amount, kind "  # noqa: S608 - constants
-    "FROM point_awards WHERE id > ?" for period in ("'all'", "period_week", "period_month"))
-_TOTALS_ADD = (
-    "INSERT INTO point_totals (member_id, period, points, spent, challenges, events) "
-    "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (member_id, period) DO UPDATE SET "
-    "points = point_totals.points + excluded.points, "
-    "challenges = point_totals.challenges + excluded.challenges, "
-    "events = point_totals.events + excluded.events")
-
-
-def _summed(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """(member, period, points, challenges, events) per member and period of ledger rows."""
-    groups: dict[tuple[Any, Any, Any], list[int]] = {}
-    for member_id, amount, kind, _reason, _key, week, month, _at in rows:
-        slot = groups.get((member_id, week, month))
-        if slot is None:
-            slot = groups[(member_id, week, month)] = [0, 0, 0]
-        slot[0] += amount
-        if kind == "challenge":
-            slot[1] += 1
-        elif kind == "attendance":
-            slot[2] += 1
-    totals: dict[tuple[Any, Any], list[int]] = {}
-    for (member_id, week, month), (points, solved, attended) in groups.items():
-        for period in ("all", week, month):
-            slot = totals.setdefault((member_id, period), [0, 0, 0])
-            slot[0] += points
-            slot[1] += solved
-            slot[2] += attended
-    return [(m, p, v[0], v[1], v[2]) for (m, p), v in totals.items()]
-
-
-_PG_FRESH = ("SELECT fresh.member_id, p.period, fresh.amount, fresh.kind FROM fresh "
-             "CROSS JOIN LATERAL (VALUES ('all'::varchar), (fresh.period_week), "
-             "(fresh.period_month)) AS p(period)")
-
-
 def _table(row: type[Any]) -> Table:
     table = row.__table__
     assert isinstance(table, Table)
@@ -137,47 +82,11 @@ class PointsRepo:
         return first
 
     async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
-        """Append ledger rows and add the ones really added to their totals; rows added.
+        """Append ledger rows, skipping known keys, and add the new ones to their totals.
 
-        ``rows`` are tuples in ``LEDGER_COLUMNS`` order; known keys are skipped; the totals
-        are all time, the row's week and its month. The bulk path (G3): the rows go to the
-        driver as tuples and the totals are summed in SQL from the inserted rows themselves,
-        so nothing comes back to Python. On SQLite the
-        unit holds the write lock from ``BEGIN IMMEDIATE``, so the new rows are exactly those
-        above the highest id read first (rowids grow); PostgreSQL does it in one statement
-        whose data-modifying CTE hands the inserted rows to the totals upsert.
+        ``rows`` are tuples in ``LEDGER_COLUMNS`` order; returns the rows added (G3).
         """
-        if not rows:
-            return 0
-        table = _table(PointAwardRow)
-        into, listed = names(self._s, table, LEDGER_COLUMNS)
-        connection = await self._s.connection()
-        try:
-            if connection.dialect.name == "postgresql":
-                select_rows, arrays = unnest(self._s, table, LEDGER_COLUMNS, rows)
-                result = await connection.exec_driver_sql(
-                    f"WITH fresh AS (INSERT INTO {into} ({listed}) {select_rows} "  # noqa: S608
-                    "ON CONFLICT (key) DO NOTHING "
-                    "RETURNING member_id, amount, kind, period_week, period_month), "
-                    f"summed AS ({_TOTALS_UPSERT.format(fresh=_PG_FRESH)}) "
-                    "SELECT COUNT(*) FROM fresh", arrays)
-                return int(result.scalar_one())
-            before = (await connection.exec_driver_sql(
-                "SELECT COALESCE(MAX(id), 0) FROM point_awards")).scalar_one()
-            marks = ", ".join("?" for _ in LEDGER_COLUMNS)
-            result = await connection.exec_driver_sql(
-                f"INSERT INTO {into} ({listed}) VALUES ({marks}) "  # noqa: S608
-                "ON CONFLICT (key) DO NOTHING",
-                list(convert(self._s, table, LEDGER_COLUMNS, rows)))
-            added = int(result.rowcount)
-            if added == len(rows):  # the usual batch, all new: sum here, no second scan
-                await connection.exec_driver_sql(_TOTALS_ADD, _summed(rows))
-            elif added:  # some keys were known: sum exactly the rows just inserted
-                await connection.exec_driver_sql(
-                    _TOTALS_UPSERT.format(fresh=_SQLITE_FRESH), (before, before, before))
-        except IntegrityError as exc:
-            raise Rejected(f"point_awards: {exc.orig}") from exc
-        return added
+        return await append_with_totals(self._s, _table(PointAwardRow), rows)
 
     async def spend(self, member_id: int, amount: int, *, earned: bool = False) -> bool:
         """Take ``amount`` from the all-time balance only if it stays at or above zero.
