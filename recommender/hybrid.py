@@ -195,11 +195,12 @@ class Recommender:
             ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
             return Rankings.empty(ids, k)
         shared = self._shared(profiles, space)
-        parts = [
-            self._rank_block(profiles, start, chunk_size, space, k, exclude or {}, shared)
-            for start in range(0, len(profiles), chunk_size)
-        ]
-        return Rankings.concat(parts, tuple(shared.labels), k)
+        ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
+        out = Rankings.allocate(ids, k, tuple(shared.labels))
+        for start in range(0, len(profiles), chunk_size):  # one chunk's results alive at once
+            out.put(start, self._rank_block(profiles, start, chunk_size, space, k,
+                                            exclude or {}, shared))
+        return out
 
     def similar_items(
         self, item_id: int, k: int = 5, candidates: Collection[int] | None = None
