@@ -239,10 +239,12 @@ class Recommender:
         similarity = None
         if with_similarity and len(rows):
             total = w.semantic + w.lexical or 1.0
-            similarity = (
-                w.semantic * (semantic_t.T @ semantic_t)
-                + w.lexical * (lexical @ lexical.T).toarray()
-            ) / total
+            similarity = semantic_t.T @ semantic_t  # float32, built in place (G4 peak)
+            similarity *= np.float32(w.semantic / total)
+            lexical_part = (lexical @ lexical.T).astype(np.float32).toarray()
+            lexical_part *= np.float32(w.lexical / total)
+            similarity += lexical_part
+            del lexical_part
         column_of_row = np.full(len(cat), -1, dtype=np.int64)
         column_of_row[rows] = np.arange(len(rows))
         return _Candidates(
@@ -295,21 +297,25 @@ class Recommender:
         column_of_row[item_rows] = np.arange(len(item_rows))
         n_items = len(item_rows)
         n_shared = n_items + len(labels)
-        label_arr = np.asarray(label_of, dtype=np.int64)
+        # One entry per (member, anchor): ~10 per member, so at 10^5 members every int64
+        # array here is ~8 MB; codes and columns are stored as small as they fit (G4 peak).
+        label_arr = np.asarray(label_of, dtype=np.int32)
         n_talk = len(talk_owner)
         members = np.concatenate(
             [
-                np.repeat(np.arange(n_members), counts),
-                np.asarray(owner, dtype=np.int64),
-                np.asarray(talk_owner, dtype=np.int64),
+                np.repeat(np.arange(n_members, dtype=np.int32), counts),
+                np.asarray(owner, dtype=np.int32),
+                np.asarray(talk_owner, dtype=np.int32),
             ]
         )
         order = np.argsort(members, kind="stable")
-        none = np.full(len(rows), -1, dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(members, minlength=n_members))])
+        del members
         entries = _Entries(
-            indptr=np.concatenate([[0], np.cumsum(np.bincount(members, minlength=n_members))]),
+            indptr=indptr,
             col=np.concatenate(
-                [column_of_row[rows], n_items + label_arr, n_shared + np.arange(n_talk)]
+                [column_of_row[rows].astype(np.int32), n_items + label_arr,
+                 n_shared + np.arange(n_talk, dtype=np.int32)]
             )[order],
             weight=np.concatenate(
                 [
@@ -317,17 +323,22 @@ class Recommender:
                     *(p.item_weights for p in profiles),
                     *weight_of,
                     np.asarray(talk_weight, np.float32),
-                ]
-            )[order].astype(np.float32),
+                ],
+                dtype=np.float32,
+            )[order],
             kind=np.concatenate(
                 [
                     np.concatenate([empty, *(p.item_reasons for p in profiles)]),
-                    np.full(len(label_arr), CODE[ReasonKind.INTEREST], dtype=np.int64),
-                    np.full(n_talk, CODE[ReasonKind.CONVERSATION], dtype=np.int64),
-                ]
+                    np.full(len(label_arr), CODE[ReasonKind.INTEREST], dtype=np.int8),
+                    np.full(n_talk, CODE[ReasonKind.CONVERSATION], dtype=np.int8),
+                ],
+                dtype=np.int8,
             )[order],
             item=np.concatenate([cat.ids[rows], np.full(len(label_arr) + n_talk, -1)])[order],
-            interest=np.concatenate([none, label_arr, np.full(n_talk, -1, dtype=np.int64)])[order],
+            interest=np.concatenate(
+                [np.full(len(rows), -1, dtype=np.int32), label_arr,
+                 np.full(n_talk, -1, dtype=np.int32)]
+            )[order],
             talk_owner=np.asarray(talk_owner, dtype=np.int64),
             talk_semantic=talk_semantic,
             talk_lexical=talk_lexical,
@@ -350,8 +361,10 @@ class Recommender:
     ) -> np.ndarray:
         w = self._weights
         content = np.asarray(w.semantic * (semantic @ space.semantic_t), dtype=np.float32)
-        if w.lexical:
-            content += np.float32(w.lexical) * (lexical @ space.lexical_t).toarray()
+        if w.lexical:  # densified in float32, scaled in place: no float64 block (G4 peak)
+            lexical_part = (lexical @ space.lexical_t).astype(np.float32).toarray()
+            lexical_part *= np.float32(w.lexical)
+            content += lexical_part
         return content
 
     def _anchors(self, start: int, stop: int, space: _Candidates, shared: _Shared) -> _Anchors:
