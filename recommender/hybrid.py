@@ -351,16 +351,18 @@ class Recommender:
         content = self._content(semantic, lexical, space)
         total = content.copy()
         if w.collaborative and n_items:
-            total[:n_items] += np.float32(w.collaborative) * self._co.similarity(
-                item_rows, space.rows
-            )
+            social = self._co.similarity(item_rows, space.rows)
+            social *= np.float32(w.collaborative)  # in place: no second block (G4 peak)
+            total[:n_items] += social
+            del social
         return _Shared(n_items, labels, content, total, entries)
 
     def _content(
         self, semantic: np.ndarray, lexical: sparse.csr_matrix, space: _Candidates
     ) -> np.ndarray:
         w = self._weights
-        content = np.asarray(w.semantic * (semantic @ space.semantic_t), dtype=np.float32)
+        content = np.asarray(semantic @ space.semantic_t, dtype=np.float32)
+        content *= np.float32(w.semantic)
         if w.lexical:  # densified in float32, scaled in place: no float64 block (G4 peak)
             lexical_part = (lexical @ space.lexical_t).astype(np.float32).toarray()
             lexical_part *= np.float32(w.lexical)
