@@ -63,8 +63,7 @@ class _Entries:
     col: np.ndarray  # anchor row; conversations are numbered after the shared anchors
     weight: np.ndarray
     kind: np.ndarray  # reason code if the entry explains a pick
-    item: np.ndarray  # session id of an item anchor, else -1
-    interest: np.ndarray  # interest index, else -1
+    anchor_ids: np.ndarray  # session id of each item anchor (an entry's item is its col's)
     talk_owner: np.ndarray  # member of each conversation anchor, ascending
     talk_semantic: list[np.ndarray]
     talk_lexical: list[sparse.csr_matrix]
@@ -334,15 +333,12 @@ class Recommender:
                 ],
                 dtype=np.int8,
             )[order],
-            item=np.concatenate([cat.ids[rows], np.full(len(label_arr) + n_talk, -1)])[order],
-            interest=np.concatenate(
-                [np.full(len(rows), -1, dtype=np.int32), label_arr,
-                 np.full(n_talk, -1, dtype=np.int32)]
-            )[order],
+            anchor_ids=cat.ids[item_rows],
             talk_owner=np.asarray(talk_owner, dtype=np.int64),
             talk_semantic=talk_semantic,
             talk_lexical=talk_lexical,
         )
+        del rows, order  # per-entry temporaries, gone before the anchor blocks are scored
         semantic = cat.semantic[item_rows]
         lexical = cat.lexical[item_rows]
         if labels:
@@ -376,6 +372,12 @@ class Recommender:
         n_shared = shared.n_items + len(shared.labels)
         first, last = np.searchsorted(e.talk_owner, [start, stop])
         cols = e.col[lo:hi]
+        # An entry's session or interest follows from its anchor column (not stored per
+        # entry: two int64 arrays of ~10 entries per member were G4's peak at 10^5 members).
+        is_item = cols < shared.n_items
+        entry_item = (np.where(is_item, e.anchor_ids[np.where(is_item, cols, 0)], -1)
+                      if shared.n_items else np.full(len(cols), -1, dtype=np.int64))
+        entry_interest = np.where(~is_item & (cols < n_shared), cols - shared.n_items, -1)
         if last > first:  # conversation anchors are numbered per call; renumber per block
             cols = np.where(cols >= n_shared, cols - first, cols)
         weights = sparse.csr_matrix(
@@ -397,8 +399,8 @@ class Recommender:
             total=total,
             n_items=shared.n_items,
             entry_kind=e.kind[lo:hi],
-            entry_item=e.item[lo:hi],
-            entry_interest=e.interest[lo:hi],
+            entry_item=entry_item,
+            entry_interest=entry_interest,
         )
 
     def _rank_block(
