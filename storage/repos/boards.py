@@ -36,12 +36,18 @@ class StandingRow:
     badges: tuple[str, ...]
 
 
+def _tombstone() -> ColumnElement[int]:
+    """The tombstone member's id, or 0: a plain comparison keeps each count on the index."""
+    found = select(PointTombstoneRow.member_id).where(PointTombstoneRow.id == 1)
+    return func.coalesce(found.scalar_subquery(), 0)
+
+
 def _ranked(period: str, column: str, more_than: ColumnElement[int] | int) -> Select[int]:
     """How many members (not the tombstone) have more than ``more_than`` in a period."""
     counted = _totals.alias("counted")
     return (select(func.count()).select_from(counted)
             .where(counted.c.period == period, counted.c[column] > more_than,
-                   counted.c.member_id.not_in(select(PointTombstoneRow.member_id))))
+                   counted.c.member_id != _tombstone()))
 
 
 class BoardReads:
@@ -51,16 +57,27 @@ class BoardReads:
         self._engine = engine
 
     async def page(self, period: str, metric: str, limit: int, offset: int
-                   ) -> tuple[int, list[tuple[int, str, int, int]]]:
-        """(members on the board, rows): each row is (member, name, value, members above)."""
+                   ) -> tuple[int, int, list[tuple[int, str, int]]]:
+        """(members on the board, members above the page's first row, rows of the page).
+
+        Both counts are uncorrelated subqueries, each run once over the board's index
+        (a count per row made PostgreSQL scan the table once per row).
+        """
         column = _totals.c[metric]
+        on_board = and_(_totals.c.period == period, column > 0,
+                        _totals.c.member_id != _tombstone())
+        board = _totals.alias("board")
+        first_value = (select(board.c[metric])
+                       .where(board.c.period == period, board.c[metric] > 0,
+                              board.c.member_id != _tombstone())
+                       .order_by(board.c[metric].desc(), board.c.member_id)
+                       .limit(1).offset(offset).scalar_subquery())
         rows = (
             select(_totals.c.member_id, MemberRow.display_name, column,
                    _ranked(period, metric, 0).scalar_subquery(),
-                   _ranked(period, metric, column).scalar_subquery())
+                   _ranked(period, metric, first_value).scalar_subquery())
             .join(MemberRow, MemberRow.id == _totals.c.member_id)
-            .where(_totals.c.period == period, column > 0,
-                   _totals.c.member_id.not_in(select(PointTombstoneRow.member_id)))
+            .where(on_board)
             .order_by(column.desc(), _totals.c.member_id)
             .limit(limit).offset(offset)
         )
@@ -68,8 +85,9 @@ class BoardReads:
             found = (await connection.execute(rows)).all()
             if not found:  # past the last page: the count alone says how many pages
                 ranked = (await connection.execute(_ranked(period, metric, 0))).scalar_one()
-                return int(ranked), []
-        return int(found[0][3]), [(int(m), str(n), int(v), int(a)) for m, n, v, _, a in found]
+                return int(ranked), 0, []
+        return (int(found[0][3]), int(found[0][4]),
+                [(int(m), str(n), int(v)) for m, n, v, _, _ in found])
 
     async def standing(self, member_id: int, week: str) -> StandingRow:
         """A member's all-time and ``week`` totals, all-time rank, streak state and badges."""

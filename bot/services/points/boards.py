@@ -73,14 +73,19 @@ class Boards:
             raise UserError("Choose points, challenges or events.")
         key = self.period_key(period)
         size = max(1, min(size, 25))
-        ranked, rows = await self._reads.page(key, metric, size, (page - 1) * size)
+        ranked, above, rows = await self._reads.page(key, metric, size, (page - 1) * size)
         pages = max(1, -(-ranked // size))
         if page < 1 or page > pages:
             raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} "
                             f"page{'s' if pages != 1 else ''}.")
-        board = tuple(BoardRow(above + 1, member_id, name, value)
-                      for member_id, name, value, above in rows)
-        return Board(period, metric, texts.PERIOD_LABELS[period], page, pages, board)
+        board: list[BoardRow] = []
+        for index, (member_id, name, value) in enumerate(rows):  # ties share a rank
+            if board and board[-1].value == value:
+                rank = board[-1].rank
+            else:
+                rank = above + 1 if index == 0 else (page - 1) * size + index + 1
+            board.append(BoardRow(rank, member_id, name, value))
+        return Board(period, metric, texts.PERIOD_LABELS[period], page, pages, tuple(board))
 
     async def rank_of(self, member_id: int, period: str = "all",
                       metric: str = "points") -> int | None:
