@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint fmt bench setup system-deps clean
+.PHONY: run test lint fmt bench bench-quick setup system-deps clean
 
 setup: $(STAMP) system-deps
 
@@ -56,8 +56,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy bot handlers recommender storage config
 	$(VENV)/bin/lint-imports
 
+# Every benchmark, then one goal table (also written to benchmarks/results.json).
+# BENCH_DB=postgresql+asyncpg://... runs the storage benchmarks on that database too.
 bench: setup
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(PY) $$b || exit 1; done
+	PYTHONPATH=. $(PY) benchmarks/run.py $(if $(BENCH_DB),--database $(BENCH_DB))
+
+# Reduced sizes, under two minutes: a smoke check of every goal, not the gate.
+bench-quick: setup
+	PYTHONPATH=. $(PY) benchmarks/run.py --quick $(if $(BENCH_DB),--database $(BENCH_DB))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.summary import record
 from bot.sandbox import Limits, LocalSandbox, SandboxConfig, TestCase, Verdict
 
 SOLUTION = "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n"
@@ -68,6 +69,12 @@ async def main(runs: int) -> None:
     print(f"sandboxed run_once  median {box_ms:7.1f} ms  (min {min(sandboxed) * 1000:.1f})")
     print(f"overhead per run    {box_ms - bare_ms:7.1f} ms")
     print(f"ratio sandboxed/bare {box_ms / bare_ms:6.2f}x")
+    per_test = per_submission / TESTS_PER_SUBMISSION * 1000
+    record("G11", "judge, per test (run_once) vs a bare run", f"{box_ms:.1f} ms",
+           f"{box_ms / bare_ms:.2f}x", "<= 1.5x", box_ms / bare_ms <= 1.5)
+    record("G11", f"judge(), {TESTS_PER_SUBMISSION} tests: per test vs a bare run",
+           f"{per_test:.1f} ms", f"{per_test / bare_ms:.2f}x", "<= 1.5x",
+           per_test / bare_ms <= 1.5)
     print(
         f"judge(): {TESTS_PER_SUBMISSION} tests + compile step, {per_submission * 1000:.0f} ms "
         f"per submission, {60 / per_submission:.0f} submissions/minute on one slot"

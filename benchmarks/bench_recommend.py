@@ -21,6 +21,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
+from benchmarks.summary import record
 from recommender import (
     Catalog,
     CoAttendance,
@@ -145,6 +146,13 @@ def run_size(
             f"peak {peak / 2**20:7.1f} MiB ({peak / raw_block:4.2f}x raw block)"
         )
     console.print(f"  raw score block: {raw_block / 2**20:.1f} MiB; goal: <= 3x, <= 2x block")
+    shape = f"{members // 1000}k x {args.sessions // 1000}k"
+    for name, seconds, peak in results[2:]:
+        label = "with MMR" if "MMR" in name else "no MMR"
+        record("G4", f"top-5 for every member, {shape}, {label}", f"{seconds * 1000:.0f} ms",
+               f"{seconds / base:.2f}x", "<= 3x matmul", seconds / base <= 3)
+        record("G4", f"peak memory, {shape}, {label}", f"{peak / 2**20:.0f} MiB",
+               f"{peak / raw_block:.2f}x", "<= 2x block", peak / raw_block <= 2)
 
 
 def main() -> None:

@@ -67,6 +67,29 @@ class Rankings:
         return cls(member_ids, none, scores, none, none, none, ())
 
     @classmethod
+    def allocate(cls, member_ids: np.ndarray, k: int, interests: tuple[str, ...]) -> Rankings:
+        """Empty result arrays for every member, filled chunk by chunk with :meth:`put`.
+
+        Filling in place keeps only one chunk's results alive beside the final arrays
+        (joining the chunks at the end held every result twice: G4's peak memory), and
+        the small codes are stored small (a reason kind fits a byte).
+        """
+        n = len(member_ids)
+        return cls(member_ids, np.full((n, k), -1, dtype=np.int64),
+                   np.zeros((n, k), dtype=np.float32), np.full((n, k), -1, dtype=np.int8),
+                   np.full((n, k), -1, dtype=np.int64), np.full((n, k), -1, dtype=np.int32),
+                   interests)
+
+    def put(self, start: int, part: Rankings) -> None:
+        """Copy one chunk's results into rows ``start…`` (fewer than k columns stay -1)."""
+        rows, width = slice(start, start + len(part)), part.item_ids.shape[1]
+        self.item_ids[rows, :width] = part.item_ids
+        self.scores[rows, :width] = part.scores
+        self.reason_kinds[rows, :width] = part.reason_kinds
+        self.reason_items[rows, :width] = part.reason_items
+        self.reason_interests[rows, :width] = part.reason_interests
+
+    @classmethod
     def concat(cls, parts: list[Rankings], interests: tuple[str, ...], k: int) -> Rankings:
         """Join per-chunk results (their interest indices already share `interests`)."""
         if not parts:

@@ -69,7 +69,7 @@ class CoAttendance:
         """Dense cosine between sessions `rows` and `cols` (zero on the diagonal)."""
         left = self.columns[:, rows]
         right = self.columns[:, cols]
-        sims = np.asarray((left.T @ right).toarray(), dtype=np.float32)
+        sims: np.ndarray = (left.T @ right).astype(np.float32).toarray()  # no float64 block
         same = rows[:, None] == cols[None, :]
         sims[same] = 0.0
         return sims

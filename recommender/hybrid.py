@@ -63,8 +63,7 @@ class _Entries:
     col: np.ndarray  # anchor row; conversations are numbered after the shared anchors
     weight: np.ndarray
     kind: np.ndarray  # reason code if the entry explains a pick
-    item: np.ndarray  # session id of an item anchor, else -1
-    interest: np.ndarray  # interest index, else -1
+    anchor_ids: np.ndarray  # session id of each item anchor (an entry's item is its col's)
     talk_owner: np.ndarray  # member of each conversation anchor, ascending
     talk_semantic: list[np.ndarray]
     talk_lexical: list[sparse.csr_matrix]
@@ -195,11 +194,12 @@ class Recommender:
             ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
             return Rankings.empty(ids, k)
         shared = self._shared(profiles, space)
-        parts = [
-            self._rank_block(profiles, start, chunk_size, space, k, exclude or {}, shared)
-            for start in range(0, len(profiles), chunk_size)
-        ]
-        return Rankings.concat(parts, tuple(shared.labels), k)
+        ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
+        out = Rankings.allocate(ids, k, tuple(shared.labels))
+        for start in range(0, len(profiles), chunk_size):  # one chunk's results alive at once
+            out.put(start, self._rank_block(profiles, start, chunk_size, space, k,
+                                            exclude or {}, shared))
+        return out
 
     def similar_items(
         self, item_id: int, k: int = 5, candidates: Collection[int] | None = None
@@ -238,10 +238,12 @@ class Recommender:
         similarity = None
         if with_similarity and len(rows):
             total = w.semantic + w.lexical or 1.0
-            similarity = (
-                w.semantic * (semantic_t.T @ semantic_t)
-                + w.lexical * (lexical @ lexical.T).toarray()
-            ) / total
+            similarity = semantic_t.T @ semantic_t  # float32, built in place (G4 peak)
+            similarity *= np.float32(w.semantic / total)
+            lexical_part = (lexical @ lexical.T).astype(np.float32).toarray()
+            lexical_part *= np.float32(w.lexical / total)
+            similarity += lexical_part
+            del lexical_part
         column_of_row = np.full(len(cat), -1, dtype=np.int64)
         column_of_row[rows] = np.arange(len(rows))
         return _Candidates(
@@ -294,21 +296,25 @@ class Recommender:
         column_of_row[item_rows] = np.arange(len(item_rows))
         n_items = len(item_rows)
         n_shared = n_items + len(labels)
-        label_arr = np.asarray(label_of, dtype=np.int64)
+        # One entry per (member, anchor): ~10 per member, so at 10^5 members every int64
+        # array here is ~8 MB; codes and columns are stored as small as they fit (G4 peak).
+        label_arr = np.asarray(label_of, dtype=np.int32)
         n_talk = len(talk_owner)
         members = np.concatenate(
             [
-                np.repeat(np.arange(n_members), counts),
-                np.asarray(owner, dtype=np.int64),
-                np.asarray(talk_owner, dtype=np.int64),
+                np.repeat(np.arange(n_members, dtype=np.int32), counts),
+                np.asarray(owner, dtype=np.int32),
+                np.asarray(talk_owner, dtype=np.int32),
             ]
         )
         order = np.argsort(members, kind="stable")
-        none = np.full(len(rows), -1, dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(members, minlength=n_members))])
+        del members
         entries = _Entries(
-            indptr=np.concatenate([[0], np.cumsum(np.bincount(members, minlength=n_members))]),
+            indptr=indptr,
             col=np.concatenate(
-                [column_of_row[rows], n_items + label_arr, n_shared + np.arange(n_talk)]
+                [column_of_row[rows].astype(np.int32), n_items + label_arr,
+                 n_shared + np.arange(n_talk, dtype=np.int32)]
             )[order],
             weight=np.concatenate(
                 [
@@ -316,21 +322,23 @@ class Recommender:
                     *(p.item_weights for p in profiles),
                     *weight_of,
                     np.asarray(talk_weight, np.float32),
-                ]
-            )[order].astype(np.float32),
+                ],
+                dtype=np.float32,
+            )[order],
             kind=np.concatenate(
                 [
                     np.concatenate([empty, *(p.item_reasons for p in profiles)]),
-                    np.full(len(label_arr), CODE[ReasonKind.INTEREST], dtype=np.int64),
-                    np.full(n_talk, CODE[ReasonKind.CONVERSATION], dtype=np.int64),
-                ]
+                    np.full(len(label_arr), CODE[ReasonKind.INTEREST], dtype=np.int8),
+                    np.full(n_talk, CODE[ReasonKind.CONVERSATION], dtype=np.int8),
+                ],
+                dtype=np.int8,
             )[order],
-            item=np.concatenate([cat.ids[rows], np.full(len(label_arr) + n_talk, -1)])[order],
-            interest=np.concatenate([none, label_arr, np.full(n_talk, -1, dtype=np.int64)])[order],
+            anchor_ids=cat.ids[item_rows],
             talk_owner=np.asarray(talk_owner, dtype=np.int64),
             talk_semantic=talk_semantic,
             talk_lexical=talk_lexical,
         )
+        del rows, order  # per-entry temporaries, gone before the anchor blocks are scored
         semantic = cat.semantic[item_rows]
         lexical = cat.lexical[item_rows]
         if labels:
@@ -339,18 +347,22 @@ class Recommender:
         content = self._content(semantic, lexical, space)
         total = content.copy()
         if w.collaborative and n_items:
-            total[:n_items] += np.float32(w.collaborative) * self._co.similarity(
-                item_rows, space.rows
-            )
+            social = self._co.similarity(item_rows, space.rows)
+            social *= np.float32(w.collaborative)  # in place: no second block (G4 peak)
+            total[:n_items] += social
+            del social
         return _Shared(n_items, labels, content, total, entries)
 
     def _content(
         self, semantic: np.ndarray, lexical: sparse.csr_matrix, space: _Candidates
     ) -> np.ndarray:
         w = self._weights
-        content = np.asarray(w.semantic * (semantic @ space.semantic_t), dtype=np.float32)
-        if w.lexical:
-            content += np.float32(w.lexical) * (lexical @ space.lexical_t).toarray()
+        content = np.asarray(semantic @ space.semantic_t, dtype=np.float32)
+        content *= np.float32(w.semantic)
+        if w.lexical:  # densified in float32, scaled in place: no float64 block (G4 peak)
+            lexical_part = (lexical @ space.lexical_t).astype(np.float32).toarray()
+            lexical_part *= np.float32(w.lexical)
+            content += lexical_part
         return content
 
     def _anchors(self, start: int, stop: int, space: _Candidates, shared: _Shared) -> _Anchors:
@@ -360,6 +372,12 @@ class Recommender:
         n_shared = shared.n_items + len(shared.labels)
         first, last = np.searchsorted(e.talk_owner, [start, stop])
         cols = e.col[lo:hi]
+        # An entry's session or interest follows from its anchor column (not stored per
+        # entry: two int64 arrays of ~10 entries per member were G4's peak at 10^5 members).
+        is_item = cols < shared.n_items
+        entry_item = (np.where(is_item, e.anchor_ids[np.where(is_item, cols, 0)], -1)
+                      if shared.n_items else np.full(len(cols), -1, dtype=np.int64))
+        entry_interest = np.where(~is_item & (cols < n_shared), cols - shared.n_items, -1)
         if last > first:  # conversation anchors are numbered per call; renumber per block
             cols = np.where(cols >= n_shared, cols - first, cols)
         weights = sparse.csr_matrix(
@@ -381,8 +399,8 @@ class Recommender:
             total=total,
             n_items=shared.n_items,
             entry_kind=e.kind[lo:hi],
-            entry_item=e.item[lo:hi],
-            entry_interest=e.interest[lo:hi],
+            entry_item=entry_item,
+            entry_interest=entry_interest,
         )
 
     def _rank_block(

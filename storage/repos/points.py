@@ -18,6 +18,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.repos.ledger import append_with_totals
 from storage.rows.members import AccountRow, MemberRow, PlaceRow
 from storage.rows.points import (
     BadgeRow,
@@ -31,8 +32,6 @@ from storage.rows.points import (
 )
 
 METRICS = ("points", "challenges", "events")
-
-
 def _table(row: type[Any]) -> Table:
     table = row.__table__
     assert isinstance(table, Table)
@@ -82,26 +81,12 @@ class PointsRepo:
                 first = (int(got.points), int(got.spent), int(got.challenges), int(got.events))
         return first
 
-    async def append_many(self, rows: Sequence[dict[str, Any]]) -> list[str]:
-        """Insert many ledger rows, skipping known keys; returns the keys really added."""
-        if not rows:
-            return []
-        table = _table(PointAwardRow)
-        statement = (self._insert(table).on_conflict_do_nothing(index_elements=["key"])
-                     .returning(table.c.key))
-        return list((await self._s.execute(statement, list(rows))).scalars())
+    async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Append ledger rows, skipping known keys, and add the new ones to their totals.
 
-    async def add_totals_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Add many (member, period) deltas, each row's columns added atomically."""
-        if not rows:
-            return
-        table = _table(PointTotalRow)
-        insert = self._insert(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=["member_id", "period"],
-            set_={c: table.c[c] + insert.excluded[c]
-                  for c in ("points", "spent", "challenges", "events")})
-        await self._s.execute(statement, list(rows))
+        ``rows`` are tuples in ``LEDGER_COLUMNS`` order; returns the rows added (G3).
+        """
+        return await append_with_totals(self._s, _table(PointAwardRow), rows)
 
     async def spend(self, member_id: int, amount: int, *, earned: bool = False) -> bool:
         """Take ``amount`` from the all-time balance only if it stays at or above zero.

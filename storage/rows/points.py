@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,11 +50,15 @@ class PointTotalRow(Base):
     """A member's totals for one period: earned points, spent points, solves, attendances."""
 
     __tablename__ = "point_totals"
+    # One index per board, in the board's own order (value descending, member id as the
+    # tie-break): a page is the first rows of an index range and a rank is a count over the
+    # same range, with no sort and no visit to the table (G3).
     __table_args__ = (
         UniqueConstraint("member_id", "period"),
-        Index(None, "period", "points"),
-        Index(None, "period", "challenges"),
-        Index(None, "period", "events"),
+        Index("ix_point_totals_board_points", "period", text("points DESC"), "member_id"),
+        Index("ix_point_totals_board_challenges", "period", text("challenges DESC"),
+              "member_id"),
+        Index("ix_point_totals_board_events", "period", text("events DESC"), "member_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

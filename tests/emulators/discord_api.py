@@ -426,6 +426,7 @@ class DiscordRequest:
     query: Mapping[str, str]
     body: Any
     status: int
+    at: float = 0.0  # time.monotonic() when it was answered
 
 
 @dataclass(frozen=True)
@@ -1888,6 +1889,7 @@ class DiscordEmulator(RecordingEmulator[Record]):
                 query=dict(request.query),
                 body=request.get(_BODY),
                 status=response.status,
+                at=time.monotonic(),
             )
         )
         return response

@@ -38,6 +38,12 @@ Fidelity choices worth knowing
   sends to the old id.
 * A file over :attr:`TelegramEmulator.max_upload_bytes` (50 MB, the Bot API's limit for
   uploads) is refused with 413 "Request Entity Too Large".
+* ``flood_limits=True`` enforces the published flood limits on sends (Bots FAQ, as quoted
+  by python-telegram-bot's wiki "Avoiding flood limits"): at most 30 messages in any second
+  overall and 20 in any minute to one group or channel; beyond them a 429 whose
+  ``retry_after`` is the whole seconds until the window has room. Telegram calls its
+  limits flexible; the emulator applies them exactly. Private chats (~1/s) are not
+  enforced: short bursts there are tolerated.
 * ``editMessageText`` with unchanged text and markup is 400 "message is not modified", and
   ``callback_data`` over 64 bytes is 400 "BUTTON_DATA_INVALID", as on Telegram.
 * A new ``getUpdates`` ends an older pending long poll (it returns ``[]``), so a poll
@@ -48,10 +54,12 @@ Fidelity choices worth knowing
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import copy
 import itertools
 import json
+import math
 import re
 import secrets
 import time
@@ -177,6 +185,17 @@ class TelegramRequest:
     params: Mapping[str, Any]
     status: int
     description: str | None = None
+    at: float = 0.0  # time.monotonic() when it was answered
+
+
+# Methods that post a message (the flood limits count them).
+SEND_METHODS = frozenset({
+    "sendmessage", "sendphoto", "senddocument", "sendvideo", "sendaudio", "sendvoice",
+    "sendanimation", "sendsticker", "sendlocation", "sendpoll", "sendmediagroup",
+    "copymessage", "forwardmessage",
+})
+FLOOD_OVERALL = (30, 1.0)  # messages, seconds
+FLOOD_GROUP = (20, 60.0)
 
 
 def _buttons(markup: Mapping[str, Any] | None) -> list[tuple[str, str | None]]:
@@ -424,9 +443,13 @@ class TelegramEmulator(RecordingEmulator[Record]):
         bot_username: str = "cohort_test_bot",
         bot_first_name: str = "Cohort",
         privacy_mode: bool = True,
+        flood_limits: bool = False,
     ) -> None:
         self.token = token
         self.privacy_mode = privacy_mode
+        self.flood_limits = flood_limits
+        self._sent_times: collections.deque[float] = collections.deque()
+        self._group_times: dict[int, collections.deque[float]] = {}
         self.bot = TgUser(
             id=int(token.split(":", 1)[0]),
             first_name=bot_first_name,
@@ -921,19 +944,42 @@ class TelegramEmulator(RecordingEmulator[Record]):
             if "chat_id" in params:
                 chat_id = params.chat_id()
             self._check_forced(method, chat_id)
+            self._check_flood(method, chat_id)
             result = await handler(params)
             response = json_response({"ok": True, "result": result})
-            self.requests.append(TelegramRequest(method, params.plain(), 200))
+            self.requests.append(
+                TelegramRequest(method, params.plain(), 200, at=time.monotonic()))
         except _BotApiError as exc:
             response = exc.response()
             self.requests.append(
-                TelegramRequest(method, params.plain(), exc.code, exc.description)
+                TelegramRequest(method, params.plain(), exc.code, exc.description,
+                                at=time.monotonic())
             )
             if exc.code != 404:
                 self.recorder.record(
                     Refused(method, chat_id, exc.code, exc.description, exc.retry_after)
                 )
         return response
+
+    def _check_flood(self, method: str, chat_id: int | str | None) -> None:
+        """With ``flood_limits``: 429 past 30 sends/s overall or 20/min to one group."""
+        if not self.flood_limits or method.lower() not in SEND_METHODS:
+            return
+        now = time.monotonic()
+        windows = [(self._sent_times, FLOOD_OVERALL)]
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is not None and chat.type != "private":
+            windows.append((self._group_times.setdefault(chat.id, collections.deque()),
+                            FLOOD_GROUP))
+        for times, (limit, window) in windows:
+            while times and times[0] <= now - window:
+                times.popleft()
+            if len(times) >= limit:
+                retry_after = max(1, math.ceil(times[0] + window - now))
+                raise _BotApiError(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        for times, _ in windows:
+            times.append(now)
 
     def _check_forced(self, method: str, chat_id: int | str | None) -> None:
         for forced_method, forced_chat, retry_after, remaining in self._forced:

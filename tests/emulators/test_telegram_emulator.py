@@ -222,6 +222,25 @@ async def test_a_429_raises_retry_after_with_the_servers_delay(world):
     assert [m.text for m in tg.sent_to(world.maya)] == ["digest"]
 
 
+async def test_flood_limits_refuse_the_21st_group_message_in_a_minute():
+    """``flood_limits``: 20 messages a minute to one group, then 429 until there is room."""
+    async with TelegramEmulator(flood_limits=True) as tg:
+        maya = tg.add_user("Maya", username="maya")
+        group = tg.add_group("Busy group", members=[maya])
+        tg.start_chat(maya)
+        async with build(tg) as app:
+            for n in range(20):
+                await app.bot.send_message(group.id, f"post {n}")
+            with pytest.raises(RetryAfter) as refused:
+                await app.bot.send_message(group.id, "one too many")
+            wait = refused.value.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            assert 30 <= seconds <= 60
+            await app.bot.send_message(maya.id, "a DM is not held back by the group")
+    assert len(tg.sent_to(group)) == 20
+    assert [r.status for r in tg.requests if r.method == "sendMessage"][-2:] == [429, 200]
+
+
 async def test_callback_query_is_answered_and_the_post_edited(world):
     tg = world.tg
     app = build(tg)

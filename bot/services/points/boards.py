@@ -13,11 +13,12 @@ from bot.core.errors import UserError
 from bot.core.model import Member, Platform
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.points import texts
-from bot.services.points.levels import Levels, display_name
+from bot.services.points.levels import Levels
 from bot.services.points.periods import month_key, previous_week_key, week_key
 from bot.services.points.terms import Terms
 from bot.services.points.views import BadgeView, Board, BoardRow, Standing
 from storage import Database, Unit
+from storage.repos.boards import BoardReads
 from storage.repos.points import METRICS
 
 PERIODS = ("week", "month", "all")
@@ -34,6 +35,7 @@ class Boards:
         self._terms = terms
         self._levels = levels
         self._tombstone: int | None = None
+        self._reads = BoardReads(db.engine)
 
     async def tombstone_id(self, unit: Unit) -> int | None:
         """The member forgotten members' points belong to (cached once it exists)."""
@@ -42,25 +44,16 @@ class Boards:
         return self._tombstone
 
     async def standing(self, member: Member) -> Standing:
-        """Points, balance, level, progress, all-time rank, badges and streak."""
+        """Points, balance, level, progress, all-time rank, badges and streak (two reads)."""
         now = self._clock.now()
-        async with self._db.unit() as unit:
-            tomb = await self.tombstone_id(unit)
-            total = await unit.points.totals(member.member_id)
-            week = await unit.points.totals(member.member_id, week_key(now, self._terms.zone))
-            points = total.points if total else 0
-            spent = total.spent if total else 0
-            rank = (await unit.points.count_above("all", "points", points, tomb) + 1
-                    if points > 0 else None)
-            ranked = await unit.points.count_ranked("all", "points", tomb)
-            badges = tuple(b.badge for b in await unit.points.badges(member.member_id))
-            state = await unit.points.state(member.member_id)
-            streak = state.streak if state.streak_day and self._levels.streak_alive(
-                state.streak_day, self._clock.now()) else 0
-            name = await display_name(unit, member.member_id)
-        level, into, size = self._terms.curve.progress(points)
-        return Standing(member.member_id, name, points, points - spent, level, into, size, rank,
-                        ranked, week.points if week else 0, badges, streak)
+        row = await self._reads.standing(member.member_id, week_key(now, self._terms.zone))
+        streak = row.streak if row.streak_day and self._levels.streak_alive(
+            row.streak_day, now) else 0
+        level, into, size = self._terms.curve.progress(row.points)
+        rank = row.above + 1 if row.points > 0 else None
+        return Standing(member.member_id, row.name or "Someone", row.points,
+                        row.points - row.spent, level, into, size, rank, row.ranked,
+                        row.week_points, row.badges, streak)
 
     def period_key(self, period: str, moment: datetime | None = None) -> str:
         """``all``, or the week's or month's key of ``moment`` (default now)."""
@@ -80,22 +73,17 @@ class Boards:
             raise UserError("Choose points, challenges or events.")
         key = self.period_key(period)
         size = max(1, min(size, 25))
-        async with self._db.unit() as unit:
-            tomb = await self.tombstone_id(unit)
-            ranked = await unit.points.count_ranked(key, metric, tomb)
-            pages = max(1, -(-ranked // size))
-            if page < 1 or page > pages:
-                raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} "
-                                f"page{'s' if pages != 1 else ''}.")
-            rows = await unit.points.top(key, metric, size, (page - 1) * size, tomb)
-            first_rank = 1 if page == 1 or not rows else (
-                await unit.points.count_above(key, metric, rows[0][2], tomb) + 1)
+        ranked, above, rows = await self._reads.page(key, metric, size, (page - 1) * size)
+        pages = max(1, -(-ranked // size))
+        if page < 1 or page > pages:
+            raise UserError(f"There {'is' if pages == 1 else 'are'} {pages} "
+                            f"page{'s' if pages != 1 else ''}.")
         board: list[BoardRow] = []
-        for index, (member_id, name, value) in enumerate(rows):
+        for index, (member_id, name, value) in enumerate(rows):  # ties share a rank
             if board and board[-1].value == value:
                 rank = board[-1].rank
             else:
-                rank = first_rank if index == 0 else (page - 1) * size + index + 1
+                rank = above + 1 if index == 0 else (page - 1) * size + index + 1
             board.append(BoardRow(rank, member_id, name, value))
         return Board(period, metric, texts.PERIOD_LABELS[period], page, pages, tuple(board))
 

@@ -17,7 +17,7 @@ from typing import Any
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.services.points.levels import Levels
-from bot.services.points.periods import month_key, week_key
+from bot.services.points.periods import PeriodKeys, month_key, week_key
 from bot.services.points.terms import Terms
 from bot.services.points.views import Award, AwardResult
 from storage import Database, Unit
@@ -135,34 +135,22 @@ class Ledger:
     async def award_many(self, awards: Sequence[Award]) -> int:
         """Append many awards in one transaction (imports, backfills); returns rows added.
 
-        Totals are added per member and period in one statement each, so the cost is one
-        batched insert plus one upsert per touched total. Levels, badges and streaks are
+        Rows go to the storage as plain tuples and the totals are summed in SQL from the
+        rows really inserted (G3: >= 0.40 of a raw insert). Levels, badges and streaks are
         not evaluated here.
         """
         if not awards:
             return 0
+        keys = PeriodKeys(self._terms.zone)
         rows = []
         for a in awards:
             if a.amount <= 0:
                 raise ValueError("award_many() takes positive awards only")
-            rows.append(self._row(a.member_id, a.amount, a.kind, a.reason, a.key[:200], a.at))
+            week, month = keys(a.at)
+            rows.append((a.member_id, a.amount, a.kind, a.reason[:MAX_REASON], a.key[:200],
+                         week, month, a.at))
         async with self._db.unit() as unit:
-            added = set(await unit.points.append_many(rows))
-            deltas: dict[tuple[int, str], list[int]] = {}
-            for a, row in zip(awards, rows, strict=True):
-                if row["key"] not in added:
-                    continue
-                solved = int(a.kind == "challenge")
-                attended = int(a.kind == "attendance")
-                for period in ("all", str(row["period_week"]), str(row["period_month"])):
-                    slot = deltas.setdefault((a.member_id, period), [0, 0, 0])
-                    slot[0] += a.amount
-                    slot[1] += solved
-                    slot[2] += attended
-            await unit.points.add_totals_many(
-                [{"member_id": m, "period": p, "points": d[0], "spent": 0,
-                  "challenges": d[1], "events": d[2]} for (m, p), d in deltas.items()])
-        return len(added)
+            return await unit.points.append_with_totals(rows)
 
     async def take(self, unit: Unit, member_id: int, name: str, amount: int, reason: str,
                    key: str) -> AwardResult:

@@ -1,6 +1,6 @@
 """audit log: where an admin command ran, and a member index for /mydata
 
-Revision ID: 0006_audit
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 07:00:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_audit'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None

@@ -2,7 +2,7 @@
 announced_at (a new event is public only once announced)
 
 Revision ID: 0007
-Revises: 0006_audit
+Revises: 0006
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision = '0007'
-down_revision = '0006_audit'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

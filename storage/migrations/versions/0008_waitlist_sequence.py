@@ -1,6 +1,6 @@
 """waitlist sequence: a per-event ticket taken under the event's row lock
 
-Revision ID: 0006_waitlist_seq
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03 07:05:00
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_waitlist_seq"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

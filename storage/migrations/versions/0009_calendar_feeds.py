@@ -1,7 +1,7 @@
 """calendar feeds: one hashed feed token per member (/calendar, /ics/<token>.ics)
 
-Revision ID: 0009_calendar_feeds
-Revises: 0006_waitlist_seq
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision = "0009_calendar_feeds"
-down_revision = "0006_waitlist_seq"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

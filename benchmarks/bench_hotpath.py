@@ -1,0 +1,138 @@
+"""G10: a burst of group messages through the real Telegram adapter, vs a bare PTB app.
+
+    python benchmarks/bench_hotpath.py [--messages 10000] [--users 200] [--database URL]
+
+Same Telegram emulator on 127.0.0.1, same burst (``--messages`` group messages from
+``--users`` members, pushed at once when the client is polling, timed from the push;
+privacy mode off as Cohort needs), back to back:
+1. raw: a bare python-telegram-bot ``Application`` with one empty ``MessageHandler``: the
+   fastest the library itself takes updates off ``getUpdates``;
+2. Cohort: the running app (``running()``: interaction log, scheduler) with the real
+   ``TelegramAdapter``; done when every message is logged (the interaction rows are in the
+   database) and the points rule has run for each.
+Prints messages/s for both and the ratio (goal >= 0.5x), and how many were lost (goal 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from benchmarks.summary import record
+from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+from bot.app import build, prepare, running
+from bot.core.clock import SystemClock
+from config.settings import Settings
+from tests.emulators.telegram_api import TelegramEmulator
+
+console = Console()
+STALL = 15.0  # seconds without a new logged message: the rest are lost
+TEXTS = ["anyone up for pairing on the parser tonight?", "just pushed the fix, tests pass",
+         "the meetup slides are in #resources", "thanks, that explanation really helped!"]
+
+
+def burst(tg: TelegramEmulator, messages: int, users: int) -> None:
+    """Queue the burst in one group before anyone polls."""
+    people = [tg.add_user(f"Member {i}", username=f"member{i}") for i in range(users)]
+    group = tg.add_group("Busy study group", members=people)
+    for n in range(messages):
+        tg.push_message(group, people[n % users], f"{TEXTS[n % len(TEXTS)]} ({n})")
+
+
+async def raw(messages: int, users: int) -> float:
+    """Messages/s of a bare PTB application with an empty handler."""
+    async with TelegramEmulator(privacy_mode=False) as tg:
+        seen = 0
+        done = asyncio.Event()
+
+        async def empty(_update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+            nonlocal seen
+            seen += 1
+            if seen == messages:
+                done.set()
+
+        app = (ApplicationBuilder().token(tg.token).base_url(tg.base_url)
+               .base_file_url(tg.base_file_url).job_queue(None).build())
+        app.add_handler(MessageHandler(filters.ALL, empty))
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        started = time.perf_counter()
+        burst(tg, messages, users)
+        await asyncio.wait_for(done.wait(), timeout=600)
+        elapsed = time.perf_counter() - started
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+    return messages / elapsed
+
+
+async def cohort(url: str, tmp: Path, messages: int, users: int) -> tuple[float, int]:
+    """Messages/s through the running app and the real adapter; and how many were logged."""
+    settings = Settings(database_url=url, data_dir=tmp / "data",
+                        _toml_file=tmp / "absent.toml")  # type: ignore[call-arg]
+    app = build(settings, SystemClock())
+    await prepare(app, seed_demo=False)
+    await app.db.wipe()
+    async with TelegramEmulator(privacy_mode=False) as tg, running(app):
+        adapter = TelegramAdapter(app.dispatcher, app.presence, app.clock, TelegramOptions(
+            token=tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+            poll_timeout=1))
+        async with adapter:
+            app.platforms.add_messenger(adapter.messenger)
+            started = time.perf_counter()
+            burst(tg, messages, users)
+            logged, progressed = 0, time.perf_counter()
+            while time.perf_counter() - progressed < STALL:  # a lost message never comes
+                await asyncio.sleep(0.25)
+                async with app.db.unit() as unit:
+                    count = await unit.interactions.count()
+                if count > logged:
+                    logged, progressed = count, time.perf_counter()
+                if logged >= messages:
+                    break
+            elapsed = progressed - started
+    await app.db.wipe()
+    await app.db.dispose()
+    return messages / elapsed, logged
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        raw_rate = await raw(args.messages, args.users)
+        ours, logged = await cohort(url, Path(tmp), args.messages, args.users)
+    kind = url.split(":", 1)[0]
+    ratio = ours / raw_rate
+    lost = args.messages - logged
+    table = Table(title=f"G10: {args.messages:,} group messages from {args.users} members "
+                        f"through the Telegram emulator ({kind})")
+    for column in ("path", "messages/s", "ratio", "lost", "goal"):
+        table.add_column(column)
+    table.add_row("bare python-telegram-bot, empty handler", f"{raw_rate:,.0f}", "1.00", "", "")
+    table.add_row("Cohort: real adapter, logged and scored", f"{ours:,.0f}", f"{ratio:.2f}",
+                  str(lost), ">= 0.5x, 0 lost")
+    console.print(table)
+    record("G10", f"hot path, {args.messages:,} group messages ({kind})", f"{ours:,.0f} msg/s",
+           f"{ratio:.2f}x", ">= 0.5x, 0 lost", ratio >= 0.5 and lost == 0)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--database", help="a database URL (default: a temporary SQLite file)")
+    asyncio.run(main(parser.parse_args()))

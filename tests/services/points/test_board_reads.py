@@ -1,0 +1,52 @@
+"""/rank and /leaderboard read the maintained totals in one or two statements (G3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import event, text
+
+from bot.services.points import Award
+from tests.services.points.conftest import member
+
+QUIET = ("BEGIN", "ROLLBACK", "COMMIT", "SELECT 1", "PRAGMA")
+
+
+def count_statements(app) -> list[str]:
+    seen: list[str] = []
+
+    def hook(_conn, _cursor, sql, *_rest):  # type: ignore[no-untyped-def]
+        if not sql.strip().upper().startswith(QUIET) and sql.strip() != ";":
+            seen.append(sql)
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", hook)
+    return seen
+
+
+async def test_standing_and_a_board_page_are_two_and_one_statements_that_write_nothing(app):
+    points = app.features.points
+    people = [await member(app, f"m{i}") for i in range(3)]
+    await points.award_many([Award(p.member_id, 5 * (i + 1), "message", "chat", f"k{i}",
+                                   datetime(2026, 11, 24, tzinfo=UTC))
+                             for i, p in enumerate(people)])
+    seen = count_statements(app)
+    standing = await points.standing(people[0])
+    assert (standing.rank, standing.ranked, standing.streak, standing.badges) == (3, 3, 0, ())
+    assert len(seen) == 2, seen  # totals, rank, streak and name; then badges
+    seen.clear()
+    board = await points.leaderboard("all")
+    assert [(r.rank, r.value) for r in board.rows] == [(1, 15), (2, 10), (3, 5)]
+    assert len(seen) == 1, seen
+    assert not [s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+
+
+async def test_a_board_page_needs_no_sort_on_sqlite(app):
+    """The board index is in the board's order: the page is an index range, never sorted."""
+    if app.db.engine.dialect.name != "sqlite":
+        return
+    async with app.db.engine.connect() as connection:
+        plan = " ".join(str(row) for row in (await connection.execute(text(
+            "EXPLAIN QUERY PLAN SELECT member_id FROM point_totals WHERE period = 'all' "
+            "AND points > 0 ORDER BY points DESC, member_id LIMIT 10"))).all())
+    assert "COVERING INDEX ix_point_totals_board_points" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
