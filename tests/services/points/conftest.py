@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from bot.app import App, build, prepare, running
+from bot.core.clock import FixedClock
 from bot.core.model import Member, Platform, UserRef
 from config.settings import PointsSettings, Settings
 from tests.harness import Sent
@@ -34,6 +36,18 @@ def recording(app: App) -> Sent:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Test settings with role rewards at levels 1 and 2 and an excluded channel."""
     return points_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def berlin_app(settings: Settings, clock: FixedClock, db: object) -> AsyncIterator[App]:
+    """The app with weeks and months in Europe/Berlin (rules are fixed at construction)."""
+    del db  # migrated and wiped
+    berlin = settings.model_copy(
+        update={"points": settings.points.model_copy(update={"timezone": "Europe/Berlin"})})
+    application = build(berlin, clock)
+    await prepare(application, seed_demo=False)
+    async with running(application):
+        yield application
 
 
 @pytest.fixture

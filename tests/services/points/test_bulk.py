@@ -21,9 +21,10 @@ async def totals_by_period(app) -> dict[tuple[int, str], tuple[int, int, int]]:
     return {(m, p): (pt, ch, ev) for m, p, pt, ch, ev in rows}
 
 
-async def test_award_many_keeps_every_period_total_equal_to_the_ledger(app, clock):
+async def test_award_many_keeps_every_period_total_equal_to_the_ledger(berlin_app, clock):
+    app = berlin_app
     points = app.features.points
-    points.rules = type(points.rules)(timezone="Europe/Berlin")
+    assert points.timezone == "Europe/Berlin"
     maya, tomas = await member(app, "maya"), await member(app, "tomas")
     # Sunday 23:30 UTC is Monday 00:30 in Berlin (a new week); Dec 1 is a new month.
     sunday = datetime(2026, 11, 29, 22, 30, tzinfo=UTC)

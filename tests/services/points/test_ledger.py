@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from bot.app import build, prepare, running
 from bot.core.errors import UserError
 from bot.core.model import Platform, UserRef
 from tests.services.points.conftest import ledger_and_totals, member
@@ -118,17 +117,8 @@ async def test_a_linked_member_is_counted_once(app):
     assert await ledger_and_totals(app) == (300, 300, 300)
 
 
-async def test_weeks_and_months_end_in_the_community_zone(settings, clock, db):
-    del db  # migrated and wiped
-    berlin = settings.model_copy(
-        update={"points": settings.points.model_copy(update={"timezone": "Europe/Berlin"})})
-    app = build(berlin, clock)
-    await prepare(app, seed_demo=False)
-    async with running(app):
-        await _weeks_and_months_in_berlin(app, clock)
-
-
-async def _weeks_and_months_in_berlin(app, clock):
+async def test_weeks_and_months_end_in_the_community_zone(berlin_app, clock):
+    app = berlin_app
     points = app.features.points
     assert points.timezone == "Europe/Berlin"
     maya = await member(app, "maya")
