@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
 from bot.app import build, prepare, running
 from bot.core.clock import OffsetClock
 from bot.core.model import Platform
+from bot.runtime import ScheduleError
 from config.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the platform libraries load only when a platform is configured
@@ -41,7 +43,10 @@ def _settings(config: Path | None, *, quiet: bool = False) -> Settings:
     """Load settings and set up logging (to stderr, so console output stays clean)."""
     if config is not None and not config.is_file():
         raise typer.BadParameter(f"no settings file at {config}")
-    settings = load_settings(config)
+    try:
+        settings = load_settings(config)
+    except ValidationError as exc:
+        raise _refuse(_first_problem(exc)) from None
     level = settings.log_level.upper()
     if quiet and "log_level" not in settings.model_fields_set:
         level = "WARNING"  # a console chat should not drown in start-up logs
@@ -51,6 +56,19 @@ def _settings(config: Path | None, *, quiet: bool = False) -> Settings:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     return settings
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """One line naming the first setting that makes no sense and why."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']} (got {error.get('input')!r})"
+
+
+def _refuse(problem: str) -> typer.Exit:
+    """Refuse to start with one clear line on stderr (exit status 2)."""
+    typer.echo(f"cohort: cannot start: {problem}", err=True)
+    return typer.Exit(2)
 
 
 @cli.callback(invoke_without_command=True)
@@ -357,4 +375,8 @@ def report(
 
 def main() -> None:
     """Entry point of the ``cohort`` console script."""
-    cli()
+    try:
+        cli()
+    except ScheduleError as exc:  # a cron in settings that makes no sense, found by build()
+        typer.echo(f"cohort: cannot start: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -185,6 +185,16 @@ class JudgeSettings(BaseModel):
     rotation_cron: str = Field("0 9 * * *", description="When a rotation opens the next one")
 
 
+class SchedulerSettings(BaseModel):
+    """Periodic jobs (digest, leaderboard, rotation, series) across restarts (#14.1)."""
+
+    catch_up_hours: float = Field(
+        24.0, gt=0, le=24 * 31,
+        description="A run that fell due while the bot was down runs at start if this recent")
+    series_cron: str = Field("0 */6 * * *",
+                             description="When recurring events get their next occurrences")
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults that run a console demo on SQLite."""
 
@@ -211,6 +221,7 @@ class Settings(BaseSettings):
     points: PointsSettings = PointsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     judge: JudgeSettings = JudgeSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
 
     @classmethod
     def settings_customise_sources(

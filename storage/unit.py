@@ -9,6 +9,7 @@ from storage.repos.analytics import AnalyticsRepo
 from storage.repos.challenges import ChallengeRepo
 from storage.repos.channels import ChannelRepo
 from storage.repos.events import EventRepo, FeedbackRepo, RsvpRepo, SeriesRepo
+from storage.repos.jobs import JobRunRepo
 from storage.repos.members import AuditRepo, MemberRepo, PlaceRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, RewardRepo
@@ -34,3 +35,4 @@ class Unit:
         self.recommendations = RecommendationRepo(session)
         self.analytics = AnalyticsRepo(session)
         self.points, self.rewards = PointsRepo(session), RewardRepo(session)
+        self.jobs = JobRunRepo(session)

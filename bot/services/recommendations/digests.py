@@ -42,14 +42,15 @@ class Digests:
         self._index = index
         self._settings = settings
 
-    async def send(self) -> int:
-        """Write this week's digest for each opted-in member with something relevant.
+    async def send(self, at: datetime | None = None) -> int:
+        """Write the digest of the week of ``at`` (default now) for each opted-in member.
 
         At most one per member and ISO week (a history row and the outbox key both say so);
         never a session from that member's previous digest; nothing rather than filler.
+        ``at`` is the cron period, so a run caught up after a restart keeps its week.
         """
         now = self._clock.now()
-        week = iso_week(now)
+        week = iso_week(at or now)
         async with self._db.unit() as unit:
             members = await unit.recommendations.digest_members()
             ids = [m.id for m in members]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -155,6 +156,6 @@ class RecommendationService:
             return await unit.recommendations.vote(member.member_id, event_id,
                                                    "up" if up else "down", self._clock.now())
 
-    async def send_digests(self) -> int:
-        """Write this week's digest for each opted-in member with something relevant."""
-        return await self._digests.send()
+    async def send_digests(self, at: datetime | None = None) -> int:
+        """Write the week's digest (the week of ``at``, default now) for opted-in members."""
+        return await self._digests.send(at)
