@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core import offload
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, InputLimits
@@ -107,6 +108,8 @@ def build(
     ``awarder`` replaces the points ledger as where challenge points go (tests).
     """
     clock = clock or SystemClock()
+    if settings.cpu_workers:
+        offload.configure(settings.cpu_workers)  # the bounded pool heavy work runs in
     db = Database(settings.database_url)
     platforms = Platforms()
     runs = JobRuns(db, clock, catch_up=timedelta(hours=settings.scheduler.catch_up_hours))

@@ -210,6 +210,8 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     community_name: str = "Cohort demo community"
     log_level: str = "INFO"
+    cpu_workers: int = Field(0, ge=0, le=32, description=(
+        "Threads for charts, segments, encoding off the event loop (0: min(4, CPUs))"))
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     privacy: PrivacySettings = PrivacySettings()

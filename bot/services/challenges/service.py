@@ -8,7 +8,6 @@ records the verdict, the solve and the points.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from bot.core import values
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Attachment, Member
+from bot.core.offload import off_loop
 from bot.core.ports import InteractionKind
 from bot.services.activity import InteractionLog
 from bot.services.challenges.fields import assign
@@ -205,7 +205,7 @@ class ChallengeService:
             await self._get(unit, challenge_id)
             rows = await unit.challenges.first_accepted(challenge_id, limit=MAX_SUBMISSIONS)
             samples = [CodeSample(row.id, row.member_id, name, row.source) for row, name in rows]
-        return await asyncio.to_thread(similar_pairs, samples)
+        return await off_loop(similar_pairs, samples)
 
     # Member side.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
 from bot.core.model import Button
+from bot.core.offload import off_loop
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.recommendations import texts
 from bot.services.recommendations.index import SessionIndex
@@ -77,7 +77,7 @@ class Digests:
                                                   exclude=exclude))
 
         async with self._index.lock:
-            ranked = await asyncio.to_thread(rank)
+            ranked = await off_loop(rank)
         by_id = {m.id: m for m in members}
         written = 0
         async with self._db.unit() as unit:

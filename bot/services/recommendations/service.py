@@ -7,7 +7,6 @@ index.py's; the weekly digest is digests.py's.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ import numpy as np
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Member
+from bot.core.offload import off_loop
 from bot.services.outbox import Outbox
 from bot.services.recommendations import texts
 from bot.services.recommendations.digests import Digests
@@ -118,7 +118,7 @@ class RecommendationService:
             return recommender.recommend(profile, candidates, now, k=count), profile.is_cold
 
         async with self._index.lock:
-            ranked, cold = await asyncio.to_thread(rank)
+            ranked, cold = await off_loop(rank)
         items = tuple(Suggestion(catalogue.sessions[r.item_id], r.score,
                                  texts.reason(r.reason, catalogue.sessions))
                       for r in ranked if r.item_id in catalogue.sessions)
@@ -141,7 +141,7 @@ class RecommendationService:
         candidates = [i for i in self._index.candidates(catalogue, roles=roles,
                                                         is_admin=is_admin) if i != event_id]
         recommender = catalogue.recommender
-        ranked = await asyncio.to_thread(recommender.similar_items, event_id, count, candidates)
+        ranked = await off_loop(recommender.similar_items, event_id, count, candidates)
         source = catalogue.sessions[event_id]
         return source, [
             Suggestion(catalogue.sessions[r.item_id], r.score, texts.like(source))
