@@ -128,6 +128,8 @@ def build(
         platforms,
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
+        wave_margin=timedelta(seconds=limits.wave_margin_seconds),
+        wave_horizon=timedelta(hours=limits.wave_horizon_hours),
     )
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.

@@ -83,6 +83,10 @@ class OutboxSettings(BaseModel):
     discord_per_second: float = 40.0
     max_attempts: int = 5
     backoff_seconds: float = 30.0
+    wave_margin_seconds: float = Field(
+        5.0, ge=0, le=600, description="A reminder wave ends this long before it is due")
+    wave_horizon_hours: float = Field(
+        2.0, gt=0, le=48, description="How far ahead reminder waves are planned (>= longest)")
 
 
 class EventSettings(BaseModel):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,11 +41,22 @@ class OutboxRepo:
         result = await self._s.execute(statement, list(rows))
         return len(result.all())
 
-    async def claim_due(self, now: datetime, limit: int, claimer: str) -> list[OutboxRow]:
-        """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first."""
+    async def claim_due(self, now: datetime, limit: int, claimer: str, *,
+                        early_dms: tuple[str, datetime] | None = None) -> list[OutboxRow]:
+        """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first.
+
+        ``early_dms`` (kind, until): first tries of DMs of that kind due by ``until`` count
+        as due now (a reminder wave that has to start before its due time to end by it); a
+        retry keeps its backoff.
+        """
+        due = OutboxRow.due_at <= now
+        if early_dms is not None:
+            kind, until = early_dms
+            due = or_(due, and_(OutboxRow.kind == kind, OutboxRow.member_id.is_not(None),
+                                OutboxRow.last_error.is_(None), OutboxRow.due_at <= until))
         ids_query = (
             select(OutboxRow.id)
-            .where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+            .where(OutboxRow.status == "pending", due)
             .order_by(OutboxRow.due_at, OutboxRow.id)
             .limit(limit)
         )
@@ -130,6 +141,23 @@ class OutboxRepo:
         """How many rows are in each state."""
         statement = select(OutboxRow.status, func.count(OutboxRow.id)).group_by(OutboxRow.status)
         return {status: int(n) for status, n in (await self._s.execute(statement)).all()}
+
+    async def dm_waves(self, kind: str, after: datetime, until: datetime
+                       ) -> list[tuple[datetime, int]]:
+        """Unsent DMs of ``kind`` due in (after, until], counted per due time (waves).
+
+        Rows being sent still count: they take their share of the wave's time. Retries
+        (a ``last_error``) are not part of a wave: they wait for their backoff.
+        """
+        unsent = or_(OutboxRow.status == "sending",
+                     and_(OutboxRow.status == "pending", OutboxRow.last_error.is_(None)))
+        statement = (
+            select(OutboxRow.due_at, func.count(OutboxRow.id))
+            .where(unsent, OutboxRow.kind == kind,
+                   OutboxRow.member_id.is_not(None), OutboxRow.due_at > after,
+                   OutboxRow.due_at <= until)
+            .group_by(OutboxRow.due_at).order_by(OutboxRow.due_at))
+        return [(due, int(n)) for due, n in (await self._s.execute(statement)).all()]
 
     async def next_due(self) -> datetime | None:
         """When the next pending row is due."""

@@ -31,6 +31,7 @@ from bot.services.outbox.messages import (
     Status,
 )
 from bot.services.outbox.ratelimit import RateLimiter
+from bot.services.outbox.waves import Wave, plan_waves, release_until
 from storage import Database, Unit
 from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
@@ -51,6 +52,8 @@ class Outbox:
         batch: int = 100,
         concurrency: int = 8,
         backoff: timedelta = timedelta(seconds=30),
+        wave_margin: timedelta = timedelta(seconds=5),
+        wave_horizon: timedelta = timedelta(hours=2),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -60,6 +63,8 @@ class Outbox:
         self._batch = batch
         self._concurrency = concurrency
         self._backoff = backoff
+        self._wave_margin = wave_margin
+        self._wave_horizon = wave_horizon
         self.instance = uuid.uuid4().hex[:12]
         self._sweeping = asyncio.Lock()
 
@@ -87,8 +92,11 @@ class Outbox:
             handled = 0
             while True:
                 async with self._db.unit() as unit:
-                    rows = await unit.outbox.claim_due(self._clock.now(), self._batch,
-                                                       self.instance)
+                    now = self._clock.now()
+                    until = release_until(await self._waves(unit, now), now)
+                    early = None if until is None else (OutboxKind.REMINDER.value, until)
+                    rows = await unit.outbox.claim_due(now, self._batch, self.instance,
+                                                       early_dms=early)
                     batch = await _Batch.load(unit, rows)
                 if not rows:
                     return handled
@@ -96,9 +104,26 @@ class Outbox:
                 handled += len(rows)
 
     async def next_due(self) -> datetime | None:
-        """When the next pending row falls due (None when nothing is pending)."""
+        """When the next pending row falls due, or the next reminder wave has to start."""
         async with self._db.unit() as unit:
-            return await unit.outbox.next_due()
+            due = await unit.outbox.next_due()
+            waves = await self._waves(unit, self._clock.now())
+        moments = [m for m in (due, *(w.starts_at for w in waves[:1])) if m is not None]
+        return min(moments) if moments else None
+
+    async def _waves(self, unit: Unit, now: datetime) -> list[Wave]:
+        """Reminder waves ahead within the horizon, planned at the slowest paced rate.
+
+        The platform a DM goes out on is chosen at send time, so the slowest running one
+        bounds the wave's length; unpaced platforms (the console) need no head start.
+        """
+        rates = [rate for platform in self._platforms.messaging
+                 if (rate := self._limiter.per_second(platform.value))]
+        if not rates:
+            return []
+        found = await unit.outbox.dm_waves(OutboxKind.REMINDER.value, now,
+                                           now + self._wave_horizon)
+        return plan_waves(found, min(rates), self._wave_margin)
 
     async def sweep_until_idle(self, horizon: timedelta = timedelta(seconds=1)
                                ) -> datetime | None:
