@@ -35,6 +35,7 @@ system-deps:
 	    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
 	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null; }; \
 	  else echo "note: bubblewrap is not installed; sandbox tests will be skipped"; fi; }
+	@command -v faketime >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then apt-get install -y -qq faketime >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq faketime >/dev/null; }; else echo "note: faketime is not installed; CI's future-date pass needs it"; fi; }
 
 run: setup
 	$(VENV)/bin/cohort run
