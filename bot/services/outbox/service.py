@@ -90,10 +90,16 @@ class Outbox:
         """Deliver every row that is due now; returns how many were handled."""
         async with self._sweeping:
             handled = 0
+            released: datetime | None = None
             while True:
                 async with self._db.unit() as unit:
                     now = self._clock.now()
+                    # A wave once started goes on to its end: as its rows go out, fewer
+                    # remain and its computed start moves later, which must not pause it.
                     until = release_until(await self._waves(unit, now), now)
+                    if released is not None and (until is None or until < released):
+                        until = released
+                    released = until
                     early = None if until is None else (OutboxKind.REMINDER.value, until)
                     rows = await unit.outbox.claim_due(now, self._batch, self.instance,
                                                        early_dms=early)
