@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import rate_limiter
+from bot.core.clock import FixedClock
 from bot.core.model import Platform
 from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
@@ -127,3 +128,29 @@ async def test_early_dms_of_a_started_wave_are_claimed_and_posts_wait(db: Databa
     assert sorted(r.key for r in claimed) == [f"r:{r.id}" for r in rows]
     async with db.unit() as unit:  # claimed rows still count toward their wave
         assert await unit.outbox.dm_waves("reminder", NOW, T) == [(T, 3)]
+
+
+def test_a_started_wave_goes_on_to_its_end_in_one_sweep(tmp_path: Path) -> None:
+    # The outbox's clock stands still at the wave's start; as batches go out fewer rows
+    # remain, so the wave's computed start moves later than "now": it must not pause.
+    sent: list[int] = []
+
+    async def main(loop: VirtualTimeLoop) -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path}/started.db")
+        await db.upgrade()
+        telegram = RecordingMessenger(Platform.TELEGRAM, now=loop.time)
+        platforms = Platforms()
+        platforms.add_messenger(telegram)
+        start = T - timedelta(seconds=240 / 24) - MARGIN
+        outbox = Outbox(db, FixedClock(start), rate_limiter(OutboxSettings(), now=loop.time),
+                        platforms, wave_margin=MARGIN)
+        async with db.unit() as unit:
+            rows = [await unit.members.create("telegram", str(1000 + n), f"m{n}", None, NOW)
+                    for n in range(240)]
+            await outbox.put(unit, [Outgoing(f"r:{r.id}", OutboxKind.REMINDER, "soon", T,
+                                             member_id=r.id) for r in rows])
+        sent.append(await outbox.sweep())
+        await db.dispose()
+
+    run_virtual(main)
+    assert sent == [240]
