@@ -80,6 +80,15 @@ class OutboxRepo:
         """Record the outcome of one delivery attempt."""
         await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**fields))
 
+    async def release(self, ids: Sequence[int], claimer: str) -> int:
+        """Put the claimer's rows whose outcome was never recorded back to ``pending``."""
+        result = await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)), OutboxRow.status == "sending",
+                   OutboxRow.claimed_by == claimer)
+            .values(status="pending", claimed_by=None))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def release_claims(self, except_claimer: str | None = None) -> int:
         """Put rows a dead sender had claimed back to ``pending``."""
         statement = update(OutboxRow).where(OutboxRow.status == "sending")

@@ -32,7 +32,7 @@ from bot.services.outbox.messages import (
 )
 from bot.services.outbox.ratelimit import RateLimiter
 from bot.services.outbox.waves import Wave, plan_waves, release_until
-from storage import Database, Unit
+from storage import UNAVAILABLE, Database, Unit
 from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
 
@@ -153,16 +153,40 @@ class Outbox:
 
     async def _deliver_all(self, rows: Sequence[OutboxRow], batch: _Batch) -> None:
         semaphore = asyncio.Semaphore(self._concurrency)
+        sent: list[tuple[int, dict[str, object]]] = []  # delivered, outcome not yet written
+        unsent: list[int] = []  # not delivered, and the database refused to say so
 
         async def one(row: OutboxRow) -> None:
             async with semaphore:
-                await self._deliver(row, batch)
+                try:
+                    await self._deliver(row, batch, sent)
+                except UNAVAILABLE as exc:
+                    logger.warning("outbox row %s: outcome not recorded: %s", row.id, exc)
+                    unsent.append(row.id)
 
+        # One row's database trouble (SQLite busy past its timeout) must not cancel its
+        # siblings mid-send; what could not be written is written once more after the batch.
         async with asyncio.TaskGroup() as group:
             for row in rows:
                 group.create_task(one(row))
+        if sent or unsent:
+            await self._record_late(sent, unsent)
 
-    async def _deliver(self, row: OutboxRow, batch: _Batch) -> None:
+    async def _record_late(self, sent: list[tuple[int, dict[str, object]]],
+                           unsent: list[int]) -> None:
+        """Write outcomes the database refused during the batch; unsent rows go back."""
+        try:
+            async with self._db.unit() as unit:
+                for row_id, fields in sent:
+                    await unit.outbox.finish(row_id, **fields)
+                if unsent:
+                    await unit.outbox.release(unsent, self.instance)
+        except UNAVAILABLE as exc:  # released at the next election (a sent one may repeat)
+            logger.warning("%d outbox rows stay claimed until the next start: %s",
+                           len(sent) + len(unsent), exc)
+
+    async def _deliver(self, row: OutboxRow, batch: _Batch,
+                       sent: list[tuple[int, dict[str, object]]]) -> None:
         buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
         reply = Reply(row.text, buttons=buttons)
         if self._stale(row, batch):
@@ -184,11 +208,15 @@ class Outbox:
                 row, DeliveryFailed(DeliveryFailure.TRANSIENT), note=type(exc).__name__)
             return
         status, platform, note = outcome
-        async with self._db.unit() as unit:
-            await unit.outbox.finish(
-                row.id, status=status.value, sent_platform=platform, last_error=note,
-                sent_at=self._clock.now() if status is Status.SENT else None,
-            )
+        fields: dict[str, object] = {
+            "status": status.value, "sent_platform": platform, "last_error": note,
+            "sent_at": self._clock.now() if status is Status.SENT else None}
+        try:
+            async with self._db.unit() as unit:
+                await unit.outbox.finish(row.id, **fields)
+        except UNAVAILABLE as exc:  # delivered: never send it again, record it later
+            logger.warning("outbox row %s: delivered, outcome not recorded yet: %s", row.id, exc)
+            sent.append((row.id, fields))
 
     def _stale(self, row: OutboxRow, batch: _Batch) -> bool:
         """A reminder that would arrive after its event started is worse than none."""
