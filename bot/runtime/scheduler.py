@@ -93,7 +93,11 @@ class Scheduler:
             await runs.run_due(job)
 
         self._jobs[job_id] = fire
+        # A fire the loop could not start on time (a stall, a suspended host) still runs
+        # within the catch-up window; the period record keeps it to once.
+        grace = int(runs.catch_up_window.total_seconds())
         self._aps.add_job(self._runner(job_id), job.trigger, id=job_id, replace_existing=True,
+                          misfire_grace_time=grace,
                           **self._paused_unless_leading(job_id, False))
 
     def _paused_unless_leading(self, job_id: str, per_process: bool) -> dict[str, Any]:

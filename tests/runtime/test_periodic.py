@@ -158,3 +158,14 @@ async def test_two_processes_racing_for_one_period_run_it_once(postgres_url: str
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_late_fire_still_runs_within_the_catch_up_window(db: Database) -> None:
+    # APScheduler drops a fire started more than misfire_grace_time late (default 60 s: a
+    # stalled loop, a suspended host); a periodic job's grace is the catch-up window.
+    from bot.runtime.scheduler import Scheduler
+
+    scheduler = Scheduler(JobRuns(db, FixedClock(START), catch_up=timedelta(hours=6)))
+    scheduler.periodic("test.weekly", "0 9 * * mon", Recorder())
+    job = scheduler._aps.get_job("test.weekly")  # white-box: the trigger's settings
+    assert job is not None and job.misfire_grace_time == 6 * 3600
