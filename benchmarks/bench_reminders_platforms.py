@@ -114,8 +114,10 @@ async def measure(members: int, url: str | None) -> dict[str, Any]:
                     for pair in (("telegram", str(t.id)), ("discord", str(d.id)))]
         accounts += [("discord", str(u.id)) for u in dc_users[len(tg_users):]]
         now = datetime.now(UTC)
-        planned = timedelta(seconds=members / limits.telegram_per_second
-                            + limits.wave_margin_seconds)
+        # Each platform's share at its own rate, side by side: the slower share sets it.
+        planned = timedelta(seconds=max(half / limits.telegram_per_second,
+                                        (members - half) / limits.discord_per_second)
+                            * (1 + limits.wave_slack) + limits.wave_margin_seconds)
         due = now + timedelta(seconds=SETUP_S) + planned
         starts = due + timedelta(hours=1)
         text = "Reminder: G7 night starts in 1 hour"

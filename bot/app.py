@@ -129,6 +129,7 @@ def build(
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
         wave_margin=timedelta(seconds=limits.wave_margin_seconds),
+        wave_slack=limits.wave_slack,
         wave_horizon=timedelta(hours=limits.wave_horizon_hours),
     )
     rec = settings.recommender

@@ -85,6 +85,8 @@ class OutboxSettings(BaseModel):
     backoff_seconds: float = 30.0
     wave_margin_seconds: float = Field(
         5.0, ge=0, le=600, description="A reminder wave ends this long before it is due")
+    wave_slack: float = Field(
+        0.2, ge=0, le=2, description="A wave is planned this much longer than N / rate")
     wave_horizon_hours: float = Field(
         2.0, gt=0, le=48, description="How far ahead reminder waves are planned (>= longest)")
 

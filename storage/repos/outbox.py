@@ -10,6 +10,7 @@ from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.rows.members import AccountRow
 from storage.rows.outbox import OutboxRow
 
 
@@ -152,21 +153,26 @@ class OutboxRepo:
         return {status: int(n) for status, n in (await self._s.execute(statement)).all()}
 
     async def dm_waves(self, kind: str, after: datetime, until: datetime
-                       ) -> list[tuple[datetime, int]]:
-        """Unsent DMs of ``kind`` due in (after, until], counted per due time (waves).
+                       ) -> list[tuple[datetime, str, int]]:
+        """Unsent DMs of ``kind`` due in (after, until]: (due time, platform, count).
 
+        A DM goes to one of the member's open accounts, chosen at send time, so a member
+        with accounts on two platforms counts on both (a wave is never planned too short).
         Rows being sent still count: they take their share of the wave's time. Retries
         (a ``last_error``) are not part of a wave: they wait for their backoff.
         """
         unsent = or_(OutboxRow.status == "sending",
                      and_(OutboxRow.status == "pending", OutboxRow.last_error.is_(None)))
         statement = (
-            select(OutboxRow.due_at, func.count(OutboxRow.id))
-            .where(unsent, OutboxRow.kind == kind,
-                   OutboxRow.member_id.is_not(None), OutboxRow.due_at > after,
-                   OutboxRow.due_at <= until)
-            .group_by(OutboxRow.due_at).order_by(OutboxRow.due_at))
-        return [(due, int(n)) for due, n in (await self._s.execute(statement)).all()]
+            select(OutboxRow.due_at, AccountRow.platform,
+                   func.count(func.distinct(OutboxRow.id)))
+            .join(AccountRow, AccountRow.member_id == OutboxRow.member_id)
+            .where(unsent, OutboxRow.kind == kind, AccountRow.dm_closed_at.is_(None),
+                   OutboxRow.due_at > after, OutboxRow.due_at <= until)
+            .group_by(OutboxRow.due_at, AccountRow.platform)
+            .order_by(OutboxRow.due_at, AccountRow.platform))
+        return [(due, str(platform), int(n))
+                for due, platform, n in (await self._s.execute(statement)).all()]
 
     async def next_due(self) -> datetime | None:
         """When the next pending row is due."""

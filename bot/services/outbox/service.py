@@ -53,6 +53,7 @@ class Outbox:
         concurrency: int = 8,
         backoff: timedelta = timedelta(seconds=30),
         wave_margin: timedelta = timedelta(seconds=5),
+        wave_slack: float = 0.2,
         wave_horizon: timedelta = timedelta(hours=2),
     ) -> None:
         self._db = db
@@ -64,6 +65,7 @@ class Outbox:
         self._concurrency = concurrency
         self._backoff = backoff
         self._wave_margin = wave_margin
+        self._wave_slack = wave_slack
         self._wave_horizon = wave_horizon
         self.instance = uuid.uuid4().hex[:12]
         self._sweeping = asyncio.Lock()
@@ -118,18 +120,17 @@ class Outbox:
         return min(moments) if moments else None
 
     async def _waves(self, unit: Unit, now: datetime) -> list[Wave]:
-        """Reminder waves ahead within the horizon, planned at the slowest paced rate.
+        """Reminder waves ahead within the horizon, each platform's share at its own rate.
 
-        The platform a DM goes out on is chosen at send time, so the slowest running one
-        bounds the wave's length; unpaced platforms (the console) need no head start.
+        Unpaced platforms (the console) need no head start; with none paced, no waves.
         """
-        rates = [rate for platform in self._platforms.messaging
-                 if (rate := self._limiter.per_second(platform.value))]
+        rates = {platform.value: rate for platform in self._platforms.messaging
+                 if (rate := self._limiter.per_second(platform.value))}
         if not rates:
             return []
         found = await unit.outbox.dm_waves(OutboxKind.REMINDER.value, now,
                                            now + self._wave_horizon)
-        return plan_waves(found, min(rates), self._wave_margin)
+        return plan_waves(found, rates, self._wave_margin, self._wave_slack)
 
     async def sweep_until_idle(self, horizon: timedelta = timedelta(seconds=1)
                                ) -> datetime | None:
