@@ -192,8 +192,8 @@ def build(
     if judging.rotation != "off":
         period = timedelta(days=1 if judging.rotation == "daily" else 7)
 
-        async def rotate(_period: datetime) -> None:
-            await challenges.rotate(period)
+        async def rotate(at: datetime) -> None:
+            await challenges.rotate(period, at)
 
         scheduler.periodic("challenges.rotate", judging.rotation_cron, rotate,
                            settings.timezone, setting="judge.rotation_cron")

@@ -8,8 +8,8 @@ the catch-up window is recorded as skipped with a log line instead. The unique
 (job, period) row decides between two claimants; on PostgreSQL a per-job advisory lock is
 held for the whole run, so a successor can tell a dead claim (lock free: the holder died,
 take it over) from a live one (lock held: leave it). The jobs themselves are idempotent per
-period (outbox keys, badge keys, history rows), so a run taken over after a crash finishes
-the period instead of repeating it.
+period (outbox keys, badge keys, digest history rows, a rotation's challenge opening at the
+period), so a run taken over after a crash finishes the period instead of repeating it.
 
 A database that never ran a job records the current period as its baseline without running
 it: nothing "fell due while no process was leading" before the first process existed.

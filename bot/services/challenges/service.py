@@ -9,7 +9,7 @@ records the verdict, the solve and the points.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import values
 from bot.core.clock import Clock
@@ -130,11 +130,15 @@ class ChallengeService:
                 await announce(unit, self._outbox, row, now)
             return await challenge_view(unit, row)
 
-    async def rotate(self, period: timedelta) -> ChallengeView | None:
-        """Open the next queued challenge for ``period`` and announce it (a scheduled job)."""
+    async def rotate(self, period: timedelta, at: datetime | None = None
+                     ) -> ChallengeView | None:
+        """Open the next queued challenge for ``period`` and announce it (a scheduled job).
+
+        ``at`` is the rotation's cron period: the challenge opens then, once per period.
+        """
         now = self._clock.now()
         async with self._db.unit() as unit:
-            row = await open_next(unit, self._outbox, now, period)
+            row = await open_next(unit, self._outbox, now, period, at)
             if row is None:
                 logger.info("challenge rotation: nothing queued")
                 return None
