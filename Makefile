@@ -44,6 +44,7 @@ system-deps:
 	    { apt-get update -qq >/dev/null 2>&1 && \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; }; \
 	  else echo "note: $(FONT_PACKAGES) are not installed; cards draw Latin and Cyrillic only"; fi; }
+	@command -v faketime >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then apt-get install -y -qq faketime >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq faketime >/dev/null; }; else echo "note: faketime is not installed; CI's future-date pass needs it"; fi; }
 
 run: setup
 	$(VENV)/bin/cohort run

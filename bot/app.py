@@ -11,15 +11,16 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from bot.core import offload
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, InputLimits
 from bot.core.model import Platform
 from bot.core.platforms import Platforms
 from bot.core.policy import ErrorPolicy
-from bot.runtime import Leadership, Scheduler
+from bot.runtime import JobRuns, Leadership, Scheduler
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.piston import PistonConfig
 from bot.services import demo
@@ -110,9 +111,12 @@ def build(
     ``awarder`` replaces the points ledger as where challenge points go (tests).
     """
     clock = clock or SystemClock()
+    if settings.cpu_workers:
+        offload.configure(settings.cpu_workers)  # the bounded pool heavy work runs in
     db = Database(settings.database_url)
     platforms = Platforms()
-    scheduler = Scheduler()
+    runs = JobRuns(db, clock, catch_up=timedelta(hours=settings.scheduler.catch_up_hours))
+    scheduler = Scheduler(runs)
     directory = MemberDirectory(db, clock, settings.timezone)
     interactions = InteractionLog(
         db, clock,
@@ -128,6 +132,9 @@ def build(
         max_attempts=limits.max_attempts,
         backoff=timedelta(seconds=limits.backoff_seconds),
         dm_retry_after=timedelta(hours=limits.dm_closed_retry_hours),
+        wave_margin=timedelta(seconds=limits.wave_margin_seconds),
+        wave_slack=limits.wave_slack,
+        wave_horizon=timedelta(hours=limits.wave_horizon_hours),
     )
     rec = settings.recommender
     # The model loads in a thread after start-up (running()); TF-IDF until then.
@@ -185,25 +192,31 @@ def build(
     scheduler.every("interactions.flush", timedelta(seconds=settings.interactions.flush_seconds),
                     interactions.flush, per_process=True)
     # Order matters for the console's :advance: plan first, then send.
-    scheduler.every("events.materialize", timedelta(hours=6), events.materialize_series)
+    # Periodic jobs record their periods (job_runs), so a restart catches up a missed one.
+    async def materialize(_period: datetime) -> None:
+        await events.materialize_series()
+
+    scheduler.periodic("events.materialize", settings.scheduler.series_cron, materialize,
+                       setting="scheduler.series_cron")
     scheduler.every("events.offers", timedelta(minutes=1), events.expire_offers)
     scheduler.every("events.feedback", timedelta(minutes=5), events.request_feedback)
     if judging.rotation != "off":
         period = timedelta(days=1 if judging.rotation == "daily" else 7)
 
-        async def rotate() -> None:
-            await challenges.rotate(period)
+        async def rotate(at: datetime) -> None:
+            await challenges.rotate(period, at)
 
-        scheduler.cron("challenges.rotate", judging.rotation_cron, rotate,
-                       timezone=settings.timezone)
-    scheduler.cron("recommendations.digest", rec.digest_cron, recommendations.send_digests,
-                   rec.digest_timezone)
+        scheduler.periodic("challenges.rotate", judging.rotation_cron, rotate,
+                           settings.timezone, setting="judge.rotation_cron")
+    scheduler.periodic("recommendations.digest", rec.digest_cron, recommendations.send_digests,
+                       rec.digest_timezone, setting="recommender.digest_cron")
     # Each process embeds new session texts ahead of requests into its own cache (G5).
     scheduler.every("recommendations.refresh", timedelta(minutes=15), recommendations.refresh,
                     per_process=True)
 
-    scheduler.cron("points.leaderboard", settings.points.leaderboard_cron, points.post_weekly,
-                   points.timezone)
+    scheduler.periodic("points.leaderboard", settings.points.leaderboard_cron,
+                       points.post_weekly, points.timezone,
+                       setting="points.leaderboard_cron")
     scheduler.every("points.roles", timedelta(minutes=1), points.sync_roles)
 
     async def sweep_outbox() -> None:
@@ -219,6 +232,8 @@ def build(
         # Claims left by a dead leader go back to pending before this process sweeps.
         await outbox.recover()
         scheduler.lead()
+        # Periodic runs that fell due while no process led: claimed now, run in background.
+        await scheduler.catch_up()
 
     async def deposed() -> None:
         scheduler.follow()

@@ -19,6 +19,7 @@ from bot.app import build, prepare, running
 from bot.core.clock import OffsetClock
 from bot.core.errors import StartupFailed
 from bot.core.model import Platform
+from bot.runtime import ScheduleError
 from bot.startup import enter_with_retries
 from config.settings import Settings, SettingsError, load_settings
 
@@ -383,4 +384,8 @@ def report(
 
 def main() -> None:
     """Entry point of the ``cohort`` console script."""
-    cli()
+    try:
+        cli()
+    except ScheduleError as exc:  # a cron in settings that makes no sense, found by build()
+        typer.echo(f"cohort: invalid setting {exc}", err=True)
+        raise SystemExit(2) from None

@@ -158,6 +158,12 @@ class OutboxSettings(Section):
     # A "DMs closed" mark is dropped after this long and DMs are tried again (an interaction
     # on Discord or /start on Telegram clears it at once).
     dm_closed_retry_hours: float = Field(168.0, gt=0)
+    wave_margin_seconds: float = Field(
+        5.0, ge=0, le=600, description="A reminder wave ends this long before it is due")
+    wave_slack: float = Field(
+        0.2, ge=0, le=2, description="A wave is planned this much longer than N / rate")
+    wave_horizon_hours: float = Field(
+        2.0, gt=0, le=48, description="How far ahead reminder waves are planned (>= longest)")
 
 
 class EventSettings(Section):
@@ -263,6 +269,16 @@ class JudgeSettings(Section):
     rotation_cron: str = Field("0 9 * * *", description="When a rotation opens the next one")
 
 
+class SchedulerSettings(Section):
+    """Periodic jobs (digest, leaderboard, rotation, series) across restarts (#14.1)."""
+
+    catch_up_hours: float = Field(
+        24.0, gt=0, le=24 * 31,
+        description="A run that fell due while the bot was down runs at start if this recent")
+    series_cron: str = Field("0 */6 * * *",
+                             description="When recurring events get their next occurrences")
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults that run a console demo on SQLite."""
 
@@ -282,6 +298,8 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="Tries to reach Discord or Telegram at start")
     connect_backoff_seconds: float = Field(
         2.0, gt=0, le=300, description="Wait before the second try, doubled after each")
+    cpu_workers: int = Field(0, ge=0, le=32, description=(
+        "Threads for charts, segments, encoding off the event loop (0: min(4, CPUs))"))
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     privacy: PrivacySettings = PrivacySettings()
@@ -293,6 +311,7 @@ class Settings(BaseSettings):
     points: PointsSettings = PointsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     judge: JudgeSettings = JudgeSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -6,12 +6,12 @@ lives with them; every reply's words come from :mod:`bot.services.points.texts`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from bot.core.commands import Command, Context, Option, OptionKind
 from bot.core.dispatch import Listener, MessageContext
 from bot.core.model import FileOut, Member, Reply
+from bot.core.offload import off_loop
 from bot.render import cards
 from bot.services.points import MAX_COST, MAX_NAME, MAX_STOCK, PointsService, RewardService, texts
 
@@ -61,7 +61,7 @@ def commands(points: PointsService) -> list[Command]:
         target = ctx.get("member", Member) or ctx.member
         standing = await points.standing(target)
         text = texts.describe(standing)
-        card = await asyncio.to_thread(cards.render_card, standing)
+        card = await off_loop(cards.render_card, standing)
         # Platforms that cannot show the image still get the whole card as text.
         return Reply(text, file=FileOut(f"rank-{standing.member_id}.png", card, "image/png"))
 

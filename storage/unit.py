@@ -10,6 +10,7 @@ from storage.repos.calendar import CalendarRepo
 from storage.repos.challenges import ChallengeRepo
 from storage.repos.channels import ChannelRepo
 from storage.repos.events import EventRepo, FeedbackRepo, RsvpRepo, SeriesRepo
+from storage.repos.jobs import JobRunRepo
 from storage.repos.members import AuditRepo, MemberRepo, PlaceRepo
 from storage.repos.moves import MoveRepo
 from storage.repos.outbox import OutboxRepo
@@ -38,3 +39,4 @@ class Unit:
         self.analytics = AnalyticsRepo(session)
         self.points, self.rewards = PointsRepo(session), RewardRepo(session)
         self.calendar = CalendarRepo(session)
+        self.jobs = JobRunRepo(session)

@@ -28,6 +28,16 @@ POSTGRES_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
+# Tests where the wall clock leaks in (a real process, the emulators, APScheduler, a
+# SystemClock): marked ``time_sensitive`` so CI runs them again under ``faketime '+400
+# days'`` (.ci/run) and a test that only passes near today's date is caught (#14.6).
+TIME_SENSITIVE = (
+    "tests/cli/", "tests/e2e/", "tests/runtime/", "tests/storage/test_database.py",
+    "tests/services/outbox/", "tests/services/challenges/test_rotation.py",
+    "tests/handlers/test_events.py", "tests/handlers/test_event_late_offsets.py",
+    "tests/handlers/test_points.py", "tests/services/recommendations/test_digests.py",
+)
+
 
 def _plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -41,6 +51,15 @@ async def _admin(sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests under :data:`TIME_SENSITIVE` (by path from the repository root)."""
+    root = Path(__file__).parents[1]
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if where.startswith(TIME_SENSITIVE):
+            item.add_marker(pytest.mark.time_sensitive)
 
 
 @pytest.fixture(scope="session")

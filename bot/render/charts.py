@@ -9,7 +9,6 @@ matplotlib is imported on first use, so the bot starts without paying for it.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import threading
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.core import values
+from bot.core.offload import off_loop
 from bot.render import fonts
 from bot.services.analytics.texts import DAYS
 
@@ -44,7 +44,7 @@ class Charts:
         self._lock = threading.Lock()
 
     async def _render(self, draw: Callable[[T], Figure], data: T) -> bytes:
-        return await asyncio.to_thread(self._png, draw, data)
+        return await off_loop(self._png, draw, data)
 
     def _png(self, draw: Callable[[T], Figure], data: T) -> bytes:
         from matplotlib import rc_context

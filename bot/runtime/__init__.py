@@ -5,6 +5,7 @@ never services, handlers or adapters.
 """
 
 from bot.runtime.leadership import Leadership
+from bot.runtime.periodic import JobRuns, ScheduleError
 from bot.runtime.scheduler import Scheduler
 
-__all__ = ["Leadership", "Scheduler"]
+__all__ = ["JobRuns", "Leadership", "ScheduleError", "Scheduler"]

@@ -8,6 +8,10 @@ stays here.
 Most jobs sweep shared rows, so only the process that leads (:mod:`bot.runtime.leadership`) runs
 them: they are added paused and :meth:`Scheduler.lead` starts them. Jobs that only touch
 this process (flushing its own buffers) pass ``per_process=True`` and always run.
+
+Periodic jobs (:meth:`Scheduler.periodic`) are cron jobs whose periods are recorded in the
+database (:mod:`bot.runtime.periodic`): becoming leader catches up a period that fell due
+while no process led, so a restart at the wrong minute skips no digest.
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.runtime.periodic import (
+    Claim,
+    JobRuns,
+    PeriodicJob,
+    PeriodJob,
+    ScheduleError,
+    cron_trigger,
+)
+
 logger = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
@@ -30,7 +43,9 @@ STOP_GRACE_SECONDS = 10.0  # how long shutdown waits for a running job before ca
 class Scheduler:
     """Interval and cron triggers over async service methods."""
 
-    def __init__(self) -> None:
+    def __init__(self, runs: JobRuns | None = None) -> None:
+        self._runs = runs
+        self._periodic: dict[str, PeriodicJob] = {}
         self._aps = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -54,9 +69,38 @@ class Scheduler:
              per_process: bool = False) -> None:
         """Run ``fn`` on a crontab expression (``0 17 * * fri``)."""
         self._jobs[job_id] = fn
-        trigger = CronTrigger.from_crontab(expression, timezone=timezone)
+        try:
+            trigger = CronTrigger.from_crontab(expression, timezone=timezone)
+        except ValueError as exc:
+            raise ScheduleError(f"{job_id}: {expression!r} is not a cron expression: {exc}"
+                                ) from None
         self._aps.add_job(self._runner(job_id), trigger, id=job_id, replace_existing=True,
                           **self._paused_unless_leading(job_id, per_process))
+
+    def periodic(self, job_id: str, expression: str, fn: PeriodJob, timezone: str = "UTC",
+                 *, setting: str | None = None) -> None:
+        """Run ``fn(period)`` once per cron period, recorded so restarts catch up.
+
+        ``setting`` names where the expression came from, for the start-up refusal of one
+        that makes no sense (:class:`ScheduleError`).
+        """
+        if self._runs is None:
+            raise RuntimeError("periodic jobs need the scheduler built with JobRuns")
+        runs = self._runs
+        job = PeriodicJob(job_id, cron_trigger(expression, timezone, setting=setting or job_id),
+                          fn)
+        self._periodic[job_id] = job
+
+        async def fire() -> None:
+            await runs.run_due(job)
+
+        self._jobs[job_id] = fire
+        # A fire the loop could not start on time (a stall, a suspended host) still runs
+        # within the catch-up window; the period record keeps it to once.
+        grace = int(runs.catch_up_window.total_seconds())
+        self._aps.add_job(self._runner(job_id), job.trigger, id=job_id, replace_existing=True,
+                          misfire_grace_time=grace,
+                          **self._paused_unless_leading(job_id, False))
 
     def _paused_unless_leading(self, job_id: str, per_process: bool) -> dict[str, Any]:
         if per_process:
@@ -70,6 +114,38 @@ class Scheduler:
         self.leading = True
         for job_id in self._leader_jobs:
             self._aps.resume_job(job_id)
+
+    async def catch_up(self) -> None:
+        """Claim each periodic job's period that fell due while no process led; run them.
+
+        The claims (and a new database's baselines) are awaited, so they are recorded when
+        leadership is taken; the runs go on in the background (a digest may load a model).
+        """
+        if self._runs is None:
+            return
+        claims = []
+        for job in list(self._periodic.values()):
+            try:
+                claim = await self._runs.claim_due(job, starting=True)
+            except Exception:  # the job runner's one catch-all
+                logger.exception("catching up job %s failed", job.job_id)
+                continue
+            if claim is not None:
+                claims.append(claim)
+        if claims:
+            task = asyncio.create_task(self._run_claims(claims), name="scheduler.catch_up")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    @staticmethod
+    async def _run_claims(claims: list[Claim]) -> None:
+        for claim in claims:  # in registration order: plan (series) before send (digest)
+            await claim.run()
+
+    async def settled(self) -> None:
+        """Wait for the jobs running now (a catch-up after election, tests)."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
 
     def follow(self) -> None:
         """Another process leads (or none): stop the shared jobs."""
@@ -114,9 +190,16 @@ class Scheduler:
         return list(self._jobs)
 
     async def run_now(self, job_id: str) -> None:
-        """Run a job at once (tests, the console's ``:advance``); errors are logged once."""
+        """Run a job at once (tests, the console's ``:advance``); errors are logged once.
+
+        A periodic job runs its current period whatever is recorded, and records it.
+        """
         try:
-            await self._jobs[job_id]()
+            periodic = self._periodic.get(job_id)
+            if periodic is not None and self._runs is not None:
+                await self._runs.run_forced(periodic)
+            else:
+                await self._jobs[job_id]()
         except Exception:  # the job runner's one catch-all
             logger.exception("job %s failed", job_id)
 

@@ -19,7 +19,7 @@ from bot.sandbox.languages import LanguageSpec, find_language
 from bot.sandbox.limits import Limits
 from bot.sandbox.procs import thread_count_of_uid
 from bot.sandbox.results import JudgeResult, TestCase, TestResult, tail_text
-from bot.sandbox.verdicts import Verdict, decide, decide_compile
+from bot.sandbox.verdicts import Decision, Verdict, decide, decide_compile
 from bot.sandbox.wire import RunRequest
 
 logger = logging.getLogger(__name__)
@@ -138,8 +138,10 @@ class LocalSandbox:
                 facts = await self._run_retrying(
                     slot, spec.run_argv, spec, source, test.input, limits
                 )
-                decision = decide(facts, limits, test.expected_output)
-                result = TestResult.from_facts(number, decision, facts, test.public)
+                # Comparing outputs (up to the stdout limit, normalised line by line) is
+                # CPU work: off the loop, one at a time per slot, so bounded by the slots.
+                decision, result = await asyncio.to_thread(_verdict, number, facts, limits,
+                                                           test)
                 results.append(result)
                 if decision.verdict is not Verdict.AC:
                     return JudgeResult(
@@ -252,3 +254,10 @@ class LocalSandbox:
             return self._config.cpus
         allowed = sorted(os.sched_getaffinity(0))
         return (allowed[-1],) if len(allowed) >= 2 else ()
+
+
+def _verdict(number: int, facts: RunFacts, limits: Limits,
+             test: TestCase) -> tuple[Decision, TestResult]:
+    """One test's decision and recorded result from the run's facts (in a worker thread)."""
+    decision = decide(facts, limits, test.expected_output)
+    return decision, TestResult.from_facts(number, decision, facts, test.public)

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.rows.members import AccountRow
 from storage.rows.outbox import OutboxRow
 
 
@@ -41,11 +42,22 @@ class OutboxRepo:
         result = await self._s.execute(statement, list(rows))
         return len(result.all())
 
-    async def claim_due(self, now: datetime, limit: int, claimer: str) -> list[OutboxRow]:
-        """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first."""
+    async def claim_due(self, now: datetime, limit: int, claimer: str, *,
+                        early_dms: tuple[str, datetime] | None = None) -> list[OutboxRow]:
+        """Mark up to ``limit`` due rows as ``sending`` and return them, oldest first.
+
+        ``early_dms`` (kind, until): first tries of DMs of that kind due by ``until`` count
+        as due now (a reminder wave that has to start before its due time to end by it); a
+        retry keeps its backoff.
+        """
+        due = OutboxRow.due_at <= now
+        if early_dms is not None:
+            kind, until = early_dms
+            due = or_(due, and_(OutboxRow.kind == kind, OutboxRow.member_id.is_not(None),
+                                OutboxRow.last_error.is_(None), OutboxRow.due_at <= until))
         ids_query = (
             select(OutboxRow.id)
-            .where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+            .where(OutboxRow.status == "pending", due)
             .order_by(OutboxRow.due_at, OutboxRow.id)
             .limit(limit)
         )
@@ -68,6 +80,15 @@ class OutboxRepo:
     async def finish(self, row_id: int, **fields: object) -> None:
         """Record the outcome of one delivery attempt."""
         await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**fields))
+
+    async def release(self, ids: Sequence[int], claimer: str) -> int:
+        """Put the claimer's rows whose outcome was never recorded back to ``pending``."""
+        result = await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)), OutboxRow.status == "sending",
+                   OutboxRow.claimed_by == claimer)
+            .values(status="pending", claimed_by=None))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def release_claims(self, except_claimer: str | None = None) -> int:
         """Put rows a dead sender had claimed back to ``pending``."""
@@ -130,6 +151,28 @@ class OutboxRepo:
         """How many rows are in each state."""
         statement = select(OutboxRow.status, func.count(OutboxRow.id)).group_by(OutboxRow.status)
         return {status: int(n) for status, n in (await self._s.execute(statement)).all()}
+
+    async def dm_waves(self, kind: str, after: datetime, until: datetime
+                       ) -> list[tuple[datetime, str, int]]:
+        """Unsent DMs of ``kind`` due in (after, until]: (due time, platform, count).
+
+        A DM goes to one of the member's open accounts, chosen at send time, so a member
+        with accounts on two platforms counts on both (a wave is never planned too short).
+        Rows being sent still count: they take their share of the wave's time. Retries
+        (a ``last_error``) are not part of a wave: they wait for their backoff.
+        """
+        unsent = or_(OutboxRow.status == "sending",
+                     and_(OutboxRow.status == "pending", OutboxRow.last_error.is_(None)))
+        statement = (
+            select(OutboxRow.due_at, AccountRow.platform,
+                   func.count(func.distinct(OutboxRow.id)))
+            .join(AccountRow, AccountRow.member_id == OutboxRow.member_id)
+            .where(unsent, OutboxRow.kind == kind, AccountRow.dm_closed_at.is_(None),
+                   OutboxRow.due_at > after, OutboxRow.due_at <= until)
+            .group_by(OutboxRow.due_at, AccountRow.platform)
+            .order_by(OutboxRow.due_at, AccountRow.platform))
+        return [(due, str(platform), int(n))
+                for due, platform, n in (await self._s.execute(statement)).all()]
 
     async def next_due(self) -> datetime | None:
         """When the next pending row is due."""

@@ -6,6 +6,7 @@ from storage.rows import (  # noqa: F401
     challenges,
     channels,
     events,
+    jobs,
     members,
     outbox,
     points,

@@ -45,6 +45,7 @@ def file_of(reply: Reply) -> discord.File | None:
     return discord.File(io.BytesIO(reply.file.data), filename=reply.file.filename)
 
 
+INVALID_RECIPIENT = 50033  # opening a DM with a user that does not exist
 MISSING_PERMISSION_CODES = (50001, 50013)  # "Missing Access", "Missing Permissions"
 
 
@@ -60,6 +61,8 @@ def failure_of(exc: BaseException, *, direct: bool) -> DeliveryFailed:
         return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
     if isinstance(exc, discord.NotFound):
         return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)
+    if isinstance(exc, discord.HTTPException) and exc.code == INVALID_RECIPIENT:
+        return DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT)  # no such user to DM
     if isinstance(exc, discord.HTTPException) and exc.status == 429:
         retry = exc.response.headers.get("Retry-After")
         try:
@@ -73,20 +76,37 @@ def failure_of(exc: BaseException, *, direct: bool) -> DeliveryFailed:
 TRANSIENT_ERRORS = (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError)
 
 
+DM_CHANNEL_CACHE = 100_000  # user id -> DM channel id pairs kept (16 bytes-ish each)
+
+
 class DiscordMessenger:
-    """DMs and channel posts on Discord; raises ``DeliveryFailed``."""
+    """DMs and channel posts on Discord; raises ``DeliveryFailed``.
+
+    A DM channel's id never changes, so it is remembered per user: a reminder wave costs
+    one request per DM instead of three (look the user up, open the DM, send), and
+    discord.py's own cache keeps only the latest 128 private channels (#14.3).
+    """
 
     platform = Platform.DISCORD
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client
+        self._dm_channels: dict[int, int] = {}
+
+    async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
+        channel_id = self._dm_channels.get(user_id)
+        if channel_id is None:
+            data = await self._client.http.start_private_message(user_id)
+            channel_id = int(data["id"])
+            if len(self._dm_channels) >= DM_CHANNEL_CACHE:
+                self._dm_channels.pop(next(iter(self._dm_channels)))  # the oldest
+            self._dm_channels[user_id] = channel_id
+        return self._client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
 
     async def send_direct(self, user_id: str, reply: Reply) -> str | None:
-        """DM one person (opening the DM channel if needed)."""
+        """DM one person (opening the DM channel the first time)."""
         try:
-            user = self._client.get_user(int(user_id)) or await self._client.fetch_user(
-                int(user_id))
-            return await send(user, reply)
+            return await send(await self._dm_channel(int(user_id)), reply)
         except ValueError:
             raise DeliveryFailed(DeliveryFailure.UNKNOWN_RECIPIENT) from None
         except TRANSIENT_ERRORS as exc:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
 from bot.core.errors import UserError
+from bot.core.offload import off_loop
 from bot.services.analytics import best_times as best
 from bot.services.analytics import community as activity
 from bot.services.analytics import funnel as funnels
@@ -96,7 +97,8 @@ class AnalyticsService:
     async def segments(self) -> SegmentReport:
         """K-means segments with k by silhouette, named from their centroids."""
         since, members = await self.features()
-        return segmenting.segment(self.settings, since, members)
+        # K-means over k = 2..max_k plus silhouettes: seconds of CPU for 10,000 members.
+        return await off_loop(segmenting.segment, self.settings, since, members)
 
     async def funnel(self, period: timedelta, tag: str | None = None) -> Funnel:
         """RSVP → attended → solved the linked challenge → came back within 30 days."""

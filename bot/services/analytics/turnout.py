@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from bot.core.offload import off_loop
 from bot.services.analytics.attendance import attendance, ended_events
 from config.settings import AnalyticsSettings
 from recommender import turnout as tm
@@ -28,6 +29,7 @@ async def show_up(unit: Unit, settings: AnalyticsSettings,
             came[member_id] += member_id in record.attended
     records = [tm.Record(m, said[m], came[m]) for m in said]
     try:
-        return tm.fit(records, min_history=settings.min_turnout_history), ""
+        # A fit over a year of RSVPs is CPU work: off the loop (#14.4).
+        return await off_loop(tm.fit, records, min_history=settings.min_turnout_history), ""
     except tm.NotEnoughHistory as exc:
         return None, f"No prediction yet: {exc}."

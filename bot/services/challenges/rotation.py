@@ -30,13 +30,22 @@ async def announce(unit: Unit, outbox: Outbox, row: ChallengeRow, now: datetime)
         await outbox.put(unit, messages)
 
 
-async def open_next(unit: Unit, outbox: Outbox, now: datetime, period: timedelta
-                    ) -> ChallengeRow | None:
-    """Open the oldest queued challenge from ``now`` for ``period`` and announce it."""
+async def open_next(unit: Unit, outbox: Outbox, now: datetime, period: timedelta,
+                    opens: datetime | None = None) -> ChallengeRow | None:
+    """Open the oldest queued challenge from ``opens`` (default now) for ``period``.
+
+    A rotation names its cron period as ``opens``: if a challenge already opened then, the
+    period was rotated before (a run taken over after a crash) and it is returned instead.
+    """
+    if opens is not None:
+        for already in await unit.challenges.open_at(now):
+            if already.opens_at == opens:
+                return already
     row = await unit.challenges.next_queued()
     if row is None:
         return None
-    row.status, row.opens_at, row.closes_at = "open", now, now + period
+    start = opens or now
+    row.status, row.opens_at, row.closes_at = "open", start, start + period
     row.updated_at = now
     await announce(unit, outbox, row, now)
     return row

@@ -8,14 +8,14 @@ records the verdict, the solve and the points.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import values
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Attachment, Member
+from bot.core.offload import off_loop
 from bot.core.ports import InteractionKind
 from bot.services.activity import InteractionLog
 from bot.services.challenges.fields import assign
@@ -130,11 +130,15 @@ class ChallengeService:
                 await announce(unit, self._outbox, row, now)
             return await challenge_view(unit, row)
 
-    async def rotate(self, period: timedelta) -> ChallengeView | None:
-        """Open the next queued challenge for ``period`` and announce it (a scheduled job)."""
+    async def rotate(self, period: timedelta, at: datetime | None = None
+                     ) -> ChallengeView | None:
+        """Open the next queued challenge for ``period`` and announce it (a scheduled job).
+
+        ``at`` is the rotation's cron period: the challenge opens then, once per period.
+        """
         now = self._clock.now()
         async with self._db.unit() as unit:
-            row = await open_next(unit, self._outbox, now, period)
+            row = await open_next(unit, self._outbox, now, period, at)
             if row is None:
                 logger.info("challenge rotation: nothing queued")
                 return None
@@ -205,7 +209,7 @@ class ChallengeService:
             await self._get(unit, challenge_id)
             rows = await unit.challenges.first_accepted(challenge_id, limit=MAX_SUBMISSIONS)
             samples = [CodeSample(row.id, row.member_id, name, row.source) for row, name in rows]
-        return await asyncio.to_thread(similar_pairs, samples)
+        return await off_loop(similar_pairs, samples)
 
     # Member side.
 

@@ -99,15 +99,30 @@ def created(view: EventView, timezone: str, now: datetime) -> str:
     """The reply to ``/event create``."""
     series = " (first of a series)" if view.series_id else ""
     return (f"Created #{view.id}{series}. Check-in code: {view.checkin_code}. "
-            f"Announce it with /event announce {view.id}.\n\n"
+            f"Announce it with /event announce {view.id}.{too_late(view, now)}\n\n"
             + details(view, timezone, now))
 
 
 def updated(views: Sequence[EventView], timezone: str, now: datetime) -> str:
     """The reply to ``/event edit``."""
     what = f"{len(views)} occurrences" if len(views) > 1 else f"#{views[0].id}"
-    return (f"Updated {what}; reminders re-planned and those going told.\n\n"
-            + details(views[0], timezone, now))
+    return (f"Updated {what}; reminders re-planned and those going told."
+            f"{too_late(views[0], now)}\n\n" + details(views[0], timezone, now))
+
+
+def too_late(view: EventView, now: datetime) -> str:
+    """Tell the admin which reminder offsets are longer than the time left (or nothing)."""
+    left = view.start - now
+    if left <= timedelta(0) or view.reminders in ("", "off"):
+        return ""
+    late = [part for part in view.reminders.split(",")
+            if values.parse_duration(part) >= left]
+    if not late:
+        return ""
+    which = " and ".join(late)
+    return (f" #{view.id} starts in {values.format_duration(left)}, so the {which} "
+            f"reminder{'s are' if len(late) > 1 else ' is'} skipped; members going get "
+            "one heads-up instead.")
 
 
 def cancelled(views: Sequence[EventView]) -> str:

@@ -67,6 +67,11 @@ class RateLimiter:
         self._platform_locks = {p: asyncio.Lock() for p in rates}
         self._chat_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
+    def per_second(self, platform: str) -> float | None:
+        """The sustained overall rate of ``platform`` (None: not paced)."""
+        rates = self._rates.get(platform)
+        return rates.overall.per_second if rates is not None else None
+
     def pause(self, platform: str, seconds: float) -> None:
         """Stop sending on ``platform`` for ``seconds`` (a 429's retry_after)."""
         until = self._now() + seconds

@@ -32,7 +32,8 @@ from bot.services.outbox.messages import (
     Status,
 )
 from bot.services.outbox.ratelimit import RateLimiter
-from storage import Database, Unit
+from bot.services.outbox.waves import Wave, plan_waves, release_until
+from storage import UNAVAILABLE, Database, Unit
 from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
 
@@ -53,6 +54,9 @@ class Outbox:
         concurrency: int = 8,
         backoff: timedelta = timedelta(seconds=30),
         dm_retry_after: timedelta = timedelta(days=7),
+        wave_margin: timedelta = timedelta(seconds=5),
+        wave_slack: float = 0.2,
+        wave_horizon: timedelta = timedelta(hours=2),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -63,6 +67,9 @@ class Outbox:
         self._batch = batch
         self._concurrency = concurrency
         self._backoff = backoff
+        self._wave_margin = wave_margin
+        self._wave_slack = wave_slack
+        self._wave_horizon = wave_horizon
         self.instance = uuid.uuid4().hex[:12]
         self._sweeping = asyncio.Lock()
 
@@ -88,10 +95,19 @@ class Outbox:
         """Deliver every row that is due now; returns how many were handled."""
         async with self._sweeping:
             handled = 0
+            released: datetime | None = None
             while True:
                 async with self._db.unit() as unit:
-                    rows = await unit.outbox.claim_due(self._clock.now(), self._batch,
-                                                       self.instance)
+                    now = self._clock.now()
+                    # A wave once started goes on to its end: as its rows go out, fewer
+                    # remain and its computed start moves later, which must not pause it.
+                    until = release_until(await self._waves(unit, now), now)
+                    if released is not None and (until is None or until < released):
+                        until = released
+                    released = until
+                    early = None if until is None else (OutboxKind.REMINDER.value, until)
+                    rows = await unit.outbox.claim_due(now, self._batch, self.instance,
+                                                       early_dms=early)
                     batch = await _Batch.load(unit, rows)
                 if not rows:
                     return handled
@@ -99,9 +115,25 @@ class Outbox:
                 handled += len(rows)
 
     async def next_due(self) -> datetime | None:
-        """When the next pending row falls due (None when nothing is pending)."""
+        """When the next pending row falls due, or the next reminder wave has to start."""
         async with self._db.unit() as unit:
-            return await unit.outbox.next_due()
+            due = await unit.outbox.next_due()
+            waves = await self._waves(unit, self._clock.now())
+        moments = [m for m in (due, *(w.starts_at for w in waves[:1])) if m is not None]
+        return min(moments) if moments else None
+
+    async def _waves(self, unit: Unit, now: datetime) -> list[Wave]:
+        """Reminder waves ahead within the horizon, each platform's share at its own rate.
+
+        Unpaced platforms (the console) need no head start; with none paced, no waves.
+        """
+        rates = {platform.value: rate for platform in self._platforms.messaging
+                 if (rate := self._limiter.per_second(platform.value))}
+        if not rates:
+            return []
+        found = await unit.outbox.dm_waves(OutboxKind.REMINDER.value, now,
+                                           now + self._wave_horizon)
+        return plan_waves(found, rates, self._wave_margin, self._wave_slack)
 
     async def sweep_until_idle(self, horizon: timedelta = timedelta(seconds=1)
                                ) -> datetime | None:
@@ -125,16 +157,40 @@ class Outbox:
 
     async def _deliver_all(self, rows: Sequence[OutboxRow], batch: _Batch) -> None:
         semaphore = asyncio.Semaphore(self._concurrency)
+        sent: list[tuple[int, dict[str, object]]] = []  # delivered, outcome not yet written
+        unsent: list[int] = []  # not delivered, and the database refused to say so
 
         async def one(row: OutboxRow) -> None:
             async with semaphore:
-                await self._deliver(row, batch)
+                try:
+                    await self._deliver(row, batch, sent)
+                except UNAVAILABLE as exc:
+                    logger.warning("outbox row %s: outcome not recorded: %s", row.id, exc)
+                    unsent.append(row.id)
 
+        # One row's database trouble (SQLite busy past its timeout) must not cancel its
+        # siblings mid-send; what could not be written is written once more after the batch.
         async with asyncio.TaskGroup() as group:
             for row in rows:
                 group.create_task(one(row))
+        if sent or unsent:
+            await self._record_late(sent, unsent)
 
-    async def _deliver(self, row: OutboxRow, batch: _Batch) -> None:
+    async def _record_late(self, sent: list[tuple[int, dict[str, object]]],
+                           unsent: list[int]) -> None:
+        """Write outcomes the database refused during the batch; unsent rows go back."""
+        try:
+            async with self._db.unit() as unit:
+                for row_id, fields in sent:
+                    await unit.outbox.finish(row_id, **fields)
+                if unsent:
+                    await unit.outbox.release(unsent, self.instance)
+        except UNAVAILABLE as exc:  # released at the next election (a sent one may repeat)
+            logger.warning("%d outbox rows stay claimed until the next start: %s",
+                           len(sent) + len(unsent), exc)
+
+    async def _deliver(self, row: OutboxRow, batch: _Batch,
+                       sent: list[tuple[int, dict[str, object]]]) -> None:
         buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
         reply = Reply(row.text, buttons=buttons)
         if self._stale(row, batch):
@@ -156,11 +212,15 @@ class Outbox:
                 row, DeliveryFailed(DeliveryFailure.TRANSIENT), note=type(exc).__name__)
             return
         status, platform, note = outcome
-        async with self._db.unit() as unit:
-            await unit.outbox.finish(
-                row.id, status=status.value, sent_platform=platform, last_error=note,
-                sent_at=self._clock.now() if status is Status.SENT else None,
-            )
+        fields: dict[str, object] = {
+            "status": status.value, "sent_platform": platform, "last_error": note,
+            "sent_at": self._clock.now() if status is Status.SENT else None}
+        try:
+            async with self._db.unit() as unit:
+                await unit.outbox.finish(row.id, **fields)
+        except UNAVAILABLE as exc:  # delivered: never send it again, record it later
+            logger.warning("outbox row %s: delivered, outcome not recorded yet: %s", row.id, exc)
+            sent.append((row.id, fields))
 
     def _stale(self, row: OutboxRow, batch: _Batch) -> bool:
         """A reminder that would arrive after its event started is worse than none."""

@@ -117,15 +117,16 @@ class Boards:
             return [(r.created_at, r.amount, r.reason)
                     for r in await unit.points.ledger(member_id, limit)]
 
-    async def post_weekly(self) -> str:
+    async def post_weekly(self, at: datetime | None = None) -> str:
         """Post last week's top members and biggest movers; badge the winners.
 
         Runs on the leaderboard cron (default Monday 09:00 in the community's zone), so
-        "last week" is the one that just ended. Idempotent per week and channel; a week in
+        "last week" is the one that just ended before ``at`` (the cron period, which a run
+        caught up after a restart still names). Idempotent per week and channel; a week in
         which nobody earned points posts nothing (the text is still returned).
         """
         now = self._clock.now()
-        week = previous_week_key(week_key(now, self._terms.zone))
+        week = previous_week_key(week_key(at or now, self._terms.zone))
         before = previous_week_key(week)
         size = self._terms.rules.leaderboard_size
         async with self._db.unit() as unit:

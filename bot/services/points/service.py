@@ -207,9 +207,9 @@ class PointsService:
         """The member's latest ledger entries."""
         return await self._boards.history(member_id, limit)
 
-    async def post_weekly(self) -> str:
-        """Post last week's top members and biggest movers; badge the winners."""
-        return await self._boards.post_weekly()
+    async def post_weekly(self, at: datetime | None = None) -> str:
+        """Post the top members of the week before ``at`` (default now); badge the winners."""
+        return await self._boards.post_weekly(at)
 
     # -- identity: linking ---------------------------------------------------------------------
 

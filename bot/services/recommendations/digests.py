@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
 from bot.core.model import Button
+from bot.core.offload import off_loop
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.recommendations import texts
 from bot.services.recommendations.index import SessionIndex, answered, series_of
@@ -45,14 +45,15 @@ class Digests:
         self._learned = learned
         self._settings = settings
 
-    async def send(self) -> int:
-        """Write this week's digest for each opted-in member with something relevant.
+    async def send(self, at: datetime | None = None) -> int:
+        """Write the digest of the week of ``at`` (default now) for each opted-in member.
 
         At most one per member and ISO week (a history row and the outbox key both say so);
         never a session from that member's previous digest; nothing rather than filler.
+        ``at`` is the cron period, so a run caught up after a restart keeps its week.
         """
         now = self._clock.now()
-        week = iso_week(now)
+        week = iso_week(at or now)
         async with self._db.unit() as unit:
             members = await unit.recommendations.digest_members()
             ids = [m.id for m in members]
@@ -94,7 +95,7 @@ class Digests:
                 for profile, (member_id, recs) in zip(profiles, rankings, strict=True)]
 
         async with self._index.lock:
-            ranked = await asyncio.to_thread(rank)
+            ranked = await off_loop(rank)
         by_id = {m.id: m for m in members}
         written = 0
         async with self._db.unit() as unit:

@@ -1,7 +1,7 @@
 """What rankings are computed over: members' history, session vectors and the catalogue.
 
 Session texts are embedded once per (model, text hash) and stored, so a warm cache encodes
-nothing on a recommendation request; encoding and ranking run in ``asyncio.to_thread``
+nothing on a recommendation request; encoding and ranking run in the bounded off-loop pool
 (PERFORMANCE.md G5, G6). The catalogue is rebuilt only when sessions or answers change.
 """
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.core.clock import Clock
 from bot.core.model import Member
+from bot.core.offload import off_loop
 from bot.core.values import split_tags
 from bot.services.recommendations.learned import BlendInputs
 from bot.services.recommendations.model import Model
@@ -99,8 +100,8 @@ class SessionIndex:
         async with self.lock:
             if len(self.text_vectors) > MAX_TEXT_CACHE:
                 self.text_vectors.clear()
-            return await asyncio.to_thread(embed_with_cache, encoder, list(texts),
-                                           self.text_vectors)
+            return await off_loop(embed_with_cache, encoder, list(texts),
+                                  self.text_vectors)
 
     async def refresh(self) -> int:
         """Embed new or edited session texts now, so requests find them cached; returns new.
@@ -139,7 +140,7 @@ class SessionIndex:
             fresh = list(missing.items())
             for start in range(0, len(fresh), ENCODE_CHUNK):
                 chunk = fresh[start : start + ENCODE_CHUNK]
-                vectors = await asyncio.to_thread(encoder.encode, [t for _, t in chunk])
+                vectors = await off_loop(encoder.encode, [t for _, t in chunk])
                 for (key, _), vector in zip(chunk, vectors, strict=True):
                     self._session_vectors[key] = np.asarray(vector, dtype=np.float32)
             if persistent:
@@ -224,7 +225,7 @@ class SessionIndex:
             return Recommender(catalog, encoder, co), BlendInputs.build(
                 history.events, history.rsvps, history.votes, texts, vectors)
 
-        recommender, community = await asyncio.to_thread(build)
+        recommender, community = await off_loop(build)
         catalogue = Catalogue(fingerprint, encoder, recommender, sessions, community)
         self._catalogue = catalogue
         return catalogue

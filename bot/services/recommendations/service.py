@@ -7,8 +7,8 @@ index.py's; the weekly digest is digests.py's.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.model import Member
+from bot.core.offload import off_loop
 from bot.services.outbox import Outbox
 from bot.services.recommendations import texts
 from bot.services.recommendations.digests import Digests
@@ -146,7 +147,7 @@ class RecommendationService:
             return vouch(recommender.catalog, profile, ranked), profile.is_cold
 
         async with self._index.lock:
-            ranked, cold = await asyncio.to_thread(rank)
+            ranked, cold = await off_loop(rank)
         sessions = catalogue.sessions
         items = tuple(Suggestion(sessions[r.item_id], r.score,
                                  texts.reason(r.reason, sessions, sessions[r.item_id], now))
@@ -174,7 +175,7 @@ class RecommendationService:
                                             or catalogue.sessions[i].series_id
                                             != source.series_id)]
         recommender = catalogue.recommender
-        ranked = await asyncio.to_thread(recommender.similar_items, event_id, count, candidates)
+        ranked = await off_loop(recommender.similar_items, event_id, count, candidates)
         return source, [
             Suggestion(catalogue.sessions[r.item_id], r.score, texts.like(source))
             for r in ranked if r.item_id in catalogue.sessions
@@ -188,6 +189,6 @@ class RecommendationService:
             return await unit.recommendations.vote(member.member_id, event_id,
                                                    "up" if up else "down", self._clock.now())
 
-    async def send_digests(self) -> int:
-        """Write this week's digest for each opted-in member with something relevant."""
-        return await self._digests.send()
+    async def send_digests(self, at: datetime | None = None) -> int:
+        """Write the week's digest (the week of ``at``, default now) for opted-in members."""
+        return await self._digests.send(at)
