@@ -18,6 +18,7 @@ import pytest
 
 from bot.app import build, prepare, running
 from bot.core.clock import FixedClock
+from bot.core.model import Platform, UserRef
 from config.settings import Settings
 from storage import Database
 from tests.conftest import START
@@ -120,6 +121,10 @@ async def test_the_weekly_leaderboard_missed_while_down_is_posted_once_after_res
         await first.scheduler.settled()
         async with first.db.unit() as unit:
             await unit.channels.set_channel("console", "leaderboard", "leaderboard")
+        # Somebody earned points that week (an empty week is not posted).
+        maya = await first.directory.identify(UserRef(Platform.CONSOLE, "maya", "maya"))
+        async with first.db.unit() as unit:
+            await first.features.points.record(unit, maya.member_id, 10, "bonus", "test", "k")
     clock.advance(timedelta(days=6, hours=5))  # down over Monday 09:00; back at 14:00
     for _ in range(2):  # a second restart the same day posts nothing more
         app = build(settings, clock)
