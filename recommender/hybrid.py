@@ -8,12 +8,14 @@ product, and the anchor with the largest share of a score is its reason.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 from scipy import sparse
 
+from recommender.anchors import AnchorBlock, AnchorEntries, CandidateSpace, SharedAnchors
+from recommender.attribution import explain_picks
 from recommender.batch_results import CODE, Rankings
 from recommender.catalog import Catalog
 from recommender.collaborative import CoAttendance
@@ -23,8 +25,6 @@ from recommender.profiles import MemberProfile, build_profile, profile_texts
 from recommender.reasons import Reason, ReasonKind, Recommendation
 from recommender.signals import MemberSignals, SignalWeights
 from recommender.topk import top_k
-
-NO_SIGNAL = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,58 +39,6 @@ class RankingWeights:
     diversity: float = 0.05  # MMR trade-off; 0 keeps pure relevance order
     soon_days: float = 14.0  # soonness e-folding time
     pool_factor: int = 4  # MMR chooses among the top `pool_factor * k`
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidates:
-    """One ranking call's candidate sessions as matrices (built once per call)."""
-
-    rows: np.ndarray  # (C,) catalogue rows
-    position: dict[int, int]  # item id -> column
-    semantic_t: np.ndarray  # (d, C)
-    lexical_t: sparse.csc_matrix  # (V, C)
-    bias: np.ndarray  # (C,) soonness + popularity
-    popular: np.ndarray  # (C,) bool: popularity explains a cold-start pick
-    column_of_row: np.ndarray  # (n,) catalogue row -> column, -1 if not a candidate
-    similarity: np.ndarray | None = field(default=None)  # (C, C) for MMR
-
-
-@dataclass(frozen=True, slots=True)
-class _Entries:
-    """Every (member, anchor) weight of one call, grouped by member (CSR order)."""
-
-    indptr: np.ndarray  # (members + 1,)
-    col: np.ndarray  # anchor row; conversations are numbered after the shared anchors
-    weight: np.ndarray
-    kind: np.ndarray  # reason code if the entry explains a pick
-    anchor_ids: np.ndarray  # session id of each item anchor (an entry's item is its col's)
-    talk_owner: np.ndarray  # member of each conversation anchor, ascending
-    talk_semantic: list[np.ndarray]
-    talk_lexical: list[sparse.csr_matrix]
-
-
-@dataclass(frozen=True, slots=True)
-class _Shared:
-    """Anchors shared by every member of one call, scored against the candidates once."""
-
-    n_items: int  # anchor rows [0, n_items) are sessions, then one row per interest
-    labels: dict[str, int]  # interest -> index (anchor row n_items + index)
-    content: np.ndarray  # (anchors, C) semantic + lexical, pre-weighted
-    total: np.ndarray  # content plus the co-attendance term on the session rows
-    entries: _Entries
-
-
-@dataclass(frozen=True, slots=True)
-class _Anchors:
-    """A block of members as a sparse weight matrix over anchor rows."""
-
-    weights: sparse.csr_matrix  # (members, anchors); entry e is one (member, anchor)
-    content: np.ndarray  # (anchors, C) what the anchor's meaning and words contribute
-    total: np.ndarray  # (anchors, C) content plus co-attendance (item anchors)
-    n_items: int  # the first n_items anchors are sessions
-    entry_kind: np.ndarray  # (E,) reason code if entry e explains a pick
-    entry_item: np.ndarray  # (E,) session id of an item anchor, else -1
-    entry_interest: np.ndarray  # (E,) index into the call's interests, else -1
 
 
 class Recommender:
@@ -226,7 +174,7 @@ class Recommender:
 
     def _candidates(
         self, candidates: Collection[int], now: datetime, *, with_similarity: bool
-    ) -> _Candidates:
+    ) -> CandidateSpace:
         cat = self._catalog
         rows = np.unique(cat.known_rows(list(candidates)))
         w = self._weights
@@ -246,7 +194,7 @@ class Recommender:
             del lexical_part
         column_of_row = np.full(len(cat), -1, dtype=np.int64)
         column_of_row[rows] = np.arange(len(rows))
-        return _Candidates(
+        return CandidateSpace(
             rows=rows,
             column_of_row=column_of_row,
             position={int(cat.ids[r]): c for c, r in enumerate(rows)},
@@ -257,7 +205,7 @@ class Recommender:
             similarity=similarity,
         )
 
-    def _shared(self, profiles: Sequence[MemberProfile], space: _Candidates) -> _Shared:
+    def _shared(self, profiles: Sequence[MemberProfile], space: CandidateSpace) -> SharedAnchors:
         """Anchors for the whole call, scored once, and every member's weights over them.
 
         The anchors are every session and interest anyone holds; one pass over the profiles.
@@ -310,7 +258,7 @@ class Recommender:
         order = np.argsort(members, kind="stable")
         indptr = np.concatenate([[0], np.cumsum(np.bincount(members, minlength=n_members))])
         del members
-        entries = _Entries(
+        entries = AnchorEntries(
             indptr=indptr,
             col=np.concatenate(
                 [column_of_row[rows].astype(np.int32), n_items + label_arr,
@@ -351,10 +299,10 @@ class Recommender:
             social *= np.float32(w.collaborative)  # in place: no second block (G4 peak)
             total[:n_items] += social
             del social
-        return _Shared(n_items, labels, content, total, entries)
+        return SharedAnchors(n_items, labels, content, total, entries)
 
     def _content(
-        self, semantic: np.ndarray, lexical: sparse.csr_matrix, space: _Candidates
+        self, semantic: np.ndarray, lexical: sparse.csr_matrix, space: CandidateSpace
     ) -> np.ndarray:
         w = self._weights
         content = np.asarray(semantic @ space.semantic_t, dtype=np.float32)
@@ -365,7 +313,8 @@ class Recommender:
             content += lexical_part
         return content
 
-    def _anchors(self, start: int, stop: int, space: _Candidates, shared: _Shared) -> _Anchors:
+    def _anchors(self, start: int, stop: int, space: CandidateSpace,
+                 shared: SharedAnchors) -> AnchorBlock:
         """Members `start:stop` as weights over the shared anchors and their conversations."""
         e = shared.entries
         lo, hi = int(e.indptr[start]), int(e.indptr[stop])
@@ -393,7 +342,7 @@ class Recommender:
             )
             content = np.concatenate([content, talk])
             total = np.concatenate([total, talk])
-        return _Anchors(
+        return AnchorBlock(
             weights=weights,
             content=content,
             total=total,
@@ -408,10 +357,10 @@ class Recommender:
         everyone: Sequence[MemberProfile],
         start: int,
         size: int,
-        space: _Candidates,
+        space: CandidateSpace,
         k: int,
         exclude: Mapping[int, Collection[int]],
-        shared: _Shared,
+        shared: SharedAnchors,
     ) -> Rankings:
         stop = min(start + size, len(everyone))
         profiles = everyone[start:stop]
@@ -437,83 +386,4 @@ class Recommender:
             chosen = np.where(valid, np.take_along_axis(pool, np.maximum(picks, 0), axis=1), -1)
         else:
             chosen, _ = top_k(scores, k)
-        return self._explain(profiles, scores, chosen, anchors, space)
-
-    def _explain(
-        self,
-        profiles: Sequence[MemberProfile],
-        scores: np.ndarray,
-        chosen: np.ndarray,
-        anchors: _Anchors,
-        space: _Candidates,
-    ) -> Rankings:
-        """Attach to each pick the anchor with the largest share of its score (vectorised)."""
-        n_members, k = chosen.shape
-        safe = np.maximum(chosen, 0)
-        picked = np.take_along_axis(scores, safe, axis=1)
-        ok = (chosen >= 0) & np.isfinite(picked)
-        item_ids = np.where(ok, self._catalog.ids[space.rows[safe]], -1)
-        cold = np.where(space.popular[safe], CODE[ReasonKind.POPULAR], CODE[ReasonKind.SOON])
-        kinds = cold.astype(np.int64)
-        reason_items = np.full((n_members, k), -1, dtype=np.int64)
-        reason_interests = np.full((n_members, k), -1, dtype=np.int64)
-        weights = anchors.weights
-        per_member = np.diff(weights.indptr)
-        has = per_member > 0
-        if weights.nnz and k:
-            n_items = anchors.n_items
-            entries = np.arange(weights.nnz)
-            owner = np.repeat(np.arange(n_members), per_member)
-            cols = weights.indices
-            picks = safe[owner]
-            share = weights.data[:, None] * anchors.content[cols[:, None], picks]
-            is_item = cols < n_items
-            item_cols = np.where(is_item, cols, 0)
-            social = np.zeros_like(share)
-            if n_items:
-                social = np.where(
-                    is_item[:, None],
-                    weights.data[:, None]
-                    * (
-                        anchors.total[item_cols[:, None], picks]
-                        - anchors.content[item_cols[:, None], picks]
-                    ),
-                    0.0,
-                )
-            starts = weights.indptr[:-1][has]
-            segment = (np.cumsum(has) - 1)[owner]
-            best_share = np.maximum.reduceat(share, starts, axis=0)
-            social_total = np.add.reduceat(social, starts, axis=0)
-            best_social = np.maximum.reduceat(social, starts, axis=0)
-            top = entries[:, None]
-            first = np.minimum.reduceat(
-                np.where(share == best_share[segment], top, weights.nnz), starts, axis=0
-            )
-            via = np.minimum.reduceat(
-                np.where(social == best_social[segment], top, weights.nnz), starts, axis=0
-            )
-            first = np.minimum(first, weights.nnz - 1)
-            via = np.minimum(via, weights.nnz - 1)
-            use_social = (social_total > best_share) & (social_total > NO_SIGNAL)
-            use_content = ~use_social & (best_share > NO_SIGNAL)
-            rows = np.flatnonzero(has)
-            kinds[rows] = np.where(
-                use_social,
-                CODE[ReasonKind.MEMBERS_LIKE_YOU],
-                np.where(use_content, anchors.entry_kind[first], kinds[rows]),
-            )
-            reason_items[rows] = np.where(
-                use_social,
-                anchors.entry_item[via],
-                np.where(use_content, anchors.entry_item[first], -1),
-            )
-            reason_interests[rows] = np.where(use_content, anchors.entry_interest[first], -1)
-        return Rankings(
-            member_ids=np.fromiter((p.member_id for p in profiles), np.int64, n_members),
-            item_ids=item_ids,
-            scores=np.where(ok, picked, np.float32(0.0)).astype(np.float32),
-            reason_kinds=kinds,
-            reason_items=np.where(ok, reason_items, -1),
-            reason_interests=np.where(ok, reason_interests, -1),
-            interests=(),
-        )
+        return explain_picks(self._catalog.ids, profiles, scores, chosen, anchors, space)
