@@ -23,18 +23,23 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.adapters.discord import forms, slash, translate
+from bot.adapters.discord import answers, forms, slash, translate
 from bot.adapters.discord.community import DiscordCommunity
 from bot.adapters.discord.messaging import (
     NO_MENTIONS,
     TRANSIENT_ERRORS,
     DiscordMessenger,
-    file_of,
     send,
-    view_of,
 )
 from bot.adapters.discord.roles import DiscordRoles
 from bot.adapters.discord.startup import startup_failure
+from bot.adapters.discord.texts import (
+    DMS_REOPENED,
+    INTENTS_OFF,
+    INTENTS_ON,
+    NO_DOWNLOAD,
+    NOT_GRANTED,
+)
 from bot.core.clock import Clock
 from bot.core.commands import Option, flatten
 from bot.core.dispatch import Dispatcher, split_command_line, too_big
@@ -45,23 +50,6 @@ from bot.core.ports import InteractionKind, PlatformEvents
 logger = logging.getLogger(__name__)
 
 DM_CLOSED_CODE = 50007  # "Cannot send messages to this user"
-INTENTS_ON = ("discord: intents: guilds, guild messages, reactions, voice states, "
-              "message content ON: chat text is read, so message points also apply the "
-              "minimum length and near-duplicate rules")
-INTENTS_OFF = ("discord: intents: guilds, guild messages, reactions, voice states; message "
-               "content OFF: guild messages arrive without text, so they earn points by the "
-               "cooldown rule only (turn on discord.message_content and the Message Content "
-               "intent in the Developer Portal to apply the text rules)")
-NOT_GRANTED = ("Discord refused the connection: the bot asks for the privileged Message "
-               "Content intent, which is not enabled for it. Either enable it in the Discord "
-               "Developer Portal (your application > Bot > Privileged Gateway Intents > "
-               "Message Content Intent) or set discord.message_content = false "
-               "(COHORT_DISCORD__MESSAGE_CONTENT=false).")
-DMS_REOPENED = ("I couldn't DM you reminders earlier: your direct messages were closed. "
-                "I'll try again now; allow DMs from this server's members to get them.")
-FILE_FAILED = "I couldn't send you the file {name}: Discord refused it. Please try again later."
-NO_DOWNLOAD = "I could not download `{name}` from Discord; please attach it again."
-
 
 @dataclass(frozen=True, slots=True)
 class DiscordOptions:
@@ -266,11 +254,11 @@ class DiscordAdapter:
         try:
             options = await self._read_files(values)
         except UserError as exc:
-            await self._answer(interaction, [Reply(str(exc), private=True, feedback=True)],
+            await answers.answer(interaction, [Reply(str(exc), private=True, feedback=True)],
                                deferred_public=public)
             return
         incoming = await self._incoming(interaction, path, "", options)
-        await self._answer(interaction, await self._dispatcher.handle(incoming),
+        await answers.answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=public)
         await self._dms_reopened(interaction)
 
@@ -332,7 +320,7 @@ class DiscordAdapter:
         await interaction.response.defer(thinking=True)
         incoming = await self._incoming(interaction, form.path, "",
                                   {**form.options, form.option: text})
-        await self._answer(interaction, await self._dispatcher.handle(incoming),
+        await answers.answer(interaction, await self._dispatcher.handle(incoming),
                            deferred_public=interaction.guild_id is not None)
         await self._dms_reopened(interaction)
 
@@ -350,58 +338,9 @@ class DiscordAdapter:
         await interaction.response.defer(ephemeral=True, thinking=True)
         incoming = await self._incoming(interaction, line[0], line[1], None, via_button=True)
         replies = await self._dispatcher.handle(incoming)
-        await self._update_post(interaction, replies)
-        await self._answer(interaction, replies, deferred_public=False)
+        await answers.update_post(interaction, replies)
+        await answers.answer(interaction, replies, deferred_public=False)
         await self._dms_reopened(interaction)
-
-    async def _update_post(self, interaction: discord.Interaction,
-                           replies: Sequence[Reply]) -> None:
-        """Refresh the post the clicked button sits on (its buttons stay)."""
-        text = next((r.update_post for r in replies if r.update_post), None)
-        if interaction.message is None or text is None:
-            return
-        try:
-            await interaction.message.edit(content=translate.split_text(text)[0],
-                                           allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            logger.info("discord: post %s not updated", interaction.message.id)
-
-    async def _answer(self, interaction: discord.Interaction, replies: Sequence[Reply], *,
-                      deferred_public: bool) -> None:
-        """Follow up a deferred interaction; private replies are ephemeral.
-
-        Each reply is sent on its own: one that fails is logged (a file that could not be
-        sent is reported to the member) and never drops the replies after it.
-        """
-        try:
-            if not replies or (deferred_public and replies[0].private):
-                # The first follow-up would take the public "thinking" message's place.
-                await interaction.delete_original_response()
-        except discord.HTTPException:
-            logger.exception("discord: could not answer interaction %s", interaction.id)
-        for reply in replies:
-            try:
-                await self._follow_up(interaction, reply)
-            except discord.HTTPException:
-                logger.exception("discord: could not answer interaction %s", interaction.id)
-                if reply.file is not None:
-                    with contextlib.suppress(discord.HTTPException):
-                        await interaction.followup.send(
-                            FILE_FAILED.format(name=reply.file.filename), ephemeral=True,
-                            allowed_mentions=NO_MENTIONS)
-
-    async def _follow_up(self, interaction: discord.Interaction, reply: Reply) -> None:
-        parts = translate.split_text(reply.text)
-        for index, part in enumerate(parts):
-            kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS,
-                                      "ephemeral": reply.private}
-            if index == len(parts) - 1:
-                view, file = view_of(reply), file_of(reply)
-                if view is not None:
-                    kwargs["view"] = view
-                if file is not None:
-                    kwargs["file"] = file
-            await interaction.followup.send(part, **kwargs)
 
     async def _on_tree_error(self, interaction: discord.Interaction,
                              error: app_commands.AppCommandError) -> None:
