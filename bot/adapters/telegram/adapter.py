@@ -11,18 +11,12 @@ enough for commands, and chat activity is then counted only where the bot is an 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeAllChatAdministrators,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeDefault,
     Chat,
     Message,
     Update,
@@ -30,7 +24,6 @@ from telegram import (
 )
 from telegram.error import (
     NetworkError,
-    RetryAfter,
     TelegramError,
 )
 from telegram.ext import (
@@ -45,8 +38,10 @@ from telegram.ext import (
 
 from bot.adapters.telegram import translate
 from bot.adapters.telegram.community import TelegramCommunity
+from bot.adapters.telegram.menus import CommandMenus
 from bot.adapters.telegram.messaging import TelegramMessenger, deliver
 from bot.adapters.telegram.startup import startup_failure
+from bot.adapters.telegram.texts import FILE_FAILED, NO_DM, SENT_DM, WELCOME
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.core.clock import Clock
 from bot.core.dispatch import Dispatcher, split_command_line, too_big
@@ -56,12 +51,6 @@ from bot.core.ports import InteractionKind, PlatformEvents
 
 logger = logging.getLogger(__name__)
 
-WELCOME = ("Hello! I'm Cohort, your community's assistant. I can DM you reminders and "
-           "recommendations here now. Send /help to see what I can do.")
-SENT_DM = "I sent you the answer in a DM."
-NO_DM = ("That answer is only for you, and I can't DM you yet: open {link} and press Start, "
-         "and I'll send it there.")
-FILE_FAILED = "I couldn't send you the file {name}: Telegram refused it. Please try again later."
 HELD_PER_MEMBER = 10  # private answers kept (in memory) until the member starts a DM
 HELD_MEMBERS = 1000  # members with held answers; the longest-waiting is dropped beyond it
 
@@ -117,7 +106,7 @@ class TelegramAdapter:
         self.community = TelegramCommunity(self.application.bot, options.chat_ids,
                                            options.admin_ids, options.admin_cache_seconds)
         self._held: dict[int, list[Reply]] = {}  # private answers waiting for /start
-        self._menu_task: asyncio.Task[None] | None = None
+        self._menus = CommandMenus(self.application.bot, dispatcher.commands)
         app = self.application
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(MessageHandler(filters.COMMAND, self._on_command))
@@ -145,7 +134,7 @@ class TelegramAdapter:
         await app.initialize()  # getMe
         try:
             self.username = app.bot.username
-            await self._menus_or_retry(self._options.commands_retry_seconds)
+            await self._menus.set_or_retry(self._options.commands_retry_seconds)
             await app.start()
             if self._options.mode == "webhook":
                 await self._start_webhook()
@@ -181,9 +170,7 @@ class TelegramAdapter:
 
     async def _stop(self) -> None:
         """Stop fetching, finish the updates already fetched, then close (PTB's order)."""
-        if self._menu_task is not None:
-            self._menu_task.cancel()
-            self._menu_task = None
+        self._menus.cancel()
         app = self.application
         if self._webhook is not None:
             await self._webhook.stop()
@@ -193,34 +180,6 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await app.shutdown()
-
-    async def _menus_or_retry(self, backoff: float) -> None:
-        """Set the command menus; on failure log it and try again later (start never waits)."""
-        try:
-            await self.set_commands()
-        except TelegramError as exc:
-            wait = (translate.seconds(exc.retry_after) if isinstance(exc, RetryAfter)
-                    else backoff)
-            logger.warning("telegram: setMyCommands failed (%s); retrying in %.0f s", exc, wait)
-            self._menu_task = asyncio.create_task(
-                self._menus_later(wait, min(backoff * 2, 3600)), name="telegram-menus")
-
-    async def _menus_later(self, wait: float, backoff: float) -> None:
-        await asyncio.sleep(wait)
-        await self._menus_or_retry(backoff)
-
-    async def set_commands(self) -> None:
-        """The command menus: private chats, groups, and group administrators."""
-        commands = self._dispatcher.commands
-        bot = self.application.bot
-        private = [BotCommand(n, h) for n, h in translate.menu(commands, group=False,
-                                                                  admin=False)]
-        group = [BotCommand(n, h) for n, h in translate.menu(commands, group=True, admin=False)]
-        admins = [BotCommand(n, h) for n, h in translate.menu(commands, group=True, admin=True)]
-        await bot.set_my_commands(private, scope=BotCommandScopeDefault())
-        await bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats())
-        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
-        await bot.set_my_commands(admins, scope=BotCommandScopeAllChatAdministrators())
 
     # -- incoming -------------------------------------------------------------------------
 
