@@ -87,8 +87,11 @@ def rate_limiter(limits: OutboxSettings,
     return RateLimiter({
         # Burst 1: a bucket allows burst + rate sends in any one second, so a burst of 24
         # would let 48 Telegram messages out in one second (limit 30; G8 wants <= 80%).
-        Platform.TELEGRAM.value: PlatformRates(Rate(limits.telegram_per_second),
-                                               Rate(limits.telegram_per_chat_per_second)),
+        # Groups and channels (negative chat ids) get at most 20 posts a minute on Telegram.
+        Platform.TELEGRAM.value: PlatformRates(
+            Rate(limits.telegram_per_second), Rate(limits.telegram_per_chat_per_second),
+            per_group=Rate(limits.telegram_per_group_per_minute / 60),
+            is_group=lambda chat: chat.startswith("-")),
         Platform.DISCORD.value: PlatformRates(Rate(limits.discord_per_second)),
     }, now)
 

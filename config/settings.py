@@ -152,6 +152,8 @@ class OutboxSettings(Section):
     sweep_seconds: float = 5.0
     telegram_per_second: float = 24.0
     telegram_per_chat_per_second: float = 1.0
+    telegram_per_group_per_minute: float = Field(
+        16.0, gt=0, le=20, description="Posts a minute in one group (Telegram allows 20)")
     discord_per_second: float = 40.0
     max_attempts: int = 5
     backoff_seconds: float = 30.0

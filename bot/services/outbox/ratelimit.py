@@ -1,7 +1,8 @@
 """Token buckets that pace what the outbox sends, per platform and per chat.
 
-Defaults stay under the published limits (PERFORMANCE.md G8): Telegram 30 msg/s overall
-and 1/s per chat, Discord 50 req/s global. A 429's ``retry_after`` pauses a whole platform.
+Defaults stay under the published limits (PERFORMANCE.md G8): Telegram 30 msg/s overall,
+1/s per chat and 20 a minute per group or channel, Discord 50 req/s global. A 429's
+``retry_after`` pauses a whole platform.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class PlatformRates:
 
     overall: Rate
     per_chat: Rate | None = None
+    per_group: Rate | None = None  # a stricter rate for group chats (Telegram: 20/min)
+    is_group: Callable[[str], bool] | None = None  # which chat keys are groups
 
 
 class RateLimiter:
@@ -86,7 +89,10 @@ class RateLimiter:
         if rates.per_chat is not None:
             # A chat waits for its own slot without holding up other chats or platforms.
             key = (platform, chat)
-            chat_bucket = self._chats.setdefault(key, TokenBucket(rates.per_chat, self._now))
+            group = rates.per_group is not None and rates.is_group is not None \
+                and rates.is_group(chat)
+            rate = rates.per_group if group and rates.per_group is not None else rates.per_chat
+            chat_bucket = self._chats.setdefault(key, TokenBucket(rate, self._now))
             async with self._chat_locks.setdefault(key, asyncio.Lock()):
                 while True:
                     wait = chat_bucket.delay()

@@ -96,7 +96,7 @@ async def fan_out(loop: VirtualTimeLoop, url: str) -> tuple[RecordingMessenger,
         for n in range(3):
             messages.append(Outgoing(f"tomas:{n}", OutboxKind.REMINDER, f"tomas {n}", NOW,
                                      member_id=row.id))
-        for n in range(5):  # a group post wave
+        for n in range(20):  # a group post wave
             messages.append(Outgoing(f"g:{n}", OutboxKind.ANNOUNCEMENT, f"g{n}", NOW,
                                      platform=Platform.TELEGRAM, place_id="-100"))
         for n in range(120):
@@ -118,7 +118,7 @@ def test_telegram_overall_and_per_chat_and_discord_limits_are_honoured(tmp_path:
     run_virtual(main)
     ((telegram, discord),) = result
     limits = OutboxSettings()
-    assert len(telegram.sent) == 72 + 3 + 5
+    assert len(telegram.sent) == 72 + 3 + 20
     assert len(discord.sent) == 120
 
     # Overall: never more than the configured rate (24/s = 80% of Telegram's ~30/s) in
@@ -135,6 +135,10 @@ def test_telegram_overall_and_per_chat_and_discord_limits_are_honoured(tmp_path:
         assert len(times) >= 4
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= 1.0 / limits.telegram_per_chat_per_second - 1e-6
+    # Per group: at most 16 posts in any minute (Telegram allows 20 a minute in a group).
+    group = [a.at for a in telegram.attempts if a.target == "#-100"]
+    assert len(group) == 20
+    assert max_in_window(group, 60.0) <= limits.telegram_per_group_per_minute <= 16
 
 
 def test_a_429_holds_back_every_send_on_that_platform_for_retry_after(tmp_path: Path) -> None:
