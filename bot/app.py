@@ -34,6 +34,7 @@ from bot.services.challenges import (
     SubmissionData,
 )
 from bot.services.channels import ChannelRoles
+from bot.services.dashboard import DashboardAccess
 from bot.services.events import EventData, EventService
 from bot.services.members import (
     LinkService,
@@ -166,6 +167,7 @@ def build(
         rewards=RewardService(db, clock, outbox, points),
         analytics=AnalyticsService(db, clock, settings.analytics),
         audit=AuditService(db),
+        dashboard=DashboardAccess(db, clock, settings.web),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:

@@ -14,6 +14,7 @@ from storage.repos.moves import MoveRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, RewardRepo
 from storage.repos.recommendations import RecommendationRepo
+from storage.repos.web import WebRepo
 
 
 class Unit:
@@ -36,3 +37,4 @@ class Unit:
         self.recommendations = RecommendationRepo(session)
         self.analytics = AnalyticsRepo(session)
         self.points, self.rewards = PointsRepo(session), RewardRepo(session)
+        self.web = WebRepo(session)

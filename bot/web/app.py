@@ -1,0 +1,46 @@
+"""Build the dashboard's Starlette app from the running bot's parts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.app import App
+from bot.web import pages
+from bot.web.context import HERE, Web, environment
+from bot.web.runner import CommandRunner
+
+
+def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The dashboard over ``app``'s services; ``extra_routes`` mounts more (calendar feeds).
+
+    Admin changes run the dispatcher's own admin commands (:class:`CommandRunner`).
+    """
+    access = app.features.dashboard
+    assert access is not None, "the dashboard needs Features.dashboard"
+    web = Web(settings=app.settings, clock=app.clock, features=app.features, access=access,
+              directory=app.directory,
+              runner=CommandRunner(app.dispatcher.available(True), access, app.clock),
+              templates=environment())
+    routes: list[BaseRoute] = [
+        Route("/", pages.overview),
+        Route("/login/{token}", pages.login),
+        Route("/logout", pages.logout, methods=["POST"]),
+        Route("/events", pages.events),
+        Route("/events/new", pages.create_event, methods=["GET", "POST"]),
+        Route("/events/{event_id:int}", pages.event),
+        Route("/events/{event_id:int}/edit", pages.edit_event, methods=["POST"]),
+        Route("/events/{event_id:int}/cancel", pages.cancel_event, methods=["POST"]),
+        Route("/events/{event_id:int}/announce", pages.announce_event, methods=["POST"]),
+        Route("/events/{event_id:int}/attendees.csv", pages.attendees_csv),
+        Route("/rewards", pages.rewards),
+        Route("/rewards/{redemption_id:int}", pages.decide_reward, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        *extra_routes,  # the lead mounts bot/web/feeds.py's routes(...) here
+    ]
+    starlette = Starlette(routes=routes, exception_handlers={404: pages.not_found})
+    starlette.state.web = web
+    return starlette

@@ -1,0 +1,201 @@
+"""The dashboard's pages: overview, events, one event, rewards.
+
+Reads go to the services the commands use; changes go through :class:`CommandRunner`, so
+they are the admin commands themselves (same rules, same words, same audit log).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from bot.core.errors import UserError
+from bot.services.analytics.texts import render_community, render_funnel
+from bot.services.dashboard import WebSession
+from bot.services.dashboard import texts as say
+from bot.services.events import texts as event_texts
+from bot.web import charts
+from bot.web.context import Web
+from bot.web.guard import COOKIE, admin_page, refuse
+
+PERIOD = timedelta(days=30)
+FUNNEL_PERIOD = timedelta(days=90)
+PAGE_SIZE = 25
+
+
+async def login(request: Request) -> Response:
+    """Swap a single-use link for a session cookie."""
+    web: Web = request.app.state.web
+    token = await web.access.open(request.path_params["token"])
+    if token is None:
+        return refuse(web, request, 401, say.BAD_LINK)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, token, max_age=int(web.settings.web.session_hours * 3600),
+                        httponly=True, samesite="lax", secure=web.access.secure, path="/")
+    return response
+
+
+@admin_page
+async def overview(request: Request, web: Web, who: WebSession) -> Response:
+    """Community figures with charts beside them (the same figures as /stats)."""
+    analytics = web.features.analytics
+    data: dict[str, object] = {"who": who}
+    if analytics is not None:
+        try:
+            stats = await analytics.community(PERIOD)
+            data["community_lines"] = render_community(stats).splitlines()
+            data["weekly"] = charts.bars([f"{w:%d %b}" for w in stats.weeks],
+                                         stats.weekly_active, "Active members per week")
+            data["retention"] = [(f"{w:%d %b}", row) for w, row in
+                                 zip(stats.retention_weeks, stats.retention, strict=False)]
+        except UserError as exc:
+            data["community_missing"] = str(exc)
+        try:
+            funnel = await analytics.funnel(FUNNEL_PERIOD)
+            data["funnel"] = render_funnel(funnel).splitlines()
+            data["funnel_chart"] = charts.bars(
+                [stage for stage, _, _ in funnel.total.stages()],
+                [count for _, count, _ in funnel.total.stages()], "Learning funnel")
+        except UserError as exc:
+            data["funnel_missing"] = str(exc)
+    return web.render(request, "overview.html", data)
+
+
+@admin_page
+async def events(request: Request, web: Web, who: WebSession) -> Response:
+    """Upcoming events, a page at a time."""
+    return await _events_page(request, web, who, None)
+
+
+async def _events_page(request: Request, web: Web, who: WebSession,
+                       message: str | None) -> Response:
+    try:
+        page = max(1, min(1000, int(request.query_params.get("page", "1"))))
+    except ValueError:
+        raise UserError("The page must be a whole number, e.g. 2.") from None
+    views, more = await web.features.events.upcoming_page(PAGE_SIZE, page)
+    rows = [(v, web.local(v.start, who.timezone)) for v in views]
+    return web.render(request, "events.html", {"who": who, "rows": rows, "page": page,
+                                               "more": more, "message": message})
+
+
+@admin_page
+async def create_event(request: Request, web: Web, who: WebSession) -> Response:
+    """The create form, and ``/event create`` when it is sent."""
+    if request.method == "GET":
+        return web.render(request, "event_form.html", {"who": who, "form": {}})
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+    reply = await web.runner.run(who, await web.member(who), "event create", form)
+    return await _events_page(request, web, who, reply.text)
+
+
+async def _change(request: Request, web: Web, who: WebSession, path: str) -> Response:
+    event_id = request.path_params["event_id"]
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+    form["id"] = str(event_id)
+    reply = await web.runner.run(who, await web.member(who), path, form)
+    return await _event_page(request, web, who, event_id, reply.text)
+
+
+@admin_page
+async def edit_event(request: Request, web: Web, who: WebSession) -> Response:
+    """``/event edit`` from the event page."""
+    return await _change(request, web, who, "event edit")
+
+
+@admin_page
+async def cancel_event(request: Request, web: Web, who: WebSession) -> Response:
+    """``/event cancel`` from the event page."""
+    return await _change(request, web, who, "event cancel")
+
+
+@admin_page
+async def announce_event(request: Request, web: Web, who: WebSession) -> Response:
+    """``/event announce`` from the event page."""
+    return await _change(request, web, who, "event announce")
+
+
+@admin_page
+async def event(request: Request, web: Web, who: WebSession) -> Response:
+    """One event: details, attendees, waitlist, check-ins, predicted turnout."""
+    return await _event_page(request, web, who, request.path_params["event_id"], None)
+
+
+async def _event_page(request: Request, web: Web, who: WebSession, event_id: int,
+                      message: str | None) -> Response:
+    report = await web.features.events.attendees(event_id)
+    view = report.event
+    now = web.clock.now()
+    predicted = None
+    if web.features.analytics is not None and view.status == "scheduled" and view.end > now:
+        found = await web.features.analytics.predict(view.id)
+        if found is not None:
+            t = found.turnout
+            predicted = event_texts.predicted_turnout(t.expected, t.members, t.low, t.high)
+    return web.render(request, "event.html", {
+        "who": who, "view": view, "report": report, "message": message,
+        "when": web.local(view.start, who.timezone), "predicted": predicted,
+        "details": event_texts.details(view, who.timezone, now)})
+
+
+@admin_page
+async def attendees_csv(request: Request, web: Web, who: WebSession) -> Response:
+    """The attendee list as CSV (name, answer, checked in)."""
+    del who
+    report = await web.features.events.attendees(request.path_params["event_id"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "status", "checked_in"])
+    for group in (report.going, report.offered, report.waitlist, report.maybe):
+        for person in group:
+            writer.writerow([_cell(person.name), person.status,
+                             "yes" if person.checked_in else "no"])
+    return Response(out.getvalue(), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="event-{report.event.id}.csv"'})
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from running a name as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@admin_page
+async def rewards(request: Request, web: Web, who: WebSession) -> Response:
+    """The redemption approval queue."""
+    return await _rewards_page(request, web, who, None)
+
+
+async def _rewards_page(request: Request, web: Web, who: WebSession,
+                        message: str | None) -> Response:
+    pending = await web.features.rewards.pending()
+    rows = [(r, web.local(r.created_at, who.timezone)) for r in pending]
+    return web.render(request, "rewards.html", {"who": who, "rows": rows, "message": message})
+
+
+@admin_page
+async def decide_reward(request: Request, web: Web, who: WebSession) -> Response:
+    """``/reward approve`` or ``/reward reject`` with a note."""
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+    verb = form.pop("decision", "")
+    if verb not in ("approve", "reject"):
+        raise UserError("Choose approve or reject.")
+    form["id"] = str(request.path_params["redemption_id"])
+    reply = await web.runner.run(who, await web.member(who), f"reward {verb}", form)
+    return await _rewards_page(request, web, who, reply.text)
+
+
+async def logout(request: Request) -> Response:
+    """Forget this browser's cookie (``/dashboard logout-all`` ends every session)."""
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Unknown paths: a page, not a stack trace."""
+    del exc
+    return refuse(request.app.state.web, request, 404, say.NOT_FOUND)

@@ -1,0 +1,202 @@
+"""The dashboard over a real uvicorn: passwordless login, sessions, CSRF, pages, changes (#17).
+
+Every change goes through the admin command it mirrors, so the tests compare the web's
+answers with what the bot says for the same command.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from bot.app import App
+from bot.core.clock import FixedClock
+from bot.core.model import Member
+from bot.services.dashboard import texts as say
+from tests.harness import Chat, snapshot
+from tests.web.conftest import link_from_bot, log_in, shown
+
+
+async def test_a_login_link_works_once_and_sets_a_safe_session_cookie(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    path = await link_from_bot(chat)
+    first = await browser.get(path)
+    assert first.status_code == 303
+    cookie = first.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert (await browser.get("/")).status_code == 200
+    async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
+        before = await snapshot(app.db)
+        again = await other.get(path)
+        assert again.status_code == 401
+        assert say.BAD_LINK in shown(again)
+        assert await snapshot(app.db) == before
+
+
+async def test_an_expired_link_is_refused_with_a_sentence(
+        chat: Chat, clock: FixedClock, browser: httpx.AsyncClient):
+    path = await link_from_bot(chat)
+    clock.advance(timedelta(minutes=10, seconds=1))
+    refused = await browser.get(path)
+    assert refused.status_code == 401
+    assert say.BAD_LINK in shown(refused)
+    assert (await browser.get("/")).status_code == 401
+
+
+async def test_no_session_is_401_and_a_members_session_is_403(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    anonymous = await browser.get("/events")
+    assert anonymous.status_code == 401 and say.LOGIN_NEEDED in shown(anonymous)
+    await chat.say("hello", who="maya")
+    maya = await app.directory.get(1)
+    assert isinstance(maya, Member)
+    access = app.features.dashboard
+    assert access is not None
+    url = await access.issue(maya, admin=False)
+    assert (await browser.get(url.split("8080", 1)[1])).status_code == 303
+    refused = await browser.get("/rewards")
+    assert refused.status_code == 403 and say.ADMINS_ONLY in shown(refused)
+
+
+async def test_sessions_expire_and_logout_all_revokes_them(
+        chat: Chat, clock: FixedClock, browser: httpx.AsyncClient):
+    await log_in(chat, browser)
+    assert (await browser.get("/")).status_code == 200
+    assert "Logged out 1 dashboard session." in await chat.text(
+        "/dashboard logout-all", who="ana", admin=True, dm=True)
+    assert (await browser.get("/")).status_code == 401
+    await log_in(chat, browser)
+    clock.advance(timedelta(hours=12, seconds=1))
+    assert (await browser.get("/")).status_code == 401
+
+
+async def test_login_links_are_rate_limited(chat: Chat, app: App):
+    for _ in range(5):
+        await link_from_bot(chat)
+    before = await snapshot(app.db)
+    refused = await chat.text("/dashboard", who="tomas", admin=True, dm=True)
+    assert refused == say.rate_limited(5)
+    after = await snapshot(app.db)
+    assert after["web_logins"] == before["web_logins"]
+
+
+async def test_dashboard_is_for_admins_only(chat: Chat):
+    assert "admins only" in await chat.text("/dashboard", who="maya", dm=True)
+
+
+async def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    csrf = await log_in(chat, browser)
+    before = await snapshot(app.db)
+    for token in ("", "0" * len(csrf)):
+        refused = await browser.post("/events/new", data={
+            "csrf": token, "title": "Async Python", "start": "tomorrow 18:00"})
+        assert refused.status_code == 403
+        assert say.BAD_CSRF in shown(refused)
+    assert await snapshot(app.db) == before
+
+
+async def test_creating_an_event_runs_event_create_and_is_audited(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    csrf = await log_in(chat, browser)
+    made = await browser.post("/events/new", data={
+        "csrf": csrf, "title": "Async  Python", "start": "tomorrow 18:00",
+        "duration": "90m", "capacity": "30", "tags": "python,async"})
+    assert made.status_code == 200, shown(made)
+    assert "Created #1" in shown(made)
+    view = await app.features.events.get(1)
+    assert (view.title, view.capacity, view.duration) == ("Async Python", 30,
+                                                          timedelta(minutes=90))
+    async with app.db.unit() as unit:
+        [entry, *_] = await unit.audit.recent()
+    assert (entry.command, entry.platform) == ("event create", "web")
+    assert "web" in await chat.text("/audit", who="ana", admin=True, dm=True)
+    page = await browser.get("/events")
+    assert "Async Python" in shown(page)
+    one = await browser.get("/events/1")
+    assert "Async Python" in shown(one) and "Going (0)" in shown(one)
+
+
+async def test_a_malformed_field_is_422_with_the_commands_own_sentence(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    csrf = await log_in(chat, browser)
+    before = await snapshot(app.db)
+    for field, value in (("capacity", "lots"), ("start", "yesterday 10:00"),
+                         ("duration", "forever")):
+        form = {"csrf": csrf, "title": "T", "start": "tomorrow 18:00", field: value}
+        refused = await browser.post("/events/new", data=form)
+        assert refused.status_code == 422, (field, shown(refused))
+        words = form.copy()
+        del words["csrf"]
+        line = "/event create " + " ".join(f'{k}="{v}"' for k, v in words.items())
+        said = await chat.text(line, who="tomas", admin=True)
+        sentence = said.splitlines()[0]
+        assert sentence in shown(refused), (
+            field, said)
+    assert await snapshot(app.db) == before
+
+
+async def test_editing_cancelling_and_announcing_use_the_commands(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    await chat.say('/event create "Rust night" "tomorrow 18:00"', who="tomas", admin=True)
+    csrf = await log_in(chat, browser)
+    edited = await browser.post("/events/1/edit", data={"csrf": csrf, "capacity": "12"})
+    assert edited.status_code == 200 and (await app.features.events.get(1)).capacity == 12
+    refused = await browser.post("/events/1/announce", data={"csrf": csrf})
+    assert refused.status_code == 422 and "No announcements channel" in shown(refused)
+    gone = await browser.post("/events/1/cancel", data={"csrf": csrf, "reason": "ill"})
+    assert gone.status_code == 200
+    assert (await app.features.events.get(1)).status == "cancelled"
+    async with app.db.unit() as unit:
+        commands = [row.command for row in await unit.audit.recent() if row.platform == "web"]
+    assert commands == ["event cancel", "event edit"]
+
+
+async def test_approving_a_reward_from_the_queue(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    await chat.say("hi", who="maya")
+    await chat.say("/points give maya 100 welcome", who="tomas", admin=True)
+    await chat.say('/reward add "sticker pack" 40', who="tomas", admin=True)
+    await chat.say("/redeem sticker pack", who="maya")
+    csrf = await log_in(chat, browser)
+    queue = await browser.get("/rewards")
+    assert "sticker pack" in shown(queue) and "maya" in shown(queue)
+    done = await browser.post("/rewards/1", data={"csrf": csrf, "decision": "approve",
+                                                  "note": "enjoy"})
+    assert done.status_code == 200
+    assert "Nothing is waiting." in shown(done)
+    assert await app.features.rewards.pending() == []
+    bad = await browser.post("/rewards/1", data={"csrf": csrf, "decision": "approve"})
+    assert bad.status_code == 422 and "already approved" in shown(bad)
+
+
+async def test_the_overview_shows_the_figures_of_stats_community(
+        chat: Chat, app: App, clock: FixedClock, browser: httpx.AsyncClient):
+    for who in ("maya", "lena", "omar"):
+        await chat.say("hello", who=who)
+    await app.interactions.flush()
+    clock.advance(timedelta(days=1))
+    await log_in(chat, browser)
+    page = await browser.get("/")
+    assert page.status_code == 200
+    said = await chat.text("/stats community", who="tomas", admin=True, dm=True)
+    assert "Active members: 3" in said
+    for line in said.splitlines():
+        assert line in shown(page), shown(page)[-1500:]
+    assert "<svg" in shown(page)
+
+
+async def test_unknown_pages_are_404_sentences(browser: httpx.AsyncClient):
+    missing = await browser.get("/nope")
+    assert missing.status_code == 404 and say.NOT_FOUND in shown(missing)
+
+
+async def test_cookies_are_secure_behind_an_https_public_url(chat: Chat, app: App,
+                                                             browser: httpx.AsyncClient):
+    app.settings.web.public_url = "https://cohort.example.org"
+    text = await chat.text("/dashboard", who="tomas", admin=True, dm=True)
+    assert "https://cohort.example.org/login/" in text
+    token = text.split("/login/", 1)[1].split()[0]
+    opened = await browser.get(f"/login/{token}")
+    assert "secure" in opened.headers["set-cookie"].lower()
