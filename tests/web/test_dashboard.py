@@ -12,7 +12,7 @@ import httpx
 
 from bot.app import App
 from bot.core.clock import FixedClock
-from bot.core.model import Member
+from bot.core.model import Platform, UserRef
 from bot.services.dashboard import texts as say
 from tests.harness import Chat, snapshot
 from tests.web.conftest import link_from_bot, log_in, shown
@@ -48,9 +48,7 @@ async def test_no_session_is_401_and_a_members_session_is_403(
         chat: Chat, app: App, browser: httpx.AsyncClient):
     anonymous = await browser.get("/events")
     assert anonymous.status_code == 401 and say.LOGIN_NEEDED in shown(anonymous)
-    await chat.say("hello", who="maya")
-    maya = await app.directory.get(1)
-    assert isinstance(maya, Member)
+    maya = await app.directory.identify(UserRef(Platform.CONSOLE, "maya", "maya", "maya"))
     access = app.features.dashboard
     assert access is not None
     url = await access.issue(maya, admin=False)
@@ -104,8 +102,8 @@ async def test_creating_an_event_runs_event_create_and_is_audited(
         "csrf": csrf, "title": "Async  Python", "start": "tomorrow 18:00",
         "duration": "90m", "capacity": "30", "tags": "python,async"})
     assert made.status_code == 200, shown(made)
-    assert "Created #1" in shown(made)
-    view = await app.features.events.get(1)
+    [view] = await app.features.events.upcoming()
+    assert f"Created #{view.id}" in shown(made)
     assert (view.title, view.capacity, view.duration) == ("Async Python", 30,
                                                           timedelta(minutes=90))
     async with app.db.unit() as unit:
@@ -114,7 +112,7 @@ async def test_creating_an_event_runs_event_create_and_is_audited(
     assert "web" in await chat.text("/audit", who="ana", admin=True, dm=True)
     page = await browser.get("/events")
     assert "Async Python" in shown(page)
-    one = await browser.get("/events/1")
+    one = await browser.get(f"/events/{view.id}")
     assert "Async Python" in shown(one) and "Going (0)" in shown(one)
 
 
@@ -140,14 +138,17 @@ async def test_a_malformed_field_is_422_with_the_commands_own_sentence(
 async def test_editing_cancelling_and_announcing_use_the_commands(
         chat: Chat, app: App, browser: httpx.AsyncClient):
     await chat.say('/event create "Rust night" "tomorrow 18:00"', who="tomas", admin=True)
+    [view] = await app.features.events.upcoming()
+    at = f"/events/{view.id}"
     csrf = await log_in(chat, browser)
-    edited = await browser.post("/events/1/edit", data={"csrf": csrf, "capacity": "12"})
-    assert edited.status_code == 200 and (await app.features.events.get(1)).capacity == 12
-    refused = await browser.post("/events/1/announce", data={"csrf": csrf})
+    edited = await browser.post(f"{at}/edit", data={"csrf": csrf, "capacity": "12"})
+    assert edited.status_code == 200
+    assert (await app.features.events.get(view.id)).capacity == 12
+    refused = await browser.post(f"{at}/announce", data={"csrf": csrf})
     assert refused.status_code == 422 and "No announcements channel" in shown(refused)
-    gone = await browser.post("/events/1/cancel", data={"csrf": csrf, "reason": "ill"})
+    gone = await browser.post(f"{at}/cancel", data={"csrf": csrf, "reason": "ill"})
     assert gone.status_code == 200
-    assert (await app.features.events.get(1)).status == "cancelled"
+    assert (await app.features.events.get(view.id)).status == "cancelled"
     async with app.db.unit() as unit:
         commands = [row.command for row in await unit.audit.recent() if row.platform == "web"]
     assert commands == ["event cancel", "event edit"]
@@ -159,15 +160,16 @@ async def test_approving_a_reward_from_the_queue(
     await chat.say("/points give maya 100 welcome", who="tomas", admin=True)
     await chat.say('/reward add "sticker pack" 40', who="tomas", admin=True)
     await chat.say("/redeem sticker pack", who="maya")
+    [waiting] = await app.features.rewards.pending()
     csrf = await log_in(chat, browser)
     queue = await browser.get("/rewards")
     assert "sticker pack" in shown(queue) and "maya" in shown(queue)
-    done = await browser.post("/rewards/1", data={"csrf": csrf, "decision": "approve",
+    done = await browser.post(f"/rewards/{waiting.id}", data={"csrf": csrf, "decision": "approve",
                                                   "note": "enjoy"})
     assert done.status_code == 200
     assert "Nothing is waiting." in shown(done)
     assert await app.features.rewards.pending() == []
-    bad = await browser.post("/rewards/1", data={"csrf": csrf, "decision": "approve"})
+    bad = await browser.post(f"/rewards/{waiting.id}", data={"csrf": csrf, "decision": "approve"})
     assert bad.status_code == 422 and "already approved" in shown(bad)
 
 
