@@ -80,6 +80,8 @@ async def dashboard(app: App, *, required: bool = False) -> AsyncIterator[str | 
                        section.port, exc.strerror or exc)
         yield None
         return
+    if app.features.dashboard is not None:
+        app.features.dashboard.listening_at(address)
     shown = section.public_url or address
     logger.info("dashboard at %s (send /dashboard to the bot for a login link)", shown)
     # Also on stderr: console mode keeps logs at WARNING, and `make run` should show it.

@@ -57,10 +57,17 @@ class DashboardAccess:
         self._db = db
         self._clock = clock
         self._settings = settings
+        self._listening: str | None = None
+
+    def listening_at(self, address: str) -> None:
+        """The address the server really bound (port 0 picks one); used without a public URL."""
+        self._listening = address
 
     @property
     def base_url(self) -> str:
-        """Where the dashboard is reached."""
+        """Where the dashboard is reached: the public URL, else where it listens."""
+        if self._settings.public_url is None and self._listening is not None:
+            return self._listening
         return self._settings.base_url
 
     @property
