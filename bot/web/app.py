@@ -38,6 +38,8 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/events/{event_id:int}/attendees.csv", pages.attendees_csv),
         Route("/rewards", pages.rewards),
         Route("/rewards/{redemption_id:int}", pages.decide_reward, methods=["POST"]),
+        Route("/outbox", pages.outbox),
+        Route("/settings", pages.settings),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         *extra_routes,  # the lead mounts bot/web/feeds.py's routes(...) here
     ]

@@ -199,3 +199,26 @@ async def not_found(request: Request, exc: Exception) -> Response:
     """Unknown paths: a page, not a stack trace."""
     del exc
     return refuse(request.app.state.web, request, 404, say.NOT_FOUND)
+
+
+@admin_page
+async def outbox(request: Request, web: Web, who: WebSession) -> Response:
+    """Pending and failed messages with their reasons (what ``/outbox`` says)."""
+    report = await web.features.outbox.report()
+    pending = [(row_id, kind, web.local(due, who.timezone), attempts, error,
+                report.about.get(row_id, ""))
+               for row_id, kind, due, attempts, error in report.pending]
+    failed = [(row_id, kind, status, error, report.about.get(row_id, ""))
+              for row_id, kind, status, error in report.failed]
+    return web.render(request, "outbox.html", {"who": who, "counts": dict(report.counts),
+                                               "pending": pending, "failed": failed})
+
+
+@admin_page
+async def settings(request: Request, web: Web, who: WebSession) -> Response:
+    """The effective settings, read-only, secrets masked (as ``cohort config show``)."""
+    masked = web.settings.masked()
+    sections = [(name, value) for name, value in masked.items() if isinstance(value, dict)]
+    top = [(name, value) for name, value in masked.items() if not isinstance(value, dict)]
+    return web.render(request, "settings.html", {"who": who, "top": top,
+                                                 "sections": sections})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from pydantic import SecretStr
 
 from bot.app import App
 from bot.core.clock import FixedClock
@@ -202,3 +203,24 @@ async def test_cookies_are_secure_behind_an_https_public_url(chat: Chat, app: Ap
     token = text.split("/login/", 1)[1].split()[0]
     opened = await browser.get(f"/login/{token}")
     assert "secure" in opened.headers["set-cookie"].lower()
+
+
+async def test_outbox_and_settings_pages_show_queue_and_mask_secrets(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    await chat.say('/event create "Rust night" "in 3d"', who="tomas", admin=True)
+    [view] = await app.features.events.upcoming()
+    await chat.say(f"/rsvp {view.id} going", who="maya")
+    report = await app.features.outbox.report()
+    assert report.pending  # maya's reminders
+    app.settings.telegram.token = SecretStr("123:very-secret-token")
+    await log_in(chat, browser)
+    queue = await browser.get("/outbox")
+    assert queue.status_code == 200
+    for row_id, kind, *_ in report.pending:
+        assert f"<td>{row_id}</td><td>{kind}</td>" in queue.text
+    for status, count in report.counts.items():
+        assert f"{status}: {count}" in shown(queue)
+    page = await browser.get("/settings")
+    assert page.status_code == 200
+    assert "very-secret-token" not in page.text and "********" in shown(page)
+    assert "[web]" in shown(page) and "links_per_hour" in shown(page)
