@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.core.errors import UserError
+from bot.core.model import Member, Platform
 from bot.services.analytics.texts import render_community, render_funnel
 from bot.services.dashboard import WebSession
 from bot.services.dashboard import texts as say
 from bot.services.events import texts as event_texts
+from bot.services.points import texts as points_texts
 from bot.web import charts
 from bot.web.context import Web
 from bot.web.guard import COOKIE, admin_page, refuse
@@ -222,3 +224,56 @@ async def settings(request: Request, web: Web, who: WebSession) -> Response:
     top = [(name, value) for name, value in masked.items() if not isinstance(value, dict)]
     return web.render(request, "settings.html", {"who": who, "top": top,
                                                  "sections": sections})
+
+
+@admin_page
+async def members(request: Request, web: Web, who: WebSession) -> Response:
+    """Find members by @handle, platform id, display name or #number."""
+    query = request.query_params.get("q", "").strip()[:100]
+    found: dict[int, Member] = {}
+    if query:
+        number = query.removeprefix("#")
+        if number.isdigit():
+            by_id = await web.directory.get(int(number))
+            if by_id is not None:
+                found[by_id.member_id] = by_id
+        for platform in Platform:
+            match = await web.directory.resolve(platform, query)
+            if match is not None:
+                found[match.member_id] = match
+    return web.render(request, "members.html", {"who": who, "query": query,
+                                                "found": list(found.values())})
+
+
+@admin_page
+async def member(request: Request, web: Web, who: WebSession) -> Response:
+    """One member: points, level, recent ledger, and give/take."""
+    return await _member_page(request, web, who, request.path_params["member_id"], None)
+
+
+async def _member_page(request: Request, web: Web, who: WebSession, member_id: int,
+                       message: str | None) -> Response:
+    target = await web.directory.get(member_id)
+    if target is None:
+        return refuse(web, request, 404, f"There is no member #{member_id}.")
+    standing = await web.features.points.standing(target)
+    history = await web.features.points.history(member_id, 20)
+    summary = points_texts.points_summary(standing, history)
+    return web.render(request, "member.html", {"who": who, "member": target,
+                                               "summary": summary, "message": message})
+
+
+@admin_page
+async def correct_points(request: Request, web: Web, who: WebSession) -> Response:
+    """``/points give`` or ``/points take`` for the member shown."""
+    member_id = request.path_params["member_id"]
+    target = await web.directory.get(member_id)
+    if target is None:
+        return refuse(web, request, 404, f"There is no member #{member_id}.")
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
+    verb = form.pop("decision", "")
+    if verb not in ("give", "take"):
+        raise UserError("Choose give or take.")
+    reply = await web.runner.run(who, await web.member(who), f"points {verb}", form,
+                                 chosen={"member": target})
+    return await _member_page(request, web, who, member_id, reply.text)

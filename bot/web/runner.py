@@ -45,16 +45,21 @@ class CommandRunner:
         self._clock = clock
 
     async def run(self, who: WebSession, member: Member, path: str,
-                  form: Mapping[str, str]) -> Reply:
-        """Convert the fields, run the handler, audit it; UserError on bad input."""
+                  form: Mapping[str, str], chosen: Mapping[str, Member] | None = None) -> Reply:
+        """Convert the fields, run the handler, audit it; UserError on bad input.
+
+        ``chosen`` fills member options the page already resolved (the member shown).
+        """
         leaf = find(self._commands, path)
         now = self._clock.now()
         try:
             zone = values.zone(member.timezone)
         except UserError:
             zone = ZoneInfo("UTC")
-        args: dict[str, object] = {}
+        args: dict[str, object] = dict(chosen or {})
         for option in leaf.options:
+            if option.name in args:
+                continue
             raw = form.get(option.name, "").strip()
             if not raw:
                 continue

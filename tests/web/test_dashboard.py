@@ -6,6 +6,7 @@ answers with what the bot says for the same command.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -224,3 +225,31 @@ async def test_outbox_and_settings_pages_show_queue_and_mask_secrets(
     assert page.status_code == 200
     assert "very-secret-token" not in page.text and "********" in shown(page)
     assert "[web]" in shown(page) and "links_per_hour" in shown(page)
+
+
+async def test_members_search_profile_and_give_points_like_the_command(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    maya = await app.directory.identify(UserRef(Platform.CONSOLE, "maya", "maya", "maya"))
+    csrf = await log_in(chat, browser)
+    found = await browser.get("/members", params={"q": "@maya"})
+    assert f'href="/members/{maya.member_id}"' in found.text
+    nobody = await browser.get("/members", params={"q": "nobody"})
+    assert "No member matches “nobody”." in shown(nobody)
+    given = await browser.post(f"/members/{maya.member_id}/points", data={
+        "csrf": csrf, "decision": "give", "amount": "30", "reason": "helped out"})
+    assert given.status_code == 200, shown(given)
+    assert (await app.features.points.standing(maya)).points == 30
+    said = await chat.text("/points show maya", who="tomas", admin=True)
+    assert said.splitlines()[0] in shown(given)
+    before = await snapshot(app.db)
+    refused = await browser.post(f"/members/{maya.member_id}/points", data={
+        "csrf": csrf, "decision": "take", "amount": "-5", "reason": "x"})
+    assert refused.status_code == 422
+    assert await snapshot(app.db) == before
+    async with app.db.unit() as unit:
+        [entry, *_] = await unit.audit.recent()
+    assert (entry.command, entry.platform) == ("points give", "web")
+    assert json.loads(entry.args) == {"amount": 30, "member": {"member_id": maya.member_id},
+                                      "reason": "helped out"}
+    missing = await browser.get("/members/999999")
+    assert missing.status_code == 404 and "There is no member #999999." in shown(missing)

@@ -121,8 +121,17 @@ class DashboardAccess:
 
     async def record(self, who: WebSession, action: str, args: Mapping[str, object]) -> None:
         """Write a change made on the web to the same audit log as admin commands."""
-        payload = json.dumps(dict(args), sort_keys=True, default=str)
+        payload = json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True)
         async with self._db.unit() as unit:
             await unit.audit.add(who.member_id, action, payload, self._clock.now(),
                                  platform=WEB, place_id=None)
         logger.info("dashboard: %s by member %d", action, who.member_id)
+
+
+def _jsonable(value: object) -> object:
+    """As the command audit stores values: members by id, everything else as text."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, Member):
+        return {"member_id": value.member_id}
+    return str(value)
