@@ -15,7 +15,8 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.core.errors import UserError
 from bot.core.model import Member, Platform
-from bot.services.analytics.texts import render_community, render_funnel
+from bot.services.analytics.texts import render_community, render_event, render_funnel
+from bot.services.analytics.views import Comment
 from bot.services.dashboard import WebSession
 from bot.services.dashboard import texts as say
 from bot.services.events import texts as event_texts
@@ -59,6 +60,8 @@ async def overview(request: Request, web: Web, who: WebSession) -> Response:
         try:
             funnel = await analytics.funnel(FUNNEL_PERIOD)
             data["funnel"] = render_funnel(funnel).splitlines()
+            ratings = [row.rating for row in funnel.rows if row.rating is not None]
+            data["satisfaction"] = say.satisfaction(ratings, FUNNEL_PERIOD.days)
             data["funnel_chart"] = charts.bars(
                 [stage for stage, _, _ in funnel.total.stages()],
                 [count for _, count, _ in funnel.total.stages()], "Learning funnel")
@@ -132,16 +135,17 @@ async def _event_page(request: Request, web: Web, who: WebSession, event_id: int
     report = await web.features.events.attendees(event_id)
     view = report.event
     now = web.clock.now()
-    predicted = None
-    if web.features.analytics is not None and view.status == "scheduled" and view.end > now:
-        found = await web.features.analytics.predict(view.id)
-        if found is not None:
-            t = found.turnout
-            predicted = event_texts.predicted_turnout(t.expected, t.members, t.low, t.high)
+    figures: list[str] = []
+    comments: list[Comment] = []
+    if web.features.analytics is not None:
+        # /stats event's own text: answers, attendance, predicted turnout, satisfaction.
+        stats = await web.features.analytics.event(view.id)
+        figures = render_event(stats, who.timezone, now).splitlines()[1:]
+        comments = list(stats.comments)
     return web.render(request, "event.html", {
         "who": who, "view": view, "report": report, "message": message,
-        "when": web.local(view.start, who.timezone), "predicted": predicted,
-        "details": event_texts.details(view, who.timezone, now)})
+        "when": web.local(view.start, who.timezone), "figures": figures,
+        "comments": comments, "details": event_texts.details(view, who.timezone, now)})
 
 
 @admin_page

@@ -253,3 +253,31 @@ async def test_members_search_profile_and_give_points_like_the_command(
                                       "reason": "helped out"}
     missing = await browser.get("/members/999999")
     assert missing.status_code == 404 and "There is no member #999999." in shown(missing)
+
+
+async def test_one_event_shows_attendance_feedback_and_exports_csv(
+        chat: Chat, app: App, clock: FixedClock, browser: httpx.AsyncClient):
+    await chat.say('/event create "Rust night" "in 2h" 60m capacity=1 code=ROOM42',
+                   who="tomas", admin=True)
+    [view] = await app.features.events.upcoming()
+    await chat.say(f"/rsvp {view.id} going", who="maya")
+    await chat.say(f"/rsvp {view.id} going", who="=cmd")
+    clock.advance(timedelta(hours=2, minutes=5))
+    await chat.say(f"/checkin {view.id} ROOM42", who="maya")
+    clock.advance(timedelta(hours=1))
+    await chat.say(f"/feedback {view.id} 5 loved <the> live coding", who="maya")
+    await log_in(chat, browser)
+    page = await browser.get(f"/events/{view.id}")
+    assert page.status_code == 200
+    said = await chat.text(f"/stats event {view.id}", who="tomas", admin=True, dm=True)
+    for line in said.splitlines()[1:]:
+        assert line.strip() in shown(page), line
+    assert "“loved <the> live coding” — maya" in shown(page)
+    assert "&lt;the&gt;" in page.text  # escaped, never markup
+    assert "Waitlist (1)" in shown(page) and "Checked in (1)" in shown(page)
+    csv_file = await browser.get(f"/events/{view.id}/attendees.csv")
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    assert csv_file.text.splitlines() == ["name,status,checked_in", "maya,going,yes",
+                                          "'=cmd,waitlist,no"]
+    overview = await browser.get("/")
+    assert "Satisfaction: 5.00/5 from 1 rating in the last 90 days." in shown(overview)

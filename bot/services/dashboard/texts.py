@@ -31,3 +31,11 @@ ADMINS_ONLY = "This page is for the community's admins."
 BAD_CSRF = ("This form is out of date or did not come from the dashboard. "
             "Reload the page and try again.")
 NOT_FOUND = "There is no such page."
+
+
+def satisfaction(ratings: list[int], days: int) -> str:
+    """The overview's satisfaction line (the mean of the ratings members gave)."""
+    if not ratings:
+        return f"Satisfaction: no ratings in the last {days} days."
+    return (f"Satisfaction: {sum(ratings) / len(ratings):.2f}/5 from {len(ratings)} "
+            f"rating{'s' if len(ratings) != 1 else ''} in the last {days} days.")
