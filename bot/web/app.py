@@ -41,6 +41,7 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/members", pages.members),
         Route("/members/{member_id:int}", pages.member),
         Route("/members/{member_id:int}/points", pages.correct_points, methods=["POST"]),
+        Route("/analytics", pages.analytics),
         Route("/outbox", pages.outbox),
         Route("/settings", pages.settings),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

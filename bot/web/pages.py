@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from starlette.requests import Request
@@ -15,7 +16,13 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.core.errors import UserError
 from bot.core.model import Member, Platform
-from bot.services.analytics.texts import render_community, render_event, render_funnel
+from bot.services.analytics.texts import (
+    render_best_times,
+    render_community,
+    render_event,
+    render_funnel,
+    render_segments,
+)
 from bot.services.analytics.views import Comment
 from bot.services.dashboard import WebSession
 from bot.services.dashboard import texts as say
@@ -28,6 +35,7 @@ from bot.web.guard import COOKIE, admin_page, refuse
 PERIOD = timedelta(days=30)
 FUNNEL_PERIOD = timedelta(days=90)
 PAGE_SIZE = 25
+MAX_DAYS = 730
 
 
 async def login(request: Request) -> Response:
@@ -281,3 +289,36 @@ async def correct_points(request: Request, web: Web, who: WebSession) -> Respons
     reply = await web.runner.run(who, await web.member(who), f"points {verb}", form,
                                  chosen={"member": target})
     return await _member_page(request, web, who, member_id, reply.text)
+
+
+@admin_page
+async def analytics(request: Request, web: Web, who: WebSession) -> Response:
+    """Funnel per tag, best time slots and segments over a chosen period (as /stats)."""
+    service = web.features.analytics
+    if service is None:
+        return refuse(web, request, 404, say.NOT_FOUND)
+    raw = request.query_params.get("days", "90")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+        raise UserError(say.bad_days(MAX_DAYS))
+    days = int(raw)
+    tag = request.query_params.get("tag", "").strip()[:30] or None
+
+    async def funnel() -> str:
+        return render_funnel(await service.funnel(timedelta(days=days), tag))
+
+    async def best() -> str:
+        return render_best_times(await service.best_times(), who.timezone)
+
+    async def segments() -> str:
+        return render_segments(await service.segments())
+
+    sections: list[tuple[str, list[str]]] = []
+    makers: tuple[tuple[str, Callable[[], Awaitable[str]]], ...] = (
+        ("Funnel", funnel), ("Best time slots", best), ("Segments", segments))
+    for title, make in makers:
+        try:
+            sections.append((title, (await make()).splitlines()))
+        except UserError as exc:
+            sections.append((title, [str(exc)]))
+    return web.render(request, "analytics.html", {"who": who, "days": days, "tag": tag or "",
+                                                  "sections": sections})

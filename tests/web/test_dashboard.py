@@ -281,3 +281,18 @@ async def test_one_event_shows_attendance_feedback_and_exports_csv(
                                           "'=cmd,waitlist,no"]
     overview = await browser.get("/")
     assert "Satisfaction: 5.00/5 from 1 rating in the last 90 days." in shown(overview)
+
+
+async def test_analytics_page_takes_a_period_and_tag_and_refuses_a_bad_one(
+        chat: Chat, browser: httpx.AsyncClient):
+    await log_in(chat, browser)
+    page = await browser.get("/analytics", params={"days": "30", "tag": "rust"})
+    assert page.status_code == 200
+    said = await chat.text("/stats funnel 30d tag=rust", who="tomas", admin=True, dm=True)
+    assert said.splitlines()[0] in shown(page)
+    best = await chat.text("/stats besttime", who="tomas", admin=True, dm=True)
+    assert best.splitlines()[0] in shown(page)
+    for bad in ("0", "abc", "9999"):
+        refused = await browser.get("/analytics", params={"days": bad})
+        assert refused.status_code == 422
+        assert say.bad_days(730) in shown(refused)

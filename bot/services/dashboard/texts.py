@@ -39,3 +39,8 @@ def satisfaction(ratings: list[int], days: int) -> str:
         return f"Satisfaction: no ratings in the last {days} days."
     return (f"Satisfaction: {sum(ratings) / len(ratings):.2f}/5 from {len(ratings)} "
             f"rating{'s' if len(ratings) != 1 else ''} in the last {days} days.")
+
+
+def bad_days(most: int) -> str:
+    """A period that is not a whole number of days in range."""
+    return f"The period must be a whole number of days from 1 to {most}."
