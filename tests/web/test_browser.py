@@ -107,3 +107,21 @@ async def test_an_organiser_logs_in_creates_an_event_approves_a_reward_and_reads
         assert line in figures, (line, figures)
     await act(driver.get, urljoin(site, f"/events/{view.id}"))
     assert "Async Python" in await act(text, "h1")
+
+    await act(driver.get, urljoin(site, "/members?q=maya"))
+    await act(driver.find_element(By.CSS_SELECTOR, "#found a").click)
+    shown_points = await act(text, "#points")
+    said_points = await chat.text("/points show maya", who="tomas", admin=True)
+    assert said_points.splitlines()[0] in shown_points
+    for page, heading in (("/outbox", "Outbox"), ("/analytics", "Analytics"),
+                          ("/settings", "Settings")):
+        await act(driver.get, urljoin(site, page))
+        assert await act(text, "h1") == heading
+    # A phone-sized window never scrolls sideways on the overview.
+    await act(driver.get, urljoin(site, "/"))
+    widest = await act(driver.execute_script, """
+        const wide = [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1);
+        return [document.documentElement.scrollWidth, window.innerWidth,
+                wide.slice(0, 3).map(e => e.tagName + '.' + e.className)];""")
+    assert widest[0] <= widest[1], widest

@@ -7,9 +7,11 @@ answers with what the bot says for the same command.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from bot.app import App
@@ -86,8 +88,9 @@ async def test_dashboard_is_for_admins_only(chat: Chat):
 
 
 async def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(
-        chat: Chat, app: App, browser: httpx.AsyncClient):
+        chat: Chat, app: App, browser: httpx.AsyncClient, caplog: pytest.LogCaptureFixture):
     csrf = await log_in(chat, browser)
+    caplog.set_level(logging.INFO, logger="bot.web.guard")
     before = await snapshot(app.db)
     for token in ("", "0" * len(csrf)):
         refused = await browser.post("/events/new", data={
@@ -95,6 +98,8 @@ async def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(
         assert refused.status_code == 403
         assert say.BAD_CSRF in shown(refused)
     assert await snapshot(app.db) == before
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.web.guard"] == [
+        f"dashboard POST /events/new refused (403): {say.BAD_CSRF}"] * 2
 
 
 async def test_creating_an_event_runs_event_create_and_is_audited(
