@@ -27,7 +27,7 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
               templates=environment())
     routes: list[BaseRoute] = [
         Route("/", pages.overview),
-        Route("/login/{token}", pages.login),
+        Route("/login/{token}", pages.login, methods=["GET", "POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Route("/events", pages.events),
         Route("/events/new", pages.create_event, methods=["GET", "POST"]),

@@ -39,8 +39,14 @@ MAX_DAYS = 730
 
 
 async def login(request: Request) -> Response:
-    """Swap a single-use link for a session cookie."""
+    """Swap a single-use link for a session cookie, on the button press only.
+
+    Opening the link (GET) only shows the button: Discord and Telegram fetch links to
+    preview them, and that fetch must not use up the link.
+    """
     web: Web = request.app.state.web
+    if request.method == "GET":
+        return web.render(request, "login.html", {})
     token = await web.access.open(request.path_params["token"])
     if token is None:
         return refuse(web, request, 401, say.BAD_LINK)

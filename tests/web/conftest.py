@@ -41,7 +41,9 @@ async def link_from_bot(chat: Chat, who: str = "tomas") -> str:
 
 async def log_in(chat: Chat, client: httpx.AsyncClient, who: str = "tomas") -> str:
     """Log ``client`` in as the admin ``who``; returns the CSRF token of its forms."""
-    response = await client.get(await link_from_bot(chat, who))
+    path = await link_from_bot(chat, who)
+    assert (await client.get(path)).status_code == 200  # a preview fetch uses nothing
+    response = await client.post(path)
     assert response.status_code == 303, response.text
     page = await client.get("/events/new")
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)

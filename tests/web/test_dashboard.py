@@ -25,14 +25,17 @@ from tests.web.conftest import link_from_bot, log_in, shown
 async def test_a_login_link_works_once_and_sets_a_safe_session_cookie(
         chat: Chat, app: App, browser: httpx.AsyncClient):
     path = await link_from_bot(chat)
-    first = await browser.get(path)
+    for _ in range(2):  # link previews (GET) show the button and use nothing
+        preview = await browser.get(path)
+        assert preview.status_code == 200 and "set-cookie" not in preview.headers
+    first = await browser.post(path)
     assert first.status_code == 303
     cookie = first.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
     assert (await browser.get("/")).status_code == 200
     async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
         before = await snapshot(app.db)
-        again = await other.get(path)
+        again = await other.post(path)
         assert again.status_code == 401
         assert say.BAD_LINK in shown(again)
         assert await snapshot(app.db) == before
@@ -42,7 +45,7 @@ async def test_an_expired_link_is_refused_with_a_sentence(
         chat: Chat, clock: FixedClock, browser: httpx.AsyncClient):
     path = await link_from_bot(chat)
     clock.advance(timedelta(minutes=10, seconds=1))
-    refused = await browser.get(path)
+    refused = await browser.post(path)
     assert refused.status_code == 401
     assert say.BAD_LINK in shown(refused)
     assert (await browser.get("/")).status_code == 401
@@ -56,7 +59,7 @@ async def test_no_session_is_401_and_a_members_session_is_403(
     access = app.features.dashboard
     assert access is not None
     url = await access.issue(maya, admin=False)
-    assert (await browser.get(url.split("8080", 1)[1])).status_code == 303
+    assert (await browser.post(url.split("8080", 1)[1])).status_code == 303
     refused = await browser.get("/rewards")
     assert refused.status_code == 403 and say.ADMINS_ONLY in shown(refused)
 
@@ -207,7 +210,7 @@ async def test_cookies_are_secure_behind_an_https_public_url(chat: Chat, app: Ap
     text = await chat.text("/dashboard", who="tomas", admin=True, dm=True)
     assert "https://cohort.example.org/login/" in text
     token = text.split("/login/", 1)[1].split()[0]
-    opened = await browser.get(f"/login/{token}")
+    opened = await browser.post(f"/login/{token}")
     assert "secure" in opened.headers["set-cookie"].lower()
 
 

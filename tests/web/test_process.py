@@ -44,7 +44,7 @@ def test_cohort_run_prints_the_dashboard_and_a_link_from_the_console_logs_in(tmp
         process.stdin.flush()
         link = _wait_for(process.stdout, r"(http://\S+/login/\S+)", deadline).group(1)
         assert link.startswith(address + "/login/")
-        answer = httpx.get(link, follow_redirects=False, timeout=30)
+        answer = httpx.post(link, follow_redirects=False, timeout=30)
         assert answer.status_code == 303
         assert "HttpOnly" in answer.headers["set-cookie"]
         process.stdin.close()
@@ -65,7 +65,7 @@ def test_cohort_web_serves_alone_and_stops_on_sigterm(tmp_path: Path):
     try:
         address = _wait_for(process.stderr, r"dashboard: (http://127\.0\.0\.1:\d+)",
                             time.monotonic() + 120).group(1)
-        answer = httpx.get(address + "/login/not-a-token", timeout=30)
+        answer = httpx.post(address + "/login/not-a-token", timeout=30)
         assert answer.status_code == 401
         assert "expired or was already used" in answer.text
         process.terminate()
