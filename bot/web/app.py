@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
 from bot.web import pages
@@ -47,6 +50,31 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         *extra_routes,  # the lead mounts bot/web/feeds.py's routes(...) here
     ]
-    starlette = Starlette(routes=routes, exception_handlers={404: pages.not_found})
+    starlette = Starlette(routes=routes, exception_handlers={404: pages.not_found},
+                          middleware=[Middleware(ServerTiming)])
     starlette.state.web = web
     return starlette
+
+
+class ServerTiming:
+    """Adds ``Server-Timing: app;dur=<ms>`` to every answer (G13 measures server time)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time one request up to the start of its answer."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                spent = (time.perf_counter() - started) * 1000
+                headers = [*message.get("headers", []),
+                           (b"server-timing", f"app;dur={spent:.1f}".encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed)

@@ -304,3 +304,9 @@ async def test_analytics_page_takes_a_period_and_tag_and_refuses_a_bad_one(
         refused = await browser.get("/analytics", params={"days": bad})
         assert refused.status_code == 422
         assert say.bad_days(730) in shown(refused)
+
+
+async def test_every_answer_reports_its_server_time(browser: httpx.AsyncClient):
+    answer = await browser.get("/")
+    spent = float(answer.headers["server-timing"].split("app;dur=", 1)[1])
+    assert 0 <= spent < 10_000
