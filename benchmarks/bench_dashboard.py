@@ -89,7 +89,8 @@ async def main(members: int, events: int, ledger: int, reps: int) -> int:
             assert access is not None
             link = await access.issue(Member(1, "member 1", "Europe/Berlin"), admin=True)
             upcoming = await app.features.events.upcoming(1)
-            pages = ["/", "/events", "/events?page=2", "/rewards", "/outbox", "/settings"]
+            pages = ["/", "/events", "/events?page=2", "/rewards", "/outbox", "/settings",
+                     "/members?q=%231", "/members/1", "/analytics"]
             if upcoming:
                 pages.append(f"/events/{upcoming[0].id}")
             async with httpx.AsyncClient(base_url=address, timeout=120) as client:
