@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
-from bot.web import pages
+from bot.web import challenges, pages
 from bot.web.context import HERE, Web, environment
 from bot.web.runner import CommandRunner
 
@@ -26,7 +26,8 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     assert access is not None, "the dashboard needs Features.dashboard"
     web = Web(settings=app.settings, clock=app.clock, features=app.features, access=access,
               directory=app.directory,
-              runner=CommandRunner(app.dispatcher.available(True), access, app.clock),
+              runner=CommandRunner(app.dispatcher.available(True), access, app.clock,
+                                   app.settings.limits.max_attachment_bytes),
               templates=environment())
     routes: list[BaseRoute] = [
         Route("/", pages.overview),
@@ -45,6 +46,10 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/members/{member_id:int}", pages.member),
         Route("/members/{member_id:int}/points", pages.correct_points, methods=["POST"]),
         Route("/analytics", pages.analytics),
+        Route("/challenges", challenges.challenges, methods=["GET", "POST"]),
+        Route("/challenges/{challenge_id:int}", challenges.challenge),
+        Route("/challenges/{challenge_id:int}/{action:str}", challenges.manage_challenge,
+              methods=["POST"]),
         Route("/outbox", pages.outbox),
         Route("/settings", pages.settings),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from bot.core import values
 from bot.core.clock import Clock
-from bot.core.commands import Command, Context
+from bot.core.commands import Command, Context, OptionKind
+from bot.core.dispatch import too_big
 from bot.core.errors import UserError
-from bot.core.model import Incoming, Member, Place, Platform, Reply, UserRef
+from bot.core.model import Attachment, Incoming, Member, Place, Platform, Reply, UserRef
 from bot.core.parsing import UsageError, check_storable, convert
 from bot.services.dashboard import DashboardAccess, WebSession
 
@@ -39,17 +40,23 @@ class CommandRunner:
     """Turns a submitted form into one admin command run as the logged-in admin."""
 
     def __init__(self, commands: Sequence[Command], access: DashboardAccess,
-                 clock: Clock) -> None:
+                 clock: Clock, max_attachment: int) -> None:
         self._commands = commands
         self._access = access
         self._clock = clock
+        self._max_attachment = max_attachment
 
     async def run(self, who: WebSession, member: Member, path: str,
-                  form: Mapping[str, str], chosen: Mapping[str, Member] | None = None) -> Reply:
+                  form: Mapping[str, str], chosen: Mapping[str, Member] | None = None,
+                  files: Mapping[str, Attachment] | None = None) -> Reply:
         """Convert the fields, run the handler, audit it; UserError on bad input.
 
-        ``chosen`` fills member options the page already resolved (the member shown).
+        ``chosen`` fills member options the page already resolved (the member shown);
+        ``files`` fills file options from uploads, under the dispatcher's size limit.
         """
+        for upload in (files or {}).values():
+            if upload.size > self._max_attachment:
+                raise UserError(too_big(upload.filename, upload.size, self._max_attachment))
         leaf = find(self._commands, path)
         now = self._clock.now()
         try:
@@ -59,6 +66,10 @@ class CommandRunner:
         args: dict[str, object] = dict(chosen or {})
         for option in leaf.options:
             if option.name in args:
+                continue
+            if option.kind is OptionKind.FILE:
+                if files and files.get(option.name) is not None:
+                    args[option.name] = files[option.name]
                 continue
             raw = form.get(option.name, "").strip()
             if not raw:
@@ -75,6 +86,7 @@ class CommandRunner:
         assert leaf.handler is not None
         result = await leaf.handler(Context(incoming=incoming, member=member, args=args,
                                             path=path, now=now))
-        await self._access.record(who, path, args)
+        await self._access.record(who, path, {k: v.filename if isinstance(v, Attachment) else v
+                                              for k, v in args.items()})
         replies = [result] if isinstance(result, Reply) else list(result)
         return Reply("\n".join(r.text for r in replies))

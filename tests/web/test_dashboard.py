@@ -16,9 +16,10 @@ from pydantic import SecretStr
 
 from bot.app import App
 from bot.core.clock import FixedClock
-from bot.core.model import Platform, UserRef
+from bot.core.model import Attachment, Platform, UserRef
 from bot.services.dashboard import texts as say
 from tests.harness import Chat, snapshot
+from tests.services.challenges.conftest import json_tests
 from tests.web.conftest import link_from_bot, log_in, shown
 
 
@@ -310,3 +311,36 @@ async def test_every_answer_reports_its_server_time(browser: httpx.AsyncClient):
     answer = await browser.get("/")
     spent = float(answer.headers["server-timing"].split("app;dur=", 1)[1])
     assert 0 <= spent < 10_000
+
+
+async def test_challenges_created_with_an_uploaded_tests_file_then_closed(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    csrf = await log_in(chat, browser)
+    tests = json_tests()
+    made = await browser.post("/challenges", data={
+        "csrf": csrf, "title": "Sum", "difficulty": "easy",
+        "statement": "Read two integers and print their sum."},
+        files={"tests": (tests.filename, tests.data, tests.content_type)})
+    assert made.status_code == 200, shown(made)
+    [found] = await app.features.challenges.open_challenges()
+    assert f"Created challenge #{found.id}" in shown(made)
+    assert f'href="/challenges/{found.id}"' in made.text
+    stats = await browser.get(f"/challenges/{found.id}")
+    said = await chat.text(f"/challenge stats {found.id}", who="ada", admin=True)
+    assert said.splitlines()[0] in shown(stats)
+    before = await snapshot(app.db)
+    broken = await browser.post("/challenges", data={
+        "csrf": csrf, "title": "Broken", "statement": "x"},
+        files={"tests": ("tests.json", b"not json", "application/json")})
+    assert broken.status_code == 422
+    command = await chat.text('/challenge create title="Broken" statement=x', who="ada",
+                              admin=True, attachments=(Attachment("tests.json", b"not json"),))
+    assert command.splitlines()[0] in shown(broken)
+    huge = await browser.post("/challenges", data={
+        "csrf": csrf, "title": "Huge", "statement": "x"},
+        files={"tests": ("tests.json", b"[" + b" " * 2_000_000 + b"]", "application/json")})
+    assert huge.status_code == 422 and "is too big" in shown(huge)
+    assert await snapshot(app.db) == before
+    closed = await browser.post(f"/challenges/{found.id}/close", data={"csrf": csrf})
+    assert closed.status_code == 200
+    assert await app.features.challenges.open_challenges() == []
