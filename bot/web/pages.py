@@ -7,6 +7,7 @@ they are the admin commands themselves (same rules, same words, same audit log).
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -209,7 +210,15 @@ async def decide_reward(request: Request, web: Web, who: WebSession) -> Response
 
 
 async def logout(request: Request) -> Response:
-    """Forget this browser's cookie (``/dashboard logout-all`` ends every session)."""
+    """End this browser's session (``/dashboard logout-all`` ends every session)."""
+    web: Web = request.app.state.web
+    token = request.cookies.get(COOKIE)
+    who = await web.access.session(token)
+    if who is not None:
+        given = str((await request.form()).get("csrf", ""))
+        if not hmac.compare_digest(given, who.csrf):
+            return refuse(web, request, 403, say.BAD_CSRF)
+        await web.access.logout(token or "")
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

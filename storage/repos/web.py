@@ -57,6 +57,14 @@ class WebRepo:
             WebSessionRow.expires_at > now)
         return (await self._s.execute(statement)).scalar_one_or_none()
 
+    async def revoke(self, token_hash: str, now: datetime) -> bool:
+        """End one live session; whether there was one."""
+        statement = (update(WebSessionRow)
+                     .where(WebSessionRow.token_hash == token_hash,
+                            WebSessionRow.revoked_at.is_(None))
+                     .values(revoked_at=now))
+        return int((await self._s.execute(statement)).rowcount) == 1  # type: ignore[attr-defined]
+
     async def revoke_all(self, now: datetime) -> int:
         """End every live session; returns how many."""
         statement = (update(WebSessionRow)

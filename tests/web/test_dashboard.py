@@ -344,3 +344,18 @@ async def test_challenges_created_with_an_uploaded_tests_file_then_closed(
     closed = await browser.post(f"/challenges/{found.id}/close", data={"csrf": csrf})
     assert closed.status_code == 200
     assert await app.features.challenges.open_challenges() == []
+
+
+async def test_log_out_needs_the_csrf_token_and_ends_only_this_session(
+        chat: Chat, browser: httpx.AsyncClient):
+    csrf = await log_in(chat, browser)
+    async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
+        await log_in(chat, other)
+        forged = await browser.post("/logout", data={"csrf": "0" * len(csrf)})
+        assert forged.status_code == 403 and say.BAD_CSRF in shown(forged)
+        assert (await browser.get("/")).status_code == 200
+        kept = browser.cookies["cohort_session"]
+        assert (await browser.post("/logout", data={"csrf": csrf})).status_code == 303
+        browser.cookies.set("cohort_session", kept)  # a copied cookie is dead too
+        assert (await browser.get("/")).status_code == 401
+        assert (await other.get("/")).status_code == 200

@@ -114,6 +114,11 @@ class DashboardAccess:
             return WebSession(row.member_id, member.display_name, member.timezone or "UTC",
                               row.admin, csrf_for(session_token))
 
+    async def logout(self, session_token: str) -> bool:
+        """Revoke one session (its browser's Log out button)."""
+        async with self._db.unit() as unit:
+            return await unit.web.revoke(_hash(session_token), self._clock.now())
+
     async def logout_all(self) -> int:
         """Revoke every dashboard session."""
         async with self._db.unit() as unit:
