@@ -157,8 +157,12 @@ async def _event_page(request: Request, web: Web, who: WebSession, event_id: int
         stats = await web.features.analytics.event(view.id)
         figures = render_event(stats, who.timezone, now).splitlines()[1:]
         comments = list(stats.comments)
+    series = []
+    if view.series_id is not None:
+        series = [(v, web.local(v.start, who.timezone))
+                  for v in await web.features.events.series_sessions(view.series_id)]
     return web.render(request, "event.html", {
-        "who": who, "view": view, "report": report, "message": message,
+        "who": who, "view": view, "report": report, "message": message, "series": series,
         "when": web.local(view.start, who.timezone), "figures": figures,
         "comments": comments, "details": event_texts.details(view, who.timezone, now)})
 

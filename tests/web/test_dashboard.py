@@ -359,3 +359,18 @@ async def test_log_out_needs_the_csrf_token_and_ends_only_this_session(
         browser.cookies.set("cohort_session", kept)  # a copied cookie is dead too
         assert (await browser.get("/")).status_code == 401
         assert (await other.get("/")).status_code == 200
+
+
+async def test_a_series_session_lists_every_session_of_its_series(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    await chat.say('/event create "Study group" "tomorrow 18:00" recurrence=weekly',
+                   who="tomas", admin=True)
+    sessions = await app.features.events.upcoming(50)
+    assert len(sessions) > 2
+    first, second = sessions[0], sessions[1]
+    await chat.say(f"/event cancel {second.id} holiday", who="tomas", admin=True)
+    await log_in(chat, browser)
+    page = await browser.get(f"/events/{first.id}")
+    assert f"Series ({len(sessions)} sessions)" in shown(page)
+    assert f'href="/events/{second.id}"' in page.text
+    assert "cancelled" in shown(page)

@@ -251,6 +251,11 @@ class EventService:
                         row.starts_at, recurring.materialized_until) if start not in held]
         return view, ics.to_ics(view, self._clock.now(), rule, skipped)
 
+    async def series_sessions(self, series_id: int) -> list[EventView]:
+        """Every session of a series, held, cancelled or to come, in order (series view)."""
+        async with self._db.unit() as unit:
+            return [await views.load(unit, r.id) for r in await unit.events.in_series(series_id)]
+
     async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
         """One page of the upcoming events, and whether more come after it."""
         async with self._db.unit() as unit:
