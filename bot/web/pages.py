@@ -97,10 +97,13 @@ async def _events_page(request: Request, web: Web, who: WebSession,
         page = max(1, min(1000, int(request.query_params.get("page", "1"))))
     except ValueError:
         raise UserError("The page must be a whole number, e.g. 2.") from None
-    views, more = await web.features.events.upcoming_page(PAGE_SIZE, page)
+    past = request.query_params.get("when") == "past"
+    tag = request.query_params.get("tag", "").strip()[:30]
+    views, more = await web.features.events.listing(PAGE_SIZE, page, past=past, tag=tag)
     rows = [(v, web.local(v.start, who.timezone)) for v in views]
     return web.render(request, "events.html", {"who": who, "rows": rows, "page": page,
-                                               "more": more, "message": message})
+                                               "more": more, "message": message,
+                                               "past": past, "tag": tag})
 
 
 @admin_page

@@ -374,3 +374,20 @@ async def test_a_series_session_lists_every_session_of_its_series(
     assert f"Series ({len(sessions)} sessions)" in shown(page)
     assert f'href="/events/{second.id}"' in page.text
     assert "cancelled" in shown(page)
+
+
+async def test_the_events_list_filters_by_tag_and_shows_past_events(
+        chat: Chat, app: App, clock: FixedClock, browser: httpx.AsyncClient):
+    await chat.say('/event create "Old rust" "in 1h" tags=rust', who="tomas", admin=True)
+    await chat.say('/event create "New rust" "in 3d" tags=rust,wasm', who="tomas", admin=True)
+    await chat.say('/event create "Go night" "in 4d" tags=go', who="tomas", admin=True)
+    await chat.say('/event create "Percent" "in 5d" tags=r_st', who="tomas", admin=True)
+    clock.advance(timedelta(hours=2))
+    await log_in(chat, browser)
+    upcoming = shown(await browser.get("/events", params={"tag": "Rust"}))
+    assert "New rust" in upcoming and "Old rust" not in upcoming and "Go night" not in upcoming
+    assert "Percent" not in upcoming  # _ is a letter here, not a wildcard
+    past = shown(await browser.get("/events", params={"when": "past"}))
+    assert "Old rust" in past and "New rust" not in past
+    everything = shown(await browser.get("/events"))
+    assert all(t in everything for t in ("New rust", "Go night", "Percent"))
