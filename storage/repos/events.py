@@ -47,8 +47,10 @@ class EventRepo:
 
     async def listing(self, now: datetime, *, past: bool, tag: str | None, limit: int,
                       offset: int = 0) -> list[EventRow]:
-        """Any-status events for the dashboard: upcoming soonest first, or past latest first,
-        optionally only those carrying ``tag`` (tags are stored comma-joined).
+        """Events of any status for the dashboard, upcoming or past, optionally with a tag.
+
+        Upcoming come soonest first, past latest first; tags are stored comma-joined, so a
+        tag matches between commas, with LIKE's wildcards escaped.
         """
         statement = select(EventRow)
         if past:
