@@ -293,8 +293,10 @@ async def _member_page(request: Request, web: Web, who: WebSession, member_id: i
     standing = await web.features.points.standing(target)
     history = await web.features.points.history(member_id, 20)
     summary = points_texts.points_summary(standing, history)
+    accounts = await web.features.links.accounts(target)
     return web.render(request, "member.html", {"who": who, "member": target,
-                                               "summary": summary, "message": message})
+                                               "summary": summary, "message": message,
+                                               "accounts": accounts})
 
 
 @admin_page

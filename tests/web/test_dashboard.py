@@ -250,6 +250,9 @@ async def test_members_search_profile_and_give_points_like_the_command(
     assert (await app.features.points.standing(maya)).points == 30
     said = await chat.text("/points show maya", who="tomas", admin=True)
     assert said.splitlines()[0] in shown(given)
+    accounts = await app.features.links.accounts(maya)
+    assert accounts and "Accounts: " + " · ".join(f"{p} {n}" for p, n in accounts) in shown(
+        given)
     before = await snapshot(app.db)
     refused = await browser.post(f"/members/{maya.member_id}/points", data={
         "csrf": csrf, "decision": "take", "amount": "-5", "reason": "x"})
