@@ -99,23 +99,10 @@ def run(
 def web(config: ConfigOption = None) -> None:
     """Serve only the organisers' dashboard (a separate process on a shared PostgreSQL)."""
     settings = _settings(config)
-
-    async def serve() -> int:
-        app = build(settings)
-        await app.db.upgrade()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            async with dashboard(app, required=True):
-                await stop.wait()
-        finally:
-            await app.db.dispose()
-        return 0
+    from bot.web.server import serve_alone
 
     try:
-        code = asyncio.run(serve())
+        code = asyncio.run(serve_alone(build(settings)))
     except OSError as exc:
         raise fail(f"the dashboard cannot listen on {settings.web.host}:{settings.web.port}: "
                    f"{exc.strerror or exc}", 1) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -90,3 +91,18 @@ async def dashboard(app: App, *, required: bool = False) -> AsyncIterator[str | 
         yield address
     finally:
         await server.__aexit__(None, None, None)
+
+
+async def serve_alone(app: App) -> int:
+    """``cohort web``: migrate, then serve only the dashboard until SIGTERM or Ctrl+C."""
+    await app.db.upgrade()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with dashboard(app, required=True):
+            await stop.wait()
+    finally:
+        await app.db.dispose()
+    return 0

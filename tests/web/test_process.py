@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -74,3 +75,19 @@ def test_cohort_web_serves_alone_and_stops_on_sigterm(tmp_path: Path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_cohort_web_on_a_taken_port_says_so_in_one_line(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
+        env.update({"COHORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cohort.db",
+                    "COHORT_WEB__PORT": str(port), "PYTHONPATH": str(ROOT)})
+        result = subprocess.run([sys.executable, "-m", "bot", "web"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"cohort: the dashboard cannot listen on 127.0.0.1:{port}: "), result.stderr
+    assert "Traceback" not in result.stderr
