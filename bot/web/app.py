@@ -51,6 +51,7 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/challenges/{challenge_id:int}/{action:str}", challenges.manage_challenge,
               methods=["POST"]),
         Route("/outbox", pages.outbox),
+        Route("/outbox/{row_id:int}/retry", pages.retry_message, methods=["POST"]),
         Route("/settings", pages.settings),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         *extra_routes,  # the lead mounts bot/web/feeds.py's routes(...) here

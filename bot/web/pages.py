@@ -240,6 +240,11 @@ async def not_found(request: Request, exc: Exception) -> Response:
 @admin_page
 async def outbox(request: Request, web: Web, who: WebSession) -> Response:
     """Pending and failed messages with their reasons (what ``/outbox`` says)."""
+    return await _outbox_page(request, web, who, None)
+
+
+async def _outbox_page(request: Request, web: Web, who: WebSession,
+                       message: str | None) -> Response:
     report = await web.features.outbox.report()
     pending = [(row_id, kind, web.local(due, who.timezone), attempts, error,
                 report.about.get(row_id, ""))
@@ -247,7 +252,16 @@ async def outbox(request: Request, web: Web, who: WebSession) -> Response:
     failed = [(row_id, kind, status, error, report.about.get(row_id, ""))
               for row_id, kind, status, error in report.failed]
     return web.render(request, "outbox.html", {"who": who, "counts": dict(report.counts),
-                                               "pending": pending, "failed": failed})
+                                               "pending": pending, "failed": failed,
+                                               "message": message})
+
+
+@admin_page
+async def retry_message(request: Request, web: Web, who: WebSession) -> Response:
+    """``/outbox retry=<id>`` from the outbox page."""
+    row_id = request.path_params["row_id"]
+    reply = await web.runner.run(who, await web.member(who), "outbox", {"retry": str(row_id)})
+    return await _outbox_page(request, web, who, reply.text)
 
 
 @admin_page

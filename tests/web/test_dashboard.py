@@ -18,6 +18,8 @@ from bot.app import App
 from bot.core.clock import FixedClock
 from bot.core.model import Attachment, Platform, UserRef
 from bot.services.dashboard import texts as say
+from bot.services.outbox import OutboxKind, Outgoing
+from tests.edge import RecordingMessenger
 from tests.harness import Chat, snapshot
 from tests.services.challenges.conftest import json_tests
 from tests.web.conftest import link_from_bot, log_in, shown
@@ -394,3 +396,34 @@ async def test_the_events_list_filters_by_tag_and_shows_past_events(
     assert "Old rust" in past and "New rust" not in past
     everything = shown(await browser.get("/events"))
     assert all(t in everything for t in ("New rust", "Go night", "Percent"))
+
+
+async def test_a_failed_message_is_sent_again_from_the_outbox_page(
+        chat: Chat, app: App, browser: httpx.AsyncClient):
+    telegram = RecordingMessenger(Platform.TELEGRAM)
+    app.platforms.add_messenger(telegram)
+    ghost = await app.directory.identify(UserRef(Platform.TELEGRAM, "600", "ghost", "ghost"))
+    telegram.unknown("600")
+    async with app.db.unit() as unit:
+        await app.outbox.put(unit, [Outgoing("ghost:1", OutboxKind.REMINDER, "hello?",
+                                             app.clock.now(), member_id=ghost.member_id)])
+    await app.outbox.sweep()
+    async with app.db.unit() as unit:
+        [row] = await unit.outbox.all()
+    assert row.status == "undeliverable"
+    csrf = await log_in(chat, browser)
+    page = await browser.get("/outbox")
+    assert f'id="retry-{row.id}"' in page.text and "unknown_recipient" in page.text
+    before = await snapshot(app.db)
+    refused = await browser.post(f"/outbox/{row.id + 1}/retry", data={"csrf": csrf})
+    assert refused.status_code == 422
+    assert f"There is no failed message #{row.id + 1} to send again." in shown(refused)
+    assert await snapshot(app.db) == before
+    again = await browser.post(f"/outbox/{row.id}/retry", data={"csrf": csrf})
+    assert again.status_code == 200
+    assert f"Message #{row.id} will be sent again now." in shown(again)
+    async with app.db.unit() as unit:
+        [row] = await unit.outbox.all()
+    assert (row.status, row.attempts) == ("pending", 0)
+    said = await chat.text(f"/outbox retry={row.id}", who="tomas", admin=True, dm=True)
+    assert said == f"There is no failed message #{row.id} to send again."
