@@ -46,6 +46,14 @@ system-deps:
 	  else echo "note: $(FONT_PACKAGES) are not installed; cards draw Latin and Cyrillic only"; fi; }
 	@command -v faketime >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then apt-get install -y -qq faketime >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq faketime >/dev/null; }; else echo "note: faketime is not installed; CI's future-date pass needs it"; fi; }
 
+	@# The dashboard's browser tests drive Debian's headless chromium (never downloaded).
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }; \
+	  else echo "note: chromium and chromium-driver are not installed; dashboard browser tests need them"; fi; }
+
 run: setup
 	$(VENV)/bin/cohort run
 

@@ -36,6 +36,7 @@ from bot.services.challenges import (
     SubmissionData,
 )
 from bot.services.channels import ChannelRoles
+from bot.services.dashboard import DashboardAccess
 from bot.services.events import EventData, EventService
 from bot.services.members import (
     LinkService,
@@ -177,8 +178,8 @@ def build(
         rewards=RewardService(db, clock, outbox, points),
         analytics=AnalyticsService(db, clock, settings.analytics),
         audit=AuditService(db),
-        # The lead wires settings.web.public_url here once the web settings exist (#17).
-        calendar=CalendarService(db, clock),
+        calendar=CalendarService(db, clock, public_url=settings.web.base_url),
+        dashboard=DashboardAccess(db, clock, settings.web),
     )
 
     def catalog(is_admin: bool) -> Sequence[Command]:

@@ -9,13 +9,14 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
-from bot.app import build, prepare, running
+from bot.app import App, build, prepare, running
 from bot.core.clock import OffsetClock
 from bot.core.errors import StartupFailed
 from bot.core.model import Platform
@@ -92,7 +93,31 @@ def run(
             # retries is not (1).
             raise fail(str(exc), 1 if exc.transient else 2) from None
         raise typer.Exit(code)
-    raise typer.Exit(asyncio.run(_console(settings, None, demo=True, linger=5.0)))
+    raise typer.Exit(asyncio.run(_console(settings, None, demo=True, linger=5.0, web=True)))
+
+
+@cli.command()
+def web(config: ConfigOption = None) -> None:
+    """Serve only the organisers' dashboard (a separate process on a shared PostgreSQL)."""
+    settings = _settings(config)
+    from bot.web.server import serve_alone
+
+    try:
+        code = asyncio.run(serve_alone(build(settings)))
+    except OSError as exc:
+        raise fail(f"the dashboard cannot listen on {settings.web.host}:{settings.web.port}: "
+                   f"{exc.strerror or exc}", 1) from None
+    raise typer.Exit(code)
+
+
+def dashboard(app: App, *, required: bool = False) -> contextlib.AbstractAsyncContextManager[
+        str | None]:
+    """The dashboard served next to the bot (starlette loads only when it is enabled)."""
+    if not app.settings.web.enabled:
+        return _nothing()
+    from bot.web.server import dashboard as serve_dashboard
+
+    return serve_dashboard(app, required=required)
 
 
 async def _platforms(settings: Settings, *, with_console: bool) -> int:
@@ -110,7 +135,7 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     hooks = app.presence
-    async with running(app), contextlib.AsyncExitStack() as stack:
+    async with running(app), dashboard(app), contextlib.AsyncExitStack() as stack:
         if settings.discord.token is not None:
             from bot.adapters.discord import DiscordAdapter
 
@@ -187,7 +212,8 @@ def console(
     raise typer.Exit(asyncio.run(_console(settings, script, demo=not no_demo, linger=linger)))
 
 
-async def _console(settings: Settings, script: Path | None, *, demo: bool, linger: float) -> int:
+async def _console(settings: Settings, script: Path | None, *, demo: bool, linger: float,
+                   web: bool = False) -> int:
     clock = OffsetClock()
     app = build(settings, clock)
     await prepare(app, seed_demo=demo)
@@ -195,7 +221,7 @@ async def _console(settings: Settings, script: Path | None, *, demo: bool, linge
     interactive = script is None and sys.stdin.isatty()
     messenger = ConsoleMessenger(sys.stdout, settings.data_dir / "exports")
     try:
-        async with running(app):
+        async with running(app), dashboard(app) if web else _nothing():
             app.platforms.add_messenger(messenger)
             adapter = ConsoleAdapter(
                 app.dispatcher, clock, messenger, stdin, sys.stdout,
@@ -211,6 +237,11 @@ async def _console(settings: Settings, script: Path | None, *, demo: bool, linge
         if stdin is not sys.stdin:
             stdin.close()
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[str | None]:
+    yield None
 
 
 @db_cli.command("upgrade")

@@ -281,6 +281,24 @@ class SchedulerSettings(Section):
                              description="When recurring events get their next occurrences")
 
 
+class WebSettings(Section):
+    """The organisers' dashboard, served by ``cohort run`` and ``cohort web``."""
+
+    enabled: bool = Field(True, description="Serve the dashboard inside cohort run")
+    host: str = Field("127.0.0.1", description="Address the dashboard listens on")
+    port: int = Field(8080, ge=0, le=65535, description="Port (0: any free port)")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://",
+        description="Address people open (behind a proxy); default http://host:port")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="How long a login lasts")
+    links_per_hour: int = Field(5, ge=1, le=100, description="Login links per admin per hour")
+
+    @property
+    def base_url(self) -> str:
+        """Where links point: the public URL, else the listening address."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults that run a console demo on SQLite."""
 
@@ -314,6 +332,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = AnalyticsSettings()
     judge: JudgeSettings = JudgeSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

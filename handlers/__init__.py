@@ -16,6 +16,7 @@ from bot.services.audit import AuditService
 from bot.services.calendar import CalendarService
 from bot.services.challenges import ChallengeService
 from bot.services.channels import ChannelRoles
+from bot.services.dashboard import DashboardAccess
 from bot.services.events import EventService
 from bot.services.members import LinkService, PrivacyService, ProfileService
 from bot.services.outbox import Outbox
@@ -24,7 +25,7 @@ from bot.services.recommendations import BuddyService, RecommendationService
 from handlers import analytics as analytics_
 from handlers import audit as audit_
 from handlers import calendar as calendar_
-from handlers import challenges, channels, events, members, outbox
+from handlers import challenges, channels, dashboard, events, members, outbox
 from handlers import help as help_
 from handlers import points as points_
 from handlers import recommendations as recommendations_
@@ -48,6 +49,7 @@ class Features:
     analytics: AnalyticsService | None = None  # /stats; predicted turnout in /event
     audit: AuditService | None = None  # /audit
     calendar: CalendarService | None = None  # /calendar
+    dashboard: DashboardAccess | None = None  # /dashboard and the web dashboard
 
 
 def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
@@ -68,6 +70,7 @@ def all_commands(features: Features, catalog: help_.Catalog) -> list[Command]:
         *points_.reward_commands(features.rewards),
         *(analytics_.commands(features.analytics) if features.analytics else []),
         *(audit_.commands(features.audit) if features.audit else []),
+        *(dashboard.commands(features.dashboard) if features.dashboard else []),
     ]
 
 

@@ -16,6 +16,7 @@ from storage.repos.moves import MoveRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, RewardRepo
 from storage.repos.recommendations import RecommendationRepo
+from storage.repos.web import WebRepo
 
 
 class Unit:
@@ -40,3 +41,4 @@ class Unit:
         self.points, self.rewards = PointsRepo(session), RewardRepo(session)
         self.calendar = CalendarRepo(session)
         self.jobs = JobRunRepo(session)
+        self.web = WebRepo(session)

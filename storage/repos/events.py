@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.rows.events import EventRow, FeedbackRow, RsvpRow, SeriesRow
@@ -44,6 +44,26 @@ class EventRepo:
             .limit(limit).offset(offset)
         )
         return list((await self._s.execute(statement)).scalars())
+
+    async def listing(self, now: datetime, *, past: bool, tag: str | None, limit: int,
+                      offset: int = 0) -> list[EventRow]:
+        """Events of any status for the dashboard, upcoming or past, optionally with a tag.
+
+        Upcoming come soonest first, past latest first; tags are stored comma-joined, so a
+        tag matches between commas, with LIKE's wildcards escaped.
+        """
+        statement = select(EventRow)
+        if past:
+            statement = statement.where(EventRow.starts_at < now).order_by(
+                EventRow.starts_at.desc(), EventRow.id.desc())
+        else:
+            statement = statement.where(EventRow.starts_at >= now).order_by(
+                EventRow.starts_at, EventRow.id)
+        if tag:
+            quoted = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where((literal(",") + EventRow.tags + literal(",")).like(
+                f"%,{quoted},%", escape="\\"))
+        return list((await self._s.execute(statement.limit(limit).offset(offset))).scalars())
 
     async def starts(self, event_ids: Collection[int]) -> dict[int, datetime]:
         """Start times of the given events."""

@@ -147,6 +147,14 @@ class OutboxRepo:
                      .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit))
         return list((await self._s.execute(statement)).scalars())
 
+    async def requeue(self, row_id: int, statuses: Sequence[str], now: datetime) -> bool:
+        """Put a row in one of ``statuses`` back to pending, due now, with fresh attempts."""
+        statement = (update(OutboxRow)
+                     .where(OutboxRow.id == row_id, OutboxRow.status.in_(list(statuses)))
+                     .values(status="pending", due_at=now, attempts=0, claimed_at=None,
+                             claimed_by=None))
+        return int((await self._s.execute(statement)).rowcount) == 1  # type: ignore[attr-defined]
+
     async def counts(self) -> dict[str, int]:
         """How many rows are in each state."""
         statement = select(OutboxRow.status, func.count(OutboxRow.id)).group_by(OutboxRow.status)

@@ -11,6 +11,7 @@ from storage.rows import (  # noqa: F401
     outbox,
     points,
     recommendations,
+    web,
 )
 from storage.rows.base import Base
 

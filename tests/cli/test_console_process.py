@@ -18,6 +18,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update({
         "COHORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cohort.db",
         "COHORT_DATA_DIR": str(tmp_path / "data"),
+        "COHORT_WEB__PORT": "0",  # any free port: parallel runs never race for 8080
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

@@ -41,6 +41,7 @@ async def spawn_cohort(tmp_path: Path, emu: DiscordEmulator, tg: TelegramEmulato
         "COHORT_TELEGRAM__BASE_URL": tg.base_url,
         "COHORT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
         "COHORT_TELEGRAM__POLL_TIMEOUT": "1",
+        "COHORT_WEB__PORT": "0",  # any free port: parallel runs never race for 8080
         "PYTHONPATH": str(ROOT),
         **settings,
     })

@@ -251,6 +251,21 @@ class EventService:
                         row.starts_at, recurring.materialized_until) if start not in held]
         return view, ics.to_ics(view, self._clock.now(), rule, skipped)
 
+    async def listing(self, size: int, page: int, *, past: bool = False,
+                      tag: str | None = None) -> tuple[list[EventView], bool]:
+        """One page of upcoming or past events of any status, optionally with a tag."""
+        wanted = values.split_tags(tag or "")
+        async with self._db.unit() as unit:
+            rows = await unit.events.listing(self._clock.now(), past=past,
+                                             tag=wanted[0] if wanted else None,
+                                             limit=size + 1, offset=(page - 1) * size)
+            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
+
+    async def series_sessions(self, series_id: int) -> list[EventView]:
+        """Every session of a series, held, cancelled or to come, in order (series view)."""
+        async with self._db.unit() as unit:
+            return [await views.load(unit, r.id) for r in await unit.events.in_series(series_id)]
+
     async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
         """One page of the upcoming events, and whether more come after it."""
         async with self._db.unit() as unit:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
-from bot.core.errors import DeliveryFailed, DeliveryFailure
+from bot.core.errors import DeliveryFailed, DeliveryFailure, UserError
 from bot.core.model import Button, Platform, Reply
 from bot.core.platforms import Platforms
 from bot.services.outbox import texts
@@ -336,6 +336,14 @@ class Outbox:
         async with self._db.unit() as unit:
             changed = await unit.moves.move_place(platform, old, new)
         logger.info("%s place %s moved to %s (%d rows updated)", platform, old, new, changed)
+
+    async def retry(self, row_id: int) -> None:
+        """Send a failed or undeliverable message again (an admin fixed the cause)."""
+        async with self._db.unit() as unit:
+            again = await unit.outbox.requeue(
+                row_id, [Status.FAILED.value, Status.UNDELIVERABLE.value], self._clock.now())
+        if not again:
+            raise UserError(texts.not_retryable(row_id))
 
     async def report(self) -> OutboxReport:
         """Counts and the next pending and latest failed rows."""

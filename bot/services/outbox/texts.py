@@ -34,3 +34,13 @@ def report(outbox: OutboxReport) -> str:
 def _what(kind: str, about: str | None) -> str:
     """``reminder: #12 Hack night → maya``: the kind and what it is about, never a row id."""
     return f"{kind}: {about}" if about else kind
+
+
+def not_retryable(row_id: int) -> str:
+    """``/outbox retry=`` on a row that did not fail."""
+    return f"There is no failed message #{row_id} to send again."
+
+
+def retried(row_id: int) -> str:
+    """After ``/outbox retry=``."""
+    return f"Message #{row_id} will be sent again now."
