@@ -11,10 +11,11 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from bot.adapter_options import discord_options, telegram_options
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
 from bot.app import App, build, prepare, running
 from bot.core.clock import OffsetClock
@@ -23,10 +24,6 @@ from bot.core.model import Platform
 from bot.runtime import ScheduleError
 from bot.startup import enter_with_retries
 from config.settings import Settings, SettingsError, load_settings
-
-if TYPE_CHECKING:  # the platform libraries load only when a platform is configured
-    from bot.adapters.discord import DiscordOptions
-    from bot.adapters.telegram import TelegramOptions
 
 cli = typer.Typer(help="Cohort: a community assistant for technical learning communities.",
                   no_args_is_help=False, add_completion=False)
@@ -162,40 +159,6 @@ async def _platforms(settings: Settings, *, with_console: bool) -> int:
         await stop.wait()
         log.info("stopping")
     return 0
-
-
-def discord_options(settings: Settings) -> DiscordOptions:
-    """The Discord adapter's options from settings."""
-    from bot.adapters.discord import DiscordOptions
-
-    section = settings.discord
-    assert section.token is not None
-    return DiscordOptions(
-        token=section.token.get_secret_value(), api_base_url=section.api_base_url,
-        gateway_url=section.gateway_url, guild_id=section.guild_id,
-        message_content=section.message_content, guild_ids=tuple(section.guild_ids),
-        admin_roles=tuple(section.admin_roles), admin_ids=tuple(section.admin_ids),
-        sync_commands=section.sync_commands, guild_ready_timeout=section.guild_ready_timeout,
-    )
-
-
-def telegram_options(settings: Settings) -> TelegramOptions:
-    """The Telegram adapter's options from settings."""
-    from bot.adapters.telegram import TelegramOptions
-
-    section = settings.telegram
-    assert section.token is not None
-    return TelegramOptions(
-        token=section.token.get_secret_value(), base_url=section.base_url,
-        base_file_url=section.base_file_url, mode=section.mode,
-        webhook_url=section.webhook_url, webhook_listen=section.webhook_listen,
-        webhook_port=section.webhook_port,
-        webhook_secret=(section.webhook_secret.get_secret_value()
-                        if section.webhook_secret is not None else None),
-        poll_timeout=section.poll_timeout, chat_ids=tuple(section.chat_ids),
-        admin_ids=tuple(section.admin_ids),
-        admin_cache_seconds=section.admin_cache_seconds,
-    )
 
 
 @cli.command()
