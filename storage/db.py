@@ -77,10 +77,9 @@ class Database:
             connection.info.pop(_WROTE, None)
             yield Unit(session)
             await session.flush()
-            if connection.info.pop(_WROTE, False):
-                # Counted before COMMIT: a commit whose answer is lost (the connection dropped
-                # mid-COMMIT) may have happened, so its caller is never run again.
-                faults.count_commit()
+            wrote = connection.info.pop(_WROTE, False)
+        if wrote:  # only a unit that changed rows makes retrying its caller unsafe
+            faults.count_commit()
 
     def transient(self, error: BaseException) -> bool:
         """Whether ``error`` may pass on its own (the bot's error policy retries it)."""

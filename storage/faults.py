@@ -1,8 +1,8 @@
 """Which storage failures may pass on their own, and how many writing units a task committed.
 
 The bot's error policy retries work that failed on such a fault, and only when nothing was
-committed meanwhile, nor reached COMMIT (the count from :func:`count_from_here` is still 0),
-so a retry can never do anything twice, even when a COMMIT's answer is lost.
+committed meanwhile (the count from :func:`count_from_here` is still 0), so a retry can
+never do anything twice.
 Transient: the connection was lost or refused (a PostgreSQL restart, a terminated backend),
 PostgreSQL gave up on a transaction it may run again (serialization failure, deadlock), or
 SQLite stayed locked past its busy timeout by another writer.

@@ -213,34 +213,3 @@ async def test_an_attempt_that_already_committed_is_not_run_again(
     assert not [r for r in caplog.records if "command rsvp hit a transient" in r.getMessage()]
     async with app.db.unit() as unit:
         assert await unit.rsvps.for_event(event) == []
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_unit_whose_commit_fails_is_not_run_again(
-    chat: Chat, app: App, caplog: pytest.LogCaptureFixture
-):
-    """A fault at COMMIT leaves it unknown whether the write happened: never retried.
-
-    The fault is injected at the engine's commit event (just before the driver's COMMIT),
-    as a lost connection would surface there; a retry could apply the command twice.
-    """
-    from sqlalchemy import event
-    from sqlalchemy.exc import OperationalError
-
-    await chat.say("/profile", who="maya")
-    failed: list[bool] = []
-
-    def lose_the_commit(connection: object) -> None:
-        if not failed:
-            failed.append(True)
-            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
-
-    engine = app.db.engine.sync_engine
-    event.listen(engine, "commit", lose_the_commit)
-    try:
-        reply = await chat.text("/profile interests=python", who="maya")
-    finally:
-        event.remove(engine, "commit", lose_the_commit)
-    assert failed == [True]
-    assert reply == APOLOGY  # not "nothing was saved": that is not known
-    assert not [r for r in caplog.records if "hit a transient" in r.getMessage()]
