@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -43,10 +44,15 @@ TEXTS = ["anyone up for pairing on the parser tonight?", "just pushed the fix, t
          "the meetup slides are in #resources", "thanks, that explanation really helped!"]
 
 
-def burst(tg: TelegramEmulator, messages: int, users: int) -> None:
-    """Queue the burst in one group before anyone polls."""
+def study_group(tg: TelegramEmulator, users: int) -> tuple[Any, list[Any]]:
+    """The community's group and its members (the bot serves only its community's groups)."""
     people = [tg.add_user(f"Member {i}", username=f"member{i}") for i in range(users)]
-    group = tg.add_group("Busy study group", members=people)
+    return tg.add_group("Busy study group", members=people), people
+
+
+def burst(tg: TelegramEmulator, group: Any, people: list[Any], messages: int) -> None:
+    """Queue the burst in the group before anyone polls."""
+    users = len(people)
     for n in range(messages):
         tg.push_message(group, people[n % users], f"{TEXTS[n % len(TEXTS)]} ({n})")
 
@@ -71,7 +77,8 @@ async def raw(messages: int, users: int) -> float:
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         started = time.perf_counter()
-        burst(tg, messages, users)
+        group, people = study_group(tg, users)
+        burst(tg, group, people, messages)
         await asyncio.wait_for(done.wait(), timeout=600)
         elapsed = time.perf_counter() - started
         await app.updater.stop()
@@ -88,13 +95,14 @@ async def cohort(url: str, tmp: Path, messages: int, users: int) -> tuple[float,
     await prepare(app, seed_demo=False)
     await app.db.wipe()
     async with TelegramEmulator(privacy_mode=False) as tg, running(app):
+        group, people = study_group(tg, users)
         adapter = TelegramAdapter(app.dispatcher, app.presence, app.clock, TelegramOptions(
             token=tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
-            poll_timeout=1))
+            poll_timeout=1, chat_ids=(group.id,)))
         async with adapter:
             app.platforms.add_messenger(adapter.messenger)
             started = time.perf_counter()
-            burst(tg, messages, users)
+            burst(tg, group, people, messages)
             logged, progressed = 0, time.perf_counter()
             while time.perf_counter() - progressed < STALL:  # a lost message never comes
                 await asyncio.sleep(0.25)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from benchmarks.lag import LagProbe, percentile
 from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.app import build, prepare, running
 from bot.core.clock import FixedClock
@@ -48,36 +48,6 @@ from tests.emulators.discord_api import DiscordEmulator, Permissions
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PROBE_S = 0.01
 console = Console(width=110)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-class LagProbe:
-    """How late a 10 ms sleep wakes, until stopped."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            start = time.perf_counter()
-            await asyncio.sleep(PROBE_S)
-            self.lags.append(time.perf_counter() - start - PROBE_S)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
 
 
 async def seed(db: Database, members: int, seed: int = 12) -> None:
@@ -136,9 +106,10 @@ async def measure(members: int, url: str | None) -> dict[str, float]:
         maya = emu.add_member(guild, "maya")
         options = DiscordOptions(token=emu.token, api_base_url=emu.http_url,
                                  gateway_url=emu.gateway_url, guild_id=guild.id,
+                                 guild_ids=(guild.id,),
                                  guild_ready_timeout=0.05, ready_timeout=10.0)
         async with DiscordAdapter(app.dispatcher, app.presence, app.clock, options):
-            probe = LagProbe()
+            probe = LagProbe(PROBE_S)
             probe.start()
             started = time.monotonic()
             segments = await emu.send_interaction_create(guild, general, admin,

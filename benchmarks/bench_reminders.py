@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from benchmarks.lag import LagProbe, percentile
 from bot.app import build, prepare, running
 from bot.core.model import Platform, Reply
 from bot.services.outbox import OutboxKind, Outgoing
@@ -42,42 +41,12 @@ from config.settings import Settings
 console = Console(width=130)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-class LagProbe:
-    """Measures how late a 100 ms sleep wakes, until stopped."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            start = time.perf_counter()
-            await asyncio.sleep(0.1)
-            self.lags.append(time.perf_counter() - start - 0.1)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-
 async def raw_apscheduler(n: int, window: float, progress: Progress) -> dict[str, float]:
     """PERFORMANCE.md §1d: memory store, one date job per reminder."""
     lateness: list[float] = []
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start()
-    probe = LagProbe()
+    probe = LagProbe(0.1)
     probe.start()
     task = progress.add_task("raw APScheduler: add", total=n)
 
@@ -151,7 +120,7 @@ async def cohort_outbox(n: int, window: float, url: str,
     messenger = TimedMessenger()
     app.platforms.add_messenger(messenger)
     progress.update(task, description="Cohort: sweeping", completed=0)
-    probe = LagProbe()
+    probe = LagProbe(0.1)
     async with running(app):
         probe.start()
         deadline = time.monotonic() + (opens - datetime.now(UTC)).total_seconds() + window + 10
