@@ -69,13 +69,13 @@ async def _terminate_waiters(admin: asyncpg.Connection, database: str) -> int:
     return len(rows)
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-@pytest.mark.postgres
-async def test_a_connection_lost_mid_command_is_retried_and_done_once(
-    chat: Chat, app: App, database_url: str
-):
-    event = await _event(chat)
-    await chat.say("/profile", who="maya")
+async def _rsvp_while_locked(chat: Chat, database_url: str, event: int, *,
+                             keep_killing: bool) -> tuple[str, int]:
+    """Maya RSVPs while another connection holds the event row; her backend is terminated.
+
+    ``keep_killing``: every retry is terminated too, until the command answers; otherwise
+    only the first wait is, and the lock is then released. Returns (reply, backends killed).
+    """
     database = database_url.rsplit("/", 1)[1]
     locker = await asyncpg.connect(_plain(database_url))
     admin = await asyncpg.connect(_plain(database_url))
@@ -85,17 +85,33 @@ async def test_a_connection_lost_mid_command_is_retried_and_done_once(
         await locker.execute("SELECT id FROM events WHERE id = $1 FOR UPDATE", event)
         answer = asyncio.create_task(chat.text(f"/rsvp {event} going", who="maya"))
         killed = 0
-        for _ in range(200):
-            killed = await _terminate_waiters(admin, database)
-            if killed:
-                break
-            await asyncio.sleep(0.02)
-        assert killed >= 1  # the RSVP (and any sweep waiting on the same row)
+        if keep_killing:
+            while not answer.done():
+                killed += await _terminate_waiters(admin, database)
+                await asyncio.sleep(0.01)
+        else:
+            for _ in range(200):
+                killed = await _terminate_waiters(admin, database)
+                if killed:
+                    break
+                await asyncio.sleep(0.02)
         await transaction.rollback()
         reply = await asyncio.wait_for(answer, 20)
     finally:
         await locker.close()
         await admin.close()
+    return reply, killed
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_a_connection_lost_mid_command_is_retried_and_done_once(
+    chat: Chat, app: App, database_url: str
+):
+    event = await _event(chat)
+    await chat.say("/profile", who="maya")
+    reply, killed = await _rsvp_while_locked(chat, database_url, event, keep_killing=False)
+    assert killed >= 1  # the RSVP (and any sweep waiting on the same row)
     assert "Sorry" not in reply, reply
     async with app.db.unit() as unit:
         rows = await unit.rsvps.for_event(event)
@@ -111,23 +127,7 @@ async def test_a_fault_that_outlasts_the_retries_says_nothing_was_saved(
     await chat.say("/profile", who="maya")
     await app.interactions.flush()  # the flush job would otherwise land mid-test
     before = await snapshot(app.db)
-    database = database_url.rsplit("/", 1)[1]
-    locker = await asyncpg.connect(_plain(database_url))
-    admin = await asyncpg.connect(_plain(database_url))
-    try:
-        transaction = locker.transaction()
-        await transaction.start()
-        await locker.execute("SELECT id FROM events WHERE id = $1 FOR UPDATE", event)
-        answer = asyncio.create_task(chat.text(f"/rsvp {event} going", who="maya"))
-        killed = 0
-        while not answer.done():
-            killed += await _terminate_waiters(admin, database)
-            await asyncio.sleep(0.01)
-        await transaction.rollback()
-        reply = answer.result()
-    finally:
-        await locker.close()
-        await admin.close()
+    reply, killed = await _rsvp_while_locked(chat, database_url, event, keep_killing=True)
     assert reply == NOT_SAVED
     attempts = app.dispatcher.policy.backoff.attempts
     assert killed >= attempts  # a sweep waiting on the same lock may be ended too
@@ -191,23 +191,7 @@ async def test_an_attempt_that_already_committed_is_not_run_again(
     "nothing was saved" because something was.
     """
     event = await _event(chat)
-    database = database_url.rsplit("/", 1)[1]
-    locker = await asyncpg.connect(_plain(database_url))
-    admin = await asyncpg.connect(_plain(database_url))
-    try:
-        transaction = locker.transaction()
-        await transaction.start()
-        await locker.execute("SELECT id FROM events WHERE id = $1 FOR UPDATE", event)
-        answer = asyncio.create_task(chat.text(f"/rsvp {event} going", who="maya"))
-        killed = 0
-        while not answer.done():
-            killed += await _terminate_waiters(admin, database)
-            await asyncio.sleep(0.01)
-        await transaction.rollback()
-        reply = answer.result()
-    finally:
-        await locker.close()
-        await admin.close()
+    reply, killed = await _rsvp_while_locked(chat, database_url, event, keep_killing=True)
     assert killed >= 1
     assert reply == APOLOGY
     assert not [r for r in caplog.records if "command rsvp hit a transient" in r.getMessage()]
