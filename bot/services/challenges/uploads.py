@@ -24,6 +24,9 @@ MAX_TEST_FIELD_BYTES = 1 * MIB
 MAX_TESTS_TOTAL_BYTES = 8 * MIB
 MAX_ZIP_ENTRIES = 2 * MAX_TESTS
 _ZIP_NAME = re.compile(r"^(\d{1,3})\.(in|out)$")
+# PostgreSQL refuses NUL in text and no database can encode a lone surrogate (a JSON
+# "\ud800" escape): refused here so SQLite and PostgreSQL answer the same.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def parse_tests_file(attachment: Attachment) -> list[tuple[str, str, bool]]:
@@ -77,7 +80,7 @@ def _parse_json(filename: str, data: bytes) -> list[tuple[str, str, bool]]:
         if not isinstance(public, bool):
             raise UserError(f"`{shown}`: test {number}: `public` must be true or false.")
         tests.append((given, expected, public))
-    _check_sizes(shown, tests)
+    _check_tests(shown, tests)
     return tests
 
 
@@ -139,14 +142,17 @@ def _parse_zip(filename: str, data: bytes) -> list[tuple[str, str, bool]]:
             if (number, part) not in files:
                 raise UserError(f"`{shown}`: `{number}.{part}` is missing.")
         tests.append((files[(number, "in")], files[(number, "out")], number == 1))
-    _check_sizes(shown, tests)
+    _check_tests(shown, tests)
     return tests
 
 
-def _check_sizes(shown: str, tests: Sequence[tuple[str, str, bool]]) -> None:
+def _check_tests(shown: str, tests: Sequence[tuple[str, str, bool]]) -> None:
     total = 0
     for number, (given, expected, _) in enumerate(tests, start=1):
         for label, text in (("input", given), ("output", expected)):
+            if _UNSTORABLE.search(text):
+                raise UserError(f"`{shown}`: test {number} {label} contains a NUL byte or a "
+                                "broken character that cannot be stored.")
             size = len(text.encode("utf-8"))
             if size > MAX_TEST_FIELD_BYTES:
                 raise UserError(f"`{shown}`: test {number} {label} is over 1 MiB.")

@@ -124,6 +124,12 @@ BAD_FILES = [
     (json_tests([{"input": "1", "output": "1", "public": "yes"}]), "`public` must be true"),
     (json_tests([{"input": "1", "output": "1"}] * 51), "at most 50"),
     (Attachment("tests.json", b"[\xff\xfe]"), "is not UTF-8 text"),
+    # PostgreSQL refuses NUL in text; a lone surrogate cannot be encoded at all.
+    (Attachment("tests.json", b'[{"input": "1\\u0000", "output": "1"}]'),
+     "test 1 input contains a NUL byte"),
+    (Attachment("tests.json", b'[{"input": "1", "output": "\\ud800"}]'),
+     "test 1 output contains a NUL byte or a broken character"),
+    (zip_tests({"1.in": b"1", "1.out": b"\x00"}), "test 1 output contains a NUL byte"),
     (Attachment("notes.txt", b"hello"), "is not a tests file"),
     (Attachment("tests.zip", b"PK\x03\x04garbage"), "is not a valid zip file"),
     (zip_tests({"../1.in": b"1", "1.out": b"1"}), "entry `../1.in` is not allowed"),
@@ -164,7 +170,9 @@ async def test_malformed_tests_files_are_refused_and_nothing_is_stored(
 
 
 async def test_malformed_tests_files_change_nothing_on_every_database(chat: Chat, app: App):
-    for attachment, message in (BAD_FILES[0], BAD_FILES[11], BAD_FILES[17]):
+    chosen = ("is not valid JSON", "entry `../1.in` is not allowed", "unpacks to more than",
+              "test 1 input contains a NUL byte")
+    for attachment, message in (case for case in BAD_FILES if case[1].startswith(chosen)):
         await _refused_without_change(chat, app, attachment, message)
 
 
