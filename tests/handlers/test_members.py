@@ -106,3 +106,15 @@ async def test_forgetme_removes_stored_message_text(settings, clock: FixedClock,
         await app.interactions.flush()
         async with app.db.unit() as unit:
             assert await unit.texts.count() == 0
+
+
+async def test_platform_names_with_control_characters_are_cleaned_on_every_database(
+    chat: Chat, app: App
+):
+    # The name comes from the platform, not from a command: PostgreSQL refuses NUL in
+    # text, so it is cleaned (never refused: the member did nothing wrong).
+    who = UserRef(Platform.TELEGRAM, "777", "Ada\x00 Love\x07lace", handle="ada\x00")
+    member = await app.directory.identify(who)
+    assert member.display_name == "Ada Lovelace"
+    again = await app.directory.get(member.member_id)
+    assert again is not None and again.display_name == "Ada Lovelace"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.clock import Clock
 from bot.core.model import Member, Platform, UserRef
+from bot.core.parsing import strip_unstorable
 from storage import Database, Duplicate
 from storage.rows.members import MemberRow
 
@@ -54,10 +55,12 @@ class MemberDirectory:
     async def _find_or_create(self, author: UserRef) -> Member:
         async with self._db.unit() as unit:
             row = await unit.members.by_account(author.platform.value, author.user_id)
-            if row is None:
+            if row is None:  # names come from the platform: cleaned, never refused
                 row = await unit.members.create(
-                    author.platform.value, author.user_id, author.display_name,
-                    author.handle, self._clock.now(), self._default_tz,
+                    author.platform.value, author.user_id,
+                    strip_unstorable(author.display_name),
+                    author.handle and strip_unstorable(author.handle),
+                    self._clock.now(), self._default_tz,
                 )
             return to_member(row)
 
