@@ -48,12 +48,16 @@ class Scheduler:
         self._periodic: dict[str, PeriodicJob] = {}
         self._aps = AsyncIOScheduler(
             timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+            # Two instances, so a fire during a long run (a reminder wave takes minutes)
+            # reaches our runner, which skips it quietly; with one, APScheduler logs a
+            # "maximum number of running instances reached" warning at every interval.
+            job_defaults={"coalesce": True, "max_instances": 2, "misfire_grace_time": 60},
         )
         self._jobs: dict[str, Job] = {}
         self._leader_jobs: list[str] = []
         self.leading = False
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._running: set[str] = set()
         self.stop_grace = STOP_GRACE_SECONDS
         self._stopping = False
 
@@ -167,9 +171,13 @@ class Scheduler:
 
     def _runner(self, job_id: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if job_id in self._running:  # the previous run is still going: this fire is moot
+                logger.debug("job %s is still running; skipped this fire", job_id)
+                return
             task = asyncio.current_task()
             if task is not None:
                 self._in_flight.add(task)
+            self._running.add(job_id)
             try:
                 await self.run_now(job_id)
             except asyncio.CancelledError:
@@ -179,6 +187,7 @@ class Scheduler:
                 logger.warning("job %s was still running %.0f s into shutdown; stopped it",
                                job_id, self.stop_grace)
             finally:
+                self._running.discard(job_id)
                 if task is not None:
                     self._in_flight.discard(task)
 

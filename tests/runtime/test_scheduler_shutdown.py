@@ -58,3 +58,31 @@ async def test_a_sweep_that_outlasts_the_grace_is_stopped_with_one_warning(
     assert not _alarming(caplog), [r.getMessage() for r in _alarming(caplog)]
     [warning] = [r for r in caplog.records if r.name == "bot.runtime.scheduler"]
     assert "outbox.sweep" in warning.getMessage() and warning.levelno == logging.WARNING
+
+
+async def test_a_long_run_skips_later_fires_quietly_and_never_overlaps(
+    caplog: pytest.LogCaptureFixture,
+):
+    # A reminder wave keeps the sweep busy for minutes; APScheduler used to log "maximum
+    # number of running instances reached" at every interval meanwhile.
+    running: list[int] = []
+    overlaps: list[int] = []
+    runs: list[int] = []
+
+    async def wave() -> None:
+        if running:
+            overlaps.append(len(running))
+        running.append(1)
+        runs.append(1)
+        await asyncio.sleep(0.4)
+        running.pop()
+
+    scheduler = Scheduler()
+    scheduler.every("outbox.sweep", timedelta(seconds=0.02), wave, per_process=True)
+    caplog.set_level(logging.DEBUG)
+    async with scheduler:
+        await asyncio.sleep(0.6)
+    assert overlaps == [] and 1 <= len(runs) <= 2
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("still running; skipped" in r.getMessage() for r in caplog.records)
