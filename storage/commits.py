@@ -32,8 +32,15 @@ class Fate(enum.Enum):
 
 
 async def transaction_id(connection: AsyncConnection) -> str | None:
-    """The running transaction's id, or None when it was given none (it changed nothing)."""
-    return (await connection.exec_driver_sql(_XID)).scalar()
+    """The running transaction's id, or None when it was given none (it changed nothing).
+
+    Asked of asyncpg directly: a third of the client time of the same query through
+    SQLAlchemy, on a path every writing unit takes.
+    """
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a live connection inside a unit
+    xid = await driver.fetchval(_XID)
+    return None if xid is None else str(xid)
 
 
 async def fate(engine: AsyncEngine, xid: str, within: float) -> Fate:

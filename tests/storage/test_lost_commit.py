@@ -7,17 +7,21 @@ only the server's answer to it. Whatever was lost, the award is in the ledger ex
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App
 from bot.core.policy import APOLOGY
 from config.settings import Settings
+from storage.commits import Fate, fate
 from tests.harness import Chat
 from tests.storage.pgproxy import Drop, PgProxy
 
@@ -107,3 +111,30 @@ async def test_a_commit_whose_fate_cannot_be_learned_is_apologised_for_not_retri
     assert reply == APOLOGY
     assert _retries(caplog) == 0
     assert await _admin_awards(app) == [(50, 50)]  # it had committed after all
+
+
+async def test_the_fate_of_a_transaction_waits_out_in_progress(database_url: str):
+    """Still running: unknown within a short bound, committed once it commits; aborted."""
+    engine = create_async_engine(database_url)
+    writer = await asyncpg.connect(database_url.replace("+asyncpg", "", 1))
+    try:
+        transaction = writer.transaction()
+        await transaction.start()
+        xid = str(await writer.fetchval("SELECT pg_current_xact_id()"))
+        assert await fate(engine, xid, 0.05) is Fate.UNKNOWN
+
+        async def commit_soon() -> None:
+            await asyncio.sleep(0.05)
+            await transaction.commit()
+
+        committing = asyncio.create_task(commit_soon())
+        assert await fate(engine, xid, 5) is Fate.COMMITTED
+        await committing
+        rolled_back = writer.transaction()
+        await rolled_back.start()
+        xid = str(await writer.fetchval("SELECT pg_current_xact_id()"))
+        await rolled_back.rollback()
+        assert await fate(engine, xid, 5) is Fate.ABORTED
+    finally:
+        await writer.close()
+        await engine.dispose()
