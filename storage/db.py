@@ -113,6 +113,9 @@ class Database:
         except Exception as exc:
             if not faults.transient(exc):
                 raise
+            # Give the dead connection back first: under load, units asking at once must
+            # not hold every pool slot. Closing also keeps rows read in the unit loaded.
+            await session.close()
             fate = await commits.fate(self.engine, xid, self.settle_within)
             if fate is commits.Fate.ABORTED:
                 raise
@@ -122,7 +125,6 @@ class Database:
                 faults.count_commit()
                 raise
             logger.info("COMMIT of transaction %s lost its answer but took effect", xid)
-            session.expunge_all()  # rows read in the unit stay loaded, as after any commit
 
     def transient(self, error: BaseException) -> bool:
         """Whether ``error`` may pass on its own (the bot's error policy retries it)."""
