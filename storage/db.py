@@ -7,6 +7,7 @@ foreign keys on, per PERFORMANCE.md: a durable commit costs ~0.6 ms in the defau
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,13 +17,19 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
-from storage import faults
+from storage import commits, faults
 from storage.locks import AdvisoryLock
 from storage.unit import Unit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+logger = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -56,8 +63,9 @@ def _note_write(connection: Connection, _cursor: object, statement: str, *_args:
 class Database:
     """Owns the engine; hands out units of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, settle_within: float = 3.0) -> None:
         self.url = url
+        self.settle_within = settle_within  # seconds to learn a lost COMMIT's fate
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
@@ -71,15 +79,52 @@ class Database:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
-        """One transaction with its repositories; commits on success, rolls back on error."""
+        """One transaction with its repositories; commits on success, rolls back on error.
+
+        A unit that wrote is counted once committed (:mod:`storage.faults`): the error policy
+        then never runs its caller again. On PostgreSQL such a unit's COMMIT is settled by
+        :meth:`_commit` when its answer is lost.
+        """
         async with self._sessions() as session, session.begin():
             connection = await session.connection()
             connection.info.pop(_WROTE, None)
             yield Unit(session)
             await session.flush()
             wrote = connection.info.pop(_WROTE, False)
+            if wrote and self.dialect == "postgresql":
+                xid = await commits.transaction_id(connection)
+                if xid is not None:
+                    await self._commit(session, xid)
         if wrote:  # only a unit that changed rows makes retrying its caller unsafe
             faults.count_commit()
+
+    async def _commit(self, session: AsyncSession, xid: str) -> None:
+        """COMMIT transaction ``xid``; if the answer is lost, ask the server what happened.
+
+        Committed: the unit stands and returns normally. Aborted: the error is re-raised and
+        the caller may be retried, nothing of it stands. Unknown (the server stayed out of
+        reach for :attr:`settle_within` s): it may have committed, so it is counted as
+        committed before re-raising. The error policy then apologises plainly instead of
+        retrying: running a member's command twice (two awards, two redemptions) is worse
+        than asking them to check and try again.
+        """
+        try:
+            await session.commit()
+        except Exception as exc:
+            if not faults.transient(exc):
+                raise
+            # Give the dead connection back first: under load, units asking at once must
+            # not hold every pool slot. Closing also keeps rows read in the unit loaded.
+            await session.close()
+            fate = await commits.fate(self.engine, xid, self.settle_within)
+            if fate is commits.Fate.ABORTED:
+                raise
+            if fate is commits.Fate.UNKNOWN:
+                logger.warning("COMMIT of transaction %s lost its answer and the server could "
+                               "not say whether it committed; not retrying it", xid)
+                faults.count_commit()
+                raise
+            logger.info("COMMIT of transaction %s lost its answer but took effect", xid)
 
     def transient(self, error: BaseException) -> bool:
         """Whether ``error`` may pass on its own (the bot's error policy retries it)."""

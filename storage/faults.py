@@ -2,7 +2,8 @@
 
 The bot's error policy retries work that failed on such a fault, and only when nothing was
 committed meanwhile (the count from :func:`count_from_here` is still 0), so a retry can
-never do anything twice.
+never do anything twice. A PostgreSQL COMMIT whose answer is lost is settled first by asking
+the server (:mod:`storage.commits`); one whose fate stays unknown is counted as committed.
 Transient: the connection was lost or refused (a PostgreSQL restart, a terminated backend),
 PostgreSQL gave up on a transaction it may run again (serialization failure, deadlock), or
 SQLite stayed locked past its busy timeout by another writer.

@@ -5,7 +5,8 @@ exception is logged once (what, platform, member, source) and turned into an apo
 transient storage fault (a lost connection, a serialization failure, "database is locked")
 is first retried, a bounded number of times with jittered backoff, but only when no unit of
 work committed during the failed attempt: the attempt then left nothing behind, so running it
-again cannot do anything twice (idempotent by construction).
+again cannot do anything twice (idempotent by construction). A unit that might have committed
+(its COMMIT's answer lost, the server unreachable to ask) counts as committed.
 
 Storage knows which faults are transient and counts commits; the core cannot import it, so
 it arrives through the :class:`~bot.core.ports.StorageFaults` port.
