@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,6 +170,16 @@ class PointsRepo:
                             (PointAwardRow.key == key) | PointAwardRow.key.like(f"{key}:%"))
                      .order_by(PointAwardRow.id))
         return list((await self._s.execute(statement)).scalars())
+
+    async def keys_like(self, member_id: int, prefixes: Sequence[str]) -> list[str]:
+        """A member's ledger keys starting with any of ``prefixes``, oldest first."""
+        if not prefixes:
+            return []
+        statement = (select(PointAwardRow.key)
+                     .where(PointAwardRow.member_id == member_id,
+                            or_(*(PointAwardRow.key.like(f"{p}%") for p in prefixes)))
+                     .order_by(PointAwardRow.id))
+        return [str(key) for key in (await self._s.execute(statement)).scalars()]
 
     async def has_key(self, key: str) -> bool:
         """Whether a ledger row with ``key`` exists."""

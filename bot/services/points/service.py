@@ -217,6 +217,27 @@ class PointsService:
         """Fold ``source``'s totals into ``target``'s before a link merges them.
 
         One person is then counted once, with the sum (the generic merge would keep one of
-        two colliding totals and drop the other).
+        two colliding totals and drop the other); see :meth:`_rehold` for event awards.
         """
+        await self._rehold(unit, source, target)
         await unit.points.move_member(source, target)
+
+    async def _rehold(self, unit: Unit, source: int, target: int) -> None:
+        """Move ``source``'s held event awards under ``target``'s keys, once per event.
+
+        A person who RSVP'd one event from both accounts held two RSVP awards, and a held
+        award under the old account's key could never be taken back by a later "no". Each
+        one ``source`` holds is reversed and held again for ``target`` (a no-op where
+        ``target`` holds it already); the pair nets zero, so only the period it counts in
+        moves to today.
+        """
+        counts: dict[tuple[str, str, str], int] = {}
+        for key in await unit.points.keys_like(source, [f"{a}:" for a in PARTICIPATION]):
+            action, event_id, owner, *_ = [*key.split(":"), "", ""]
+            family = (action, event_id, owner)
+            counts[family] = counts.get(family, 0) + 1
+        for (action, event_id, owner), count in counts.items():
+            if count % 2 == 0 or not event_id.isdigit():  # taken back already: not held
+                continue
+            await self._ledger.release(unit, source, f"{action}:{event_id}:{owner}")
+            await self.participation(unit, target, action, int(event_id))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.app import App
 from bot.core.model import Member, Place, Platform, UserRef
 from bot.core.ports import InteractionKind
+from bot.services.events.views import Answer
 from storage.repos.members import member_references
 from storage.rows.events import EventRow, FeedbackRow, RsvpRow
 
@@ -75,3 +76,32 @@ def test_every_table_referencing_members_is_found_through_the_metadata():
             "audit_log", "link_codes", "events"} <= tables
     unique = {r.table.name: r.unique_sets for r in member_references()}
     assert ("event_id",) in unique["rsvps"]
+
+
+async def test_an_event_award_held_from_both_accounts_counts_once_and_can_be_taken_back(
+    app: App,
+):
+    # The same person RSVP'd one event from Discord and from Telegram, then linked them.
+    now = app.clock.now()
+    discord = Member(await _member(app, Platform.DISCORD, "111"), "d")
+    telegram = Member(await _member(app, Platform.TELEGRAM, "222"), "t")
+    async with app.db.unit() as unit:
+        event = EventRow(title="Rust night", description="", tags="", duration_minutes=60,
+                         starts_at=now + timedelta(days=2), timezone="UTC", status="scheduled",
+                         created_at=now, checkin_code="", reminder_offsets="off", detached=False)
+        await unit.events.add(event)
+    events, points = app.features.events, app.features.points
+    for member in (discord, telegram):
+        await events.rsvp(member, event.id, Answer.GOING)
+    award = points.rules.rsvp
+    assert award > 0
+    assert (await points.standing(discord)).points == award
+
+    issued = await app.features.links.issue(discord, Platform.DISCORD)
+    result = await app.features.links.redeem(telegram, UserRef(Platform.TELEGRAM, "222", "t"),
+                                             issued.code)
+    merged = result.member
+    assert (await points.standing(merged)).points == award  # one person, one RSVP award
+
+    await events.rsvp(merged, event.id, Answer.NO)  # and a "no" takes it back
+    assert (await points.standing(merged)).points == 0
