@@ -1,17 +1,23 @@
 """Command lines for the launcher chain and bubblewrap (JUDGE.md §3.2, verified option set).
 
 The chain is ``choom → nice → taskset → prlimit → setpriv → bwrap``: every tool execs
-the next one in the same process, so the judge's ``wait4`` sees bwrap, and bwrap waits
-for the program (``--as-pid-1``), which makes the CPU and RSS figures exact. No
-``preexec_fn`` is needed, which would be unsafe in a threaded bot.
+the next one in the same process, so the judge's ``wait4`` sees bwrap. No
+``preexec_fn`` is needed, which would be unsafe in a threaded bot. Inside, the
+supervisor (``supervisor.py``) is pid 1 (``--as-pid-1``) and runs every step of the
+submission with that step's own rlimits; the launcher's rlimits only bound the
+sandbox as a whole.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.sandbox.config import SandboxConfig
+from bot.sandbox.languages import SYSTEM_PYTHON
 from bot.sandbox.limits import MIB, Limits
 
 # The whole environment the launcher gets: bwrap's helper processes would otherwise
@@ -33,6 +39,10 @@ SANDBOX_ENV: tuple[tuple[str, str], ...] = (
 
 SANDBOX_HOSTNAME = "judge"
 WORK_DIR = "/box"
+# The writable mounts, emptied by the supervisor after every step.
+WRITABLE_DIRS = ("/tmp", "/dev/shm", WORK_DIR)  # noqa: S108 - private tmpfs mounts
+# The supervisor holds few descriptors, but the sandbox must leave it these.
+_SUPERVISOR_FILES = 32
 
 _TOOLS = ("choom", "nice", "taskset", "prlimit", "setpriv")
 
@@ -66,14 +76,32 @@ class LauncherTools:
         return cls(bwrap=config.bwrap_path, **found)
 
 
-def rlimit_options(limits: Limits, nproc: int) -> list[str]:
-    """Prlimit options; soft = hard so SIGXCPU (ignored by a pid 1) is never the only stop."""
+@functools.cache
+def supervisor_command() -> tuple[str, ...]:
+    """How the sandbox's interpreter runs the supervisor: its source on the command line.
+
+    Nothing of the host is mounted for it; ``-I -S`` keeps the working directory,
+    user site and ``PYTHON*`` variables off its import path.
+    """
+    source = Path(__file__).with_name("supervisor.py").read_text(encoding="utf-8")
+    return (SYSTEM_PYTHON, "-I", "-S", "-B", "-c", source)
+
+
+def rlimit_options(limits: Limits, nproc: int, max_stdin: int = 0) -> list[str]:
+    """Prlimit options for the whole sandbox: each step's own limits are lower or equal.
+
+    CPU covers the supervisor's whole life (its own time is small); the file size
+    leaves room for the largest stdin, which the supervisor writes to a memfd.
+    Soft = hard, so a hard limit is never only a SIGXCPU.
+    """
+    compile_limits = limits.for_compile()
     values = {
-        "cpu": limits.cpu_hard_s,
+        "cpu": max(limits.cpu_hard_s, compile_limits.cpu_hard_s)
+        + math.ceil(limits.total_wall_s),
         "as": limits.address_space_bytes,
         "nproc": nproc,
-        "fsize": limits.file_size_mib * MIB,
-        "nofile": limits.open_files,
+        "fsize": max(limits.file_size_mib * MIB, max_stdin),
+        "nofile": max(limits.open_files, _SUPERVISOR_FILES),
         "stack": limits.stack_mib * MIB,
         "core": 0,
         "memlock": 0,
@@ -91,12 +119,13 @@ def launcher_argv(
     uid: int | None,
     nproc: int,
     cpus: tuple[int, ...],
+    max_stdin: int = 0,
 ) -> list[str]:
     """Everything before ``bwrap``: oom score, niceness, pinning, rlimits, uid drop."""
     argv = [tools.choom, "-n", str(config.oom_score_adj), "--", tools.nice, "-n", str(config.nice)]
     if cpus:
         argv += [tools.taskset, "-c", ",".join(str(cpu) for cpu in cpus)]
-    argv += [tools.prlimit, *rlimit_options(limits, nproc), "--"]
+    argv += [tools.prlimit, *rlimit_options(limits, nproc, max_stdin), "--"]
     if uid is not None:
         # Without this, bwrap started by root keeps every capability inside the sandbox.
         argv += [
