@@ -110,6 +110,7 @@ class SandboxSession:
         self.sandbox_uid: int | None = None
         self.exited = False
         self.tainted = False
+        self.ended_cleanly = False
 
     def start(self) -> str | None:
         """Start bwrap and wait for the supervisor's greeting; the error text otherwise."""
@@ -185,6 +186,9 @@ class SandboxSession:
             self._ending = True
             self._close_stdin()
             self._pump(lambda: False, time.monotonic() + _CLOSE_S)
+            # The supervisor exited by itself: as pid 1 its exit killed and reaped
+            # everything in its pid namespace before bwrap saw it go.
+            self.ended_cleanly = self._proc.returncode == 0  # None until reaped
             self._terminate()
         self._release()
 

@@ -167,7 +167,9 @@ class _Session:
     def _shut(self, box: SandboxSession) -> None:
         box.close()
         uid = self._request.sweep_uid
-        if uid is not None and (leftovers := kill_uid(uid)):
+        if box.ended_cleanly or uid is None:
+            return  # nothing can be left (see ``SandboxSession.close``); a sweep costs ~5 ms
+        if leftovers := kill_uid(uid):
             logger.warning("killed %d leftover processes of uid %d", leftovers, uid)
 
 
