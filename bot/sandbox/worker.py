@@ -25,12 +25,13 @@ import queue
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from bot.sandbox.bwrap import bwrap_options
 from bot.sandbox.facts import RunFacts
-from bot.sandbox.procs import kill_uid
+from bot.sandbox.procs import kill_uid, live_tasks_of_uid
 from bot.sandbox.runner import Launch, SandboxSession, StepPlace
 from bot.sandbox.wire import (
     SessionRequest,
@@ -171,6 +172,10 @@ class _Session:
             return  # nothing can be left (see ``SandboxSession.close``); a sweep costs ~5 ms
         if leftovers := kill_uid(uid):
             logger.warning("killed %d leftover processes of uid %d", leftovers, uid)
+            # SIGKILL is asynchronous: the slot is free only once they are really gone.
+            deadline = time.monotonic() + _EXIT_GRACE_S
+            while live_tasks_of_uid(uid) and time.monotonic() < deadline:
+                time.sleep(0.005)
 
 
 class _Worker:

@@ -197,7 +197,7 @@ def _supervisor_running_a_test(worker: int) -> int | None:
     """Host pid of the supervisor once it runs the solution itself (the compile step is done)."""
     for pid in child_pids(worker):
         running = [_cmdline(child) for child in child_pids(pid)]
-        if b"\0-S\0-B\0-c\0" in _cmdline(pid) and any(
+        if _cmdline(pid).startswith(b"/usr/bin/python3\0-I\0-S\0-B\0-c\0") and any(
             line.endswith(b"\0/box/solution.py\0") and b"compile(" not in line
             for line in running
         ):
