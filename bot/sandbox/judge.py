@@ -225,12 +225,12 @@ class LocalSandbox:
             nproc = limits.processes + thread_count_of_uid(os.getuid())
         else:
             nproc = limits.processes
-        launcher = launcher_argv(tools, self._config, limits, uid=slot.uid, nproc=nproc,
-                                 cpus=self._cpus, max_stdin=max(map(len, inputs), default=0))
+        launcher = launcher_argv(tools, limits, uid=slot.uid, nproc=nproc,
+                                 max_stdin=max(map(len, inputs), default=0))
         return SessionRequest(
             launcher=tuple(launcher),
             bwrap=tools.bwrap,
-            command=supervisor_command(),
+            command=supervisor_command(self._config, self._cpus),
             source_path=spec.source_path,
             source=_encode(source),
             limits=limits,

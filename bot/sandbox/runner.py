@@ -365,9 +365,12 @@ class SandboxSession:
                 self._diagnostics = (self._diagnostics + chunk)[-_DIAGNOSTICS:]
 
     def _release(self) -> None:
-        proc = self._proc
+        """Close every descriptor once (a second close could hit another thread's fd)."""
+        proc, self._proc = self._proc, None
         self._selector.close()
-        for fd in (self._sandbox_pidfd, self._launcher_pidfd, self._status_fd):
+        fds = (self._sandbox_pidfd, self._launcher_pidfd, self._status_fd)
+        self._sandbox_pidfd = self._launcher_pidfd = self._status_fd = None
+        for fd in fds:
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)

@@ -116,6 +116,26 @@ def _stdin_file(data: bytes) -> int:
     return fd
 
 
+def _lower_limits(limits: dict[str, int]) -> None:
+    """Soft = hard = the value, never above what is already allowed."""
+    for name, value in limits.items():
+        kind = _RLIMITS[name]
+        hard = resource.getrlimit(kind)[1]
+        value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+        resource.setrlimit(kind, (value, value))
+
+
+def _settle(settings: dict[str, Any]) -> None:
+    """Before anything runs (steps inherit it): niceness, CPUs, OOM score."""
+    if settings["cpus"]:
+        os.sched_setaffinity(0, [int(cpu) for cpu in settings["cpus"]])
+    os.nice(int(settings["nice"]))
+    with open("/proc/self/oom_score_adj", "r+", encoding="ascii") as handle:
+        if int(handle.read()) < int(settings["oom_score_adj"]):  # raising needs no privilege
+            handle.seek(0)
+            handle.write(str(int(settings["oom_score_adj"])))
+
+
 def _child(request: dict[str, Any], env: dict[str, str], fds: tuple[int, int, int, int]) -> None:
     """In the forked child: own session, own limits, own stdio; then exec (never returns)."""
     stdin_fd, out_w, err_w, exec_w = fds
@@ -123,11 +143,7 @@ def _child(request: dict[str, Any], env: dict[str, str], fds: tuple[int, int, in
         os.setsid()
         for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
-        for name, value in request["rlimits"].items():
-            kind = _RLIMITS[name]
-            hard = resource.getrlimit(kind)[1]
-            value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
-            resource.setrlimit(kind, (value, value))
+        _lower_limits(request["rlimits"])
         os.dup2(stdin_fd, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
@@ -328,6 +344,9 @@ def _wipe(directories: list[str], keep: list[str]) -> bool:
 
 def main() -> None:
     """Serve steps until the judge closes the request pipe."""
+    # marshal: the judge wrote the command line, nothing inside the sandbox can
+    _settle(marshal.loads(bytes.fromhex(sys.argv[1])))  # noqa: S302
+    # After _settle: an undumpable process cannot write its own /proc files either.
     if ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise OSError("cannot make the supervisor undumpable")
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -99,50 +99,64 @@ class _Session:
         self._inbox.put(None)
 
     def serve(self, open_id: int) -> None:
-        """Thread body: start the sandbox, run steps until close or cancel, clean up."""
-        box = self._new_box()
-        close_id: int | None = None
+        """Thread body: start the sandbox, run steps until close or cancel, clean up.
+
+        Replies that free the bot's slot (a failed open, ``closed``) go out only once
+        the sandbox is gone: the slot's uid may be swept, and must not be reused first.
+        """
+        self._box = self._new_box()
+        final: list[bytes] = []
         try:
-            error = box.start()
+            error = self._box.start()
             if error is not None:
-                self._reply(encode_reply(open_id, error=error))
-                return
-            self._reply(encode_reply(open_id, opened=True))
-            box, close_id = self._steps(box)
+                final.append(encode_reply(open_id, error=error))
+            else:
+                self._reply(encode_reply(open_id, opened=True))
+                close_id = self._steps()
+                if close_id is not None:
+                    final.append(encode_reply(close_id, closed=True))
         # The one catch-all of this thread: the bot must get answers (IE), never a hang.
         except Exception as error:
             logger.exception("sandbox session failed")
-            self._reply(encode_reply(open_id, error=f"{type(error).__name__}: {error}"))
+            final.append(encode_reply(open_id, error=f"{type(error).__name__}: {error}"))
         finally:
-            self._shut(box)
+            self._shut(self._box)
             with self._lock:
                 self._ended = True
                 leftovers = []
                 while not self._inbox.empty():
                     leftovers.append(self._inbox.get_nowait())
-            if close_id is not None:
-                self._reply(encode_reply(close_id, closed=True))
+            for line in final:
+                self._reply(line)
             for message in leftovers:
                 if message is not None:
                     _answer_ended(message, self._reply)
 
-    def _steps(self, box: SandboxSession) -> tuple[SandboxSession, int | None]:
+    def _steps(self) -> int | None:
+        """Serve ``run`` messages in order; the id of the ``close`` that ended it, if any."""
         while (message := self._inbox.get()) is not None:
             request_id = int(message["id"])
             if message.get("op") == "close":
-                return box, request_id
-            step = decode_step(message)
-            if box.tainted and not box.exited:
-                # The last step left state behind that could not be wiped: start afresh.
-                self._shut(box)
-                box = self._new_box()
-                error = box.start()
-                if error is not None:
-                    self._reply(encode_facts(request_id, RunFacts.not_started(error)))
-                    continue
-            facts = box.run(step.argv, step.stdin, step.limits)
+                return request_id
+            try:
+                facts = self._step(message)
+            except Exception as error:
+                logger.exception("sandbox step failed")
+                self._reply(encode_facts(request_id, RunFacts.not_started(f"{error}")))
+                raise
             self._reply(encode_facts(request_id, facts))
-        return box, None
+        return None
+
+    def _step(self, message: dict[str, Any]) -> RunFacts:
+        step = decode_step(message)
+        if self._box.tainted and not self._box.exited:
+            # The last step left state behind that could not be wiped: start afresh.
+            self._shut(self._box)
+            self._box = self._new_box()
+            error = self._box.start()
+            if error is not None:
+                return RunFacts.not_started(error)
+        return self._box.run(step.argv, step.stdin, step.limits)
 
     def _new_box(self) -> SandboxSession:
         request = self._request

@@ -41,13 +41,13 @@ def _session(source: str, command: tuple[str, ...] | None = None) -> SandboxSess
     uid = UID if os.geteuid() == 0 else None
     nproc = LIMITS.processes if uid is not None else LIMITS.processes + 4096
     launch = Launch(
-        launcher=launcher_argv(tools, config, LIMITS, uid=uid, nproc=nproc, cpus=()),
+        launcher=launcher_argv(tools, LIMITS, uid=uid, nproc=nproc),
         bwrap=tools.bwrap,
         options_for=lambda status_fd, source_fd: bwrap_options(
             LIMITS, extra_ro_binds=(), status_fd=status_fd, source_fd=source_fd,
             source_path=PYTHON3.source_path,
         ),
-        command=command or supervisor_command(),
+        command=command or supervisor_command(config, ()),
         source=source.encode(),
         env={"PATH": "/usr/bin:/bin"},
     )
@@ -274,3 +274,28 @@ def test_nonsense_from_the_supervisor_is_a_runtime_error(
     assert decide(facts, LIMITS, "").verdict is Verdict.RE
     assert session.exited
     assert session.run(PYTHON3.run_argv, b"", LIMITS).started is False  # nothing after it
+
+
+async def test_each_test_runs_under_the_sandbox_settings_and_its_own_limits() -> None:
+    require_bwrap()
+    judge = LocalSandbox(SandboxConfig(base_uid=UID, cpus=(0,)))
+    source = """
+import json, os, resource
+limits = {name: resource.getrlimit(getattr(resource, "RLIMIT_" + name))
+          for name in ("CPU", "AS", "NPROC", "FSIZE", "NOFILE", "CORE", "MEMLOCK", "MSGQUEUE")}
+print(json.dumps({"limits": limits, "nice": os.nice(0), "cpus": sorted(os.sched_getaffinity(0)),
+                  "oom": int(open("/proc/self/oom_score_adj").read())}))
+"""
+    limits = Limits(cpu_s=1, wall_s=3, memory_mib=64, processes=12, open_files=20)
+    try:
+        facts = await judge.run_once(source, "python3", "", limits)
+    finally:
+        await judge.aclose()
+    seen = json.loads(facts.stdout)
+    expected = {"CPU": 2, "AS": (64 + 128) << 20, "FSIZE": 8 << 20, "NOFILE": 20, "CORE": 0,
+                "MEMLOCK": 0, "MSGQUEUE": 0}
+    if os.geteuid() == 0:
+        expected["NPROC"] = 12
+    for name, value in expected.items():
+        assert seen["limits"][name] == [value, value], name
+    assert (seen["nice"], seen["cpus"], seen["oom"]) == (10, [0], 1000)
