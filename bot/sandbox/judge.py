@@ -16,6 +16,7 @@ from bot.sandbox.bwrap import (
     LauncherTools,
     ToolMissingError,
     launcher_argv,
+    prepare_supervisor,
     supervisor_command,
 )
 from bot.sandbox.cgroups import detect_cgroup_v2
@@ -88,11 +89,17 @@ class LocalSandbox:
         self._tools: LauncherTools | None = None
         self._tools_error: str | None = None
         self._announced = False
+        self._supervisor_ready = False
 
     @property
     def config(self) -> SandboxConfig:
         """The host settings this judge was built with."""
         return self._config
+
+    @property
+    def cpus(self) -> tuple[int, ...]:
+        """CPUs the sandboxes are pinned to (empty: any)."""
+        return self._cpus
 
     def slot_uids(self) -> tuple[int, ...]:
         """Host uids the slots run as (empty in shared-uid mode)."""
@@ -188,6 +195,9 @@ class LocalSandbox:
         inputs: Sequence[bytes],
     ) -> AsyncIterator[_Box]:
         """One sandbox for a submission, retried once when it fails to start (IE otherwise)."""
+        if not self._supervisor_ready:
+            await asyncio.to_thread(prepare_supervisor)  # once: a subprocess, off the loop
+            self._supervisor_ready = True
         request = self._session_request(slot, spec, source, limits, inputs)
         if isinstance(request, str):
             yield _Box(None, request)
