@@ -3,9 +3,9 @@
 The chain is ``prlimit → setpriv → bwrap`` (``setpriv`` only when root drops to the
 slot uid): every tool execs the next in the same process, so the judge's ``wait4``
 sees bwrap. No ``preexec_fn`` is needed, which would be unsafe in a threaded bot.
-Inside, the supervisor (``supervisor.py``) is pid 1 (``--as-pid-1``): it first sets
-niceness, pinning and OOM score on itself, then runs every step of the submission
-with that step's own rlimits.
+Inside, the supervisor (``supervisor.py``) is pid 1 (``--as-pid-1``): it sets its OOM
+score, then runs every step of the submission with that step's own rlimits,
+niceness and CPU pinning.
 """
 
 from __future__ import annotations
@@ -137,10 +137,10 @@ def sandbox_rlimits(limits: Limits, nproc: int, max_stdin: int = 0) -> dict[str,
 def supervisor_command(config: SandboxConfig, cpus: tuple[int, ...]) -> tuple[str, ...]:
     """How the sandbox's interpreter runs the supervisor: its source on the command line.
 
-    Its argument sets niceness, CPU pinning and an OOM score that makes the kernel
-    kill the sandbox before the bot, on the supervisor itself before anything runs
-    (steps inherit them); three launcher tools did that for ~4 ms of execs per
-    submission. Nothing of the host is mounted for it; ``-I -S`` keeps the working
+    Its last argument carries the OOM score that makes the kernel kill the sandbox
+    before the bot (set on the supervisor, inherited) and the niceness and CPU pinning
+    of every step (set in each step's child, so the supervisor itself answers without
+    delay); three launcher tools did that for ~4 ms of execs per submission. Nothing of the host is mounted for it; ``-I -S`` keeps the working
     directory, user site and ``PYTHON*`` variables off its import path.
     """
     settings = marshal.dumps(

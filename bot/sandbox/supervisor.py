@@ -52,6 +52,8 @@ _RLIMITS = {
     "stack": resource.RLIMIT_STACK,
     "core": resource.RLIMIT_CORE,
 }
+# What the judge set on the command line (niceness, CPUs, OOM score).
+_SETTINGS: dict[str, Any] = {}
 # Kernel state that outlives a test's processes: SysV IPC objects and keys of our uid.
 _PERSISTENT = ("/proc/sysvipc/shm", "/proc/sysvipc/sem", "/proc/sysvipc/msg", "/proc/key-users")
 
@@ -146,14 +148,18 @@ def _lower_limits(limits: dict[str, int]) -> None:
 
 
 def _settle(settings: dict[str, Any]) -> None:
-    """Before anything runs (steps inherit it): niceness, CPUs, OOM score."""
-    if settings["cpus"]:
-        os.sched_setaffinity(0, [int(cpu) for cpu in settings["cpus"]])
-    os.nice(int(settings["nice"]))
+    """Before anything runs: the OOM score, inherited by every step."""
     with open("/proc/self/oom_score_adj", "r+", encoding="ascii") as handle:
         if int(handle.read()) < int(settings["oom_score_adj"]):  # raising needs no privilege
             handle.seek(0)
             handle.write(str(int(settings["oom_score_adj"])))
+
+
+def _place(settings: dict[str, Any]) -> None:
+    """In a step's child: niceness and CPUs (the supervisor keeps its own, to answer fast)."""
+    if settings["cpus"]:
+        os.sched_setaffinity(0, [int(cpu) for cpu in settings["cpus"]])
+    os.nice(int(settings["nice"]))
 
 
 def _child(request: dict[str, Any], env: dict[str, str], fds: tuple[int, int, int, int]) -> None:
@@ -161,6 +167,7 @@ def _child(request: dict[str, Any], env: dict[str, str], fds: tuple[int, int, in
     stdin_fd, out_w, err_w, exec_w = fds
     try:
         os.setsid()
+        _place(_SETTINGS)
         for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
         _lower_limits(request["rlimits"])
@@ -365,7 +372,8 @@ def _wipe(directories: list[str], keep: list[str]) -> bool:
 def main() -> None:
     """Serve steps until the judge closes the request pipe."""
     # marshal: the judge wrote the command line, nothing inside the sandbox can
-    _settle(marshal.loads(bytes.fromhex(sys.argv[-1])))  # noqa: S302
+    _SETTINGS.update(marshal.loads(bytes.fromhex(sys.argv[-1])))  # noqa: S302
+    _settle(_SETTINGS)
     # After _settle: an undumpable process cannot write its own /proc files either.
     _undumpable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
