@@ -135,13 +135,14 @@ def sandbox_rlimits(limits: Limits, nproc: int, max_stdin: int = 0) -> dict[str,
 
 
 def supervisor_command(config: SandboxConfig, cpus: tuple[int, ...]) -> tuple[str, ...]:
-    """How the sandbox's interpreter runs the supervisor: its source on the command line.
+    """How the sandbox's interpreter runs the supervisor: its code on the command line.
 
     Its last argument carries the OOM score that makes the kernel kill the sandbox
     before the bot (set on the supervisor, inherited) and the niceness and CPU pinning
     of every step (set in each step's child, so the supervisor itself answers without
-    delay); three launcher tools did that for ~4 ms of execs per submission. Nothing of the host is mounted for it; ``-I -S`` keeps the working
-    directory, user site and ``PYTHON*`` variables off its import path.
+    delay); three launcher tools did that for ~4 ms of execs per submission. Nothing
+    of the host is mounted for it; ``-I -S`` keeps the working directory, user site
+    and ``PYTHON*`` variables off its import path.
     """
     settings = marshal.dumps(
         {"nice": config.nice, "oom_score_adj": config.oom_score_adj, "cpus": list(cpus)}

@@ -26,7 +26,7 @@ class ProtocolError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class StepReport:
     """One step's report, validated."""
 
     exit_code: int | None
@@ -108,7 +108,7 @@ class FrameReader:
         del self._buffer[:size]
         return pid
 
-    def report(self, limits: Limits) -> Report | None:
+    def report(self, limits: Limits) -> StepReport | None:
         """The next step report, once complete; its outputs may not exceed cap + 1."""
         frame = self._header()
         if frame is None:
@@ -119,7 +119,7 @@ class FrameReader:
             err_len = _bounded(header["stderr"], limits.stderr_bytes + 1)
             if len(self._buffer) < size + out_len + err_len:
                 return None
-            report = Report(
+            report = StepReport(
                 exit_code=_optional(header["exit"], 255),
                 signal=_optional(header["signal"], 64),
                 cpu_s=_seconds(header["cpu_s"]),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.sandbox.facts import KillReason, RunFacts
-from bot.sandbox.frames import FrameReader, ProtocolError, Report, encode_step
+from bot.sandbox.frames import FrameReader, ProtocolError, StepReport, encode_step
 from bot.sandbox.limits import Limits
 from bot.sandbox.procs import read_task
 
@@ -143,7 +143,7 @@ class SandboxSession:
             tuple(argv), stdin, limits, nproc=place.nproc, cwd=place.cwd,
             clean=place.clean, keep=place.keep,
         ))  # fmt: skip
-        reports: list[Report] = []
+        reports: list[StepReport] = []
 
         def reported() -> bool:
             if not reports and (report := self._reader.report(limits)) is not None:

@@ -74,7 +74,7 @@ def _answer_ended(message: dict[str, Any], reply: Reply) -> None:
         reply(encode_reply(request_id, closed=True))
 
 
-class _Session:
+class _SessionServer:
     """One submission's sandbox, served by its own thread in message order."""
 
     def __init__(self, request: SessionRequest, reply: Reply) -> None:
@@ -198,14 +198,14 @@ class _Worker:
     def __init__(self, output: BinaryIO) -> None:
         self._output = output
         self._write_lock = threading.Lock()
-        self._sessions: dict[int, _Session] = {}
+        self._sessions: dict[int, _SessionServer] = {}
         self._threads: list[threading.Thread] = []
 
     def handle(self, message: dict[str, Any]) -> None:
         session_id = int(message["session"])
         op = message.get("op")
         if op == "open":
-            session = _Session(decode_session(message["spec"]), self._reply)
+            session = _SessionServer(decode_session(message["spec"]), self._reply)
             self._sessions[session_id] = session
             thread = threading.Thread(
                 target=self._serve, args=(session_id, session, int(message["id"])), daemon=True
@@ -230,7 +230,7 @@ class _Worker:
         for thread in self._threads:
             thread.join(timeout=_EXIT_GRACE_S)
 
-    def _serve(self, session_id: int, session: _Session, open_id: int) -> None:
+    def _serve(self, session_id: int, session: _SessionServer, open_id: int) -> None:
         try:
             session.serve(open_id)
         finally:
