@@ -55,6 +55,10 @@ class WorkerSession:
             raise WorkerDiedError(str(reply.get("error")))
         return decode_facts(reply["facts"])
 
+    def kill(self) -> None:
+        """Kill the sandbox now: the step running ends as cancelled, queued ones as ended."""
+        self._client.cancel(self._id)
+
     async def close(self) -> None:
         """End the sandbox (the worker also sweeps the slot's uid)."""
         request_id = self._client.next_id()
@@ -89,6 +93,13 @@ class WorkerClient:
         if not reply.get("opened"):
             raise SandboxStartError(str(reply.get("error")))
         return WorkerSession(self, session_id)
+
+    def cancel(self, session_id: int) -> None:
+        """Ask the worker to kill a session's sandbox (no reply of its own)."""
+        process = self._process
+        if process is not None and process.stdin is not None and process.returncode is None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                process.stdin.write(encode_cancel(session_id))
 
     async def call(self, request_id: int, line: bytes, session_id: int) -> dict[str, Any]:
         """Send one message and wait for its reply; cancellation kills the session first."""

@@ -66,6 +66,12 @@ class _Box:
             logger.exception("sandbox worker failed")
             return RunFacts.not_started(f"sandbox worker failed: {error}")
 
+    async def stop(self, runs: Sequence[asyncio.Task[RunFacts]]) -> None:
+        """Kill the sandbox if queued steps remain, and wait until each has its answer."""
+        if self._session is not None and not all(run.done() for run in runs):
+            self._session.kill()
+        await asyncio.gather(*runs, return_exceptions=True)
+
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8", errors="surrogateescape")
@@ -167,23 +173,37 @@ class LocalSandbox:
                         compile_output=tail_text(facts.stderr),
                         detail=failure.detail,
                     )
-            results: list[TestResult] = []
-            for number, (test, data) in enumerate(zip(tests, inputs, strict=True), start=1):
-                if time.monotonic() - started > limits.total_wall_s:
-                    return JudgeResult(
-                        Verdict.TLE, number, tuple(results), detail="total time budget exceeded"
-                    )
-                facts = await box.run(spec.run_argv, data, limits)
-                # Comparing outputs (up to the stdout limit, normalised line by line) is
-                # CPU work: off the loop, one at a time per slot, so bounded by the slots.
-                decision, result = await asyncio.to_thread(_verdict, number, facts, limits,
-                                                           test)
-                results.append(result)
-                if decision.verdict is not Verdict.AC:
-                    return JudgeResult(
-                        decision.verdict, number, tuple(results), detail=decision.detail
-                    )
-            return JudgeResult(Verdict.AC, None, tuple(results))
+            # Every test is queued at once: the sandbox runs them back to back while
+            # the judge decides the previous one, and a failure kills what is left.
+            runs = [asyncio.create_task(box.run(spec.run_argv, data, limits)) for data in inputs]
+            try:
+                return await self._decide_in_order(tests, runs, limits, started)
+            finally:
+                await box.stop(runs)
+
+    async def _decide_in_order(
+        self,
+        tests: Sequence[TestCase],
+        runs: Sequence[asyncio.Task[RunFacts]],
+        limits: Limits,
+        started: float,
+    ) -> JudgeResult:
+        results: list[TestResult] = []
+        for number, (test, run) in enumerate(zip(tests, runs, strict=True), start=1):
+            if time.monotonic() - started > limits.total_wall_s:
+                return JudgeResult(
+                    Verdict.TLE, number, tuple(results), detail="total time budget exceeded"
+                )
+            facts = await run
+            # Comparing outputs (up to the stdout limit, normalised line by line) is
+            # CPU work: off the loop, one at a time per slot, so bounded by the slots.
+            decision, result = await asyncio.to_thread(_verdict, number, facts, limits, test)
+            results.append(result)
+            if decision.verdict is not Verdict.AC:
+                return JudgeResult(
+                    decision.verdict, number, tuple(results), detail=decision.detail
+                )
+        return JudgeResult(Verdict.AC, None, tuple(results))
 
     @contextlib.asynccontextmanager
     async def _session(
