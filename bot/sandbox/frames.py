@@ -36,9 +36,10 @@ class StepReport:
     maxrss_kib: int
     killed: str
     error: str | None
-    clean: bool
     stdout: bytes
     stderr: bytes
+    # The supervisor refused to run the step: the last one left state it could not wipe.
+    refused: bool = False
 
 
 def step_rlimits(limits: Limits, nproc: int) -> dict[str, int]:
@@ -114,6 +115,9 @@ class FrameReader:
         if frame is None:
             return None
         header, size = frame
+        if header == {"refused": 1}:
+            del self._buffer[:size]
+            return StepReport(None, None, 0.0, 0.0, 0, "none", None, b"", b"", refused=True)
         try:
             out_len = _bounded(header["stdout"], limits.stdout_bytes + 1)
             err_len = _bounded(header["stderr"], limits.stderr_bytes + 1)
@@ -127,7 +131,6 @@ class FrameReader:
                 maxrss_kib=_bounded(header["maxrss_kib"], 1 << 40),
                 killed=_choice(header["killed"]),
                 error=_text(header["error"]),
-                clean=header["clean"] is True,
                 stdout=bytes(self._buffer[size : size + out_len]),
                 stderr=bytes(self._buffer[size + out_len : size + out_len + err_len]),
             )

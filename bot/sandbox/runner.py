@@ -166,7 +166,9 @@ class SandboxSession:
                 sandbox_pid=self.sandbox_pid, sandbox_uid=self.sandbox_uid,
             )  # fmt: skip
         report = reports[0]
-        self.tainted = not report.clean
+        if report.refused:
+            self.tainted = True
+            return RunFacts.not_started("the sandbox could not be cleaned after the last step")
         return RunFacts(
             returncode=report.exit_code if report.signal is None else 128 + report.signal,
             cpu_s=report.cpu_s,

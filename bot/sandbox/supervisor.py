@@ -380,17 +380,22 @@ def main() -> None:
     env = dict(os.environ)
     baseline: list[str] | None = None
     _send({"hello": os.getpid()})
+    dirty = False
     while (received := _receive()) is not None:
         request, stdin = received
+        if dirty:
+            # What the last step left could not be wiped: the judge starts a new sandbox.
+            _send({"refused": 1})
+            continue
         directories = [str(path) for path in request["clean"]]
         if baseline is None:
             baseline = _persistent_state(directories)
         step = _Step(request, env, stdin)
         step.run()
+        _send(step.report(), bytes(step.data["stdout"]), bytes(step.data["stderr"]))
+        # Cleaning up after the report overlaps it with the judge's own work.
         wiped = _wipe(directories, [str(path) for path in request["keep"]])
-        header = step.report()
-        header["clean"] = step.clean and wiped and _persistent_state(directories) == baseline
-        _send(header, bytes(step.data["stdout"]), bytes(step.data["stderr"]))
+        dirty = not (step.clean and wiped and _persistent_state(directories) == baseline)
     # End of the request pipe: nothing is left running (each step reaped all), and
     # skipping the interpreter's teardown shortens every submission.
     os._exit(0)

@@ -149,14 +149,16 @@ class _SessionServer:
 
     def _step(self, message: dict[str, Any]) -> RunFacts:
         step = decode_step(message)
+        facts = self._box.run(step.argv, step.stdin, step.limits)
         if self._box.tainted and not self._box.exited:
-            # The last step left state behind that could not be wiped: start afresh.
+            # The supervisor refused: the last step left state it could not wipe.
             self._shut(self._box)
             self._box = self._new_box()
             error = self._box.start()
             if error is not None:
                 return RunFacts.not_started(error)
-        return self._box.run(step.argv, step.stdin, step.limits)
+            facts = self._box.run(step.argv, step.stdin, step.limits)
+        return facts
 
     def _new_box(self) -> SandboxSession:
         request = self._request

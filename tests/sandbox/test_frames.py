@@ -15,7 +15,7 @@ from bot.sandbox.languages import COMPILE_PYTHON
 LIMITS = Limits(stdout_bytes=8, stderr_bytes=4)
 GOOD = {
     "exit": 0, "signal": None, "cpu_s": 0.01, "wall_s": 0.02, "maxrss_kib": 9000,
-    "killed": "none", "error": None, "clean": True, "stdout": 3, "stderr": 0,
+    "killed": "none", "error": None, "stdout": 3, "stderr": 0,
 }  # fmt: skip
 
 
@@ -32,7 +32,7 @@ def test_a_report_split_anywhere_is_read_whole() -> None:
     assert reader.hello() == 7
     report = reader.report(LIMITS)
     assert report is not None
-    assert (report.exit_code, report.stdout, report.clean) == (0, b"42\n", True)
+    assert (report.exit_code, report.stdout, report.refused) == (0, b"42\n", False)
     assert reader.report(LIMITS) is None
 
 

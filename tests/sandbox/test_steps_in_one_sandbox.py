@@ -105,8 +105,8 @@ def test_a_test_leaves_nothing_for_the_next(box_of: list[SandboxSession]) -> Non
     first = session.run(PYTHON3.run_argv, b"leave", LIMITS)
     assert first.returncode == 0, first.stderr
     assert int(first.stdout) >= 5  # it did fill the process limit
-    assert not session.tainted
     second = session.run(PYTHON3.run_argv, b"look", LIMITS)
+    assert not session.tainted
     assert second.sandbox_pid == first.sandbox_pid  # same sandbox: cleaned, not replaced
     assert json.loads(second.stdout) == {"others": [], "files": ["/box/solution.py"], "fork": 0}
 
@@ -126,7 +126,9 @@ else:
 def test_state_that_outlives_a_test_gets_a_fresh_sandbox(box_of: list[SandboxSession]) -> None:
     session = _open(box_of, LEAVE_IPC)
     assert session.run(PYTHON3.run_argv, b"leave", LIMITS).stdout == b"True\n"
-    assert session.tainted  # the worker starts the next step in a new sandbox
+    refused = session.run(PYTHON3.run_argv, b"look", LIMITS)
+    assert not refused.started  # the supervisor would not run it there
+    assert session.tainted  # and the worker runs it again in a new sandbox
 
 
 async def test_judge_runs_the_next_test_in_a_clean_sandbox() -> None:
@@ -258,7 +260,7 @@ def _fake_supervisor(answer: bytes) -> str:
         _frame(b'{"exit": "0", "signal": null}'),
         _frame(json.dumps({
             "exit": 0, "signal": None, "cpu_s": 0.0, "wall_s": 0.0, "maxrss_kib": 0,
-            "killed": "none", "error": None, "clean": True, "stdout": 10**9, "stderr": 0,
+            "killed": "none", "error": None, "stdout": 10**9, "stderr": 0,
         }).encode()),
     ],
     ids=["not-json", "huge-header", "wrong-fields", "more-output-than-the-cap"],
