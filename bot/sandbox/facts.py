@@ -18,6 +18,9 @@ class KillReason(StrEnum):
     STDOUT = "stdout"
     STDERR = "stderr"
     CANCELLED = "cancelled"
+    # The sandbox's supervisor died, stopped answering or answered nonsense mid-step:
+    # only the program could have caused that, and it never counts as a pass.
+    SUPERVISOR = "supervisor"
 
 
 @dataclass(frozen=True, slots=True)

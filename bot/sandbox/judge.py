@@ -10,9 +10,17 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from bot.sandbox.bwrap import LauncherTools, ToolMissingError, launcher_argv
+from bot.sandbox.bwrap import (
+    WORK_DIR,
+    WRITABLE_DIRS,
+    LauncherTools,
+    ToolMissingError,
+    launcher_argv,
+    prepare_supervisor,
+    supervisor_command,
+)
 from bot.sandbox.cgroups import detect_cgroup_v2
-from bot.sandbox.client import WorkerClient, WorkerDiedError
+from bot.sandbox.client import SandboxStartError, WorkerClient, WorkerDiedError, WorkerSession
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.facts import RunFacts
 from bot.sandbox.languages import LanguageSpec, find_language
@@ -20,7 +28,7 @@ from bot.sandbox.limits import Limits
 from bot.sandbox.procs import thread_count_of_uid
 from bot.sandbox.results import JudgeResult, TestCase, TestResult, tail_text
 from bot.sandbox.verdicts import Decision, Verdict, decide, decide_compile
-from bot.sandbox.wire import RunRequest
+from bot.sandbox.wire import SessionRequest, StepRequest
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +49,40 @@ class _Slot:
     uid: int | None
 
 
+class _Box:
+    """A submission's sandbox as the judge sees it: steps in, facts out, never raising."""
+
+    def __init__(self, session: WorkerSession | None, reason: str) -> None:
+        self._session = session
+        self._reason = reason
+
+    async def run(self, argv: Sequence[str], stdin: bytes, limits: Limits) -> RunFacts:
+        """One step's facts; a sandbox that never started gives IE facts."""
+        if self._session is None:
+            return RunFacts.not_started(self._reason or "sandbox did not start")
+        try:
+            return await self._session.run(StepRequest(tuple(argv), stdin, limits))
+        except (WorkerDiedError, OSError) as error:
+            logger.exception("sandbox worker failed")
+            return RunFacts.not_started(f"sandbox worker failed: {error}")
+
+    async def stop(self, runs: Sequence[asyncio.Task[RunFacts]]) -> None:
+        """Kill the sandbox if queued steps remain, and wait until each has its answer."""
+        if self._session is not None and not all(run.done() for run in runs):
+            self._session.kill()
+        await asyncio.gather(*runs, return_exceptions=True)
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", errors="surrogateescape")
+
+
 class LocalSandbox:
     """Judges submissions in bubblewrap on this host.
 
-    Launchers are spawned and reaped by a small worker process (``worker.py``); an
-    ``asyncio`` queue of free slots bounds concurrency, one host uid per slot.
+    Sandboxes are spawned and reaped by a small worker process (``worker.py``), one
+    per submission; an ``asyncio`` queue of free slots bounds concurrency, one host
+    uid per slot.
     """
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
@@ -58,11 +95,17 @@ class LocalSandbox:
         self._tools: LauncherTools | None = None
         self._tools_error: str | None = None
         self._announced = False
+        self._supervisor_ready = False
 
     @property
     def config(self) -> SandboxConfig:
         """The host settings this judge was built with."""
         return self._config
+
+    @property
+    def cpus(self) -> tuple[int, ...]:
+        """CPUs the sandboxes are pinned to (empty: any)."""
+        return self._cpus
 
     def slot_uids(self) -> tuple[int, ...]:
         """Host uids the slots run as (empty in shared-uid mode)."""
@@ -99,27 +142,28 @@ class LocalSandbox:
     ) -> RunFacts:
         """Run ``source`` once with ``stdin`` (no compile step) and return the raw facts."""
         spec = find_language(language)
-        async with self._slot() as slot:
-            return await self._run(slot, spec.run_argv, spec, source, stdin, limits or Limits())
+        limits = limits or Limits()
+        data = _encode(stdin)
+        async with self._slot() as slot, self._session(slot, spec, source, limits, [data]) as box:
+            return await box.run(spec.run_argv, data, limits)
 
     async def judge(
         self, source: str, language: str, tests: Sequence[TestCase], limits: Limits
     ) -> JudgeResult:
         """Compile check, then each test in order until the first failure.
 
-        A submission holds one slot for all its runs so tests never interleave with
-        another member's and the total budget is meaningful.
+        A submission holds one slot and one sandbox for all its steps: the sandbox
+        starts once and its supervisor runs each test with its own limits (G11);
+        tests never interleave with another member's and the total budget holds.
         """
         spec = find_language(language)
         if not tests:
             raise ValueError("a challenge needs at least one test")
-        async with self._slot() as slot:
-            started = time.monotonic()
+        inputs = [_encode(test.input) for test in tests]
+        started = time.monotonic()
+        async with self._slot() as slot, self._session(slot, spec, source, limits, inputs) as box:
             if spec.compile_argv is not None:
-                compile_limits = limits.for_compile()
-                facts = await self._run_retrying(
-                    slot, spec.compile_argv, spec, source, "", compile_limits
-                )
+                facts = await box.run(spec.compile_argv, b"", limits.for_compile())
                 failure = decide_compile(facts)
                 if failure is not None:
                     return JudgeResult(
@@ -129,81 +173,104 @@ class LocalSandbox:
                         compile_output=tail_text(facts.stderr),
                         detail=failure.detail,
                     )
-            results: list[TestResult] = []
-            for number, test in enumerate(tests, start=1):
-                if time.monotonic() - started > limits.total_wall_s:
-                    return JudgeResult(
-                        Verdict.TLE, number, tuple(results), detail="total time budget exceeded"
-                    )
-                facts = await self._run_retrying(
-                    slot, spec.run_argv, spec, source, test.input, limits
+            # Every test is queued at once: the sandbox runs them back to back while
+            # the judge decides the previous one, and a failure kills what is left.
+            runs = [asyncio.create_task(box.run(spec.run_argv, data, limits)) for data in inputs]
+            try:
+                return await self._decide_in_order(tests, runs, limits, started)
+            finally:
+                await box.stop(runs)
+
+    async def _decide_in_order(
+        self,
+        tests: Sequence[TestCase],
+        runs: Sequence[asyncio.Task[RunFacts]],
+        limits: Limits,
+        started: float,
+    ) -> JudgeResult:
+        results: list[TestResult] = []
+        for number, (test, run) in enumerate(zip(tests, runs, strict=True), start=1):
+            if time.monotonic() - started > limits.total_wall_s:
+                return JudgeResult(
+                    Verdict.TLE, number, tuple(results), detail="total time budget exceeded"
                 )
-                # Comparing outputs (up to the stdout limit, normalised line by line) is
-                # CPU work: off the loop, one at a time per slot, so bounded by the slots.
-                decision, result = await asyncio.to_thread(_verdict, number, facts, limits,
-                                                           test)
-                results.append(result)
-                if decision.verdict is not Verdict.AC:
-                    return JudgeResult(
-                        decision.verdict, number, tuple(results), detail=decision.detail
-                    )
-            return JudgeResult(Verdict.AC, None, tuple(results))
+            facts = await run
+            # Comparing outputs (up to the stdout limit, normalised line by line) is
+            # CPU work: off the loop, one at a time per slot, so bounded by the slots.
+            decision, result = await asyncio.to_thread(_verdict, number, facts, limits, test)
+            results.append(result)
+            if decision.verdict is not Verdict.AC:
+                return JudgeResult(
+                    decision.verdict, number, tuple(results), detail=decision.detail
+                )
+        return JudgeResult(Verdict.AC, None, tuple(results))
 
-    async def _run_retrying(
+    @contextlib.asynccontextmanager
+    async def _session(
         self,
         slot: _Slot,
-        argv: Sequence[str],
         spec: LanguageSpec,
         source: str,
-        stdin: str,
         limits: Limits,
-    ) -> RunFacts:
-        """Run, retrying once when the sandbox itself failed (an IE is never the member's)."""
-        facts = await self._run(slot, argv, spec, source, stdin, limits)
-        if not facts.started:
-            logger.warning("sandbox failed to start, retrying once: %s", facts.setup_error)
-            facts = await self._run(slot, argv, spec, source, stdin, limits)
-            if not facts.started:
-                logger.error("sandbox failed twice: %s", facts.setup_error)
-        return facts
+        inputs: Sequence[bytes],
+    ) -> AsyncIterator[_Box]:
+        """One sandbox for a submission, retried once when it fails to start (IE otherwise)."""
+        if not self._supervisor_ready:
+            await asyncio.to_thread(prepare_supervisor)  # once: a subprocess, off the loop
+            self._supervisor_ready = True
+        request = self._session_request(slot, spec, source, limits, inputs)
+        if isinstance(request, str):
+            yield _Box(None, request)
+            return
+        session: WorkerSession | None = None
+        reason = ""
+        for attempt in range(2):
+            try:
+                session = await self._worker.open_session(request)
+                break
+            except (SandboxStartError, WorkerDiedError, OSError) as error:
+                reason = str(error)
+                log = logger.error if attempt else logger.warning
+                log("sandbox failed to start (attempt %d): %s", attempt + 1, reason)
+        try:
+            yield _Box(session, reason)
+        finally:
+            if session is not None:
+                with contextlib.suppress(WorkerDiedError, OSError):
+                    await session.close()
 
-    async def _run(
+    def _session_request(
         self,
         slot: _Slot,
-        argv: Sequence[str],
         spec: LanguageSpec,
         source: str,
-        stdin: str,
         limits: Limits,
-    ) -> RunFacts:
+        inputs: Sequence[bytes],
+    ) -> SessionRequest | str:
         tools = self._locate_tools()
         if tools is None:
-            return RunFacts.not_started(self._tools_error or "sandbox tools missing")
+            return self._tools_error or "sandbox tools missing"
         if slot.uid is None:
             # Shared uid: RLIMIT_NPROC counts every thread of this uid, the bot's included.
             nproc = limits.processes + thread_count_of_uid(os.getuid())
         else:
             nproc = limits.processes
-        request = RunRequest(
-            launcher=tuple(
-                launcher_argv(
-                    tools, self._config, limits, uid=slot.uid, nproc=nproc, cpus=self._cpus
-                )
-            ),
+        launcher = launcher_argv(tools, limits, uid=slot.uid, nproc=nproc,
+                                 max_stdin=max(map(len, inputs), default=0))
+        return SessionRequest(
+            launcher=tuple(launcher),
             bwrap=tools.bwrap,
-            command=tuple(argv),
+            command=supervisor_command(self._config, self._cpus),
             source_path=spec.source_path,
-            source=source.encode("utf-8", errors="surrogateescape"),
-            stdin=stdin.encode("utf-8", errors="surrogateescape"),
+            source=_encode(source),
             limits=limits,
+            nproc=nproc,
+            cwd=WORK_DIR,
+            clean=WRITABLE_DIRS,
+            keep=(spec.source_path,),
             extra_ro_binds=self._config.extra_ro_binds,
             sweep_uid=slot.uid,
         )
-        try:
-            return await self._worker.run(request)
-        except (WorkerDiedError, OSError) as error:
-            logger.exception("sandbox worker failed")
-            return RunFacts.not_started(f"sandbox worker failed: {error}")
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[_Slot]:

@@ -8,17 +8,10 @@ from dataclasses import dataclass
 # sandbox does not expose, and costs ~50 ms more per start (JUDGE.md §2).
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-# Runs inside the sandbox; names only the in-sandbox path so messages never show host paths.
-_PY_COMPILE = (
-    "import sys, traceback\n"
-    "path = sys.argv[1]\n"
-    "try:\n"
-    "    with open(path, 'rb') as handle:\n"
-    "        compile(handle.read(), path, 'exec', dont_inherit=True)\n"
-    "except (SyntaxError, ValueError) as error:\n"
-    "    sys.stderr.write(''.join(traceback.format_exception_only(error)))\n"
-    "    sys.exit(1)\n"
-)
+# The supervisor's built-in check for Python: ``compile()`` in a forked child under the
+# step's limits, not a new interpreter (~10 ms less for every submission). Must match
+# ``supervisor.COMPILE_PYTHON`` (the supervisor imports nothing from here).
+COMPILE_PYTHON = "supervisor:compile-python"
 
 
 class UnsupportedLanguageError(ValueError):
@@ -40,7 +33,7 @@ PYTHON3 = LanguageSpec(
     name="python3",
     aliases=("python", "py", "py3", "python3"),
     source_path="/box/solution.py",
-    compile_argv=(SYSTEM_PYTHON, "-I", "-B", "-c", _PY_COMPILE, "/box/solution.py"),
+    compile_argv=(COMPILE_PYTHON, "/box/solution.py"),
     run_argv=(SYSTEM_PYTHON, "-I", "-B", "/box/solution.py"),
 )
 

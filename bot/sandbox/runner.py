@@ -1,8 +1,14 @@
-"""Blocking execution of one sandboxed process: spawn, capped pipes, timers, ``wait4``.
+"""Blocking host side of one sandbox session: bwrap with the supervisor, steps over a pipe.
 
-Runs in a worker thread (never on the event loop). The thread that spawns the
-launcher stays blocked here until it is reaped, which matters because
+One sandbox per submission (G11): the launcher chain and bwrap start once, then
+every step (compile check, each test) is one framed request to the supervisor
+inside and one checked report back. Runs in a worker thread (never on the event
+loop); that thread stays here until the launcher is reaped, because
 ``--die-with-parent`` (PDEATHSIG) fires when the *thread* that forked bwrap exits.
+
+The host never trusts the sandbox to end a step: each step has a backstop deadline
+past its wall limit, after which the whole sandbox is killed. A lost or misbehaving
+supervisor makes that step a runtime error (``KillReason.SUPERVISOR``), never a pass.
 """
 
 from __future__ import annotations
@@ -18,27 +24,34 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.sandbox.facts import KillReason, RunFacts
+from bot.sandbox.frames import FrameReader, ProtocolError, StepReport, encode_step
 from bot.sandbox.limits import Limits
 from bot.sandbox.procs import read_task
 
 logger = logging.getLogger(__name__)
 
 _READ_CHUNK = 65536
-_POLL_S = 0.05
-# After the launcher exits the pipes hit EOF at once (the pid namespace is gone);
-# this only bounds a misbehaving case.
-_DRAIN_S = 1.0
-# A killed sandbox that does not let bwrap exit gets bwrap itself killed after this.
-_ESCALATE_S = 2.0
+_START_S = 10.0
+# How long past its own wall limit a step may take before the host kills the sandbox:
+# the supervisor enforces the limit; this only covers a supervisor that stopped.
+_BACKSTOP_S = 3.0
+_CLOSE_S = 2.0
+_DIAGNOSTICS = 4096
 
 OptionsBuilder = Callable[[int, int], list[str]]
+_KILLS = {
+    "none": KillReason.NONE,
+    "wall": KillReason.WALL,
+    "stdout": KillReason.STDOUT,
+    "stderr": KillReason.STDERR,
+}
 
 
 def sealed_memfd(name: str, data: bytes) -> int:
-    """A read-at-zero, write-sealed in-memory file: finite stdin, no host file, no tty."""
+    """A read-at-zero, write-sealed in-memory file: no host file exists at all."""
     fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
         view = memoryview(data)
@@ -54,218 +67,317 @@ def sealed_memfd(name: str, data: bytes) -> int:
     return fd
 
 
-@dataclass(slots=True)
-class _Stream:
-    """One captured pipe, keeping at most ``cap + 1`` bytes (the +1 proves overflow)."""
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """How to start the sandbox: launcher chain, bwrap options, the supervisor command."""
 
-    reason: KillReason
-    cap: int
-    data: bytearray = field(default_factory=bytearray)
-
-    def feed(self, chunk: bytes) -> bool:
-        """Store what fits; True when the cap has been exceeded."""
-        room = self.cap + 1 - len(self.data)
-        if room > 0:
-            self.data += chunk[:room]
-        return len(self.data) > self.cap
+    launcher: Sequence[str]
+    bwrap: str
+    options_for: OptionsBuilder
+    command: Sequence[str]
+    source: bytes
+    env: Mapping[str, str]
 
 
-@dataclass(slots=True)
-class _Run:
-    """Mutable bookkeeping of one run, private to the runner thread."""
+@dataclass(frozen=True, slots=True)
+class StepPlace:
+    """Where steps run and what is wiped after each (all paths inside the sandbox)."""
 
-    launcher_pidfd: int
-    killed: KillReason = KillReason.NONE
-    killed_at: float | None = None
-    escalated: bool = False
-    sandbox_pid: int | None = None
-    sandbox_pidfd: int | None = None
-    sandbox_uid: int | None = None
-    status_buffer: bytearray = field(default_factory=bytearray)
+    cwd: str
+    clean: tuple[str, ...]
+    keep: tuple[str, ...]
+    nproc: int
 
-    def kill(self, reason: KillReason, now: float) -> None:
-        """SIGKILL the sandbox's pid 1 (its namespace dies with it) and remember why.
 
-        Killing the program rather than bwrap lets bwrap reap it, so ``wait4``
-        still reports the program's CPU time and peak memory.
+class SandboxSession:
+    """One started sandbox; ``run`` one step at a time, then ``close``."""
+
+    def __init__(self, launch: Launch, place: StepPlace, cancel: threading.Event) -> None:
+        self._launch = launch
+        self._place = place
+        self._cancel = cancel
+        self._reader = FrameReader()
+        self._diagnostics = bytearray()
+        self._outbox = memoryview(b"")
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._selector = selectors.DefaultSelector()
+        self._status = bytearray()
+        self._launcher_pidfd: int | None = None
+        self._status_fd: int | None = None
+        self._ending = False
+        self._sandbox_pidfd: int | None = None
+        self.sandbox_pid: int | None = None
+        self.sandbox_uid: int | None = None
+        self.exited = False
+        self.tainted = False
+        self.ended_cleanly = False
+
+    def start(self) -> str | None:
+        """Start bwrap and wait for the supervisor's greeting; the error text otherwise."""
+        try:
+            self._spawn()
+        except OSError as error:
+            self.exited = True
+            return f"cannot start the launcher: {error}"
+        greeted: list[int] = []
+
+        def ready() -> bool:
+            if not greeted and (pid := self._reader.hello()) is not None:
+                greeted.append(pid)
+            return bool(greeted) and self.sandbox_pid is not None
+
+        trouble = self._pump(ready, time.monotonic() + _START_S)
+        if trouble is None:
+            return None
+        self._terminate()
+        returncode = self._proc.returncode if self._proc is not None else None
+        text = bytes(self._diagnostics).decode("utf-8", errors="replace").strip()
+        return f"sandbox did not start ({trouble}, exit {returncode}): {text}"
+
+    def run(self, argv: Sequence[str], stdin: bytes, limits: Limits) -> RunFacts:
+        """Run one step in the sandbox and return its facts."""
+        if self.exited:
+            return RunFacts.not_started("the sandbox session has ended")
+        place = self._place
+        self._outbox = memoryview(encode_step(
+            tuple(argv), stdin, limits, nproc=place.nproc, cwd=place.cwd,
+            clean=place.clean, keep=place.keep,
+        ))  # fmt: skip
+        reports: list[StepReport] = []
+
+        def reported() -> bool:
+            if not reports and (report := self._reader.report(limits)) is not None:
+                reports.append(report)
+            return bool(reports)
+
+        started = time.monotonic()
+        trouble = self._pump(reported, started + limits.effective_wall_s + _BACKSTOP_S)
+        if trouble is not None:
+            self._terminate()
+            logger.warning(
+                "sandbox supervisor lost during a step (%s): %s",
+                trouble,
+                bytes(self._diagnostics[-500:]).decode("utf-8", errors="replace").strip(),
+            )
+            reason = KillReason.CANCELLED if trouble == "cancelled" else KillReason.SUPERVISOR
+            return RunFacts(
+                returncode=None, cpu_s=0.0, wall_s=time.monotonic() - started,
+                peak_rss_bytes=0, stdout=b"", stderr=b"", killed=reason,
+                sandbox_pid=self.sandbox_pid, sandbox_uid=self.sandbox_uid,
+            )  # fmt: skip
+        report = reports[0]
+        if report.refused:
+            self.tainted = True
+            return RunFacts.not_started("the sandbox could not be cleaned after the last step")
+        return RunFacts(
+            returncode=report.exit_code if report.signal is None else 128 + report.signal,
+            cpu_s=report.cpu_s,
+            wall_s=report.wall_s,
+            peak_rss_bytes=report.maxrss_kib * 1024,
+            stdout=report.stdout[: limits.stdout_bytes],
+            stderr=report.stderr[: limits.stderr_bytes],
+            killed=_KILLS[report.killed],
+            sandbox_pid=self.sandbox_pid,
+            sandbox_uid=self.sandbox_uid,
+            setup_error=f"cannot start the program: {report.error}" if report.error else None,
+        )
+
+    def close(self) -> None:
+        """End the supervisor (end of its request pipe), or kill the sandbox if it lingers."""
+        if self._proc is not None and not self.exited:
+            self._ending = True
+            self._close_stdin()
+            self._pump(lambda: False, time.monotonic() + _CLOSE_S)
+            # The supervisor exited by itself: as pid 1 its exit killed and reaped
+            # everything in its pid namespace before bwrap saw it go.
+            self.ended_cleanly = self._proc.returncode == 0  # None until reaped
+            self._terminate()
+        self._release()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        launch = self._launch
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        child_fds = [status_w]
+        try:
+            source_fd = sealed_memfd("solution", launch.source)
+            child_fds.append(source_fd)
+            options = launch.options_for(status_w, source_fd)
+            args_fd = sealed_memfd("bwrap-args", b"".join(o.encode() + b"\0" for o in options))
+            child_fds.append(args_fd)
+            argv = [*launch.launcher, launch.bwrap, "--args", str(args_fd), "--", *launch.command]
+            self._proc = subprocess.Popen(  # noqa: S603 - argv is built from trusted parts only
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(status_w, source_fd, args_fd), env=dict(launch.env), close_fds=True,
+                start_new_session=True,
+            )  # fmt: skip
+        except BaseException:
+            os.close(status_r)
+            raise
+        finally:
+            for fd in child_fds:
+                os.close(fd)
+        proc = self._proc
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        os.set_blocking(proc.stdin.fileno(), False)
+        self._launcher_pidfd = os.pidfd_open(proc.pid)
+        self._status_fd = status_r
+        for stream in (proc.stdout, proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+        for fd in (proc.stdout.fileno(), proc.stderr.fileno(), status_r, self._launcher_pidfd):
+            self._selector.register(fd, selectors.EVENT_READ)
+
+    def _pump(self, done: Callable[[], bool], deadline: float) -> str | None:
+        """Serve the pipes until ``done()``; otherwise why not: exited, deadline, cancelled.
+
+        While the session is ending, reports are dropped and cancelling is moot.
         """
-        if self.killed is KillReason.NONE:
-            self.killed = reason
-            self.killed_at = now
-        target = self.sandbox_pidfd if self.sandbox_pidfd is not None else self.launcher_pidfd
-        with contextlib.suppress(ProcessLookupError):
-            signal.pidfd_send_signal(target, signal.SIGKILL)
+        proc = self._proc
+        assert proc is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+        try:
+            while True:
+                if done():
+                    return None
+                if self.exited:
+                    return "exited"
+                now = time.monotonic()
+                if now >= deadline:
+                    return "no answer in time"
+                if self._cancel.is_set() and not self._ending:
+                    return "cancelled"
+                self._want_write(bool(self._outbox))
+                for key, events in self._selector.select(min(0.05, deadline - now)):
+                    fd = int(key.fd)
+                    if events & selectors.EVENT_WRITE:
+                        self._write_some()
+                    if not events & selectors.EVENT_READ:
+                        continue
+                    if fd == self._launcher_pidfd:
+                        self._reap()
+                        continue
+                    try:
+                        chunk = os.read(fd, _READ_CHUNK)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        self._selector.unregister(fd)
+                    elif fd == out_fd:
+                        if not self._ending:
+                            self._reader.feed(chunk)
+                    elif fd == err_fd:
+                        self._diagnostics = (self._diagnostics + chunk)[-_DIAGNOSTICS:]
+                    else:
+                        self._feed_status(chunk)
+        except ProtocolError as error:
+            return f"protocol error: {error}"
 
-    def escalate(self, now: float) -> None:
-        """Kill bwrap too when killing the program did not end it."""
-        if (
-            self.killed_at is not None
-            and not self.escalated
-            and now - self.killed_at > _ESCALATE_S
-        ):
-            self.escalated = True
-            logger.warning("sandbox did not exit after SIGKILL; killing the launcher")
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self.launcher_pidfd, signal.SIGKILL)
+    def _want_write(self, want: bool) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdin.closed:
+            return
+        fd = proc.stdin.fileno()
+        registered = fd in self._selector.get_map()
+        if want and not registered:
+            self._selector.register(fd, selectors.EVENT_WRITE)
+        elif not want and registered:
+            self._selector.unregister(fd)
 
-    def feed_status(self, chunk: bytes) -> None:
-        """Parse bwrap's JSON status lines; the first one names the sandbox's host pid."""
-        self.status_buffer += chunk
-        while b"\n" in self.status_buffer:
-            line, _, rest = bytes(self.status_buffer).partition(b"\n")
-            self.status_buffer = bytearray(rest)
+    def _write_some(self) -> None:
+        proc = self._proc
+        assert proc is not None
+        assert proc.stdin is not None
+        try:
+            written = os.write(proc.stdin.fileno(), self._outbox)
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            self._outbox = memoryview(b"")
+            self._close_stdin()
+            return
+        self._outbox = self._outbox[written:]
+
+    def _close_stdin(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.stdin is not None and not proc.stdin.closed:
+            self._want_write(False)
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    def _feed_status(self, chunk: bytes) -> None:
+        """Bwrap's JSON status lines; the first names the supervisor's host pid."""
+        self._status += chunk
+        while b"\n" in self._status:
+            line, _, rest = bytes(self._status).partition(b"\n")
+            self._status = bytearray(rest)
             try:
                 status = json.loads(line)
             except ValueError:
-                logger.warning("unparsable bwrap status line")
                 continue
             pid = status.get("child-pid") if isinstance(status, dict) else None
             if isinstance(pid, int) and self.sandbox_pid is None:
-                self._adopt(pid)
+                self.sandbox_pid = pid
+                with contextlib.suppress(OSError):
+                    self._sandbox_pidfd = os.pidfd_open(pid)
+                task = read_task(pid)
+                self.sandbox_uid = task.uid if task is not None else None
 
-    def _adopt(self, pid: int) -> None:
-        self.sandbox_pid = pid
-        with contextlib.suppress(ProcessLookupError, OSError):
-            self.sandbox_pidfd = os.pidfd_open(pid)
-        task = read_task(pid)
-        self.sandbox_uid = task.uid if task is not None else None
+    def _reap(self) -> None:
+        proc = self._proc
+        assert proc is not None
+        assert self._launcher_pidfd is not None
+        self._selector.unregister(self._launcher_pidfd)
+        _, wait_status, _ = os.wait4(proc.pid, 0)
+        # Reaped here, not by Popen: tell it, so it never waits again.
+        proc.returncode = os.waitstatus_to_exitcode(wait_status)
+        self.exited = True
 
-    def close(self) -> None:
-        """Release the pidfds."""
-        for fd in (self.sandbox_pidfd, self.launcher_pidfd):
+    def _terminate(self) -> None:
+        """Kill the supervisor (its pid namespace dies with it), then bwrap if needed."""
+        self._ending = True
+        target = self._sandbox_pidfd if self._sandbox_pidfd is not None else self._launcher_pidfd
+        for pidfd in (target, self._launcher_pidfd):
+            if self.exited:
+                break
+            if pidfd is not None:
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            self._pump(lambda: False, time.monotonic() + _CLOSE_S)
+        self._drain_diagnostics()
+
+    def _drain_diagnostics(self) -> None:
+        """After the launcher exited: what bwrap or the supervisor said (bounded wait)."""
+        proc = self._proc
+        if proc is None or proc.stderr is None or proc.stderr.closed:
+            return
+        fd = proc.stderr.fileno()
+        deadline = time.monotonic() + 0.5
+        while fd in self._selector.get_map() and time.monotonic() < deadline:
+            if not self._selector.select(0.05):
+                continue
+            with contextlib.suppress(BlockingIOError):
+                chunk = os.read(fd, _READ_CHUNK)
+                if not chunk:
+                    self._selector.unregister(fd)
+                self._diagnostics = (self._diagnostics + chunk)[-_DIAGNOSTICS:]
+
+    def _release(self) -> None:
+        """Close every descriptor once (a second close could hit another thread's fd)."""
+        proc, self._proc = self._proc, None
+        self._selector.close()
+        fds = (self._sandbox_pidfd, self._launcher_pidfd, self._status_fd)
+        self._sandbox_pidfd = self._launcher_pidfd = self._status_fd = None
+        for fd in fds:
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-
-
-def _bwrap_setup_failed(returncode: int | None, stderr: bytearray) -> bool:
-    """Bwrap reports the child pid before mounting, so a mount failure looks like exit 1.
-
-    A program could print the same text to get an IE instead of its verdict; it gains
-    nothing (IE awards nothing) but an operator alert.
-    """
-    return returncode == 1 and stderr.startswith(b"bwrap: ")
-
-
-def run_sandboxed(
-    *,
-    launcher: Sequence[str],
-    bwrap: str,
-    options_for: OptionsBuilder,
-    command: Sequence[str],
-    source: bytes,
-    stdin: bytes,
-    limits: Limits,
-    env: Mapping[str, str],
-    cancel: threading.Event,
-) -> RunFacts:
-    """Run ``command`` in bwrap behind the launcher chain and collect the facts.
-
-    ``options_for(status_fd, source_fd)`` builds bwrap's options once the file
-    descriptors exist; they travel through ``--args`` (a sealed memfd).
-    """
-    status_r, status_w = os.pipe2(os.O_CLOEXEC)
-    child_fds: list[int] = [status_w]
-    try:
-        source_fd = sealed_memfd("solution", source)
-        child_fds.append(source_fd)
-        stdin_fd = sealed_memfd("stdin", stdin)
-        child_fds.append(stdin_fd)
-        args = b"".join(option.encode() + b"\0" for option in options_for(status_w, source_fd))
-        args_fd = sealed_memfd("bwrap-args", args)
-        child_fds.append(args_fd)
-        argv = [*launcher, bwrap, "--args", str(args_fd), "--", *command]
-        started = time.monotonic()
-        try:
-            proc = subprocess.Popen(  # noqa: S603 - argv is built from trusted parts only
-                argv,
-                stdin=stdin_fd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(status_w, source_fd, args_fd),
-                env=dict(env),
-                close_fds=True,
-                start_new_session=True,
-            )
-        except OSError as error:
-            os.close(status_r)
-            return RunFacts.not_started(f"cannot start the launcher: {error}")
-    finally:
-        for fd in child_fds:
-            os.close(fd)
-    return _supervise(proc, status_r, started, limits, cancel)
-
-
-def _supervise(
-    proc: subprocess.Popen[bytes],
-    status_r: int,
-    started: float,
-    limits: Limits,
-    cancel: threading.Event,
-) -> RunFacts:
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    run = _Run(launcher_pidfd=os.pidfd_open(proc.pid))
-    streams = {
-        proc.stdout.fileno(): _Stream(KillReason.STDOUT, limits.stdout_bytes),
-        proc.stderr.fileno(): _Stream(KillReason.STDERR, limits.stderr_bytes),
-    }
-    deadline = started + limits.effective_wall_s
-    exited_at: float | None = None
-    with selectors.DefaultSelector() as selector:
-        for fd in (*streams, status_r, run.launcher_pidfd):
-            selector.register(fd, selectors.EVENT_READ)
-        try:
-            while True:
-                now = time.monotonic()
-                if exited_at is None:
-                    if run.killed is KillReason.NONE and now >= deadline:
-                        run.kill(KillReason.WALL, now)
-                    elif run.killed is KillReason.NONE and cancel.is_set():
-                        run.kill(KillReason.CANCELLED, now)
-                    run.escalate(now)
-                    timeout = max(0.0, min(_POLL_S, deadline - now))
-                else:
-                    open_streams = [fd for fd in (*streams, status_r) if fd in selector.get_map()]
-                    if not open_streams or now - exited_at > _DRAIN_S:
-                        break
-                    timeout = _POLL_S
-                for key, _ in selector.select(timeout):
-                    fd = int(key.fd)
-                    if fd == run.launcher_pidfd:
-                        exited_at = time.monotonic()
-                        selector.unregister(fd)
-                        continue
-                    chunk = os.read(fd, _READ_CHUNK)
-                    if not chunk:
-                        selector.unregister(fd)
-                    elif fd == status_r:
-                        run.feed_status(chunk)
-                    elif streams[fd].feed(chunk) and run.killed is KillReason.NONE:
-                        run.kill(streams[fd].reason, time.monotonic())
-            _, wait_status, usage = os.wait4(proc.pid, 0)
-        finally:
-            run.close()
-            os.close(status_r)
-            proc.stdout.close()
-            proc.stderr.close()
-    # We reaped it ourselves (Popen cannot see rusage); tell Popen so it never waits again.
-    proc.returncode = os.waitstatus_to_exitcode(wait_status)
-    end = exited_at if exited_at is not None else time.monotonic()
-    out_stream, err_stream = streams.values()
-    setup_error = None
-    if run.sandbox_pid is None or _bwrap_setup_failed(proc.returncode, err_stream.data):
-        text = bytes(err_stream.data[-2000:]).decode("utf-8", errors="replace").strip()
-        setup_error = f"sandbox did not start (exit {proc.returncode}): {text}"
-    return RunFacts(
-        returncode=proc.returncode,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        wall_s=end - started,
-        peak_rss_bytes=usage.ru_maxrss * 1024,
-        stdout=bytes(out_stream.data[: limits.stdout_bytes]),
-        stderr=bytes(err_stream.data[: limits.stderr_bytes]),
-        killed=run.killed,
-        sandbox_pid=run.sandbox_pid,
-        sandbox_uid=run.sandbox_uid,
-        setup_error=setup_error,
-    )
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()

@@ -23,16 +23,25 @@ logger = logging.getLogger(__name__)
 _ALLOWED_EXTRA_ENV = frozenset({"PWD", "LC_CTYPE"})
 _ALLOWED_ROOT = frozenset({"bin", "box", "dev", "lib", "lib64", "proc", "tmp", "usr"})
 
+# Pid 1 is the supervisor: its environment and descriptors must be out of reach.
 _CONFINEMENT_PROBE = """
 import json, os
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-with open("/proc/1/environ", "rb") as handle:
-    pid1_env = [item.split(b"=", 1)[0].decode() for item in handle.read().split(b"\\0") if item]
+try:
+    with open("/proc/1/environ", "rb") as handle:
+        items = handle.read().split(b"\\0")
+    pid1_env = [item.split(b"=", 1)[0].decode() for item in items if item]
+except OSError:
+    pid1_env = []
+try:
+    pid1_fds = os.listdir("/proc/1/fd")
+except OSError:
+    pid1_fds = None
 print(json.dumps({
     "env": sorted(os.environ), "pid1_env": pid1_env, "root": sorted(os.listdir("/")),
     "cap_eff": status["CapEff"].strip(), "cap_bnd": status["CapBnd"].strip(),
-    "no_new_privs": status["NoNewPrivs"].strip(),
-    "pids": [p for p in os.listdir("/proc") if p.isdigit()],
+    "no_new_privs": status["NoNewPrivs"].strip(), "pid1_fds": pid1_fds,
+    "others": [p for p in os.listdir("/proc") if p.isdigit() and p not in ("1", str(os.getpid()))],
 }))
 """
 
@@ -125,8 +134,10 @@ async def _confinement(sandbox: LocalSandbox) -> ProbeOutcome:
         problems.append("capabilities inside")
     if seen["no_new_privs"] != "1":
         problems.append("no_new_privs off")
-    if seen["pids"] != ["1"]:
+    if seen["others"]:
         problems.append("other processes visible")
+    if seen["pid1_fds"] is not None:
+        problems.append("the supervisor's descriptors are reachable")
     if sandbox.slot_uids() and facts.sandbox_uid not in sandbox.slot_uids():
         problems.append(f"runs as host uid {facts.sandbox_uid}")
     return ProbeOutcome("confinement", not problems, "; ".join(problems) or "ok")

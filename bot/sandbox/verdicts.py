@@ -85,6 +85,8 @@ def decide_compile(facts: RunFacts) -> Decision | None:
     """Verdict of the compile step: None when it passed, CE or IE otherwise."""
     if not facts.started:
         return Decision(Verdict.IE, facts.setup_error or "sandbox did not start")
+    if facts.killed is KillReason.SUPERVISOR:
+        return Decision(Verdict.IE, "the sandbox's supervisor was lost while compiling")
     if facts.returncode == 0:
         return None
     if facts.killed is not KillReason.NONE or facts.returncode != 1:
@@ -106,6 +108,8 @@ def decide(facts: RunFacts, limits: Limits, expected_output: str) -> Decision:
         return Decision(Verdict.OLE, "stderr limit exceeded")
     if facts.killed is KillReason.CANCELLED:
         return Decision(Verdict.IE, "run cancelled")
+    if facts.killed is KillReason.SUPERVISOR:
+        return Decision(Verdict.RE, "the program disrupted the judge's supervisor")
     if _memory_evidence(facts, limits):
         return Decision(Verdict.MLE, "memory limit exceeded")
     time_reason = _time_evidence(facts, limits)

@@ -7,11 +7,14 @@ import pytest
 from bot.sandbox import KillReason, Limits, RunFacts, Verdict, decide, decide_compile
 from bot.sandbox.checker import first_difference, outputs_match
 from bot.sandbox.wire import (
-    RunRequest,
+    SessionRequest,
+    StepRequest,
     decode_facts,
     decode_line,
-    decode_request,
+    decode_session,
+    decode_step,
     encode_facts,
+    encode_open,
     encode_run,
 )
 
@@ -126,15 +129,22 @@ def test_wire_round_trip() -> None:
     message = decode_line(line)
     assert message["id"] == 7
     assert decode_facts(message["facts"]) == original
-    request = RunRequest(
+    request = SessionRequest(
         launcher=("a",),
         bwrap="/usr/bin/bwrap",
         command=("/usr/bin/python3",),
         source_path="/box/solution.py",
         source=b"print(1)",
-        stdin=b"\xff",
         limits=LIMITS,
+        nproc=16,
+        cwd="/box",
+        clean=("/tmp", "/box"),
+        keep=("/box/solution.py",),
         extra_ro_binds=(("/a", "/b"),),
         sweep_uid=61000,
     )
-    assert decode_request(decode_line(encode_run(3, request))["request"]) == request
+    opened = decode_line(encode_open(3, 4, request))
+    assert (opened["id"], opened["session"]) == (3, 4)
+    assert decode_session(opened["spec"]) == request
+    step = StepRequest(argv=("/usr/bin/python3", "x"), stdin=b"\xff", limits=LIMITS)
+    assert decode_step(decode_line(encode_run(5, 4, step))) == step
