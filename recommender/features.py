@@ -22,18 +22,27 @@ from sklearn.preprocessing import normalize
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
+    "series_share",  # log share of the member's recent history in this series (loyalty)
+    "series_rate",  # share of this series' occurrences since the member's first that they came to
     "group",  # log share of the member's history with this organiser/group
+    "group_rate",  # share of this group's sessions since the member's first that they came to
     "tfidf",  # exact-text similarity to the member's history
     "embedding",  # meaning similarity to the member's history
+    "interest",  # meaning similarity to the member's declared interests (0 when none)
     "habit",  # log share of the member's history in this time-of-week slot
+    "weekday",  # log share of the member's history on this weekday
+    "daypart",  # log share of the member's history in this part of the day
     "popularity",  # RSVPs known so far (log)
+    "momentum",  # RSVPs known so far per day since the first one (early appeal, log)
     "series_popularity",  # mean attendance of the series' past occurrences (log)
     "co_attendance",  # members who attended what you attended RSVP'd this
     "soon",  # -log(1 + days until it starts)
 )
+F = {name: n for n, name in enumerate(FEATURES)}
 DAY = 86400.0
 SERIES_SIMILARITY = 0.9  # near-identical texts are one series (dates/titles may vary)
 HALF_LIFE_DAYS = 60.0  # history fades: members drift between groups and series
+RATE_PRIOR = (0.1, 2.0)  # (attended, held) added to every rate: 5 % until seen otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +111,13 @@ class RsvpHistory:
         made = self.created <= now
         started = made & (table.starts[self.item] <= now)
         shape = (self.n_members, len(table))
+        first = np.full(len(table), np.inf)
+        np.minimum.at(first, self.item[made], self.created[made])
         return Snapshot(
             now=now,
             known=_binary(self.member[made], self.item[made], shape),
             past=_binary(self.member[started], self.item[started], shape),
+            first_made=first,
         )
 
 
@@ -116,6 +128,7 @@ class Snapshot:
     now: float
     known: sparse.csr_matrix  # (members, items) RSVPs made by now, for any session
     past: sparse.csr_matrix  # (members, items) sessions attended that started by now
+    first_made: np.ndarray | None = None  # (items,) when its first known RSVP was made
 
 
 def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
@@ -125,10 +138,14 @@ def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> spars
 
 
 def compute_features(
-    table: ItemTable, snap: Snapshot, members: np.ndarray, candidates: np.ndarray
+    table: ItemTable,
+    snap: Snapshot,
+    members: np.ndarray,
+    candidates: np.ndarray,
+    interests: np.ndarray | None = None,
 ) -> np.ndarray:
     """`(len(FEATURES), members, candidates)` float32, for member rows x candidate items."""
-    return FeatureSpace.build(table, snap, candidates).block(members)
+    return FeatureSpace.build(table, snap, candidates, interests).block(members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +170,24 @@ class FeatureSpace:
     co: sparse.csr_matrix  # (n, C) damped co-attendance counts
     past_damped: sparse.csr_matrix  # (members, n) for taking a member's own share back out
     known_counts: np.ndarray  # (C,) RSVPs made by now
+    since_first: np.ndarray  # (C,) days since the first known RSVP (0 when none)
     series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
     soon: np.ndarray  # (C,) -log(1 + days until it starts)
+    interests: np.ndarray | None  # (members, d) unit rows of declared interests, 0 if none
+    held_starts: np.ndarray  # (k,) starts of the sessions held by now, sorted
+    cand_series: np.ndarray  # (S_c,) the candidates' series
+    series_col: np.ndarray  # (C,) each candidate's column in `cand_series`
+    series_held: np.ndarray  # (k + 1, S_c) decayed occurrences held, cumulated by start
+    group_held: np.ndarray  # (k + 1, G) decayed group sessions held, cumulated by start
 
     @classmethod
-    def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray) -> FeatureSpace:
-        """Prepare the member-independent parts for `candidates` (item rows)."""
+    def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray,
+              interests: np.ndarray | None = None) -> FeatureSpace:
+        """Prepare the member-independent parts for `candidates` (item rows).
+
+        `interests` (one row per member, zero when they declared none) is the embedding of
+        what each member said they are into: it ranks before any history does.
+        """
         cands = np.asarray(candidates, dtype=np.int64)
         age = np.clip(snap.now - table.starts, 0.0, None) / DAY
         n_series = int(table.series.max(initial=0)) + 1
@@ -172,11 +201,23 @@ class FeatureSpace:
         past_damped = sparse.csr_matrix(snap.past @ sparse.diags(damp))
         days = np.clip(table.starts[cands] - snap.now, 0.0, None) / DAY
         used = np.flatnonzero(attended > 0)
+        first = snap.first_made[cands] if snap.first_made is not None else np.full(len(cands),
+                                                                                    np.inf)
+        since = np.where(np.isfinite(first), np.clip(snap.now - first, 0.0, None) / DAY, 0.0)
+        decay = np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)
+        # Sessions held so far in start order, cumulated per series and group: what a member
+        # could have come to since they first came is one row difference (see `_rates`).
+        held = np.flatnonzero(started)
+        held = held[np.argsort(table.starts[held], kind="stable")]
+        cand_series, series_col = np.unique(table.series[cands], return_inverse=True)
+        column = np.full(n_series, -1, dtype=np.int64)
+        column[cand_series] = np.arange(len(cand_series))
         return cls(
             table=table,
             snap=snap,
             cands=cands,
-            decay=sparse.diags(np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)),
+            decay=sparse.diags(decay),
+
             series=_onehot(table.series, n_series),
             groups=_onehot(np.where(grouped, table.groups, 0), n_groups, grouped),
             slots=_onehot(table.slots, 28),
@@ -187,9 +228,16 @@ class FeatureSpace:
             co=sparse.csr_matrix(past_damped.T @ snap.known[:, cands]),
             past_damped=past_damped,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
+            since_first=since.astype(np.float32),
             series_pop=np.log1p(sums / np.maximum(runs, 1.0))[table.series[cands]].astype(
                 np.float32),
             soon=(-np.log1p(days)).astype(np.float32),
+            interests=None if interests is None else np.asarray(interests, np.float32),
+            held_starts=table.starts[held],
+            cand_series=cand_series,
+            series_col=series_col.astype(np.int64),
+            series_held=_cumulated(column[table.series[held]], decay[held], len(cand_series)),
+            group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
     def block(self, members: np.ndarray) -> np.ndarray:
@@ -202,34 +250,58 @@ class FeatureSpace:
         denom = np.where(total > 0, total, 1.0)[:, None].astype(np.float32)
 
         # Each per-member table is small (members x series/groups/slots): take logs there,
-        # then one gather per feature fills the (members x candidates) block.
-        by_series = np.log1p(np.asarray((hist @ self.series).todense(), dtype=np.float32))
-        np.take(by_series, table.series[cands], axis=1, out=out[0])
+        # then one gather per feature fills the (members x candidates) block. Logs, because
+        # the signals multiply (a habit and a group each scale the chance).
+        series = np.asarray((hist @ self.series).todense(), dtype=np.float32)
+        np.take(np.log1p(series), table.series[cands], axis=1, out=out[F["series"]])
+        np.take(np.log(series / denom + np.float32(0.02)), table.series[cands], axis=1,
+                out=out[F["series_share"]])
+        since = np.searchsorted(self.held_starts, _first_start(past, table.starts))
+        attended, could = self._rates(series[:, self.cand_series], self.series_held, since)
+        np.take(np.log(attended / could), self.series_col, axis=1, out=out[F["series_rate"]])
 
-        share = np.asarray((hist @ self.groups).todense(), dtype=np.float32) / denom
-        # Logs, because the signals multiply (a habit and a group each scale the chance);
-        # the extra last column is for sessions of no known group.
-        share = np.log(np.concatenate([share, np.zeros((len(members), 1), np.float32)], 1)
-                       + np.float32(0.02))
+        by_group = np.asarray((hist @ self.groups).todense(), dtype=np.float32)
+        # The extra last column is for sessions of no known group.
+        none = np.zeros((len(members), 1), np.float32)
+        share = np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02))
         cand_groups = table.groups[cands]
-        np.take(share, np.where(cand_groups >= 0, cand_groups, share.shape[1] - 1), axis=1,
-                out=out[1])
+        group_col = np.where(cand_groups >= 0, cand_groups, share.shape[1] - 1)
+        np.take(share, group_col, axis=1, out=out[F["group"]])
+        attended, could = self._rates(by_group, self.group_held, since)
+        rate = np.concatenate([np.log(attended / could), none + np.log(RATE_PRIOR[0]
+                                                                          / RATE_PRIOR[1])], 1)
+        np.take(rate, group_col, axis=1, out=out[F["group_rate"]])
 
         lexical = hist @ table.lexical  # |profile| without densifying (M, V)
         norms = np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1)).ravel())
-        out[2] = np.asarray(hist[:, self.used] @ self.lexical_sim) / np.where(
+        out[F["tfidf"]] = np.asarray(hist[:, self.used] @ self.lexical_sim) / np.where(
             norms > 0, norms, 1.0)[:, None]
         semantic = normalize(np.asarray(hist @ table.semantic))
-        out[3] = semantic.astype(np.float32) @ self.semantic_t  # (matmul's out= skips BLAS)
+        out[F["embedding"]] = semantic.astype(np.float32) @ self.semantic_t
+        if self.interests is None:
+            out[F["interest"]] = 0.0
+        else:
+            out[F["interest"]] = self.interests[members] @ self.semantic_t
 
+        # Time of week: the exact slot, and its weekday and part of the day on their own
+        # (a member free on Tuesdays is free at 18:00 and at 20:00).
         slots = np.asarray((past @ self.slots).todense(), dtype=np.float32)
         counts = np.asarray(past.sum(axis=1), dtype=np.float32)
-        np.take(np.log((slots + 0.25) / (counts + 7.0)), table.slots[cands], axis=1, out=out[4])
+        np.take(np.log((slots + 0.25) / (counts + 7.0)), table.slots[cands], axis=1,
+                out=out[F["habit"]])
+        by_day = slots.reshape(len(members), 7, 4)
+        np.take(np.log((by_day.sum(axis=2) + 0.5) / (counts + 3.5)), table.slots[cands] // 4,
+                axis=1, out=out[F["weekday"]])
+        np.take(np.log((by_day.sum(axis=1) + 0.5) / (counts + 2.0)), table.slots[cands] % 4,
+                axis=1, out=out[F["daypart"]])
 
         own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
-        out[5] = np.log1p(self.known_counts)[None, :]
-        out[5][own.row, own.col] = np.log1p(np.maximum(self.known_counts[own.col] - 1.0, 0.0))
-        out[6] = self.series_pop[None, :]
+        others = np.broadcast_to(self.known_counts, out[0].shape).copy()
+        others[own.row, own.col] -= 1.0
+        np.maximum(others, 0.0, out=others)
+        np.log1p(others, out=out[F["popularity"]])
+        np.log1p(others / (1.0 + self.since_first), out=out[F["momentum"]])
+        out[F["series_popularity"]] = self.series_pop[None, :]
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
@@ -237,10 +309,34 @@ class FeatureSpace:
         self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
         raw[own.row, own.col] -= self_weight[own.row]
         np.maximum(raw, 0.0, out=raw)
-        np.divide(raw, denom, out=out[7], casting="unsafe")
-        out[8] = self.soon[None, :]
+        np.divide(raw, denom, out=out[F["co_attendance"]], casting="unsafe")
+        out[F["soon"]] = self.soon[None, :]
         return out
 
+    @staticmethod
+    def _rates(attended: np.ndarray, held: np.ndarray, since: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Decayed sessions attended and held since each member's first, with the prior."""
+        could = held[-1][None, :] - held[since]
+        np.maximum(could, attended, out=could)  # float rounding of the cumulated sums
+        return attended + np.float32(RATE_PRIOR[0]), could + np.float32(RATE_PRIOR[1])
+
+
+def _cumulated(column: np.ndarray, weight: np.ndarray, width: int) -> np.ndarray:
+    """`(len + 1, width)` running sums of `weight` one-hot in `column` (-1: none)."""
+    out = np.zeros((len(column) + 1, width), dtype=np.float32)
+    hit = np.flatnonzero(column >= 0)
+    out[hit + 1, column[hit]] = weight[hit]
+    return np.cumsum(out, axis=0, out=out)
+
+
+def _first_start(past: sparse.csr_matrix, starts: np.ndarray) -> np.ndarray:
+    """Start of each row's first attended session (inf for none)."""
+    first = np.full(past.shape[0], np.inf)
+    some = np.flatnonzero(np.diff(past.indptr) > 0)
+    if len(some):
+        first[some] = np.minimum.reduceat(starts[past.indices], past.indptr[some])
+    return first
 
 def _onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sparse.csr_matrix:
     keep = np.ones(len(index), bool) if mask is None else mask
