@@ -39,6 +39,10 @@ FEATURES: tuple[str, ...] = (
     "soon",  # -log(1 + days until it starts)
 )
 F = {name: n for n, name in enumerate(FEATURES)}
+# Features read from a small per-member table, by the candidate's series, group or slot.
+FAMILY = {"series": "series", "series_share": "series", "series_rate": "series",
+          "group": "group", "group_rate": "group", "habit": "slot", "weekday": "slot",
+          "daypart": "slot"}
 DAY = 86400.0
 SERIES_SIMILARITY = 0.9  # near-identical texts are one series (dates/titles may vary)
 HALF_LIFE_DAYS = 60.0  # history fades: members drift between groups and series
@@ -63,15 +67,24 @@ class ItemTable:
         semantic: np.ndarray,
         starts: np.ndarray,
         groups: Sequence[str] = (),
+        lexical: sparse.csr_matrix | None = None,
     ) -> ItemTable:
-        """Index sessions; series are connected runs of near-identical texts."""
+        """Index sessions; series are connected runs of near-identical texts.
+
+        `lexical` (unit TF-IDF rows of `texts`) is reused when the caller already has it
+        (the bot's `Catalog`), so a rebuild fits one vectorizer, not two.
+        """
         n = len(texts)
-        try:
-            vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english",
-                                         ngram_range=(1, 2))
-            lexical = sparse.csr_matrix(vectorizer.fit_transform(list(texts)), dtype=np.float32)
-        except ValueError:  # only stop words: no lexical signal
-            lexical = sparse.csr_matrix((n, 1), dtype=np.float32)
+        if lexical is None:
+            try:
+                vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english",
+                                             ngram_range=(1, 2))
+                lexical = sparse.csr_matrix(vectorizer.fit_transform(list(texts)),
+                                            dtype=np.float32)
+            except ValueError:  # only stop words: no lexical signal
+                lexical = sparse.csr_matrix((n, 1), dtype=np.float32)
+        elif lexical.shape[0] != n:
+            raise ValueError(f"{n} texts but {lexical.shape[0]} TF-IDF rows")
         same = lexical @ lexical.T
         same.data = (same.data >= SERIES_SIMILARITY).astype(np.float32)
         same.eliminate_zeros()
@@ -137,6 +150,19 @@ def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> spars
     return m
 
 
+@dataclass(frozen=True, slots=True)
+class MemberParts:
+    """What a block of members' features are read from: small tables and a few products."""
+
+    tables: dict[str, np.ndarray]  # feature -> (M, width of its `FAMILY`) values
+    tfidf: np.ndarray  # (M, C)
+    co_attendance: np.ndarray  # (M, C)
+    semantic: np.ndarray  # (M, d) unit history profiles
+    interests: np.ndarray | None  # (M, d) declared interests
+    own_rows: np.ndarray  # a member's own RSVPs among the candidates (block rows, columns)
+    own_cols: np.ndarray
+
+
 def compute_features(
     table: ItemTable,
     snap: Snapshot,
@@ -161,7 +187,7 @@ class FeatureSpace:
     snap: Snapshot
     cands: np.ndarray
     decay: sparse.dia_matrix  # recency weight of each item (history fades)
-    series: sparse.csr_matrix  # (n, S) item -> series
+    series: sparse.csr_matrix  # (n, S_c) item -> the candidates' series (others: no entry)
     groups: sparse.csr_matrix  # (n, G) item -> group
     slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
     used: np.ndarray  # items someone attended: the only rows a history can weigh
@@ -218,7 +244,7 @@ class FeatureSpace:
             cands=cands,
             decay=sparse.diags(decay),
 
-            series=_onehot(table.series, n_series),
+            series=_onehot(column[table.series], len(cand_series), column[table.series] >= 0),
             groups=_onehot(np.where(grouped, table.groups, 0), n_groups, grouped),
             slots=_onehot(table.slots, 28),
             used=used,
@@ -240,76 +266,96 @@ class FeatureSpace:
             group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
-    def block(self, members: np.ndarray) -> np.ndarray:
-        """`(len(FEATURES), members, candidates)` float32 features of member rows."""
+    def parts(self, members: np.ndarray) -> MemberParts:
+        """The per-member pieces every feature of `members` is read from (see `block`)."""
         table, snap, cands = self.table, self.snap, self.cands
-        out = np.empty((len(FEATURES), len(members), len(cands)), dtype=np.float32)
+        m = len(members)
         past = snap.past[members]
         hist = sparse.csr_matrix(past @ self.decay)  # (M, n) recency-weighted history
         total = np.asarray(hist.sum(axis=1)).ravel()
         denom = np.where(total > 0, total, 1.0)[:, None].astype(np.float32)
 
-        # Each per-member table is small (members x series/groups/slots): take logs there,
-        # then one gather per feature fills the (members x candidates) block. Logs, because
-        # the signals multiply (a habit and a group each scale the chance).
+        # Per-member tables are small (members x series/groups/slots): logs are taken there,
+        # and one gather per family fills a (members x candidates) block. Logs, because the
+        # signals multiply (a habit and a group each scale the chance).
+        # Series tables cover the candidates' series only: the rest cannot be gathered.
         series = np.asarray((hist @ self.series).todense(), dtype=np.float32)
-        np.take(np.log1p(series), table.series[cands], axis=1, out=out[F["series"]])
-        np.take(np.log(series / denom + np.float32(0.02)), table.series[cands], axis=1,
-                out=out[F["series_share"]])
         since = np.searchsorted(self.held_starts, _first_start(past, table.starts))
-        attended, could = self._rates(series[:, self.cand_series], self.series_held, since)
-        np.take(np.log(attended / could), self.series_col, axis=1, out=out[F["series_rate"]])
-
+        series_rate = np.log(np.divide(*self._rates(series, self.series_held, since)))
         by_group = np.asarray((hist @ self.groups).todense(), dtype=np.float32)
-        # The extra last column is for sessions of no known group.
-        none = np.zeros((len(members), 1), np.float32)
-        share = np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02))
-        cand_groups = table.groups[cands]
-        group_col = np.where(cand_groups >= 0, cand_groups, share.shape[1] - 1)
-        np.take(share, group_col, axis=1, out=out[F["group"]])
+        none = np.zeros((m, 1), np.float32)  # the last column: sessions of no known group
         attended, could = self._rates(by_group, self.group_held, since)
-        rate = np.concatenate([np.log(attended / could), none + np.log(RATE_PRIOR[0]
-                                                                          / RATE_PRIOR[1])], 1)
-        np.take(rate, group_col, axis=1, out=out[F["group_rate"]])
+        # Time of week: the exact slot, and its weekday and part of the day on their own
+        # (a member free on Tuesdays is free at 18:00 and at 20:00), all 28 slots wide.
+        slots = np.asarray((past @ self.slots).todense(), dtype=np.float32)
+        counts = np.asarray(past.sum(axis=1), dtype=np.float32)
+        by_day = slots.reshape(m, 7, 4)
+        day = np.log((by_day.sum(axis=2) + 0.5) / (counts + 3.5))
+        part = np.log((by_day.sum(axis=1) + 0.5) / (counts + 2.0))
+        tables = {
+            "series": np.log1p(series),
+            "series_share": np.log(series / denom + np.float32(0.02)),
+            "series_rate": series_rate,
+            "group": np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02)),
+            "group_rate": np.concatenate(
+                [np.log(attended / could), none + np.log(RATE_PRIOR[0] / RATE_PRIOR[1])], 1),
+            "habit": np.log((slots + 0.25) / (counts + 7.0)),
+            "weekday": np.repeat(day, 4, axis=1),
+            "daypart": np.tile(part, (1, 7)),
+        }
 
         lexical = hist @ table.lexical  # |profile| without densifying (M, V)
         norms = np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1)).ravel())
-        out[F["tfidf"]] = np.asarray(hist[:, self.used] @ self.lexical_sim) / np.where(
-            norms > 0, norms, 1.0)[:, None]
-        semantic = normalize(np.asarray(hist @ table.semantic))
-        out[F["embedding"]] = semantic.astype(np.float32) @ self.semantic_t
-        if self.interests is None:
+        tfidf = np.asarray(hist[:, self.used] @ self.lexical_sim, dtype=np.float32)
+        tfidf /= np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]
+
+        # Item-based co-attendance; the member's own row contributed
+        # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
+        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+        co = np.asarray((hist @ self.co).todense(), dtype=np.float32)
+        self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
+        co[own.row, own.col] -= self_weight[own.row]
+        np.maximum(co, 0.0, out=co)
+        co /= denom
+        return MemberParts(
+            tables=tables,
+            tfidf=tfidf,
+            co_attendance=co,
+            semantic=normalize(np.asarray(hist @ table.semantic)).astype(np.float32),
+            interests=None if self.interests is None else self.interests[members],
+            own_rows=own.row.astype(np.int64),
+            own_cols=own.col.astype(np.int64),
+        )
+
+    def column(self, family: str) -> np.ndarray:
+        """`(C,)` each candidate's column in the per-member tables of `family`."""
+        if family == "series":
+            return np.asarray(self.series_col, dtype=np.int64)
+        if family == "group":
+            groups = self.table.groups[self.cands]
+            none = self.groups.shape[1]  # the tables' last column
+            return np.asarray(np.where(groups >= 0, groups, none), dtype=np.int64)
+        return np.asarray(self.table.slots[self.cands], dtype=np.int64)
+
+    def block(self, members: np.ndarray) -> np.ndarray:
+        """`(len(FEATURES), members, candidates)` float32 features of member rows."""
+        parts = self.parts(members)
+        out = np.empty((len(FEATURES), len(members), len(self.cands)), dtype=np.float32)
+        for name, values in parts.tables.items():
+            np.take(values, self.column(FAMILY[name]), axis=1, out=out[F[name]])
+        out[F["tfidf"]] = parts.tfidf
+        out[F["co_attendance"]] = parts.co_attendance
+        out[F["embedding"]] = parts.semantic @ self.semantic_t  # (matmul's out= skips BLAS)
+        if parts.interests is None:
             out[F["interest"]] = 0.0
         else:
-            out[F["interest"]] = self.interests[members] @ self.semantic_t
-
-        # Time of week: the exact slot, and its weekday and part of the day on their own
-        # (a member free on Tuesdays is free at 18:00 and at 20:00).
-        slots = np.asarray((past @ self.slots).todense(), dtype=np.float32)
-        counts = np.asarray(past.sum(axis=1), dtype=np.float32)
-        np.take(np.log((slots + 0.25) / (counts + 7.0)), table.slots[cands], axis=1,
-                out=out[F["habit"]])
-        by_day = slots.reshape(len(members), 7, 4)
-        np.take(np.log((by_day.sum(axis=2) + 0.5) / (counts + 3.5)), table.slots[cands] // 4,
-                axis=1, out=out[F["weekday"]])
-        np.take(np.log((by_day.sum(axis=1) + 0.5) / (counts + 2.0)), table.slots[cands] % 4,
-                axis=1, out=out[F["daypart"]])
-
-        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+            out[F["interest"]] = parts.interests @ self.semantic_t
         others = np.broadcast_to(self.known_counts, out[0].shape).copy()
-        others[own.row, own.col] -= 1.0
+        others[parts.own_rows, parts.own_cols] -= 1.0
         np.maximum(others, 0.0, out=others)
         np.log1p(others, out=out[F["popularity"]])
         np.log1p(others / (1.0 + self.since_first), out=out[F["momentum"]])
         out[F["series_popularity"]] = self.series_pop[None, :]
-
-        # Item-based co-attendance; the member's own row contributed
-        # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
-        raw = np.asarray((hist @ self.co).todense())
-        self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
-        raw[own.row, own.col] -= self_weight[own.row]
-        np.maximum(raw, 0.0, out=raw)
-        np.divide(raw, denom, out=out[F["co_attendance"]], casting="unsafe")
         out[F["soon"]] = self.soon[None, :]
         return out
 
