@@ -10,7 +10,6 @@ pick's reason is the feature that lifted it most, said only when that lift is la
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.core.clock import Clock
+from bot.core.offload import off_loop
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -129,7 +129,7 @@ class LearnedRanker:
                                          feedback=community.feedback, min_history=MIN_HISTORY)
             return fit_blend(x, y, weights)
 
-        blend = await asyncio.to_thread(fit)
+        blend = await off_loop(fit)  # the bounded CPU pool, as ranking uses
         self._blend, self._fitted_at = blend, now
         logger.info("recommendation blend refitted (%s)",
                     "learned" if blend.learned else "too little history: fixed weights")
