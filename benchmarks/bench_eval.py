@@ -29,8 +29,9 @@ RUNS = (("meetups", 1), ("campus", 2))
 
 def cost(members: int, sessions: int, console: Console, past: int = 3000, dim: int = 384) -> None:
     """G4 for the learned blend: features + top-5 for every member vs the raw matmul."""
-    from recommender.blend import FIXED, rank
+    from recommender.blend import FIXED
     from recommender.features import FeatureSpace, ItemTable, RsvpHistory
+    from recommender.scoring import rank_members
 
     rng = np.random.default_rng(0)
     n = past + sessions
@@ -54,7 +55,7 @@ def cost(members: int, sessions: int, console: Console, past: int = 3000, dim: i
     space = FeatureSpace.build(table, log.snapshot(table, now), cands)
     prepared = time.perf_counter() - start
     for lo in range(0, members, 512):
-        rank(FIXED, space.block(np.arange(lo, min(lo + 512, members))), cands, 5)
+        rank_members(space, FIXED, np.arange(lo, min(lo + 512, members)), 5)
     ours = time.perf_counter() - start
     console.print(f"{members} members x {sessions} sessions: raw matmul {raw * 1000:.0f} ms, "
                   f"learned blend {ours * 1000:.0f} ms (prepare {prepared * 1000:.0f} ms): "

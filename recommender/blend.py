@@ -50,8 +50,12 @@ class LinearBlend:
 
 
 # Priors on raw feature scales, for a community with too little history to learn from.
+PRIORS = {"series": 1.0, "series_share": 0.3, "series_rate": 0.3, "group": 0.3,
+          "group_rate": 0.3, "tfidf": 1.0, "embedding": 0.5,
+          "interest": 1.0, "habit": 0.3, "weekday": 0.1, "daypart": 0.1, "popularity": 0.3,
+          "momentum": 0.2, "series_popularity": 0.2, "co_attendance": 0.5, "soon": 0.2}
 FIXED = LinearBlend(
-    coef=np.array([1.0, 0.3, 1.0, 0.5, 0.3, 0.3, 0.2, 0.5, 0.2]),
+    coef=np.array([PRIORS[name] for name in FEATURES]),
     mean=np.zeros(len(FEATURES)),
     scale=np.ones(len(FEATURES)),
     learned=False,
@@ -71,7 +75,7 @@ def fit_blend(
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale = np.where(scale > 1e-6, scale, 1.0)
-    model = LogisticRegression(C=1.0, max_iter=1000)
+    model = LogisticRegression(C=0.02, max_iter=1000)
     model.fit((x - mean) / scale, y > 0, sample_weight=sample_weight)
     return LinearBlend(np.asarray(model.coef_[0], dtype=np.float64), mean, scale, learned=True)
 

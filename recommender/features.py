@@ -22,18 +22,31 @@ from sklearn.preprocessing import normalize
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
+    "series_share",  # log share of the member's recent history in this series (loyalty)
+    "series_rate",  # share of this series' occurrences since the member's first that they came to
     "group",  # log share of the member's history with this organiser/group
+    "group_rate",  # share of this group's sessions since the member's first that they came to
     "tfidf",  # exact-text similarity to the member's history
     "embedding",  # meaning similarity to the member's history
+    "interest",  # meaning similarity to the member's declared interests (0 when none)
     "habit",  # log share of the member's history in this time-of-week slot
+    "weekday",  # log share of the member's history on this weekday
+    "daypart",  # log share of the member's history in this part of the day
     "popularity",  # RSVPs known so far (log)
+    "momentum",  # RSVPs known so far per day since the first one (early appeal, log)
     "series_popularity",  # mean attendance of the series' past occurrences (log)
     "co_attendance",  # members who attended what you attended RSVP'd this
     "soon",  # -log(1 + days until it starts)
 )
+F = {name: n for n, name in enumerate(FEATURES)}
+# Features read from a small per-member table, by the candidate's series, group or slot.
+FAMILY = {"series": "series", "series_share": "series", "series_rate": "series",
+          "group": "group", "group_rate": "group", "habit": "slot", "weekday": "slot",
+          "daypart": "slot"}
 DAY = 86400.0
 SERIES_SIMILARITY = 0.9  # near-identical texts are one series (dates/titles may vary)
 HALF_LIFE_DAYS = 60.0  # history fades: members drift between groups and series
+RATE_PRIOR = (0.1, 2.0)  # (attended, held) added to every rate: 5 % until seen otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +67,24 @@ class ItemTable:
         semantic: np.ndarray,
         starts: np.ndarray,
         groups: Sequence[str] = (),
+        lexical: sparse.csr_matrix | None = None,
     ) -> ItemTable:
-        """Index sessions; series are connected runs of near-identical texts."""
+        """Index sessions; series are connected runs of near-identical texts.
+
+        `lexical` (unit TF-IDF rows of `texts`) is reused when the caller already has it
+        (the bot's `Catalog`), so a rebuild fits one vectorizer, not two.
+        """
         n = len(texts)
-        try:
-            vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english",
-                                         ngram_range=(1, 2))
-            lexical = sparse.csr_matrix(vectorizer.fit_transform(list(texts)), dtype=np.float32)
-        except ValueError:  # only stop words: no lexical signal
-            lexical = sparse.csr_matrix((n, 1), dtype=np.float32)
+        if lexical is None:
+            try:
+                vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english",
+                                             ngram_range=(1, 2))
+                lexical = sparse.csr_matrix(vectorizer.fit_transform(list(texts)),
+                                            dtype=np.float32)
+            except ValueError:  # only stop words: no lexical signal
+                lexical = sparse.csr_matrix((n, 1), dtype=np.float32)
+        elif lexical.shape[0] != n:
+            raise ValueError(f"{n} texts but {lexical.shape[0]} TF-IDF rows")
         same = lexical @ lexical.T
         same.data = (same.data >= SERIES_SIMILARITY).astype(np.float32)
         same.eliminate_zeros()
@@ -102,10 +124,13 @@ class RsvpHistory:
         made = self.created <= now
         started = made & (table.starts[self.item] <= now)
         shape = (self.n_members, len(table))
+        first = np.full(len(table), np.inf)
+        np.minimum.at(first, self.item[made], self.created[made])
         return Snapshot(
             now=now,
             known=_binary(self.member[made], self.item[made], shape),
             past=_binary(self.member[started], self.item[started], shape),
+            first_made=first,
         )
 
 
@@ -116,6 +141,7 @@ class Snapshot:
     now: float
     known: sparse.csr_matrix  # (members, items) RSVPs made by now, for any session
     past: sparse.csr_matrix  # (members, items) sessions attended that started by now
+    first_made: np.ndarray | None = None  # (items,) when its first known RSVP was made
 
 
 def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
@@ -124,11 +150,28 @@ def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> spars
     return m
 
 
+@dataclass(frozen=True, slots=True)
+class MemberParts:
+    """What a block of members' features are read from: small tables and a few products."""
+
+    tables: dict[str, np.ndarray]  # feature -> (M, width of its `FAMILY`) values
+    tfidf: np.ndarray  # (M, C)
+    co_attendance: np.ndarray  # (M, C)
+    semantic: np.ndarray  # (M, d) unit history profiles
+    interests: np.ndarray | None  # (M, d) declared interests
+    own_rows: np.ndarray  # a member's own RSVPs among the candidates (block rows, columns)
+    own_cols: np.ndarray
+
+
 def compute_features(
-    table: ItemTable, snap: Snapshot, members: np.ndarray, candidates: np.ndarray
+    table: ItemTable,
+    snap: Snapshot,
+    members: np.ndarray,
+    candidates: np.ndarray,
+    interests: np.ndarray | None = None,
 ) -> np.ndarray:
     """`(len(FEATURES), members, candidates)` float32, for member rows x candidate items."""
-    return FeatureSpace.build(table, snap, candidates).block(members)
+    return FeatureSpace.build(table, snap, candidates, interests).block(members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +187,7 @@ class FeatureSpace:
     snap: Snapshot
     cands: np.ndarray
     decay: sparse.dia_matrix  # recency weight of each item (history fades)
-    series: sparse.csr_matrix  # (n, S) item -> series
+    series: sparse.csr_matrix  # (n, S_c) item -> the candidates' series (others: no entry)
     groups: sparse.csr_matrix  # (n, G) item -> group
     slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
     used: np.ndarray  # items someone attended: the only rows a history can weigh
@@ -153,12 +196,24 @@ class FeatureSpace:
     co: sparse.csr_matrix  # (n, C) damped co-attendance counts
     past_damped: sparse.csr_matrix  # (members, n) for taking a member's own share back out
     known_counts: np.ndarray  # (C,) RSVPs made by now
+    since_first: np.ndarray  # (C,) days since the first known RSVP (0 when none)
     series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
     soon: np.ndarray  # (C,) -log(1 + days until it starts)
+    interests: np.ndarray | None  # (members, d) unit rows of declared interests, 0 if none
+    held_starts: np.ndarray  # (k,) starts of the sessions held by now, sorted
+    cand_series: np.ndarray  # (S_c,) the candidates' series
+    series_col: np.ndarray  # (C,) each candidate's column in `cand_series`
+    series_held: np.ndarray  # (k + 1, S_c) decayed occurrences held, cumulated by start
+    group_held: np.ndarray  # (k + 1, G) decayed group sessions held, cumulated by start
 
     @classmethod
-    def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray) -> FeatureSpace:
-        """Prepare the member-independent parts for `candidates` (item rows)."""
+    def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray,
+              interests: np.ndarray | None = None) -> FeatureSpace:
+        """Prepare the member-independent parts for `candidates` (item rows).
+
+        `interests` (one row per member, zero when they declared none) is the embedding of
+        what each member said they are into: it ranks before any history does.
+        """
         cands = np.asarray(candidates, dtype=np.int64)
         age = np.clip(snap.now - table.starts, 0.0, None) / DAY
         n_series = int(table.series.max(initial=0)) + 1
@@ -172,12 +227,24 @@ class FeatureSpace:
         past_damped = sparse.csr_matrix(snap.past @ sparse.diags(damp))
         days = np.clip(table.starts[cands] - snap.now, 0.0, None) / DAY
         used = np.flatnonzero(attended > 0)
+        first = snap.first_made[cands] if snap.first_made is not None else np.full(len(cands),
+                                                                                    np.inf)
+        since = np.where(np.isfinite(first), np.clip(snap.now - first, 0.0, None) / DAY, 0.0)
+        decay = np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)
+        # Sessions held so far in start order, cumulated per series and group: what a member
+        # could have come to since they first came is one row difference (see `_rates`).
+        held = np.flatnonzero(started)
+        held = held[np.argsort(table.starts[held], kind="stable")]
+        cand_series, series_col = np.unique(table.series[cands], return_inverse=True)
+        column = np.full(n_series, -1, dtype=np.int64)
+        column[cand_series] = np.arange(len(cand_series))
         return cls(
             table=table,
             snap=snap,
             cands=cands,
-            decay=sparse.diags(np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)),
-            series=_onehot(table.series, n_series),
+            decay=sparse.diags(decay),
+
+            series=_onehot(column[table.series], len(cand_series), column[table.series] >= 0),
             groups=_onehot(np.where(grouped, table.groups, 0), n_groups, grouped),
             slots=_onehot(table.slots, 28),
             used=used,
@@ -187,60 +254,135 @@ class FeatureSpace:
             co=sparse.csr_matrix(past_damped.T @ snap.known[:, cands]),
             past_damped=past_damped,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
+            since_first=since.astype(np.float32),
             series_pop=np.log1p(sums / np.maximum(runs, 1.0))[table.series[cands]].astype(
                 np.float32),
             soon=(-np.log1p(days)).astype(np.float32),
+            interests=None if interests is None else np.asarray(interests, np.float32),
+            held_starts=table.starts[held],
+            cand_series=cand_series,
+            series_col=series_col.astype(np.int64),
+            series_held=_cumulated(column[table.series[held]], decay[held], len(cand_series)),
+            group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
-    def block(self, members: np.ndarray) -> np.ndarray:
-        """`(len(FEATURES), members, candidates)` float32 features of member rows."""
+    def parts(self, members: np.ndarray) -> MemberParts:
+        """The per-member pieces every feature of `members` is read from (see `block`)."""
         table, snap, cands = self.table, self.snap, self.cands
-        out = np.empty((len(FEATURES), len(members), len(cands)), dtype=np.float32)
+        m = len(members)
         past = snap.past[members]
         hist = sparse.csr_matrix(past @ self.decay)  # (M, n) recency-weighted history
         total = np.asarray(hist.sum(axis=1)).ravel()
         denom = np.where(total > 0, total, 1.0)[:, None].astype(np.float32)
 
-        # Each per-member table is small (members x series/groups/slots): take logs there,
-        # then one gather per feature fills the (members x candidates) block.
-        by_series = np.log1p(np.asarray((hist @ self.series).todense(), dtype=np.float32))
-        np.take(by_series, table.series[cands], axis=1, out=out[0])
-
-        share = np.asarray((hist @ self.groups).todense(), dtype=np.float32) / denom
-        # Logs, because the signals multiply (a habit and a group each scale the chance);
-        # the extra last column is for sessions of no known group.
-        share = np.log(np.concatenate([share, np.zeros((len(members), 1), np.float32)], 1)
-                       + np.float32(0.02))
-        cand_groups = table.groups[cands]
-        np.take(share, np.where(cand_groups >= 0, cand_groups, share.shape[1] - 1), axis=1,
-                out=out[1])
+        # Per-member tables are small (members x series/groups/slots): logs are taken there,
+        # and one gather per family fills a (members x candidates) block. Logs, because the
+        # signals multiply (a habit and a group each scale the chance).
+        # Series tables cover the candidates' series only: the rest cannot be gathered.
+        series = np.asarray((hist @ self.series).todense(), dtype=np.float32)
+        since = np.searchsorted(self.held_starts, _first_start(past, table.starts))
+        series_rate = np.log(np.divide(*self._rates(series, self.series_held, since)))
+        by_group = np.asarray((hist @ self.groups).todense(), dtype=np.float32)
+        none = np.zeros((m, 1), np.float32)  # the last column: sessions of no known group
+        attended, could = self._rates(by_group, self.group_held, since)
+        # Time of week: the exact slot, and its weekday and part of the day on their own
+        # (a member free on Tuesdays is free at 18:00 and at 20:00), all 28 slots wide.
+        slots = np.asarray((past @ self.slots).todense(), dtype=np.float32)
+        counts = np.asarray(past.sum(axis=1), dtype=np.float32)
+        by_day = slots.reshape(m, 7, 4)
+        day = np.log((by_day.sum(axis=2) + 0.5) / (counts + 3.5))
+        part = np.log((by_day.sum(axis=1) + 0.5) / (counts + 2.0))
+        tables = {
+            "series": np.log1p(series),
+            "series_share": np.log(series / denom + np.float32(0.02)),
+            "series_rate": series_rate,
+            "group": np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02)),
+            "group_rate": np.concatenate(
+                [np.log(attended / could), none + np.log(RATE_PRIOR[0] / RATE_PRIOR[1])], 1),
+            "habit": np.log((slots + 0.25) / (counts + 7.0)),
+            "weekday": np.repeat(day, 4, axis=1),
+            "daypart": np.tile(part, (1, 7)),
+        }
 
         lexical = hist @ table.lexical  # |profile| without densifying (M, V)
         norms = np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1)).ravel())
-        out[2] = np.asarray(hist[:, self.used] @ self.lexical_sim) / np.where(
-            norms > 0, norms, 1.0)[:, None]
-        semantic = normalize(np.asarray(hist @ table.semantic))
-        out[3] = semantic.astype(np.float32) @ self.semantic_t  # (matmul's out= skips BLAS)
-
-        slots = np.asarray((past @ self.slots).todense(), dtype=np.float32)
-        counts = np.asarray(past.sum(axis=1), dtype=np.float32)
-        np.take(np.log((slots + 0.25) / (counts + 7.0)), table.slots[cands], axis=1, out=out[4])
-
-        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
-        out[5] = np.log1p(self.known_counts)[None, :]
-        out[5][own.row, own.col] = np.log1p(np.maximum(self.known_counts[own.col] - 1.0, 0.0))
-        out[6] = self.series_pop[None, :]
+        tfidf = np.asarray(hist[:, self.used] @ self.lexical_sim, dtype=np.float32)
+        tfidf /= np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
-        raw = np.asarray((hist @ self.co).todense())
+        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+        co = np.asarray((hist @ self.co).todense(), dtype=np.float32)
         self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
-        raw[own.row, own.col] -= self_weight[own.row]
-        np.maximum(raw, 0.0, out=raw)
-        np.divide(raw, denom, out=out[7], casting="unsafe")
-        out[8] = self.soon[None, :]
+        co[own.row, own.col] -= self_weight[own.row]
+        np.maximum(co, 0.0, out=co)
+        co /= denom
+        return MemberParts(
+            tables=tables,
+            tfidf=tfidf,
+            co_attendance=co,
+            semantic=normalize(np.asarray(hist @ table.semantic)).astype(np.float32),
+            interests=None if self.interests is None else self.interests[members],
+            own_rows=own.row.astype(np.int64),
+            own_cols=own.col.astype(np.int64),
+        )
+
+    def column(self, family: str) -> np.ndarray:
+        """`(C,)` each candidate's column in the per-member tables of `family`."""
+        if family == "series":
+            return np.asarray(self.series_col, dtype=np.int64)
+        if family == "group":
+            groups = self.table.groups[self.cands]
+            none = self.groups.shape[1]  # the tables' last column
+            return np.asarray(np.where(groups >= 0, groups, none), dtype=np.int64)
+        return np.asarray(self.table.slots[self.cands], dtype=np.int64)
+
+    def block(self, members: np.ndarray) -> np.ndarray:
+        """`(len(FEATURES), members, candidates)` float32 features of member rows."""
+        parts = self.parts(members)
+        out = np.empty((len(FEATURES), len(members), len(self.cands)), dtype=np.float32)
+        for name, values in parts.tables.items():
+            np.take(values, self.column(FAMILY[name]), axis=1, out=out[F[name]])
+        out[F["tfidf"]] = parts.tfidf
+        out[F["co_attendance"]] = parts.co_attendance
+        out[F["embedding"]] = parts.semantic @ self.semantic_t  # (matmul's out= skips BLAS)
+        if parts.interests is None:
+            out[F["interest"]] = 0.0
+        else:
+            out[F["interest"]] = parts.interests @ self.semantic_t
+        others = np.broadcast_to(self.known_counts, out[0].shape).copy()
+        others[parts.own_rows, parts.own_cols] -= 1.0
+        np.maximum(others, 0.0, out=others)
+        np.log1p(others, out=out[F["popularity"]])
+        np.log1p(others / (1.0 + self.since_first), out=out[F["momentum"]])
+        out[F["series_popularity"]] = self.series_pop[None, :]
+        out[F["soon"]] = self.soon[None, :]
         return out
 
+    @staticmethod
+    def _rates(attended: np.ndarray, held: np.ndarray, since: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Decayed sessions attended and held since each member's first, with the prior."""
+        could = held[-1][None, :] - held[since]
+        np.maximum(could, attended, out=could)  # float rounding of the cumulated sums
+        return attended + np.float32(RATE_PRIOR[0]), could + np.float32(RATE_PRIOR[1])
+
+
+def _cumulated(column: np.ndarray, weight: np.ndarray, width: int) -> np.ndarray:
+    """`(len + 1, width)` running sums of `weight` one-hot in `column` (-1: none)."""
+    out = np.zeros((len(column) + 1, width), dtype=np.float32)
+    hit = np.flatnonzero(column >= 0)
+    out[hit + 1, column[hit]] = weight[hit]
+    return np.cumsum(out, axis=0, out=out)
+
+
+def _first_start(past: sparse.csr_matrix, starts: np.ndarray) -> np.ndarray:
+    """Start of each row's first attended session (inf for none)."""
+    first = np.full(past.shape[0], np.inf)
+    some = np.flatnonzero(np.diff(past.indptr) > 0)
+    if len(some):
+        first[some] = np.minimum.reduceat(starts[past.indices], past.indptr[some])
+    return first
 
 def _onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sparse.csr_matrix:
     keep = np.ones(len(index), bool) if mask is None else mask

@@ -223,7 +223,7 @@ class SessionIndex:
             catalog = Catalog.build(items, vectors)
             co = CoAttendance.fit((Interaction(m, e) for m, e in attended), catalog)
             return Recommender(catalog, encoder, co), BlendInputs.build(
-                history.events, history.rsvps, history.votes, texts, vectors)
+                history.events, history.rsvps, history.votes, texts, vectors, catalog.lexical)
 
         recommender, community = await off_loop(build)
         catalogue = Catalogue(fingerprint, encoder, recommender, sessions, community)

@@ -10,7 +10,6 @@ pick's reason is the feature that lifted it most, said only when that lift is la
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.core.clock import Clock
+from bot.core.offload import off_loop
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -39,9 +39,12 @@ HELD = frozenset({"going", "maybe", "waitlist", "offered"})  # answers that say 
 CHUNK = 512  # members whose feature block is computed together
 # The feature that lifted a pick most -> the reason kind said (series and text features
 # name the attended session closest to the pick instead).
-FEATURE_REASON = {"group": "group", "habit": "habit", "popularity": "popular",
-                  "series_popularity": "popular", "co_attendance": "members_like_you",
-                  "soon": "soon"}
+FEATURE_REASON = {"group": "group", "group_rate": "group", "habit": "habit",
+                  "weekday": "habit", "daypart": "habit", "popularity": "popular",
+                  "momentum": "popular", "series_popularity": "popular",
+                  "co_attendance": "members_like_you", "soon": "soon"}
+# Features whose reason is the attended session closest to the pick ("you attended X").
+ANCHORED = frozenset({"series", "series_share", "series_rate", "tfidf", "embedding"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +61,11 @@ class BlendInputs:
     @classmethod
     def build(cls, events: Sequence[EventRow], rsvps: Sequence[RsvpRow],
               votes: Sequence[RecommendationVoteRow], texts: Sequence[str],
-              semantic: np.ndarray) -> BlendInputs:
-        """From the loaded history; `texts` and `semantic` follow `events`."""
+              semantic: np.ndarray, lexical: sparse.csr_matrix | None = None) -> BlendInputs:
+        """From the loaded history; `texts`, `semantic` and `lexical` follow `events`.
+
+        `lexical` is the catalogue's TF-IDF matrix (one vectorizer fit per rebuild).
+        """
         from recommender.blend import Feedback
         from recommender.features import ItemTable, RsvpHistory
 
@@ -75,7 +81,7 @@ class BlendInputs:
             members.setdefault(member_id, len(members))
         starts = np.array([e.starts_at.timestamp() for e in events], dtype=np.float64)
         table = ItemTable.build(list(texts), semantic, starts,
-                                [str(e.created_by or "") for e in events])
+                                [str(e.created_by or "") for e in events], lexical)
         log = RsvpHistory(
             member=np.array([members[r.member_id] for r in held], dtype=np.int64),
             item=np.array([row_of_event[r.event_id] for r in held], dtype=np.int64),
@@ -123,7 +129,7 @@ class LearnedRanker:
                                          feedback=community.feedback, min_history=MIN_HISTORY)
             return fit_blend(x, y, weights)
 
-        blend = await asyncio.to_thread(fit)
+        blend = await off_loop(fit)  # the bounded CPU pool, as ranking uses
         self._blend, self._fitted_at = blend, now
         logger.info("recommendation blend refitted (%s)",
                     "learned" if blend.learned else "too little history: fixed weights")
@@ -141,7 +147,7 @@ class LearnedRanker:
 
         A member's own answers, declines and 👎 are never suggested.
         """
-        from recommender.blend import rank
+        from recommender.scoring import rank_members
 
         now = self._clock.now().timestamp()
         snap = community.log.snapshot(community.table, now)
@@ -175,8 +181,7 @@ class LearnedRanker:
                          if e in community.row_of_event]
                 cols = column[np.asarray(extra, dtype=np.int64)]
                 mask[n, cols[cols >= 0]] = True
-            features = space.block(rows)
-            ranked = rank(self.blend, features, cands, k, exclude=mask)
+            ranked = rank_members(space, self.blend, rows, k, exclude=mask)
             for n, member_id in enumerate(ids):
                 out[member_id] = self._explain(community, snap.past, int(rows[n]), ranked, n)
         return out
@@ -199,7 +204,7 @@ class LearnedRanker:
             feature = names[best]
             reason = NO_REASON
             if lifts[best] >= REASON_LIFT:
-                if feature in ("series", "tfidf", "embedding") and len(mine):
+                if feature in ANCHORED and len(mine):
                     # The attended session closest to the pick (its own series first).
                     close = (table.lexical[mine] @ table.lexical[item].T).toarray().ravel()
                     close += table.semantic[mine] @ table.semantic[item]

@@ -1,0 +1,78 @@
+"""The learned blend's cheap ranking path gives what the full feature block gives (G4, #15)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from recommender.blend import fit_blend, rank, training_set
+from recommender.encoders import TfidfEncoder
+from recommender.features import F, FeatureSpace, ItemTable, RsvpHistory
+from recommender.scoring import rank_members
+from recommender.synthetic import synthetic_community
+
+
+@pytest.fixture(scope="module")
+def arrays() -> tuple[ItemTable, RsvpHistory, np.ndarray]:
+    data = synthetic_community(users=120, weeks=14, seed=7, shape="meetups").dataset
+    index = {item.item_id: n for n, item in enumerate(data.items)}
+    users = {u: n for n, u in enumerate(dict.fromkeys(i.user_id for i in data.interactions))}
+    texts = [i.text for i in data.items]
+    starts = np.array([i.time.timestamp() for i in data.items if i.time is not None])
+    table = ItemTable.build(texts, TfidfEncoder(texts).encode(texts), starts,
+                            [i.group for i in data.items])
+    log = RsvpHistory(
+        member=np.array([users[i.user_id] for i in data.interactions]),
+        item=np.array([index[i.item_id] for i in data.interactions]),
+        created=np.array([i.known_at.timestamp() for i in data.interactions]),
+        n_members=len(users),
+    )
+    return table, log, starts
+
+
+def test_ranking_without_the_feature_block_picks_and_explains_the_same(arrays):
+    table, log, starts = arrays
+    at = float(np.quantile(starts, 0.7))
+    blend = fit_blend(*training_set(table, log, at))
+    assert blend.learned
+    snap = log.snapshot(table, at)
+    cands = np.flatnonzero(starts > at)
+    rng = np.random.default_rng(0)
+    interests = rng.standard_normal((log.n_members, table.semantic.shape[1])).astype(np.float32)
+    space = FeatureSpace.build(table, snap, cands, interests / 10)
+    rows = np.arange(log.n_members)
+    own = np.asarray(snap.known[rows][:, cands].todense()) > 0
+    assert own.any()  # own RSVPs are masked, and their popularity correction is exercised
+    full = rank(blend, space.block(rows), cands, 5, exclude=own)
+    cheap = rank_members(space, blend, rows, 5, exclude=own)
+    assert np.array_equal(full.items, cheap.items)
+    np.testing.assert_allclose(cheap.scores, full.scores, atol=1e-4)
+    np.testing.assert_allclose(cheap.contributions, full.contributions, atol=1e-2)
+    assert cheap.reasons() == full.reasons()
+
+
+def test_loyalty_and_habits_are_read_only_from_sessions_held_by_the_snapshot(arrays):
+    table, log, starts = arrays
+    at = float(np.quantile(starts, 0.7))
+    cands = np.flatnonzero(starts > at)
+    rows = np.arange(log.n_members)
+    honest = FeatureSpace.build(table, log.snapshot(table, at), cands).block(rows)
+    # RSVPs made after `at` change nothing that describes a member's past.
+    later = log.created > at
+    shuffled = RsvpHistory(log.member, np.where(later, log.item[::-1], log.item), log.created,
+                           log.n_members)
+    again = FeatureSpace.build(table, shuffled.snapshot(table, at), cands).block(rows)
+    for name in ("series", "series_share", "series_rate", "group", "group_rate", "habit",
+                 "weekday", "daypart", "popularity", "momentum"):
+        np.testing.assert_array_equal(honest[F[name]], again[F[name]], err_msg=name)
+
+
+def test_the_catalogues_tfidf_is_reused_not_refitted():
+    texts = ["python asyncio night", "rust ownership talk", "python asyncio night"]
+    lexical = TfidfVectorizer().fit_transform(texts)
+    table = ItemTable.build(texts, np.eye(3, dtype=np.float32), np.arange(3.0), (), lexical)
+    assert table.lexical is lexical or (table.lexical != lexical).nnz == 0
+    assert table.series[0] == table.series[2] != table.series[1]
+    with pytest.raises(ValueError, match="TF-IDF rows"):
+        ItemTable.build(texts[:2], np.eye(2, dtype=np.float32), np.arange(2.0), (), lexical)
