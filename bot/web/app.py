@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
-from bot.web import challenges, feeds, pages
+from bot.web import challenges, feeds, figures, pages
 from bot.web.context import HERE, Web, environment
 from bot.web.runner import CommandRunner
 
@@ -30,7 +30,7 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
                                    app.settings.limits.max_attachment_bytes),
               templates=environment())
     routes: list[BaseRoute] = [
-        Route("/", pages.overview),
+        Route("/", figures.overview),
         Route("/login/{token}", pages.login, methods=["GET", "POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Route("/events", pages.events),
@@ -45,7 +45,7 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/members", pages.members),
         Route("/members/{member_id:int}", pages.member),
         Route("/members/{member_id:int}/points", pages.correct_points, methods=["POST"]),
-        Route("/analytics", pages.analytics),
+        Route("/analytics", figures.analytics),
         Route("/challenges", challenges.challenges, methods=["GET", "POST"]),
         Route("/challenges/{challenge_id:int}", challenges.challenge),
         Route("/challenges/{challenge_id:int}/{action:str}", challenges.manage_challenge,
