@@ -48,6 +48,8 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/analytics", figures.analytics),
         Route("/challenges", challenges.challenges, methods=["GET", "POST"]),
         Route("/challenges/{challenge_id:int}", challenges.challenge),
+        Route("/challenges/{challenge_id:int}/edit", challenges.edit_challenge,
+              methods=["POST"]),
         Route("/challenges/{challenge_id:int}/{action:str}", challenges.manage_challenge,
               methods=["POST"]),
         Route("/outbox", pages.outbox),
