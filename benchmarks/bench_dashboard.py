@@ -64,7 +64,12 @@ async def seed(app_db: object, members: int, events: int) -> None:
                 timezone="Europe/Berlin", online_url=None, venue="Room 1", capacity=50,
                 audience=None, reminder_offsets="24h,1h", place_platform=None, place_id=None,
                 checkin_code="ABC123", created_by=1, starts_at=starts, status="scheduled",
-                created_at=NOW - timedelta(days=200), announced_at=None))
+                created_at=NOW - timedelta(days=200), announced_at=None,
+                # A bot that has been running asked for feedback as each event ended; left
+                # unset, the first feedback sweep takes SQLite's write lock for all of them
+                # at once while the pages are timed (a seeding artefact, not the dashboard).
+                feedback_requested_at=ended if (ended := starts + timedelta(hours=1)) <= NOW
+                else None))
     async with app_db.unit() as unit:  # one challenge with a judged submission history
         challenge = await unit.challenges.add(ChallengeRow(
             title="Sum", statement="Add two numbers.", opens_at=NOW - timedelta(days=30),
