@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.app import App
 from bot.web import challenges, feeds, figures, pages
 from bot.web.context import HERE, Web, environment
+from bot.web.figure_cache import FigureCache
 from bot.web.runner import CommandRunner
 
 
@@ -24,11 +25,13 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """
     access = app.features.dashboard
     assert access is not None, "the dashboard needs Features.dashboard"
+    kept = FigureCache(app.clock)
     web = Web(settings=app.settings, clock=app.clock, features=app.features, access=access,
               directory=app.directory,
               runner=CommandRunner(app.dispatcher.available(True), access, app.clock,
-                                   app.settings.limits.max_attachment_bytes),
-              templates=environment())
+                                   app.settings.limits.max_attachment_bytes,
+                                   changed=kept.clear),
+              templates=environment(), figures=kept)
     routes: list[BaseRoute] = [
         Route("/", figures.overview),
         Route("/login/{token}", pages.login, methods=["GET", "POST"]),

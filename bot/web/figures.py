@@ -2,6 +2,7 @@
 
 A range is two dates in the organiser's time zone (From and To, both included); the
 analytics service checks it and every figure is the one ``/stats`` computes for it.
+Figures are kept for up to a minute (:class:`bot.web.figure_cache.FigureCache`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def _range_fields(request: Request) -> dict[str, str]:
             "end": request.query_params.get("to", "").strip()[:20]}
 
 
+def _key(request: Request, who: WebSession) -> tuple[str, ...]:
+    return (request.url.path, *sorted(f"{k}={v}" for k, v in request.query_params.items()),
+            who.timezone)
+
+
 @admin_page
 async def overview(request: Request, web: Web, who: WebSession) -> Response:
     """Community figures with charts beside them (the same figures as /stats)."""
@@ -68,29 +74,38 @@ async def overview(request: Request, web: Web, who: WebSession) -> Response:
     data: dict[str, object] = {"who": who, **_range_fields(request)}
     if analytics is not None:
         window = chosen_window(request, analytics, who)
-        try:
-            stats = await analytics.community(PERIOD, window)
-            data["community_lines"] = render_community(
-                stats, who.timezone if window else None).splitlines()
-            data["weekly"] = charts.bars([f"{w:%d %b}" for w in stats.weeks],
-                                         stats.weekly_active, "Active members per week")
-            data["retention"] = [(f"{w:%d %b}", row) for w, row in
-                                 zip(stats.retention_weeks, stats.retention, strict=False)]
-        except UserError as exc:
-            data["community_missing"] = str(exc)
-        try:
-            funnel = await analytics.funnel(FUNNEL_PERIOD, window=window)
-            data["funnel"] = render_funnel(funnel, who.timezone).splitlines()
-            ratings = [row.rating for row in funnel.rows if row.rating is not None]
-            data["satisfaction"] = say.satisfaction(
-                ratings, span(window.since, window.until, who.timezone) if window
-                else FUNNEL_PERIOD.days)
-            data["funnel_chart"] = charts.bars(
-                [stage for stage, _, _ in funnel.total.stages()],
-                [count for _, count, _ in funnel.total.stages()], "Learning funnel")
-        except UserError as exc:
-            data["funnel_missing"] = str(exc)
+        figures, at = await web.figures.get(
+            _key(request, who), lambda: _overview(analytics, window, who.timezone))
+        data.update(figures, as_of=web.local(at, who.timezone))
     return web.render(request, "overview.html", data)
+
+
+async def _overview(analytics: AnalyticsService, window: Window | None,
+                    timezone: str) -> dict[str, object]:
+    data: dict[str, object] = {}
+    try:
+        stats = await analytics.community(PERIOD, window)
+        data["community_lines"] = render_community(
+            stats, timezone if window else None).splitlines()
+        data["weekly"] = charts.bars([f"{w:%d %b}" for w in stats.weeks],
+                                     stats.weekly_active, "Active members per week")
+        data["retention"] = [(f"{w:%d %b}", row) for w, row in
+                             zip(stats.retention_weeks, stats.retention, strict=False)]
+    except UserError as exc:
+        data["community_missing"] = str(exc)
+    try:
+        funnel = await analytics.funnel(FUNNEL_PERIOD, window=window)
+        data["funnel"] = render_funnel(funnel, timezone).splitlines()
+        ratings = [row.rating for row in funnel.rows if row.rating is not None]
+        data["satisfaction"] = say.satisfaction(
+            ratings, span(window.since, window.until, timezone) if window
+            else FUNNEL_PERIOD.days)
+        data["funnel_chart"] = charts.bars(
+            [stage for stage, _, _ in funnel.total.stages()],
+            [count for _, count, _ in funnel.total.stages()], "Learning funnel")
+    except UserError as exc:
+        data["funnel_missing"] = str(exc)
+    return data
 
 
 @admin_page
@@ -105,16 +120,25 @@ async def analytics(request: Request, web: Web, who: WebSession) -> Response:
     days = int(raw)
     tag = request.query_params.get("tag", "").strip()[:30] or None
     window = chosen_window(request, service, who)
+    figures, at = await web.figures.get(
+        _key(request, who), lambda: _analytics(service, days, tag, window, who.timezone))
+    return web.render(request, "analytics.html", {
+        "who": who, "days": days, "tag": tag or "", **figures,
+        "window": span(window.since, window.until, who.timezone) if window else None,
+        "as_of": web.local(at, who.timezone), **_range_fields(request)})
 
+
+async def _analytics(service: AnalyticsService, days: int, tag: str | None,
+                     window: Window | None, timezone: str) -> dict[str, object]:
     async def funnel() -> str:
         return render_funnel(await service.funnel(timedelta(days=days), tag, window),
-                             who.timezone)
+                             timezone)
 
     async def best() -> str:
-        return render_best_times(await service.best_times(window=window), who.timezone)
+        return render_best_times(await service.best_times(window=window), timezone)
 
     async def segments() -> str:
-        return render_segments(await service.segments(window), who.timezone)
+        return render_segments(await service.segments(window), timezone)
 
     sections: list[tuple[str, list[str]]] = []
     makers: tuple[tuple[str, Callable[[], Awaitable[str]]], ...] = (
@@ -124,7 +148,4 @@ async def analytics(request: Request, web: Web, who: WebSession) -> Response:
             sections.append((title, (await make()).splitlines()))
         except UserError as exc:
             sections.append((title, [str(exc)]))
-    return web.render(request, "analytics.html", {
-        "who": who, "days": days, "tag": tag or "", "sections": sections,
-        "window": span(window.since, window.until, who.timezone) if window else None,
-        **_range_fields(request)})
+    return {"sections": sections}
