@@ -258,19 +258,19 @@ class EventService:
             rows = await unit.events.listing(self._clock.now(), past=past,
                                              tag=wanted[0] if wanted else None,
                                              limit=size + 1, offset=(page - 1) * size)
-            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
+            return await views.load_many(unit, rows[:size]), len(rows) > size
 
     async def series_sessions(self, series_id: int) -> list[EventView]:
         """Every session of a series, held, cancelled or to come, in order (series view)."""
         async with self._db.unit() as unit:
-            return [await views.load(unit, r.id) for r in await unit.events.in_series(series_id)]
+            return await views.load_many(unit, await unit.events.in_series(series_id))
 
     async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
         """One page of the upcoming events, and whether more come after it."""
         async with self._db.unit() as unit:
             rows = await unit.events.upcoming(self._clock.now(), size + 1,
                                               offset=(page - 1) * size)
-            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
+            return await views.load_many(unit, rows[:size]), len(rows) > size
 
     async def mine(self, member: Member) -> list[tuple[EventView, str]]:
         """Upcoming events the member answered, with their answer."""
