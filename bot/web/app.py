@@ -12,8 +12,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
-from bot.web import challenges, feeds, pages
+from bot.web import challenges, feeds, figures, pages
 from bot.web.context import HERE, Web, environment
+from bot.web.figure_cache import FigureCache
 from bot.web.runner import CommandRunner
 
 
@@ -24,13 +25,15 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """
     access = app.features.dashboard
     assert access is not None, "the dashboard needs Features.dashboard"
+    kept = FigureCache(app.clock)
     web = Web(settings=app.settings, clock=app.clock, features=app.features, access=access,
               directory=app.directory,
               runner=CommandRunner(app.dispatcher.available(True), access, app.clock,
-                                   app.settings.limits.max_attachment_bytes),
-              templates=environment())
+                                   app.settings.limits.max_attachment_bytes,
+                                   changed=kept.clear),
+              templates=environment(), figures=kept)
     routes: list[BaseRoute] = [
-        Route("/", pages.overview),
+        Route("/", figures.overview),
         Route("/login/{token}", pages.login, methods=["GET", "POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Route("/events", pages.events),
@@ -45,9 +48,11 @@ def create_app(app: App, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
         Route("/members", pages.members),
         Route("/members/{member_id:int}", pages.member),
         Route("/members/{member_id:int}/points", pages.correct_points, methods=["POST"]),
-        Route("/analytics", pages.analytics),
+        Route("/analytics", figures.analytics),
         Route("/challenges", challenges.challenges, methods=["GET", "POST"]),
         Route("/challenges/{challenge_id:int}", challenges.challenge),
+        Route("/challenges/{challenge_id:int}/edit", challenges.edit_challenge,
+              methods=["POST"]),
         Route("/challenges/{challenge_id:int}/{action:str}", challenges.manage_challenge,
               methods=["POST"]),
         Route("/outbox", pages.outbox),

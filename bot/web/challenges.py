@@ -1,4 +1,7 @@
-"""The challenges pages: open challenges, create with a tests upload, stats, close, rejudge."""
+"""The challenges pages: open ones, create, stats, submissions, edit, close, rejudge.
+
+Each change is the admin command itself (same rules, same words, same audit log).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from bot.web.context import Web
 from bot.web.guard import admin_page
 
 ACTIONS = ("close", "rejudge")
+PAGE_SIZE = 25
 
 
 async def _form(request: Request) -> tuple[dict[str, str], dict[str, Attachment]]:
@@ -54,10 +58,32 @@ async def challenge(request: Request, web: Web, who: WebSession) -> Response:
 
 async def _page(request: Request, web: Web, who: WebSession, challenge_id: int,
                 message: str | None) -> Response:
+    try:
+        page = max(1, min(10_000, int(request.query_params.get("page", "1"))))
+    except ValueError:
+        raise UserError("The page must be a whole number, e.g. 2.") from None
+    zone = values.zone(who.timezone)
     stats = await web.features.challenges.stats(challenge_id)
-    text = challenge_texts.stats(stats, values.zone(who.timezone))
-    return web.render(request, "challenge.html", {"who": who, "challenge_id": challenge_id,
-                                                  "stats": text, "message": message})
+    entries, more = await web.features.challenges.judged(challenge_id, page, PAGE_SIZE)
+    rows = [(e, challenge_texts.render_verdict(e.submission),
+             web.local(e.submission.created_at, who.timezone)) for e in entries]
+    view = stats.challenge
+    return web.render(request, "challenge.html", {
+        "who": who, "challenge_id": challenge_id, "view": view, "message": message,
+        "stats": challenge_texts.stats(stats, zone), "rows": rows, "page": page,
+        "more": more, "opens": challenge_texts.when(view.opens_at, zone),
+        "closes": challenge_texts.when(view.closes_at, zone) if view.closes_at else ""})
+
+
+@admin_page
+async def edit_challenge(request: Request, web: Web, who: WebSession) -> Response:
+    """``/challenge edit``: the fields filled in (blank ones stay), new tests optional."""
+    challenge_id = request.path_params["challenge_id"]
+    fields, files = await _form(request)
+    fields["id"] = str(challenge_id)
+    reply = await web.runner.run(who, await web.member(who), "challenge edit", fields,
+                                 files=files)
+    return await _page(request, web, who, challenge_id, reply.text)
 
 
 @admin_page

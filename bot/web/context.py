@@ -17,6 +17,7 @@ from bot.core.errors import UserError
 from bot.core.model import Member
 from bot.services.dashboard import DashboardAccess, WebSession
 from bot.services.members import MemberDirectory
+from bot.web.figure_cache import FigureCache
 from bot.web.runner import CommandRunner
 from config.settings import Settings
 from handlers import Features
@@ -44,6 +45,7 @@ class Web:
     directory: MemberDirectory
     runner: CommandRunner
     templates: Environment
+    figures: FigureCache
 
     async def member(self, who: WebSession) -> Member:
         """The logged-in member (their time zone shows every time)."""

@@ -1,12 +1,16 @@
 """The calendar feed routes: ``/ics/community.ics`` and a member's ``/ics/<token>.ics``.
 
 Mounted into the web app by the composition root; the rules live in the calendar service.
-Conditional GETs (ETag / If-None-Match) let calendar apps poll cheaply.
+Conditional GETs let calendar apps poll cheaply: every answer carries an ETag (and a
+Last-Modified), and ``If-None-Match`` naming the current ETag is answered 304 with no body.
+``If-Modified-Since`` alone is not trusted for a 304: a session dropped from a feed leaves
+no newer date behind, while the ETag always changes with the body.
 """
 
 from __future__ import annotations
 
 import logging
+from email.utils import format_datetime
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -19,11 +23,21 @@ logger = logging.getLogger(__name__)
 _TYPE = "text/calendar; charset=utf-8"
 
 
+def _matches(header: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (a list, ``*``, weak tags compare weakly)."""
+    if header is None:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
 def _answer(request: Request, feed: Feed, *, public: bool = False) -> Response:
     # A member's feed is theirs alone: shared caches must not keep it.
     headers = {"ETag": feed.etag,
                "Cache-Control": f"{'public' if public else 'private'}, max-age=300"}
-    if request.headers.get("if-none-match") == feed.etag:
+    if feed.modified is not None:
+        headers["Last-Modified"] = format_datetime(feed.modified, usegmt=True)
+    if _matches(request.headers.get("if-none-match"), feed.etag):
         return Response(status_code=304, headers=headers)
     return Response(feed.body, media_type=_TYPE, headers=headers)
 

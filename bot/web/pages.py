@@ -1,4 +1,4 @@
-"""The dashboard's pages: overview, events, one event, rewards.
+"""The dashboard's pages: events, one event, rewards, outbox, members, settings.
 
 Reads go to the services the commands use; changes go through :class:`CommandRunner`, so
 they are the admin commands themselves (same rules, same words, same audit log).
@@ -9,34 +9,22 @@ from __future__ import annotations
 import csv
 import hmac
 import io
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.core.errors import UserError
 from bot.core.model import Member, Platform
-from bot.services.analytics.texts import (
-    render_best_times,
-    render_community,
-    render_event,
-    render_funnel,
-    render_segments,
-)
+from bot.services.analytics.texts import render_event
 from bot.services.analytics.views import Comment
 from bot.services.dashboard import WebSession
 from bot.services.dashboard import texts as say
 from bot.services.events import texts as event_texts
 from bot.services.points import texts as points_texts
-from bot.web import charts
 from bot.web.context import Web
 from bot.web.guard import COOKIE, admin_page, refuse
 
-PERIOD = timedelta(days=30)
-FUNNEL_PERIOD = timedelta(days=90)
 PAGE_SIZE = 25
-MAX_DAYS = 730
 
 
 async def login(request: Request) -> Response:
@@ -55,34 +43,6 @@ async def login(request: Request) -> Response:
     response.set_cookie(COOKIE, token, max_age=int(web.settings.web.session_hours * 3600),
                         httponly=True, samesite="lax", secure=web.access.secure, path="/")
     return response
-
-
-@admin_page
-async def overview(request: Request, web: Web, who: WebSession) -> Response:
-    """Community figures with charts beside them (the same figures as /stats)."""
-    analytics = web.features.analytics
-    data: dict[str, object] = {"who": who}
-    if analytics is not None:
-        try:
-            stats = await analytics.community(PERIOD)
-            data["community_lines"] = render_community(stats).splitlines()
-            data["weekly"] = charts.bars([f"{w:%d %b}" for w in stats.weeks],
-                                         stats.weekly_active, "Active members per week")
-            data["retention"] = [(f"{w:%d %b}", row) for w, row in
-                                 zip(stats.retention_weeks, stats.retention, strict=False)]
-        except UserError as exc:
-            data["community_missing"] = str(exc)
-        try:
-            funnel = await analytics.funnel(FUNNEL_PERIOD)
-            data["funnel"] = render_funnel(funnel).splitlines()
-            ratings = [row.rating for row in funnel.rows if row.rating is not None]
-            data["satisfaction"] = say.satisfaction(ratings, FUNNEL_PERIOD.days)
-            data["funnel_chart"] = charts.bars(
-                [stage for stage, _, _ in funnel.total.stages()],
-                [count for _, count, _ in funnel.total.stages()], "Learning funnel")
-        except UserError as exc:
-            data["funnel_missing"] = str(exc)
-    return web.render(request, "overview.html", data)
 
 
 @admin_page
@@ -327,36 +287,3 @@ async def correct_points(request: Request, web: Web, who: WebSession) -> Respons
     reply = await web.runner.run(who, await web.member(who), f"points {verb}", form,
                                  chosen={"member": target})
     return await _member_page(request, web, who, member_id, reply.text)
-
-
-@admin_page
-async def analytics(request: Request, web: Web, who: WebSession) -> Response:
-    """Funnel per tag, best time slots and segments over a chosen period (as /stats)."""
-    service = web.features.analytics
-    if service is None:
-        return refuse(web, request, 404, say.NOT_FOUND)
-    raw = request.query_params.get("days", "90")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
-        raise UserError(say.bad_days(MAX_DAYS))
-    days = int(raw)
-    tag = request.query_params.get("tag", "").strip()[:30] or None
-
-    async def funnel() -> str:
-        return render_funnel(await service.funnel(timedelta(days=days), tag))
-
-    async def best() -> str:
-        return render_best_times(await service.best_times(), who.timezone)
-
-    async def segments() -> str:
-        return render_segments(await service.segments())
-
-    sections: list[tuple[str, list[str]]] = []
-    makers: tuple[tuple[str, Callable[[], Awaitable[str]]], ...] = (
-        ("Funnel", funnel), ("Best time slots", best), ("Segments", segments))
-    for title, make in makers:
-        try:
-            sections.append((title, (await make()).splitlines()))
-        except UserError as exc:
-            sections.append((title, [str(exc)]))
-    return web.render(request, "analytics.html", {"who": who, "days": days, "tag": tag or "",
-                                                  "sections": sections})

@@ -9,7 +9,7 @@ the command would refuse, and says it in the same words.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.core import values
@@ -40,11 +40,13 @@ class CommandRunner:
     """Turns a submitted form into one admin command run as the logged-in admin."""
 
     def __init__(self, commands: Sequence[Command], access: DashboardAccess,
-                 clock: Clock, max_attachment: int) -> None:
+                 clock: Clock, max_attachment: int,
+                 changed: Callable[[], None] = lambda: None) -> None:
         self._commands = commands
         self._access = access
         self._clock = clock
         self._max_attachment = max_attachment
+        self._changed = changed  # e.g. drop the figures kept for the overview
 
     async def run(self, who: WebSession, member: Member, path: str,
                   form: Mapping[str, str], chosen: Mapping[str, Member] | None = None,
@@ -88,5 +90,6 @@ class CommandRunner:
                                             path=path, now=now))
         await self._access.record(who, path, {k: v.filename if isinstance(v, Attachment) else v
                                               for k, v in args.items()})
+        self._changed()
         replies = [result] if isinstance(result, Reply) else list(result)
         return Reply("\n".join(r.text for r in replies))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.rows.calendar import CalendarFeedRow
@@ -64,3 +64,9 @@ class CalendarRepo:
             .order_by(EventRow.starts_at, EventRow.id)
         )
         return list((await self._s.execute(statement)).scalars())
+
+    async def answers_changed(self, member_id: int) -> datetime | None:
+        """When the member last changed any RSVP (a seat given up changes their feed too)."""
+        statement = select(func.max(RsvpRow.updated_at)).where(RsvpRow.member_id == member_id)
+        value: datetime | None = (await self._s.execute(statement)).scalar_one_or_none()
+        return value

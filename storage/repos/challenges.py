@@ -186,6 +186,17 @@ class ChallengeRepo:
         statement = statement.order_by(SubmissionRow.id.desc()).limit(limit)
         return list((await self._s.execute(statement)).scalars())
 
+    async def submissions_of_challenge(self, challenge_id: int, limit: int, offset: int = 0
+                                       ) -> list[tuple[SubmissionRow, str]]:
+        """A page of a challenge's submissions, newest first, with the member's name."""
+        statement = (
+            select(SubmissionRow, MemberRow.display_name)
+            .join(MemberRow, MemberRow.id == SubmissionRow.member_id)
+            .where(SubmissionRow.challenge_id == challenge_id)
+            .order_by(SubmissionRow.id.desc()).limit(limit).offset(offset)
+        )
+        return [(row, str(name)) for row, name in (await self._s.execute(statement)).all()]
+
     async def submission_ids_of_challenge(self, challenge_id: int) -> list[int]:
         """Every submission of a challenge, oldest first."""
         statement = (select(SubmissionRow.id).where(SubmissionRow.challenge_id == challenge_id)

@@ -171,6 +171,21 @@ class RsvpRepo:
             statement = statement.where(RsvpRow.status.in_(list(statuses)))
         return [(r, n) for r, n in (await self._s.execute(statement)).all()]
 
+    async def seat_counts(self, event_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """How many answers of each status each event has (a page of events, one query)."""
+        if not event_ids:
+            return {}
+        statement = (
+            select(RsvpRow.event_id, RsvpRow.status, func.count())
+            .join(MemberRow, MemberRow.id == RsvpRow.member_id)
+            .where(RsvpRow.event_id.in_(list(event_ids)))
+            .group_by(RsvpRow.event_id, RsvpRow.status)
+        )
+        out: dict[int, dict[str, int]] = {}
+        for event_id, status, count in (await self._s.execute(statement)).all():
+            out.setdefault(int(event_id), {})[str(status)] = int(count)
+        return out
+
     async def next_waiting(self, event_id: int) -> RsvpRow | None:
         """The first member on the waitlist."""
         statement = (

@@ -155,6 +155,7 @@ async def test_members_search_profile_and_give_points_like_the_command(
     accounts = await app.features.links.accounts(maya)
     assert accounts and "Accounts: " + " · ".join(f"{p} {n}" for p, n in accounts) in shown(
         given)
+    await app.interactions.flush()  # the /points show above is logged in the background
     before = await snapshot(app.db)
     refused = await browser.post(f"/members/{maya.member_id}/points", data={
         "csrf": csrf, "decision": "take", "amount": "-5", "reason": "x"})

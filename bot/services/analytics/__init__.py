@@ -16,6 +16,7 @@ from bot.services.analytics.views import (
     Prediction,
     Progress,
     SegmentReport,
+    Window,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "Prediction",
     "Progress",
     "SegmentReport",
+    "Window",
 ]

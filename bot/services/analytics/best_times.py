@@ -21,9 +21,9 @@ def check_duration(duration: timedelta) -> None:
 
 
 async def best_times(unit: Unit, settings: AnalyticsSettings, now: datetime,
-                     duration: timedelta) -> BestTimes:
-    """Three weekly slots reaching the most members."""
-    since = now - timedelta(weeks=settings.besttime_weeks)
+                     duration: timedelta, since: datetime | None = None) -> BestTimes:
+    """Three weekly slots reaching the most members over [since, now) (default: N weeks)."""
+    since = since or now - timedelta(weeks=settings.besttime_weeks)
     members = await unit.analytics.zones()
     activity: dict[int, list[datetime]] = defaultdict(list)
     async for member_id, _kind, at in unit.analytics.interactions(since, now, ACTIVE_KINDS):

@@ -13,10 +13,10 @@ from recommender import segments as seg
 from storage import Unit
 
 
-async def features(unit: Unit, settings: AnalyticsSettings,
-                   now: datetime) -> tuple[datetime, list[seg.MemberFeatures]]:
-    """Each active member's engagement over the segment window."""
-    since = now - timedelta(days=settings.segment_days)
+async def features(unit: Unit, settings: AnalyticsSettings, now: datetime,
+                   since: datetime | None = None) -> tuple[datetime, list[seg.MemberFeatures]]:
+    """Each member's engagement over [since, now) (default: the segment window)."""
+    since = since or now - timedelta(days=settings.segment_days)
     last_seen = await unit.analytics.last_seen()
     joined = await unit.analytics.joined()
     messages: Counter[int] = Counter()
@@ -32,8 +32,8 @@ async def features(unit: Unit, settings: AnalyticsSettings,
     ratings = Counter(await unit.analytics.raters_since(since))
     out = []
     for member_id, seen in last_seen.items():
-        if member_id not in joined or seen is None:
-            continue
+        if member_id not in joined or seen is None or joined[member_id] > now:
+            continue  # a member who joined after the window was not one then
         out.append(seg.MemberFeatures(
             member_id=member_id, messages=messages[member_id], events=attended[member_id],
             solves=solves[member_id], feedback=ratings[member_id],

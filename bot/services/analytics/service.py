@@ -9,6 +9,7 @@ Reads (storage.repos.analytics) stream only the period asked for; the maths live
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
@@ -27,6 +28,7 @@ from bot.services.analytics.views import (
     Funnel,
     Prediction,
     SegmentReport,
+    Window,
 )
 from config.settings import AnalyticsSettings
 from recommender import segments as seg
@@ -81,42 +83,70 @@ class AnalyticsService:
             raise UserError(note)
         return model
 
-    async def community(self, period: timedelta) -> CommunityStats:
-        """Active members, new vs returning, messages, events, solves and retention."""
+    def window(self, since: datetime, until: datetime) -> Window:
+        """A chosen period, checked: it has begun, is at most two years, ends by now.
+
+        A period reaching past now ends now (there is no activity there yet, and a funnel
+        must not count future weeks as "did not come back").
+        """
         now = self._clock.now()
-        since = self._since(period, now)
+        if since >= now:
+            raise UserError("The start date is in the future; pick a date up to today.")
+        if until <= since:
+            raise UserError("The start date must be on or before the end date.")
+        if until - since > MAX_PERIOD + timedelta(days=1):
+            raise UserError("A date range can be at most two years (730 days).")
+        return Window(since, min(until, now))
+
+    async def community(self, period: timedelta, window: Window | None = None
+                        ) -> CommunityStats:
+        """Active members, new vs returning, messages, events, solves and retention."""
+        since, now = self._span(period, window)
         async with self._db.unit() as unit:
             return await activity.community(unit, self.settings, since, now)
 
-    async def features(self) -> tuple[datetime, list[seg.MemberFeatures]]:
-        """Each active member's engagement over the segment window."""
-        now = self._clock.now()
+    async def features(self, window: Window | None = None
+                       ) -> tuple[datetime, list[seg.MemberFeatures]]:
+        """Each member's engagement over the segment window (or the chosen one)."""
+        now = window.until if window else self._clock.now()
         async with self._db.unit() as unit:
-            return await segmenting.features(unit, self.settings, now)
+            return await segmenting.features(unit, self.settings, now,
+                                             window.since if window else None)
 
-    async def segments(self) -> SegmentReport:
+    async def segments(self, window: Window | None = None) -> SegmentReport:
         """K-means segments with k by silhouette, named from their centroids."""
-        since, members = await self.features()
+        since, members = await self.features(window)
         # K-means over k = 2..max_k plus silhouettes: seconds of CPU for 10,000 members.
-        return await off_loop(segmenting.segment, self.settings, since, members)
+        report = await off_loop(segmenting.segment, self.settings, since, members)
+        return replace(report, until=window.until) if window else report
 
-    async def funnel(self, period: timedelta, tag: str | None = None) -> Funnel:
+    async def funnel(self, period: timedelta, tag: str | None = None,
+                     window: Window | None = None) -> Funnel:
         """RSVP → attended → solved the linked challenge → came back within 30 days."""
-        now = self._clock.now()
-        since = self._since(period, now)
+        since, now = self._span(period, window)
         async with self._db.unit() as unit:
-            return await funnels.funnel(unit, self.settings, since, now, tag)
+            result = await funnels.funnel(unit, self.settings, since, now, tag)
+        return replace(result, until=window.until) if window else result
 
     async def export(self, period: timedelta) -> bytes:
         """The funnel's rows (one per member and event) as CSV."""
         return funnels.to_csv(await self.funnel(period))
 
-    async def best_times(self, duration: timedelta = timedelta(hours=1)) -> BestTimes:
+    async def best_times(self, duration: timedelta = timedelta(hours=1),
+                         window: Window | None = None) -> BestTimes:
         """Three weekly slots reaching the most members, from their local activity hours."""
         best.check_duration(duration)
-        now = self._clock.now()
+        now = window.until if window else self._clock.now()
         async with self._db.unit() as unit:
-            return await best.best_times(unit, self.settings, now, duration)
+            found = await best.best_times(unit, self.settings, now, duration,
+                                          window.since if window else None)
+        return replace(found, until=window.until) if window else found
+
+    def _span(self, period: timedelta, window: Window | None) -> tuple[datetime, datetime]:
+        if window is not None:
+            return window.since, window.until
+        now = self._clock.now()
+        return self._since(period, now), now
 
     def _since(self, period: timedelta, now: datetime) -> datetime:
         if period < timedelta(days=1):

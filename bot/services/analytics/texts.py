@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core import values
 from bot.services.analytics.views import (
@@ -16,6 +16,18 @@ from bot.services.analytics.views import (
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
+
+
+def span(since: datetime, until: datetime | None, timezone: str = "UTC") -> str:
+    """``since 2026-10-01``, or for a chosen window ``from 2026-10-01 to 2026-10-31``.
+
+    A window's dates are the organiser's (its end is exclusive: the midnight after).
+    """
+    if until is None:
+        return f"since {since:%Y-%m-%d}"
+    zone = values.zone(timezone)
+    last = until - timedelta(microseconds=1)
+    return f"from {since.astimezone(zone):%Y-%m-%d} to {last.astimezone(zone):%Y-%m-%d}"
 
 
 def _pct(value: float | None) -> str:
@@ -61,10 +73,12 @@ def render_event(stats: EventStats, timezone: str, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def render_community(stats: CommunityStats) -> str:
-    """The text of ``/stats community``."""
+def render_community(stats: CommunityStats, timezone: str | None = None) -> str:
+    """The text of ``/stats community`` (``timezone``: a window chosen in that zone)."""
     days = len(stats.days)
-    lines = [f"Community, {stats.since:%Y-%m-%d} to {stats.until:%Y-%m-%d} ({days} days):",
+    period = (f"{stats.since:%Y-%m-%d} to {stats.until:%Y-%m-%d}" if timezone is None
+              else span(stats.since, stats.until, timezone).removeprefix("from "))
+    lines = [f"Community, {period} ({days} days):",
              f"Active members: {stats.members_active} · average daily "
              f"{sum(stats.daily_active) / max(days, 1):.1f} · last week "
              f"{stats.weekly_active[-1] if stats.weekly_active else 0}",
@@ -81,10 +95,11 @@ def render_community(stats: CommunityStats) -> str:
     return "\n".join(lines)
 
 
-def render_segments(report: SegmentReport) -> str:
+def render_segments(report: SegmentReport, timezone: str = "UTC") -> str:
     """The text of ``/stats segments``."""
     result = report.result
-    lines = [f"{report.members} members active since {report.since:%Y-%m-%d}, in {result.k} "
+    lines = [f"{report.members} members active {span(report.since, report.until, timezone)}, "
+             f"in {result.k} "
              f"segments (K-means, k by silhouette {result.silhouette:.2f}):"]
     for segment in result.segments:
         lines.append(f"• {segment.name}: {segment.size} — typically {segment.describe()}")
@@ -98,10 +113,11 @@ def _group_line(group: FunnelGroup) -> str:
     return f"{group.name} ({values.counted(group.events, 'event')}): " + " → ".join(parts)
 
 
-def render_funnel(funnel: Funnel) -> str:
+def render_funnel(funnel: Funnel, timezone: str = "UTC") -> str:
     """The text of ``/stats funnel``."""
     what = f" tagged {funnel.tag}" if funnel.tag else ""
-    lines = [f"Learning funnel for events{what} since {funnel.since:%Y-%m-%d}:",
+    lines = [f"Learning funnel for events{what} "
+             f"{span(funnel.since, funnel.until, timezone)}:",
              _group_line(funnel.total)]
     if funnel.by_tag:
         lines.append("Per tag:")
@@ -118,7 +134,7 @@ def render_best_times(best: BestTimes, timezone: str) -> str:
     """The text of ``/stats besttime``."""
     zone = values.zone(timezone)
     lines = [f"Best weekly slots for a {values.format_duration(best.duration)} session, "
-             f"from {best.members} members' activity since {best.since:%Y-%m-%d} "
+             f"from {best.members} members' activity {span(best.since, best.until, timezone)} "
              "(in each member's own time zone):"]
     for rank, slot in enumerate(best.slots, 1):
         start = slot.next_start(best.now)

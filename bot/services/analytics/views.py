@@ -94,6 +94,14 @@ class Prediction:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """A chosen period [since, until): reports over it read as if ``until`` were now."""
+
+    since: datetime
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CommunityStats:
     """Community activity over a period (days are UTC days)."""
 
@@ -123,6 +131,7 @@ class SegmentReport:
     since: datetime
     members: int
     result: seg.Segmentation
+    until: datetime | None = None  # set when a window was chosen
 
 
 @dataclass(slots=True)
@@ -176,6 +185,7 @@ class Funnel:
     by_tag: list[FunnelGroup]
     by_organiser: list[FunnelGroup]
     rows: list[FunnelRow] = field(default_factory=list)
+    until: datetime | None = None  # set when a window was chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +198,4 @@ class BestTimes:
     slots: list[slot_math.Slot]
     members: int
     reach_by_hour: list[float]
+    until: datetime | None = None  # set when a window was chosen

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from bot.core.model import Member
 from bot.services.calendar import texts
 from bot.services.events import feed
 from storage import Database, Unit
+from storage.rows.events import EventRow
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +44,27 @@ class FeedLink:
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """A rendered feed and the fingerprint clients revalidate with (ETag)."""
+    """A rendered feed, its fingerprint (ETag) and when what it lists last changed.
+
+    ``modified`` (Last-Modified) is None for an empty feed with nothing to date.
+    """
 
     body: bytes
     etag: str
+    modified: datetime | None = None
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _modified(rows: Sequence[EventRow], now: datetime,
+              *more: datetime | None) -> datetime | None:
+    """The latest change among the listed sessions (and ``more``), never after now."""
+    moments = [m for r in rows for m in (r.created_at, r.updated_at, r.announced_at)
+               if m is not None]
+    moments += [m for m in more if m is not None]
+    return min(max(moments), now) if moments else None
 
 
 def _fingerprint(body: bytes) -> str:
@@ -127,7 +142,9 @@ class CalendarService:
             rows = await unit.calendar.going(found.member_id, now - HISTORY)
             body = await feed(unit, rows, now, name=texts.member_name(member.display_name),
                               open_ended=False)
-        return Feed(body, _fingerprint(body))
+            modified = _modified(rows, now, found.created_at,
+                                 await unit.calendar.answers_changed(found.member_id))
+        return Feed(body, _fingerprint(body), modified)
 
     async def community_feed(self) -> Feed:
         """Upcoming public sessions: announced and open to everyone."""
@@ -135,4 +152,4 @@ class CalendarService:
         async with self._db.unit() as unit:
             rows = await unit.calendar.public(now)
             body = await feed(unit, rows, now, name=texts.COMMUNITY_NAME, open_ended=True)
-        return Feed(body, _fingerprint(body))
+        return Feed(body, _fingerprint(body), _modified(rows, now))

@@ -39,9 +39,14 @@ async def submission_view(unit: Unit, row: SubmissionRow) -> SubmissionView:
     """A submission with its challenge's title and test count."""
     challenge = await unit.challenges.get(row.challenge_id)
     tests = len(await unit.challenges.tests(row.challenge_id)) if challenge else 0
+    return view_of(row, challenge.title if challenge else "?", tests)
+
+
+def view_of(row: SubmissionRow, title: str, tests: int) -> SubmissionView:
+    """A submission of a challenge whose title and test count are known."""
     return SubmissionView(
         id=row.id, challenge_id=row.challenge_id,
-        challenge_title=challenge.title if challenge else "?", status=row.status,
+        challenge_title=title, status=row.status,
         verdict=Verdict(row.verdict) if row.verdict else None, failed_test=row.failed_test,
         tests_passed=row.tests_passed, test_count=tests,
         cpu_s=row.cpu_ms / 1000 if row.cpu_ms is not None else None,

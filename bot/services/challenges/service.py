@@ -26,6 +26,7 @@ from bot.services.challenges.reading import (
     leaderboard,
     submission_view,
     to_view,
+    view_of,
 )
 from bot.services.challenges.rotation import announce, open_next
 from bot.services.challenges.similarity import (
@@ -41,6 +42,7 @@ from bot.services.challenges.views import (
     ChallengeStats,
     ChallengeView,
     LeaderboardRow,
+    SubmissionEntry,
     SubmissionOutcome,
     SubmissionPlace,
     SubmissionView,
@@ -298,6 +300,21 @@ class ChallengeService:
             rows = await unit.challenges.submissions_of_member(member.member_id, challenge_id,
                                                                limit)
             return [await submission_view(unit, row) for row in rows]
+
+    async def judged(self, challenge_id: int, page: int = 1, per_page: int = 25
+                     ) -> tuple[list[SubmissionEntry], bool]:
+        """Every member's submissions to a challenge, newest first, a page at a time.
+
+        The second value says whether an older page follows.
+        """
+        async with self._db.unit() as unit:
+            row = await self._get(unit, challenge_id)
+            tests = len(await unit.challenges.tests(challenge_id))
+            found = await unit.challenges.submissions_of_challenge(
+                challenge_id, per_page + 1, (page - 1) * per_page)
+        entries = [SubmissionEntry(view_of(sub, row.title, tests), sub.member_id, name,
+                                   sub.language) for sub, name in found[:per_page]]
+        return entries, len(found) > per_page
 
     # Helpers.
 

@@ -86,6 +86,16 @@ class SubmissionView:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmissionEntry:
+    """One line of a challenge's submissions list for its admins: who, in what, judged how."""
+
+    submission: SubmissionView
+    member_id: int
+    member: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubmissionOutcome:
     """A judged submission with what it earned."""
 

@@ -33,12 +33,20 @@ BAD_CSRF = ("This form is out of date or did not come from the dashboard. "
 NOT_FOUND = "There is no such page."
 
 
-def satisfaction(ratings: list[int], days: int) -> str:
-    """The overview's satisfaction line (the mean of the ratings members gave)."""
+def satisfaction(ratings: list[int], days: int | str) -> str:
+    """The overview's satisfaction line (the mean of the ratings members gave).
+
+    ``days``: the period's length, or a chosen range's words (``from … to …``).
+    """
+    period = f"in the last {days} days" if isinstance(days, int) else days
     if not ratings:
-        return f"Satisfaction: no ratings in the last {days} days."
+        return f"Satisfaction: no ratings {period}."
     return (f"Satisfaction: {sum(ratings) / len(ratings):.2f}/5 from {len(ratings)} "
-            f"rating{'s' if len(ratings) != 1 else ''} in the last {days} days.")
+            f"rating{'s' if len(ratings) != 1 else ''} {period}.")
+
+
+BAD_DATE = "Dates must be written like 2026-10-31 (year-month-day)."
+TO_WITHOUT_FROM = "Give a start date (From) as well as the end date (To)."
 
 
 def bad_days(most: int) -> str:

@@ -18,16 +18,21 @@ from bot.services.events.views import EventView
 
 
 def to_ics(view: EventView, now: datetime, rrule: str | None = None,
-           skipped: Sequence[datetime] = ()) -> bytes:
+           skipped: Sequence[datetime] = (),
+           alone: Sequence[tuple[EventView, datetime]] = ()) -> bytes:
     """An iCalendar file for one event, stamped ``now`` (when the file was made, RFC 5545).
 
     With ``rrule`` (an active series) the event repeats from this occurrence; ``skipped``
-    (cancelled sessions) become EXDATEs.
+    (cancelled sessions) become EXDATEs, and ``alone`` (sessions changed on their own, with
+    the rule's date each replaces) overrides with the series' UID and a RECURRENCE-ID.
     """
     if view.status == "cancelled":
         raise UserError(f"#{view.id} is cancelled.")
     recur = vRecur.from_ical(rrule) if rrule is not None else None
-    return document([entry(view, now, recur, skipped, local=rrule is not None)])
+    entries = [entry(view, now, recur, skipped, local=rrule is not None)]
+    if recur is not None:
+        entries += [entry(session, now, recurrence_id=slot) for session, slot in alone]
+    return document(entries)
 
 
 def entry(view: EventView, now: datetime, rrule: vRecur | None = None,

@@ -20,6 +20,7 @@ from bot.core.model import Member, Platform
 from bot.services.activity import InteractionLog
 from bot.services.events import ics, reminders, series, texts, views
 from bot.services.events.attendance import Attendance
+from bot.services.events.overrides import changed_alone
 from bot.services.events.rsvp import Rsvps
 from bot.services.events.spec import EventSpec, fields_of, spec_of
 from bot.services.events.spec import validate as check_spec
@@ -236,20 +237,18 @@ class EventService:
             view = await views.load(unit, event_id)
             row = await unit.events.get(event_id)
             assert row is not None
-            rule, skipped = None, []
+            rule: str | None = None
+            skipped: list[datetime] = []
+            alone: list[tuple[EventView, datetime]] = []
             if row.series_id is not None and not row.detached:
                 recurring = await unit.series.get(row.series_id)
                 if recurring is not None and recurring.status == "active":
                     rule = recurring.rrule
-                    # Sessions the rule names that are not held as it says (cancelled, or
-                    # moved alone) are excluded, so no calendar shows a wrong time.
-                    held = {e.starts_at for e in await unit.events.in_series(
-                        row.series_id, row.starts_at - timedelta(seconds=1))
-                        if e.status == "scheduled" and not e.detached}
-                    skipped = [start for start in series.occurrences(
-                        rule, datetime.fromisoformat(recurring.local_start), recurring.timezone,
-                        row.starts_at, recurring.materialized_until) if start not in held]
-        return view, ics.to_ics(view, self._clock.now(), rule, skipped)
+                    # Sessions changed alone are overrides (RECURRENCE-ID); dates not held
+                    # as the rule says are excluded, so no calendar shows a wrong time.
+                    pairs, skipped = await changed_alone(unit, recurring, row.starts_at)
+                    alone = [(await views.load(unit, r.id), slot) for r, slot in pairs]
+        return view, ics.to_ics(view, self._clock.now(), rule, skipped, alone)
 
     async def listing(self, size: int, page: int, *, past: bool = False,
                       tag: str | None = None) -> tuple[list[EventView], bool]:
@@ -259,19 +258,19 @@ class EventService:
             rows = await unit.events.listing(self._clock.now(), past=past,
                                              tag=wanted[0] if wanted else None,
                                              limit=size + 1, offset=(page - 1) * size)
-            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
+            return await views.load_many(unit, rows[:size]), len(rows) > size
 
     async def series_sessions(self, series_id: int) -> list[EventView]:
         """Every session of a series, held, cancelled or to come, in order (series view)."""
         async with self._db.unit() as unit:
-            return [await views.load(unit, r.id) for r in await unit.events.in_series(series_id)]
+            return await views.load_many(unit, await unit.events.in_series(series_id))
 
     async def upcoming_page(self, size: int, page: int) -> tuple[list[EventView], bool]:
         """One page of the upcoming events, and whether more come after it."""
         async with self._db.unit() as unit:
             rows = await unit.events.upcoming(self._clock.now(), size + 1,
                                               offset=(page - 1) * size)
-            return [await views.load(unit, r.id) for r in rows[:size]], len(rows) > size
+            return await views.load_many(unit, rows[:size]), len(rows) > size
 
     async def mine(self, member: Member) -> list[tuple[EventView, str]]:
         """Upcoming events the member answered, with their answer."""

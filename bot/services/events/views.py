@@ -6,6 +6,7 @@ other features never see a row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,6 +16,7 @@ from bot.core import values
 from bot.core.errors import UserError
 from bot.core.model import Platform
 from storage import Unit
+from storage.rows.events import EventRow
 
 
 class Answer(StrEnum):
@@ -129,6 +131,22 @@ async def load(unit: Unit, event_id: int) -> EventView:
     if row is None:
         raise UserError(f"There is no event #{event_id}. Send /events to see them.")
     answers = await unit.rsvps.for_event(event_id, ["going", "offered", "waitlist"])
+    going = sum(1 for r, _ in answers if r.status in ("going", "offered"))
+    return _view(row, going, sum(1 for r, _ in answers if r.status == "waitlist"))
+
+
+async def load_many(unit: Unit, rows: Sequence[EventRow]) -> list[EventView]:
+    """Views of a page of events, their seat counts read in one query (the lists)."""
+    counts = await unit.rsvps.seat_counts([r.id for r in rows])
+    views = []
+    for row in rows:
+        answers = counts.get(row.id, {})
+        views.append(_view(row, answers.get("going", 0) + answers.get("offered", 0),
+                           answers.get("waitlist", 0)))
+    return views
+
+
+def _view(row: EventRow, going: int, waitlist: int) -> EventView:
     return EventView(
         id=row.id, title=row.title, description=row.description,
         tags=values.split_tags(row.tags), start=row.starts_at,
@@ -136,7 +154,5 @@ async def load(unit: Unit, event_id: int) -> EventView:
         online_url=row.online_url, venue=row.venue, capacity=row.capacity,
         audience=row.audience, status=row.status, series_id=row.series_id,
         checkin_code=row.checkin_code, reminders=row.reminder_offsets,
-        cancel_reason=row.cancel_reason,
-        going=sum(1 for r, _ in answers if r.status in ("going", "offered")),
-        waitlist=sum(1 for r, _ in answers if r.status == "waitlist"),
+        cancel_reason=row.cancel_reason, going=going, waitlist=waitlist,
     )

@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -212,3 +212,32 @@ async def test_mydata_tells_of_the_feed_and_forgetme_turns_it_off(chat: Chat, ap
     assert path.split("/")[-1][:-4] not in json.dumps(exported)
     await app.features.privacy.forget(maya)
     assert (await fetch(base + path))[0] == 404
+
+
+async def test_feeds_say_when_they_changed_and_answer_a_known_etag_with_304(
+        chat: Chat, app: App, clock: FixedClock, base: str):
+    talk = await create(chat, '"Talk" "2026-12-01 18:00"')
+    clock.advance(timedelta(hours=2))
+    await chat.say(f"/rsvp {talk} going")
+    url = base + feed_path(await chat.text("/calendar"))
+    status, body, headers = await fetch(url)
+    assert status == 200 and "Talk" in body
+    # The latest change the feed lists: maya's answer, two hours after the talk was made.
+    assert headers["last-modified"] == "Mon, 23 Nov 2026 12:00:00 GMT"
+    etag = headers["etag"]
+    clock.advance(timedelta(hours=1))  # polling later changes nothing (DTSTAMP aside)
+    for asked in (etag, f'"other", {etag}', f"W/{etag}", "*"):
+        again, text, same = await fetch(url, **{"If-None-Match": asked})
+        assert (again, text) == (304, ""), asked
+        assert same["etag"] == etag and same["last-modified"] == headers["last-modified"]
+    # A date alone is not trusted for a 304; a stale ETag gets the new feed.
+    assert (await fetch(url, **{"If-Modified-Since": "Tue, 01 Dec 2026 00:00:00 GMT"}))[0] == 200
+    await chat.say(f"/rsvp {talk} no")
+    status, body, fresh = await fetch(url, **{"If-None-Match": etag})
+    assert status == 200 and "Talk" not in body and fresh["etag"] != etag
+    assert fresh["last-modified"] == "Mon, 23 Nov 2026 13:00:00 GMT"
+    async with app.db.unit() as unit:
+        await unit.channels.set_channel("console", "announcements", "news")
+    await chat.say(f"/event announce {talk}", **ADMIN)
+    status, _, public = await fetch(base + "/ics/community.ics")
+    assert status == 200 and public["last-modified"] == "Mon, 23 Nov 2026 13:00:00 GMT"
