@@ -37,11 +37,11 @@ def _sqlite_utc(value: datetime | None) -> str | None:
     """
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is UTC:  # the usual case: drop "+00:00" rather than build a naive copy
+        return value.isoformat(" ", "microseconds")[:-6]
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _processors(session: AsyncSession, table: Table, columns: Sequence[str]
