@@ -7,6 +7,8 @@ foreign keys on, per PERFORMANCE.md: a durable commit costs ~0.6 ms in the defau
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +45,7 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_TURN_SECONDS = 30.0  # a burst queues here: longer than SQLite's 5 s busy timeout
 _WROTE = "cohort_wrote"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH")
 
@@ -68,11 +71,12 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
         """One transaction with its repositories; commits on success, rolls back on error."""
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             connection = await session.connection()
             connection.info.pop(_WROTE, None)
             yield Unit(session)
@@ -80,6 +84,33 @@ class Database:
             wrote = connection.info.pop(_WROTE, False)
         if wrote:  # only a unit that changed rows makes retrying its caller unsafe
             faults.count_commit()
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's units queue here for the one write lock, in order.
+
+        Every SQLite unit takes the write lock at ``BEGIN IMMEDIATE``. A burst of handlers
+        (G10) used to wait in SQLite's busy handler, which sleeps up to 100 ms between
+        tries, so units finished late or failed after the 5 s busy timeout. A unit that
+        waits here ``_TURN_SECONDS`` (a unit opened inside another) goes on to SQLite's
+        own lock, so such a mistake fails as it did before rather than hanging.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer[0] is not loop:
+            self._writer = (loop, asyncio.Lock())
+        lock = self._writer[1]
+        held = False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_TURN_SECONDS):
+                held = await lock.acquire()
+        try:
+            yield
+        finally:
+            if held:
+                lock.release()
 
     def transient(self, error: BaseException) -> bool:
         """Whether ``error`` may pass on its own (the bot's error policy retries it)."""
