@@ -38,11 +38,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+READ_ONLY = "cohort_read_only"  # execution option of a connection that only reads
+
+
 def _begin_immediate(connection: Connection) -> None:
     # Take the write lock up front: a deferred transaction that reads, then writes after
     # another writer committed fails with SQLITE_BUSY_SNAPSHOT instead of waiting, which
-    # would break read-then-write units such as "take the last seat".
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # would break read-then-write units such as "take the last seat". A connection marked
+    # READ_ONLY never writes, so it reads its WAL snapshot without queueing for the lock.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _TURN_SECONDS = 30.0  # a burst queues here: longer than SQLite's 5 s busy timeout
@@ -65,7 +72,9 @@ class Database:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        # A SQLite file connection cannot go stale; pinging it cost a thread hop per unit.
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=self.dialect != "sqlite")
         event.listen(self.engine.sync_engine, "before_cursor_execute", _note_write)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
