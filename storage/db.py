@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from storage import faults
 from storage.locks import AdvisoryLock
+from storage.options import READ_ONLY
 from storage.unit import Unit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,9 +37,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
-
-
-READ_ONLY = "cohort_read_only"  # execution option of a connection that only reads
 
 
 def _begin_immediate(connection: Connection) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Integer, Select, and_, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.db import READ_ONLY
+from storage.options import READ_ONLY
 from storage.repos.points import METRICS
 from storage.rows.members import MemberRow
 from storage.rows.points import BadgeRow, PointStateRow, PointTombstoneRow, PointTotalRow
