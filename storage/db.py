@@ -7,6 +7,8 @@ foreign keys on, per PERFORMANCE.md: a durable commit costs ~0.6 ms in the defau
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage import commits, faults
 from storage.locks import AdvisoryLock
+from storage.options import READ_ONLY
 from storage.unit import Unit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,10 +49,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
 def _begin_immediate(connection: Connection) -> None:
     # Take the write lock up front: a deferred transaction that reads, then writes after
     # another writer committed fails with SQLITE_BUSY_SNAPSHOT instead of waiting, which
-    # would break read-then-write units such as "take the last seat".
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # would break read-then-write units such as "take the last seat". A connection marked
+    # READ_ONLY never writes, so it reads its WAL snapshot without queueing for the lock.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_TURN_SECONDS = 30.0  # a burst queues here: longer than SQLite's 5 s busy timeout
 _WROTE = "cohort_wrote"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH")
 
@@ -70,12 +78,15 @@ class Database:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        # A SQLite file connection cannot go stale; pinging it cost a thread hop per unit.
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=self.dialect != "sqlite")
         event.listen(self.engine.sync_engine, "before_cursor_execute", _note_write)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
@@ -85,7 +96,7 @@ class Database:
         then never runs its caller again. On PostgreSQL such a unit's COMMIT is settled by
         :meth:`_commit` when its answer is lost.
         """
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             connection = await session.connection()
             connection.info.pop(_WROTE, None)
             yield Unit(session)
@@ -125,6 +136,33 @@ class Database:
                 faults.count_commit()
                 raise
             logger.info("COMMIT of transaction %s lost its answer but took effect", xid)
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's units queue here for the one write lock, in order.
+
+        Every SQLite unit takes the write lock at ``BEGIN IMMEDIATE``. A burst of handlers
+        (G10) used to wait in SQLite's busy handler, which sleeps up to 100 ms between
+        tries, so units finished late or failed after the 5 s busy timeout. A unit that
+        waits here ``_TURN_SECONDS`` (a unit opened inside another) goes on to SQLite's
+        own lock, so such a mistake fails as it did before rather than hanging.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer[0] is not loop:
+            self._writer = (loop, asyncio.Lock())
+        lock = self._writer[1]
+        held = False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_TURN_SECONDS):
+                held = await lock.acquire()
+        try:
+            yield
+        finally:
+            if held:
+                lock.release()
 
     def transient(self, error: BaseException) -> bool:
         """Whether ``error`` may pass on its own (the bot's error policy retries it)."""

@@ -26,14 +26,18 @@ class InteractionRepo:
         self._s = session
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert many, ignoring redelivered ``source_key``s (the logging hot path, G1).
+        """Insert many given as dicts, ignoring redelivered ``source_key``s."""
+        return await self.add_tuples([_as_tuple(row) for row in rows])
 
-        Rows go to the driver as tuples in one statement, no ORM objects on the way.
+    async def add_tuples(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Insert many in ``INTERACTION_COLUMNS`` order, ignoring redelivered ``source_key``s.
+
+        The logging hot path (G1): the tuples go to the driver in one statement, no dicts
+        or ORM objects on the way.
         """
         table = InteractionRow.__table__
         assert isinstance(table, Table)
-        return await insert_tuples(self._s, table, INTERACTION_COLUMNS,
-                                   [_as_tuple(row) for row in rows], "source_key")
+        return await insert_tuples(self._s, table, INTERACTION_COLUMNS, rows, "source_key")
 
     async def for_member(self, member_id: int) -> list[InteractionRow]:
         """Everything one member did, oldest first."""

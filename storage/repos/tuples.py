@@ -37,11 +37,20 @@ def _sqlite_utc(value: datetime | None) -> str | None:
     """
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is UTC:  # the usual case: drop "+00:00" rather than build a naive copy
+        return value.isoformat(" ", "microseconds")[:-6]
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _pg_utc(value: datetime | None) -> datetime | None:
+    """What ``UTCDateTime`` hands asyncpg: aware UTC (an aware UTC value passes as is)."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
 
 
 def _processors(session: AsyncSession, table: Table, columns: Sequence[str]
@@ -51,8 +60,8 @@ def _processors(session: AsyncSession, table: Table, columns: Sequence[str]
     out: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(columns):
         column_type = table.c[name].type
-        if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
-            out.append((index, _sqlite_utc))
+        if isinstance(column_type, UTCDateTime):
+            out.append((index, _sqlite_utc if dialect.name == "sqlite" else _pg_utc))
             continue
         processor = column_type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:

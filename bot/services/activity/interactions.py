@@ -3,6 +3,9 @@
 Recording only appends to a buffer (no commit on the chat hot path, PERFORMANCE.md G2);
 a background task writes batches every ``flush_seconds`` or ``batch_size`` rows in one
 transaction, ignoring redelivered ``source_key``s. Closing the log flushes what is left.
+Buffered rows are plain tuples in the order ``InteractionRepo.add_tuples`` takes (member_id,
+platform, place_id, kind, name, created_at, source_key): a dict per row cost more than the
+database's own work (G1).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class InteractionLog:
         self._store_text = store_text
         self._flush_seconds = flush_seconds
         self._batch_size = batch_size
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[tuple[Any, ...]] = []
         self._texts: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -86,15 +89,8 @@ class InteractionLog:
         """Queue an interaction that did not come through the dispatcher (RSVPs, voice)."""
         if member_id in self._forgotten:
             return
-        self._rows.append({
-            "member_id": member_id,
-            "platform": platform,
-            "place_id": place_id,
-            "kind": kind.value,
-            "name": name,
-            "created_at": self._clock.now(),
-            "source_key": source_key,
-        })
+        self._rows.append((member_id, platform, place_id, kind._value_, name,
+                           self._clock.now(), source_key))
         if len(self._rows) >= self._batch_size:
             self._full.set()
 
@@ -117,7 +113,7 @@ class InteractionLog:
                 return 0
             try:
                 async with self._db.unit() as unit:
-                    added = await unit.interactions.add_many(rows)
+                    added = await unit.interactions.add_tuples(rows)
                     await unit.texts.add_many(texts)
             except Rejected:
                 # Not a duplicate (those are ignored): a row no retry can fix. Drop the batch
@@ -134,7 +130,7 @@ class InteractionLog:
     def drop_member(self, member_id: int) -> None:
         """Discard a forgotten member's buffered rows and ignore any that still arrive."""
         self._forgotten.add(member_id)
-        self._rows = [r for r in self._rows if r["member_id"] != member_id]
+        self._rows = [r for r in self._rows if r[0] != member_id]
         self._texts = [t for t in self._texts if t["member_id"] != member_id]
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.clock import Clock
 from bot.core.model import Member, Platform, UserRef
 from bot.core.parsing import strip_unstorable
+from bot.core.turns import SingleFlight
 from storage import Database, Duplicate
 from storage.rows.members import MemberRow
 
@@ -36,13 +37,21 @@ class MemberDirectory:
         self._clock = clock
         self._default_tz = default_timezone
         self._cache: dict[tuple[str, str], Member] = {}
+        self._lookups: SingleFlight[tuple[str, str], Member] = SingleFlight()
 
     async def identify(self, author: UserRef) -> Member:
-        """Return the member for ``author``, creating them on first contact."""
+        """Return the member for ``author``, creating them on first contact.
+
+        A new person's messages that arrive together share one lookup (a burst used to
+        open one unit per message, all racing to create the same member).
+        """
         key = (author.platform.value, author.user_id)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        return await self._lookups.run(key, lambda: self._identify(author, key))
+
+    async def _identify(self, author: UserRef, key: tuple[str, str]) -> Member:
         try:
             member = await self._find_or_create(author)
         except Duplicate:

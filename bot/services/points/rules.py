@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.core.dispatch import MessageContext
+from bot.core.turns import Turns
 from bot.services.points.ledger import Ledger
 from bot.services.points.periods import local_day
 from bot.services.points.roles import RoleSync
@@ -78,6 +79,7 @@ class ChatRule:
         # only sends a message to the database check it would have had anyway).
         self._last_award: dict[int, datetime] = {}
         self._recent: dict[int, list[list[int]]] = {}
+        self._turns = Turns()  # one judgement per member at a time (a burst, G10)
 
     async def on_message(self, context: MessageContext) -> AwardResult | None:
         """The chat-message rule: cooldown, no DMs, no short or repeated text, exclusions.
@@ -94,13 +96,33 @@ class ChatRule:
         if judged and len(normalise(incoming.text)) < rules.message_min_length:
             return None
         now = incoming.received_at
-        cooldown = timedelta(seconds=rules.message_cooldown_seconds)
-        last = self._last_award.get(member_id)
-        if last is not None and now - last < cooldown:
+        if self._cooling(member_id, now):
             return None
         signature = fingerprint(incoming.text) if judged else None
         if signature is not None and self._repeats(signature, self._recent.get(member_id, [])):
             return None
+        async with self._turns.turn(member_id):
+            # A message of this member judged meanwhile may have started the cooldown.
+            if self._cooling(member_id, now) or (signature is not None and self._repeats(
+                    signature, self._recent.get(member_id, []))):
+                return None
+            result = await self._award_message(context, signature)
+        if result is not None and result.levelled_up:
+            await self._roles.sync()
+        return result
+
+    def _cooling(self, member_id: int, now: datetime) -> bool:
+        """Whether the member's last award (as this process knows it) is still cooling."""
+        last = self._last_award.get(member_id)
+        return last is not None and now - last < timedelta(
+            seconds=self._terms.rules.message_cooldown_seconds)
+
+    async def _award_message(self, context: MessageContext, signature: list[int] | None
+                             ) -> AwardResult | None:
+        """Judge the message against the stored rule state and award it (one unit)."""
+        incoming, member_id = context.incoming, context.member.member_id
+        rules, now = self._terms.rules, incoming.received_at
+        cooldown = timedelta(seconds=rules.message_cooldown_seconds)
         async with self._db.unit() as unit:
             state = await unit.points.state(member_id, lock=True)
             recent: list[list[int]] = json.loads(state.fingerprints)
@@ -121,8 +143,6 @@ class ChatRule:
                 at=now)
         self._last_award[member_id] = now
         self._recent[member_id] = recent
-        if result is not None and result.levelled_up:
-            await self._roles.sync()
         return result
 
     async def reaction_received(self, member_id: int, source_key: str, at: datetime,

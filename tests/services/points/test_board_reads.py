@@ -50,3 +50,18 @@ async def test_a_board_page_needs_no_sort_on_sqlite(app):
             "AND points > 0 ORDER BY points DESC, member_id LIMIT 10"))).all())
     assert "COVERING INDEX ix_point_totals_board_points" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+async def test_boards_read_the_committed_totals_while_a_unit_holds_the_write_lock(app):
+    """A read takes no write lock on SQLite (it waited out the 5 s busy timeout and failed)."""
+    points = app.features.points
+    maya = await member(app, "maya")
+    at = datetime(2026, 11, 24, tzinfo=UTC)
+    await points.award_many([Award(maya.member_id, 10, "message", "chat", "k1", at)])
+    async with app.db.unit() as unit:
+        await points.record(unit, maya.member_id, 5, "bonus", "not yet committed", "k2")
+        board = await points.leaderboard("all")
+        standing = await points.standing(maya)
+    assert [row.value for row in board.rows] == [10]
+    assert (standing.points, standing.rank) == (10, 1)
+    assert (await points.standing(maya)).points == 15
