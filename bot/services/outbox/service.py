@@ -23,6 +23,7 @@ from bot.core.clock import Clock
 from bot.core.errors import DeliveryFailed, DeliveryFailure, UserError
 from bot.core.model import Button, Platform, Reply
 from bot.core.platforms import Platforms
+from bot.core.ports import CountsRequests, Messenger
 from bot.services.outbox import texts
 from bot.services.outbox.messages import (
     OPTIONAL_DMS,
@@ -32,7 +33,7 @@ from bot.services.outbox.messages import (
     Status,
 )
 from bot.services.outbox.ratelimit import RateLimiter
-from bot.services.outbox.waves import Wave, plan_waves, release_until
+from bot.services.outbox.waves import Share, Wave, plan_waves, release_until
 from storage import UNAVAILABLE, Database, Unit
 from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
@@ -125,6 +126,8 @@ class Outbox:
     async def _waves(self, unit: Unit, now: datetime) -> list[Wave]:
         """Reminder waves ahead within the horizon, each platform's share at its own rate.
 
+        A share's length counts what the platform paces: Discord's requests, a DM to a
+        member whose channel is not open yet included (its text's longest stands for all).
         Unpaced platforms (the console) need no head start; with none paced, no waves.
         """
         rates = {platform.value: rate for platform in self._platforms.messaging
@@ -133,7 +136,13 @@ class Outbox:
             return []
         found = await unit.outbox.dm_waves(OutboxKind.REMINDER.value, now,
                                            now + self._wave_horizon)
-        return plan_waves(found, rates, self._wave_margin, self._wave_slack)
+        shares = []
+        for due_at, platform, count, text in found:
+            messenger = self._platforms.messenger(Platform(platform)) \
+                if platform in rates else None
+            each = _cost(messenger, Reply(text)) if messenger is not None else 1
+            shares.append(Share(due_at, platform, count, count * each))
+        return plan_waves(shares, rates, self._wave_margin, self._wave_slack)
 
     async def sweep_until_idle(self, horizon: timedelta = timedelta(seconds=1)
                                ) -> datetime | None:
@@ -236,7 +245,8 @@ class Outbox:
         if messenger is None:
             raise DeliveryFailed(DeliveryFailure.TRANSIENT)
         assert row.place_id is not None
-        await self._limiter.acquire(platform.value, row.place_id)
+        await self._limiter.acquire(platform.value, row.place_id,
+                                    _cost(messenger, reply, place_id=row.place_id))
         await messenger.send_place(row.place_id, reply)
         return Status.SENT, platform.value, None
 
@@ -266,7 +276,8 @@ class Outbox:
             platform = Platform(account.platform)
             messenger = self._platforms.messenger(platform)
             assert messenger is not None
-            await self._limiter.acquire(platform.value, f"dm:{account.user_id}")
+            await self._limiter.acquire(platform.value, f"dm:{account.user_id}",
+                                        _cost(messenger, reply, user_id=account.user_id))
             try:
                 await messenger.send_direct(account.user_id, reply)
             except DeliveryFailed as failure:
@@ -373,6 +384,14 @@ class Outbox:
         elif row.place_id is not None:
             parts.append(f"→ channel {row.place_id}")
         return " ".join(parts)
+
+
+def _cost(messenger: Messenger, reply: Reply, *, user_id: str | None = None,
+          place_id: str | None = None) -> int:
+    """Pacing slots a send takes: the requests it makes, where its messenger counts them."""
+    if isinstance(messenger, CountsRequests):
+        return max(1, messenger.requests(reply, user_id=user_id, place_id=place_id))
+    return 1
 
 
 @dataclass(frozen=True, slots=True)
