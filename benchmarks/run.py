@@ -73,7 +73,7 @@ def main() -> int:
             full, quick, takes_db = PLAN.get(path.name, ([], None, False))
             arguments = quick if args.quick else full
             if arguments is None:
-                extra.append(Result("-", "skipped in --quick (no reduced size)", "", "", "",
+                extra.append(Result("-", "full size only: skipped in --quick", "", "", "",
                                     None, path.name))
                 continue
             if args.database and takes_db:
