@@ -15,8 +15,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
@@ -25,6 +24,7 @@ from bot.core.model import Button, Platform, Reply
 from bot.core.platforms import Platforms
 from bot.core.ports import CountsRequests, Messenger
 from bot.services.outbox import texts
+from bot.services.outbox.batch import ClaimedBatch
 from bot.services.outbox.messages import (
     OPTIONAL_DMS,
     OutboxKind,
@@ -35,7 +35,6 @@ from bot.services.outbox.messages import (
 from bot.services.outbox.ratelimit import RateLimiter
 from bot.services.outbox.waves import Share, Wave, plan_waves, release_until
 from storage import UNAVAILABLE, Database, Unit
-from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
 
 logger = logging.getLogger(__name__)
@@ -93,27 +92,50 @@ class Outbox:
         return released
 
     async def sweep(self) -> int:
-        """Deliver every row that is due now; returns how many were handled."""
+        """Deliver every row that is due now; returns how many were handled.
+
+        The next batch is claimed while one goes out, so a paced wave never waits on the
+        claim between batches (G7: the wave's length is that of its paced sends).
+        """
         async with self._sweeping:
             handled = 0
-            released: datetime | None = None
-            while True:
-                async with self._db.unit() as unit:
-                    now = self._clock.now()
-                    # A wave once started goes on to its end: as its rows go out, fewer
-                    # remain and its computed start moves later, which must not pause it.
-                    until = release_until(await self._waves(unit, now), now)
-                    if released is not None and (until is None or until < released):
-                        until = released
-                    released = until
-                    early = None if until is None else (OutboxKind.REMINDER.value, until)
-                    rows = await unit.outbox.claim_due(now, self._batch, self.instance,
-                                                       early_dms=early)
-                    batch = await _Batch.load(unit, rows)
-                if not rows:
-                    return handled
-                await self._deliver_all(rows, batch)
+            rows, batch, released = await self._claim(None)
+            while rows:
+                sending = asyncio.create_task(self._deliver_all(rows, batch))
+                try:
+                    upcoming = await self._claim(released)
+                except asyncio.CancelledError:
+                    sending.cancel()
+                    raise
+                except BaseException:
+                    await asyncio.wait([sending])  # the batch out first, as before
+                    raise
+                try:
+                    await sending
+                except BaseException:  # the rows claimed ahead go back now, not at a restart
+                    await self._record_late([], [r.id for r in upcoming[0]])
+                    raise
                 handled += len(rows)
+                rows, batch, released = upcoming
+            return handled
+
+    async def _claim(self, released: datetime | None
+                     ) -> tuple[Sequence[OutboxRow], ClaimedBatch, datetime | None]:
+        """Claim the rows due now and the DMs of reminder waves that have started.
+
+        ``released``: the latest wave already started. A wave once started goes on to its
+        end: as its rows go out, fewer remain and its computed start moves later, which
+        must not pause it.
+        """
+        async with self._db.unit() as unit:
+            now = self._clock.now()
+            until = release_until(await self._waves(unit, now), now)
+            if released is not None and (until is None or until < released):
+                until = released
+            early = None if until is None else (OutboxKind.REMINDER.value, until)
+            rows = await unit.outbox.claim_due(now, self._batch, self.instance,
+                                               early_dms=early)
+            return rows, await ClaimedBatch.load(unit, rows), until
 
     async def next_due(self) -> datetime | None:
         """When the next pending row falls due, or the next reminder wave has to start."""
@@ -164,7 +186,7 @@ class Outbox:
             if self._clock.now() < due:  # a clock that only moves when told (tests)
                 return due
 
-    async def _deliver_all(self, rows: Sequence[OutboxRow], batch: _Batch) -> None:
+    async def _deliver_all(self, rows: Sequence[OutboxRow], batch: ClaimedBatch) -> None:
         semaphore = asyncio.Semaphore(self._concurrency)
         sent: list[tuple[int, dict[str, object]]] = []  # delivered, outcome not yet written
         unsent: list[int] = []  # not delivered, and the database refused to say so
@@ -198,7 +220,7 @@ class Outbox:
             logger.warning("%d outbox rows stay claimed until the next start: %s",
                            len(sent) + len(unsent), exc)
 
-    async def _deliver(self, row: OutboxRow, batch: _Batch,
+    async def _deliver(self, row: OutboxRow, batch: ClaimedBatch,
                        sent: list[tuple[int, dict[str, object]]]) -> None:
         buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
         reply = Reply(row.text, buttons=buttons)
@@ -231,7 +253,7 @@ class Outbox:
             logger.warning("outbox row %s: delivered, outcome not recorded yet: %s", row.id, exc)
             sent.append((row.id, fields))
 
-    def _stale(self, row: OutboxRow, batch: _Batch) -> bool:
+    def _stale(self, row: OutboxRow, batch: ClaimedBatch) -> bool:
         """A reminder that would arrive after its event started is worse than none."""
         if row.kind != OutboxKind.REMINDER.value or row.event_id is None:
             return False
@@ -251,7 +273,7 @@ class Outbox:
         return Status.SENT, platform.value, None
 
     async def _deliver_direct(self, row: OutboxRow, reply: Reply,
-                              batch: _Batch) -> tuple[Status, str | None, str | None]:
+                              batch: ClaimedBatch) -> tuple[Status, str | None, str | None]:
         assert row.member_id is not None
         member = batch.members.get(row.member_id)
         accounts = batch.accounts.get(row.member_id, [])
@@ -392,25 +414,3 @@ def _cost(messenger: Messenger, reply: Reply, *, user_id: str | None = None,
     if isinstance(messenger, CountsRequests):
         return max(1, messenger.requests(reply, user_id=user_id, place_id=place_id))
     return 1
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """What delivering a claimed batch needs, read in one go rather than per row."""
-
-    event_starts: Mapping[int, datetime]
-    members: Mapping[int, MemberRow]
-    accounts: Mapping[int, list[AccountRow]]
-
-    @classmethod
-    async def load(cls, unit: Unit, rows: Sequence[OutboxRow]) -> _Batch:
-        """Read the events, members and accounts the rows refer to."""
-        event_ids = {r.event_id for r in rows
-                     if r.event_id is not None and r.kind == OutboxKind.REMINDER.value}
-        member_ids = {r.member_id for r in rows if r.member_id is not None}
-        return cls(
-            event_starts=await unit.events.starts(event_ids) if event_ids else {},
-            members=await unit.members.many(member_ids) if member_ids else {},
-            accounts=await unit.members.accounts_of(member_ids) if member_ids else {},
-        )
-
