@@ -71,13 +71,18 @@ def rate(times: Sequence[float]) -> float:
 
 
 async def paced(n: int, per_second: float, send: object) -> None:
-    """Call ``send(i)`` for i < n on a fixed schedule (independent of Cohort's buckets)."""
+    """Call ``send(i)`` for i < n on a fixed schedule (independent of Cohort's buckets).
+
+    A send that ran late moves the schedule along rather than letting the next ones catch
+    up in a burst (which the Telegram emulator's flood limits would refuse).
+    """
     assert callable(send)
-    start = time.monotonic()
+    due = time.monotonic()
     for i in range(n):
-        delay = start + i / per_second - time.monotonic()
+        delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        due = max(due, time.monotonic()) + 1 / per_second
         await send(i)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.model import Incoming, Member, Place, Platform, Reply, UserRef
 
@@ -71,6 +71,25 @@ class Messenger(Protocol):
 
     async def send_place(self, place_id: str, reply: Reply) -> str | None:
         """Post in a channel or group; returns the platform message id where there is one."""
+        ...
+
+
+@runtime_checkable
+class CountsRequests(Protocol):
+    """A messenger that says what a send costs where the platform counts requests.
+
+    Discord limits HTTP requests, not messages: a DM may first open its channel, and a long
+    text goes as two messages. The outbox takes one slot per request; a messenger without
+    this costs one slot a send.
+    """
+
+    def requests(self, reply: Reply, *, user_id: str | None = None,
+                 place_id: str | None = None) -> int:
+        """Requests that sending ``reply`` makes.
+
+        As a DM to ``user_id``, a post in ``place_id``, or (neither given) the most a DM
+        of it can cost, what a reminder wave is planned with.
+        """
         ...
 
 

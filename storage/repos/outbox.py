@@ -161,8 +161,10 @@ class OutboxRepo:
         return {status: int(n) for status, n in (await self._s.execute(statement)).all()}
 
     async def dm_waves(self, kind: str, after: datetime, until: datetime
-                       ) -> list[tuple[datetime, str, int]]:
-        """Unsent DMs of ``kind`` due in (after, until]: (due time, platform, count).
+                       ) -> list[tuple[datetime, str, int, str]]:
+        """Unsent DMs of ``kind`` due in (after, until]: (due time, platform, count, text).
+
+        ``text`` is the longest of their texts (the one that may split into most messages).
 
         A DM goes to one of the member's open accounts, chosen at send time, so a member
         with accounts on two platforms counts on both (a wave is never planned too short).
@@ -173,14 +175,24 @@ class OutboxRepo:
                      and_(OutboxRow.status == "pending", OutboxRow.last_error.is_(None)))
         statement = (
             select(OutboxRow.due_at, AccountRow.platform,
-                   func.count(func.distinct(OutboxRow.id)))
+                   func.count(func.distinct(OutboxRow.id)),
+                   func.max(func.length(OutboxRow.text)))
             .join(AccountRow, AccountRow.member_id == OutboxRow.member_id)
             .where(unsent, OutboxRow.kind == kind, AccountRow.dm_closed_at.is_(None),
                    OutboxRow.due_at > after, OutboxRow.due_at <= until)
             .group_by(OutboxRow.due_at, AccountRow.platform)
             .order_by(OutboxRow.due_at, AccountRow.platform))
-        return [(due, str(platform), int(n))
-                for due, platform, n in (await self._s.execute(statement)).all()]
+        found = (await self._s.execute(statement)).all()
+        longest: dict[tuple[datetime, int], str] = {}
+        for due, _, _, length in found:
+            if (due, length) not in longest:
+                pick = select(OutboxRow.text).where(
+                    OutboxRow.kind == kind, OutboxRow.due_at == due,
+                    OutboxRow.member_id.is_not(None),
+                    func.length(OutboxRow.text) == length).limit(1)
+                longest[(due, length)] = (await self._s.execute(pick)).scalar_one_or_none() or ""
+        return [(due, str(platform), int(n), longest[(due, length)])
+                for due, platform, n, length in found]
 
     async def next_due(self) -> datetime | None:
         """When the next pending row is due."""

@@ -426,7 +426,7 @@ class DiscordRequest:
     query: Mapping[str, str]
     body: Any
     status: int
-    at: float = 0.0  # time.monotonic() when it was answered
+    at: float = 0.0  # the event loop's clock (monotonic, or a test's virtual time) when answered
 
 
 @dataclass(frozen=True)
@@ -1889,7 +1889,7 @@ class DiscordEmulator(RecordingEmulator[Record]):
                 query=dict(request.query),
                 body=request.get(_BODY),
                 status=response.status,
-                at=time.monotonic(),
+                at=asyncio.get_running_loop().time(),
             )
         )
         return response
@@ -1919,7 +1919,7 @@ class DiscordEmulator(RecordingEmulator[Record]):
                     request, action, bucket_hash, forced.retry_after, forced.is_global, True
                 )
         limit, window = self._limits.get(action, self.default_rate_limit)
-        now = time.monotonic()
+        now = asyncio.get_running_loop().time()  # windows run on the loop's (virtual) time
         state = self._windows.setdefault(bucket, [now, 0])
         if now - state[0] >= window:
             state[0], state[1] = now, 0

@@ -103,6 +103,21 @@ class DiscordMessenger:
             self._dm_channels[user_id] = channel_id
         return self._client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
 
+    def requests(self, reply: Reply, *, user_id: str | None = None,
+                 place_id: str | None = None) -> int:
+        """HTTP requests a send makes (what Discord's limit counts).
+
+        One per message part, plus opening a DM channel not known yet (or fetching a
+        channel not in the cache).
+        """
+        parts = len(translate.split_text(reply.text))
+        try:
+            if place_id is not None:
+                return parts + (self._client.get_channel(int(place_id)) is None)
+            return parts + (user_id is None or int(user_id) not in self._dm_channels)
+        except ValueError:  # refused before any request is made
+            return 1
+
     async def send_direct(self, user_id: str, reply: Reply) -> str | None:
         """DM one person (opening the DM channel the first time)."""
         try:

@@ -105,6 +105,14 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply, *, reply_to: int | None 
     return str(sent.message_id)
 
 
+def messages_of(reply: Reply) -> int:
+    """How many messages :func:`deliver` sends for ``reply``."""
+    text = translate.neutralise(reply.text)
+    if reply.file is not None and len(text) <= translate.MAX_CAPTION:
+        return 1
+    return len(translate.split_text(text)) + (reply.file is not None)
+
+
 class TelegramMessenger:
     """DMs and group posts on Telegram; raises ``DeliveryFailed``."""
 
@@ -113,6 +121,11 @@ class TelegramMessenger:
     def __init__(self, bot: Bot, moved: Moved | None = None) -> None:
         self._bot = bot
         self._moved = moved
+
+    def requests(self, reply: Reply, *, user_id: str | None = None,
+                 place_id: str | None = None) -> int:
+        """Messages a send makes (what Telegram's limits count), as :func:`messages_of`."""
+        return messages_of(reply)
 
     async def send_direct(self, user_id: str, reply: Reply) -> str | None:
         """DM one person (a private chat's id is the user's id)."""

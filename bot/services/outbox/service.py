@@ -15,15 +15,16 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
 from bot.core.errors import DeliveryFailed, DeliveryFailure, UserError
 from bot.core.model import Button, Platform, Reply
 from bot.core.platforms import Platforms
+from bot.core.ports import CountsRequests, Messenger
 from bot.services.outbox import texts
+from bot.services.outbox.batch import ClaimedBatch
 from bot.services.outbox.messages import (
     OPTIONAL_DMS,
     OutboxKind,
@@ -32,9 +33,8 @@ from bot.services.outbox.messages import (
     Status,
 )
 from bot.services.outbox.ratelimit import RateLimiter
-from bot.services.outbox.waves import Wave, plan_waves, release_until
+from bot.services.outbox.waves import Share, Wave, plan_waves, release_until
 from storage import UNAVAILABLE, Database, Unit
-from storage.rows.members import AccountRow, MemberRow
 from storage.rows.outbox import OutboxRow
 
 logger = logging.getLogger(__name__)
@@ -92,27 +92,50 @@ class Outbox:
         return released
 
     async def sweep(self) -> int:
-        """Deliver every row that is due now; returns how many were handled."""
+        """Deliver every row that is due now; returns how many were handled.
+
+        The next batch is claimed while one goes out, so a paced wave never waits on the
+        claim between batches (G7: the wave's length is that of its paced sends).
+        """
         async with self._sweeping:
             handled = 0
-            released: datetime | None = None
-            while True:
-                async with self._db.unit() as unit:
-                    now = self._clock.now()
-                    # A wave once started goes on to its end: as its rows go out, fewer
-                    # remain and its computed start moves later, which must not pause it.
-                    until = release_until(await self._waves(unit, now), now)
-                    if released is not None and (until is None or until < released):
-                        until = released
-                    released = until
-                    early = None if until is None else (OutboxKind.REMINDER.value, until)
-                    rows = await unit.outbox.claim_due(now, self._batch, self.instance,
-                                                       early_dms=early)
-                    batch = await _Batch.load(unit, rows)
-                if not rows:
-                    return handled
-                await self._deliver_all(rows, batch)
+            rows, batch, released = await self._claim(None)
+            while rows:
+                sending = asyncio.create_task(self._deliver_all(rows, batch))
+                try:
+                    upcoming = await self._claim(released)
+                except asyncio.CancelledError:
+                    sending.cancel()
+                    raise
+                except BaseException:
+                    await asyncio.wait([sending])  # the batch out first, as before
+                    raise
+                try:
+                    await sending
+                except BaseException:  # the rows claimed ahead go back now, not at a restart
+                    await self._record_late([], [r.id for r in upcoming[0]])
+                    raise
                 handled += len(rows)
+                rows, batch, released = upcoming
+            return handled
+
+    async def _claim(self, released: datetime | None
+                     ) -> tuple[Sequence[OutboxRow], ClaimedBatch, datetime | None]:
+        """Claim the rows due now and the DMs of reminder waves that have started.
+
+        ``released``: the latest wave already started. A wave once started goes on to its
+        end: as its rows go out, fewer remain and its computed start moves later, which
+        must not pause it.
+        """
+        async with self._db.unit() as unit:
+            now = self._clock.now()
+            until = release_until(await self._waves(unit, now), now)
+            if released is not None and (until is None or until < released):
+                until = released
+            early = None if until is None else (OutboxKind.REMINDER.value, until)
+            rows = await unit.outbox.claim_due(now, self._batch, self.instance,
+                                               early_dms=early)
+            return rows, await ClaimedBatch.load(unit, rows), until
 
     async def next_due(self) -> datetime | None:
         """When the next pending row falls due, or the next reminder wave has to start."""
@@ -125,6 +148,8 @@ class Outbox:
     async def _waves(self, unit: Unit, now: datetime) -> list[Wave]:
         """Reminder waves ahead within the horizon, each platform's share at its own rate.
 
+        A share's length counts what the platform paces: Discord's requests, a DM to a
+        member whose channel is not open yet included (its text's longest stands for all).
         Unpaced platforms (the console) need no head start; with none paced, no waves.
         """
         rates = {platform.value: rate for platform in self._platforms.messaging
@@ -133,7 +158,13 @@ class Outbox:
             return []
         found = await unit.outbox.dm_waves(OutboxKind.REMINDER.value, now,
                                            now + self._wave_horizon)
-        return plan_waves(found, rates, self._wave_margin, self._wave_slack)
+        shares = []
+        for due_at, platform, count, text in found:
+            messenger = self._platforms.messenger(Platform(platform)) \
+                if platform in rates else None
+            each = _cost(messenger, Reply(text)) if messenger is not None else 1
+            shares.append(Share(due_at, platform, count, count * each))
+        return plan_waves(shares, rates, self._wave_margin, self._wave_slack)
 
     async def sweep_until_idle(self, horizon: timedelta = timedelta(seconds=1)
                                ) -> datetime | None:
@@ -155,7 +186,7 @@ class Outbox:
             if self._clock.now() < due:  # a clock that only moves when told (tests)
                 return due
 
-    async def _deliver_all(self, rows: Sequence[OutboxRow], batch: _Batch) -> None:
+    async def _deliver_all(self, rows: Sequence[OutboxRow], batch: ClaimedBatch) -> None:
         semaphore = asyncio.Semaphore(self._concurrency)
         sent: list[tuple[int, dict[str, object]]] = []  # delivered, outcome not yet written
         unsent: list[int] = []  # not delivered, and the database refused to say so
@@ -189,7 +220,7 @@ class Outbox:
             logger.warning("%d outbox rows stay claimed until the next start: %s",
                            len(sent) + len(unsent), exc)
 
-    async def _deliver(self, row: OutboxRow, batch: _Batch,
+    async def _deliver(self, row: OutboxRow, batch: ClaimedBatch,
                        sent: list[tuple[int, dict[str, object]]]) -> None:
         buttons = tuple(Button(label, action) for label, action in json.loads(row.buttons))
         reply = Reply(row.text, buttons=buttons)
@@ -222,7 +253,7 @@ class Outbox:
             logger.warning("outbox row %s: delivered, outcome not recorded yet: %s", row.id, exc)
             sent.append((row.id, fields))
 
-    def _stale(self, row: OutboxRow, batch: _Batch) -> bool:
+    def _stale(self, row: OutboxRow, batch: ClaimedBatch) -> bool:
         """A reminder that would arrive after its event started is worse than none."""
         if row.kind != OutboxKind.REMINDER.value or row.event_id is None:
             return False
@@ -236,12 +267,13 @@ class Outbox:
         if messenger is None:
             raise DeliveryFailed(DeliveryFailure.TRANSIENT)
         assert row.place_id is not None
-        await self._limiter.acquire(platform.value, row.place_id)
+        await self._limiter.acquire(platform.value, row.place_id,
+                                    _cost(messenger, reply, place_id=row.place_id))
         await messenger.send_place(row.place_id, reply)
         return Status.SENT, platform.value, None
 
     async def _deliver_direct(self, row: OutboxRow, reply: Reply,
-                              batch: _Batch) -> tuple[Status, str | None, str | None]:
+                              batch: ClaimedBatch) -> tuple[Status, str | None, str | None]:
         assert row.member_id is not None
         member = batch.members.get(row.member_id)
         accounts = batch.accounts.get(row.member_id, [])
@@ -266,7 +298,8 @@ class Outbox:
             platform = Platform(account.platform)
             messenger = self._platforms.messenger(platform)
             assert messenger is not None
-            await self._limiter.acquire(platform.value, f"dm:{account.user_id}")
+            await self._limiter.acquire(platform.value, f"dm:{account.user_id}",
+                                        _cost(messenger, reply, user_id=account.user_id))
             try:
                 await messenger.send_direct(account.user_id, reply)
             except DeliveryFailed as failure:
@@ -375,23 +408,9 @@ class Outbox:
         return " ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """What delivering a claimed batch needs, read in one go rather than per row."""
-
-    event_starts: Mapping[int, datetime]
-    members: Mapping[int, MemberRow]
-    accounts: Mapping[int, list[AccountRow]]
-
-    @classmethod
-    async def load(cls, unit: Unit, rows: Sequence[OutboxRow]) -> _Batch:
-        """Read the events, members and accounts the rows refer to."""
-        event_ids = {r.event_id for r in rows
-                     if r.event_id is not None and r.kind == OutboxKind.REMINDER.value}
-        member_ids = {r.member_id for r in rows if r.member_id is not None}
-        return cls(
-            event_starts=await unit.events.starts(event_ids) if event_ids else {},
-            members=await unit.members.many(member_ids) if member_ids else {},
-            accounts=await unit.members.accounts_of(member_ids) if member_ids else {},
-        )
-
+def _cost(messenger: Messenger, reply: Reply, *, user_id: str | None = None,
+          place_id: str | None = None) -> int:
+    """Pacing slots a send takes: the requests it makes, where its messenger counts them."""
+    if isinstance(messenger, CountsRequests):
+        return max(1, messenger.requests(reply, user_id=user_id, place_id=place_id))
+    return 1

@@ -10,14 +10,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import discord
 import pytest
 
+from bot.adapters.discord.messaging import DiscordMessenger
 from bot.app import rate_limiter
 from bot.core.clock import FixedClock
 from bot.core.model import Platform
 from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
-from bot.services.outbox.waves import Wave, plan_waves, release_until
+from bot.services.outbox.waves import Share, Wave, plan_waves, release_until
 from config.settings import OutboxSettings
 from storage import Database
 from tests.edge import RecordingMessenger
@@ -42,9 +44,15 @@ class LoopClock:
 TELEGRAM_ONLY = {"telegram": 24.0}
 
 
+def _share(due_at: datetime, platform: str, messages: int, requests: int | None = None
+           ) -> Share:
+    """A platform's share of a wave, one request per message unless told."""
+    return Share(due_at, platform, messages, messages if requests is None else requests)
+
+
 def test_waves_are_planned_backwards_so_each_ends_before_it_is_due_and_the_next_starts():
-    waves = plan_waves([(T + timedelta(seconds=1), "telegram", 240), (T, "telegram", 240)],
-                       TELEGRAM_ONLY, MARGIN)
+    waves = plan_waves([_share(T + timedelta(seconds=1), "telegram", 240),
+                        _share(T, "telegram", 240)], TELEGRAM_ONLY, MARGIN)
     assert waves == [Wave(T, 240, T + timedelta(seconds=1) - MARGIN - timedelta(seconds=20)),
                      Wave(T + timedelta(seconds=1), 240,
                           T + timedelta(seconds=1) - MARGIN - timedelta(seconds=10))]
@@ -54,8 +62,8 @@ def test_waves_are_planned_backwards_so_each_ends_before_it_is_due_and_the_next_
 
 
 def test_a_wave_far_apart_from_the_next_only_needs_its_own_length():
-    (first, second) = plan_waves([(T, "telegram", 2400),
-                                  (T + timedelta(hours=1), "telegram", 24)],
+    (first, second) = plan_waves([_share(T, "telegram", 2400),
+                                  _share(T + timedelta(hours=1), "telegram", 24)],
                                  TELEGRAM_ONLY, MARGIN)
     assert first.starts_at == T - MARGIN - timedelta(seconds=100)
     assert second.starts_at == T + timedelta(hours=1) - MARGIN - timedelta(seconds=1)
@@ -63,13 +71,13 @@ def test_a_wave_far_apart_from_the_next_only_needs_its_own_length():
 
 def test_platforms_send_side_by_side_so_the_slowest_share_sets_the_length():
     rates = {"telegram": 24.0, "discord": 40.0}
-    (wave,) = plan_waves([(T, "discord", 4000), (T, "telegram", 1200), (T, "console", 500)],
-                         rates, MARGIN)
+    (wave,) = plan_waves([_share(T, "discord", 4000), _share(T, "telegram", 1200),
+                          _share(T, "console", 500)], rates, MARGIN)
     assert wave.size == 5700
     assert wave.starts_at == T - MARGIN - timedelta(seconds=100)  # 4000 / 40 > 1200 / 24
-    (unpaced,) = plan_waves([(T, "console", 500)], rates, MARGIN)
+    (unpaced,) = plan_waves([_share(T, "console", 500)], rates, MARGIN)
     assert unpaced.starts_at == T - MARGIN
-    (slack,) = plan_waves([(T, "discord", 4000)], rates, MARGIN, 0.2)
+    (slack,) = plan_waves([_share(T, "discord", 4000)], rates, MARGIN, 0.2)
     assert slack.starts_at == T - MARGIN - timedelta(seconds=120)
 
 
@@ -142,12 +150,13 @@ async def test_early_dms_of_a_started_wave_are_claimed_and_posts_wait(db: Databa
         ])
     async with db.unit() as unit:
         waves = await unit.outbox.dm_waves("reminder", NOW, NOW + timedelta(hours=2))
-        assert waves == [(T, "telegram", 3), (T + timedelta(hours=1), "telegram", 1)]
+        assert waves == [(T, "telegram", 3, "soon"),
+                         (T + timedelta(hours=1), "telegram", 1, "later")]
         assert await unit.outbox.claim_due(NOW, 100, "me") == []
         claimed = await unit.outbox.claim_due(NOW, 100, "me", early_dms=("reminder", T))
     assert sorted(r.key for r in claimed) == [f"r:{r.id}" for r in rows]
     async with db.unit() as unit:  # claimed rows still count toward their wave
-        assert await unit.outbox.dm_waves("reminder", NOW, T) == [(T, "telegram", 3)]
+        assert await unit.outbox.dm_waves("reminder", NOW, T) == [(T, "telegram", 3, "soon")]
 
 
 def test_a_started_wave_goes_on_to_its_end_in_one_sweep(tmp_path: Path) -> None:
@@ -188,4 +197,28 @@ async def test_wave_shares_count_each_members_open_accounts_per_platform(db: Dat
             for m in (both, closed, only)])
     async with db.unit() as unit:
         assert await unit.outbox.dm_waves("reminder", NOW, T) == [
-            (T, "discord", 2), (T, "telegram", 1)]
+            (T, "discord", 2, "soon"), (T, "telegram", 1, "soon")]
+
+
+
+LONG = "Bring a laptop with rustup installed. " * 100  # 3,800 characters: two messages
+
+
+@pytest.mark.parametrize(("text", "each"), [("in 1 hour", 2), (LONG, 3)])
+async def test_a_discord_wave_is_planned_by_the_requests_it_makes(
+        db: Database, text: str, each: int) -> None:
+    # Discord paces requests: a DM to a member whose DM channel is not open yet is a
+    # channel-open plus one request per message part, and the wave must start that much
+    # earlier to end before it is due (#16.1, #14.2). The real messenger says what a DM costs.
+    platforms = Platforms()
+    platforms.add_messenger(DiscordMessenger(discord.Client(intents=discord.Intents.none())))
+    limits = OutboxSettings()
+    outbox = Outbox(db, FixedClock(NOW), rate_limiter(limits), platforms, wave_margin=MARGIN,
+                    wave_slack=SLACK)
+    async with db.unit() as unit:
+        rows = [await unit.members.create("discord", str(5000 + n), f"d{n}", None, NOW)
+                for n in range(40)]
+        await outbox.put(unit, [Outgoing(f"r:{r.id}", OutboxKind.REMINDER, text, T,
+                                         member_id=r.id) for r in rows])
+    length = timedelta(seconds=40 * each / limits.discord_per_second * (1 + SLACK))
+    assert await outbox.next_due() == T - MARGIN - length
