@@ -36,6 +36,7 @@ class DeliveryFailure(StrEnum):
     UNKNOWN_RECIPIENT = "unknown_recipient"
     NO_PERMISSION = "no_permission"  # the bot may not post there: an admin must fix it
     TRANSIENT = "transient"
+    NOT_RUNNING = "platform not running"  # not connected yet (start-up) or not configured
 
 
 class DeliveryFailed(BotError):

@@ -9,9 +9,9 @@ import pytest
 from storage import Database
 
 
+# PostgreSQL has row locks; only SQLite has one writer to queue for.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_units_take_the_write_lock_in_arrival_order(db: Database):
-    if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL has row locks; only SQLite has one writer")
     began: list[int] = []
 
     async def one(n: int) -> None:

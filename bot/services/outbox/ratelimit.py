@@ -60,7 +60,7 @@ class TokenBucket:
         self._stamp = self._now()
 
 
-class Window:
+class RequestWindow:
     """At most ``limit`` requests in any second, as the platform counts them.
 
     A bucket alone lets a many-request send overshoot: its requests go out together, so a
@@ -112,7 +112,7 @@ class RateLimiter:
         self._rates = rates
         self._now = now
         self._overall = {p: TokenBucket(r.overall, now) for p, r in rates.items()}
-        self._windows = {p: Window(r.overall.per_second, now) for p, r in rates.items()}
+        self._windows = {p: RequestWindow(r.overall.per_second, now) for p, r in rates.items()}
         self._chats: dict[tuple[str, str], TokenBucket] = {}
         self._paused_until: dict[str, float] = {}
         self._platform_locks = {p: asyncio.Lock() for p in rates}

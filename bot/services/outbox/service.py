@@ -3,10 +3,9 @@
 Features write :class:`Outgoing` messages inside their own unit of work (so an RSVP and
 its reminders commit together or not at all). One sweep claims due rows, delivers them
 through the messengers the adapters put in the :class:`~bot.core.platforms.Platforms`
-registry at a paced rate, and records each outcome right after
-its send. A crash between claim and send loses nothing (claims are released at start);
-a crash between a send and its record can repeat that one message: delivery is
-at-least-once, with the window kept to a single row.
+registry at a paced rate, and records each outcome right after its send. A crash between
+claim and send loses nothing (claims are released at start); one between a send and its
+record can repeat that one message: at-least-once, the window kept to a single row.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from storage import UNAVAILABLE, Database, Unit
 from storage.rows.outbox import OutboxRow
 
 logger = logging.getLogger(__name__)
+NOT_RUNNING_RECHECK = 2.0  # seconds until a row looks again for a platform still connecting
 
 class Outbox:
     """Writes, sweeps and delivers outbox rows."""
@@ -265,7 +265,7 @@ class Outbox:
         platform = Platform(row.platform or "")
         messenger = self._platforms.messenger(platform)
         if messenger is None:
-            raise DeliveryFailed(DeliveryFailure.TRANSIENT)
+            raise DeliveryFailed(DeliveryFailure.NOT_RUNNING)
         assert row.place_id is not None
         await self._limiter.acquire(platform.value, row.place_id,
                                     _cost(messenger, reply, place_id=row.place_id))
@@ -293,7 +293,7 @@ class Outbox:
         if not open_accounts:
             if reachable:
                 return Status.UNDELIVERABLE, None, "DMs closed"
-            raise DeliveryFailed(DeliveryFailure.TRANSIENT)  # its platform is not running
+            raise DeliveryFailed(DeliveryFailure.NOT_RUNNING)
         for account in open_accounts:
             platform = Platform(account.platform)
             messenger = self._platforms.messenger(platform)
@@ -331,13 +331,17 @@ class Outbox:
             elif failure.reason is DeliveryFailure.UNKNOWN_RECIPIENT:
                 await unit.outbox.finish(row.id, status=Status.UNDELIVERABLE.value,
                                          last_error=reason)
-            elif failure.retry_after is not None:
-                # A 429 is flow control, not a failed attempt: give the attempt back, so a
-                # long storm delays rows but never fails them.
+            elif failure.retry_after is not None or failure.reason is DeliveryFailure.NOT_RUNNING:
+                # A 429 is flow control, and a platform still connecting (the sweep starts
+                # before the adapters) no failure either: the attempt is given back, so a
+                # storm never fails rows and a restart never puts due ones on a backoff.
+                limited = failure.retry_after is not None
+                wait = failure.retry_after if limited else NOT_RUNNING_RECHECK
                 await unit.outbox.finish(
                     row.id, status=Status.PENDING.value, attempts=row.attempts - 1,
-                    due_at=self._clock.now() + timedelta(seconds=failure.retry_after),
-                    last_error=f"rate limited ({reason})", claimed_by=None)
+                    due_at=self._clock.now() + timedelta(seconds=wait or 0.0),
+                    last_error=f"rate limited ({reason})" if limited else reason,
+                    claimed_by=None)
             elif row.attempts >= self._max_attempts:
                 await unit.outbox.finish(row.id, status=Status.FAILED.value,
                                          last_error=f"{reason} after {row.attempts} attempts")

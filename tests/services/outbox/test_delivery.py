@@ -220,3 +220,26 @@ async def test_a_post_that_fails_transiently_is_retried_and_sent_once(
     assert telegram.posts("-100") == ["Hack night!"]
     (row,) = await rows(app)
     assert (row.status, row.attempts) == ("sent", 3)
+
+
+async def test_a_row_due_before_its_platform_connects_waits_seconds_not_a_backoff(
+        app: App, clock: FixedClock) -> None:
+    # At start-up the sweep runs before the adapters connect: a due row used to spend an
+    # attempt and wait out the 30 s backoff (60 s at the next try), so a restart delayed
+    # every due DM by a minute.
+    member_id = await member(app, Platform.TELEGRAM, "901", "early")
+    await dm(app, member_id, "early:1", "due at start-up")
+    for _ in range(3):  # however often it is swept meanwhile
+        await app.outbox.sweep()
+        clock.advance(timedelta(seconds=1))
+    [row] = await rows(app)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "platform not running")
+    assert row.due_at - clock.now() <= timedelta(seconds=2)
+
+    telegram = RecordingMessenger(Platform.TELEGRAM)
+    app.platforms.add_messenger(telegram)  # the adapter has connected
+    clock.advance(timedelta(seconds=2))
+    await app.outbox.sweep()
+    assert telegram.texts() == ["due at start-up"]
+    [row] = await rows(app)
+    assert (row.status, row.attempts) == ("sent", 1)
