@@ -13,6 +13,7 @@ from recommender.encoders import TfidfEncoder
 from recommender.features import FEATURES, ItemTable, RsvpHistory, Snapshot, compute_features
 from recommender.offline import STRICT_PROTOCOL, evaluate_strict, strict_split
 from recommender.synthetic import synthetic_community
+from tests.recommender.arrays import history_arrays
 
 T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
@@ -95,26 +96,8 @@ def test_the_report_prints_the_protocol_and_every_method(community):
     assert report.as_dict()["ratio"] == pytest.approx(report.ratio)
 
 
-def _arrays(community: Dataset) -> tuple[ItemTable, RsvpHistory, np.ndarray]:
-    items = community.items
-    index = {item.item_id: n for n, item in enumerate(items)}
-    users = {u: n for n, u in enumerate(dict.fromkeys(i.user_id for i in community.interactions))}
-    assert all(i.time is not None for i in items)
-    starts = np.array([i.time.timestamp() for i in items if i.time is not None])
-    encoder = TfidfEncoder([i.text for i in items])
-    table = ItemTable.build([i.text for i in items], encoder.encode([i.text for i in items]),
-                            starts, [i.group for i in items])
-    log = RsvpHistory(
-        member=np.array([users[i.user_id] for i in community.interactions]),
-        item=np.array([index[i.item_id] for i in community.interactions]),
-        created=np.array([i.known_at.timestamp() for i in community.interactions]),
-        n_members=len(users),
-    )
-    return table, log, starts
-
-
 def test_the_blend_learns_from_history_and_explains_its_picks(community):
-    table, log, starts = _arrays(community)
+    table, log, starts = history_arrays(community)
     at = float(np.quantile(starts, 0.7))
     x, y, weights = training_set(table, log, at)
     assert np.all(weights == 1.0)  # no explicit feedback: every example counts the same
@@ -130,7 +113,7 @@ def test_the_blend_learns_from_history_and_explains_its_picks(community):
 
 
 def test_thumbs_and_declines_are_labelled_examples_never_sampled_away(community):
-    table, log, starts = _arrays(community)
+    table, log, starts = history_arrays(community)
     at = float(np.quantile(starts, 0.7))
     recent = np.flatnonzero((starts > at - 14 * 86400) & (starts <= at))
     went = set(zip(log.member.tolist(), log.item.tolist(), strict=True))

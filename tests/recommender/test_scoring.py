@@ -7,28 +7,16 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from recommender.blend import fit_blend, rank, training_set
-from recommender.encoders import TfidfEncoder
 from recommender.features import F, FeatureSpace, ItemTable, RsvpHistory
 from recommender.scoring import rank_members
 from recommender.synthetic import synthetic_community
+from tests.recommender.arrays import history_arrays
 
 
 @pytest.fixture(scope="module")
 def arrays() -> tuple[ItemTable, RsvpHistory, np.ndarray]:
-    data = synthetic_community(users=120, weeks=14, seed=7, shape="meetups").dataset
-    index = {item.item_id: n for n, item in enumerate(data.items)}
-    users = {u: n for n, u in enumerate(dict.fromkeys(i.user_id for i in data.interactions))}
-    texts = [i.text for i in data.items]
-    starts = np.array([i.time.timestamp() for i in data.items if i.time is not None])
-    table = ItemTable.build(texts, TfidfEncoder(texts).encode(texts), starts,
-                            [i.group for i in data.items])
-    log = RsvpHistory(
-        member=np.array([users[i.user_id] for i in data.interactions]),
-        item=np.array([index[i.item_id] for i in data.interactions]),
-        created=np.array([i.known_at.timestamp() for i in data.interactions]),
-        n_members=len(users),
-    )
-    return table, log, starts
+    return history_arrays(
+        synthetic_community(users=120, weeks=14, seed=7, shape="meetups").dataset)
 
 
 def test_ranking_without_the_feature_block_picks_and_explains_the_same(arrays):
