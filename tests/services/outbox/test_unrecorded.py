@@ -35,8 +35,11 @@ async def test_outcomes_the_database_refused_are_recorded_after_the_batch(app: A
         if telegram.waiting == 3:
             break
         await asyncio.sleep(0.01)
-    blocker = sqlite3.connect(tmp_path / "cohort.db", isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the busy timeout
+    blocker = sqlite3.connect(tmp_path / "cohort.db", isolation_level=None,
+                              check_same_thread=False)
+    # Another writer holds the lock past the busy timeout. Taken off the loop: the sweep may
+    # be claiming its next batch right now, and that unit needs the loop to commit.
+    await asyncio.to_thread(blocker.execute, "BEGIN IMMEDIATE")
     telegram.release()
     await asyncio.sleep(5.5)  # every outcome write has given up by now
     blocker.execute("ROLLBACK")
