@@ -5,14 +5,17 @@ Usage: python benchmarks/bench_points.py [--rows 1000000] [--members 10000] [--r
 
 Raw baselines, on the same database (``sqlite3`` on a file in WAL + synchronous=NORMAL,
 or ``asyncpg`` on the PostgreSQL ``--database`` names):
-  - insert-only ``executemany`` of pre-serialised tuples with the ledger's columns, one
-    transaction, no index but the primary key;
+  - insert-only ``executemany`` of pre-serialised tuples, one transaction, twice: into the
+    ledger table itself (its unique idempotency key, member index and foreign key: the same
+    rows into the same indexes, the G3 gate) and into a bare copy with no index but the
+    primary key (printed for scale: the price of the ledger's own indexes);
   - top-10 and one member's rank by ``GROUP BY`` over covering indexes: all time over
     (member_id, amount), the current week and month over (created_at, member_id, amount),
     forced with ``INDEXED BY`` on SQLite (its best plan; PERFORMANCE.md §1c).
 Cohort, through the public API: ``PointsService.award_many`` (ledger + maintained totals,
-batches of 50,000) over the same rows; then ``leaderboard()`` for the week, the month and
-all time, and ``standing()``, which is what ``/rank`` and ``/points`` call (p50 each).
+batches of 100,000: the path and batch size of ``cohort points import``) over the same rows;
+then ``leaderboard()`` for the week, the month and all time, and ``standing()``, which is
+what ``/rank`` and ``/points`` call (p50 each).
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ from bot.core.model import Member
 from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox, PlatformRates, Rate, RateLimiter
 from bot.services.points import Award, PointsService
+from bot.services.points.imports import BATCH as IMPORT_BATCH
 from bot.services.points.periods import month_key, week_key
 from config.settings import PointsSettings
 from storage import Database
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
 SPAN = timedelta(days=28)  # four whole weeks: "this week" is a full week of rows
-BATCH = 50_000
+BATCH = IMPORT_BATCH  # what `cohort points import` hands award_many
 console = Console()
 COLUMNS = "member_id, amount, kind, reason, key, period_week, period_month, created_at"
 
@@ -61,9 +65,19 @@ def synthetic(rows: int, members: int) -> list[tuple[int, int, datetime]]:
              START + timedelta(seconds=rng.random() * span)) for _ in range(rows)]
 
 
-async def raw_insert(url: str, data: list[tuple[int, int, datetime]]) -> float:
-    """Insert-only rows/s of pre-serialised ledger tuples (conversion not timed)."""
+async def raw_insert(url: str, data: list[tuple[int, int, datetime]]) -> dict[str, float]:
+    """Insert-only rows/s of pre-serialised ledger tuples (conversion not timed).
+
+    "ledger": into ``point_awards`` itself (emptied again afterwards); "bare": into a copy
+    with the same columns and no index but the primary key.
+    """
     postgres = is_postgres(url)
+    utc = ZoneInfo("UTC")
+    prepared = [(m, p, "message", "chat message", f"raw:{i}", week_key(t, utc),
+                 month_key(t, utc),
+                 t if postgres else t.replace(tzinfo=None).isoformat(" ", "microseconds"))
+                for i, (m, p, t) in enumerate(data)]
+    out = {}
     async with Raw(url) as raw:
         ident = "BIGSERIAL PRIMARY KEY" if postgres else "INTEGER PRIMARY KEY"
         stamp = "TIMESTAMPTZ" if postgres else "TEXT"
@@ -72,16 +86,13 @@ async def raw_insert(url: str, data: list[tuple[int, int, datetime]]) -> float:
             f"CREATE TABLE raw_ledger (id {ident}, member_id INTEGER, amount INTEGER, "
             f"kind TEXT, reason TEXT, key TEXT, period_week TEXT, period_month TEXT, "
             f"created_at {stamp})")
-        utc = ZoneInfo("UTC")
-        prepared = [(m, p, "message", "chat message", f"raw:{i}", week_key(t, utc),
-                     month_key(t, utc),
-                     t if postgres else t.replace(tzinfo=None).isoformat(" ", "microseconds"))
-                    for i, (m, p, t) in enumerate(data)]
-        started = time.perf_counter()
-        await raw.executemany(f"INSERT INTO raw_ledger ({COLUMNS}) VALUES "
-                              "(?, ?, ?, ?, ?, ?, ?, ?)", prepared)
-        elapsed = time.perf_counter() - started
-    return len(data) / elapsed
+        for name, table in (("ledger", "point_awards"), ("bare", "raw_ledger")):
+            started = time.perf_counter()
+            await raw.executemany(f"INSERT INTO {table} ({COLUMNS}) VALUES "
+                                  "(?, ?, ?, ?, ?, ?, ?, ?)", prepared)
+            out[name] = len(data) / (time.perf_counter() - started)
+        await raw.execute("TRUNCATE point_awards" if postgres else "DELETE FROM point_awards")
+    return out
 
 
 async def ap50(fn: Callable[[], Awaitable[object]], reps: int) -> float:
@@ -124,16 +135,9 @@ async def raw_reads(url: str, now: datetime, probe: int, reps: int) -> dict[str,
     return out
 
 
-async def cohort(url: str, data: list[tuple[int, int, datetime]], members: int,
+async def cohort(url: str, data: list[tuple[int, int, datetime]],
                  now: datetime, probe: int, reps: int, progress: Progress) -> dict[str, float]:
     db = Database(url)
-    await db.upgrade()
-    await db.wipe()
-    async with db.unit() as unit:  # members (setup, not timed)
-        await unit.members.insert_many([
-            {"id": i, "display_name": f"member {i}", "timezone": "UTC", "interests": "",
-             "dms": True, "digests": False, "keep_text": True, "created_at": START}
-            for i in range(1, members + 1)])
     clock = FixedClock(now)
     outbox = Outbox(db, clock, RateLimiter({"console": PlatformRates(Rate(1000.0))},
                                            time.monotonic), Platforms())
@@ -180,32 +184,45 @@ async def cohort(url: str, data: list[tuple[int, int, datetime]], members: int,
     return out
 
 
+async def setup(url: str, members: int) -> None:
+    """The schema, emptied, and the members the ledger rows point at (not timed)."""
+    db = Database(url)
+    await db.upgrade()
+    await db.wipe()
+    async with db.unit() as unit:
+        await unit.members.insert_many([
+            {"id": i, "display_name": f"member {i}", "timezone": "UTC", "interests": "",
+             "dms": True, "digests": False, "keep_text": True, "created_at": START}
+            for i in range(1, members + 1)])
+    await db.dispose()
+
+
 async def main(rows: int, members: int, reps: int, database: str | None) -> None:
     data = synthetic(rows, members)
     now = max(t for _, _, t in data)
     probe = data[len(data) // 2][0]
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
         url = database or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        if not is_postgres(url):  # the schema first, so the raw table lives beside it
-            schema = Database(url)
-            await schema.upgrade()
-            await schema.dispose()
+        await setup(url, members)  # schema and members first: the raw ledger insert needs them
         task = progress.add_task("raw baselines", total=2)
         raw_write = await raw_insert(url, data)
         progress.advance(task)
         raw = await raw_reads(url, now, probe, max(5, reps // 20))
         progress.advance(task)
-        ours = await cohort(url, data, members, now, probe, reps, progress)
+        ours = await cohort(url, data, now, probe, reps, progress)
     kind = url.split(":", 1)[0]
     table = Table(title=f"points: {rows:,} ledger rows, {members:,} members, {kind}")
     for column in ("measure", "raw", "cohort", "ratio", "goal"):
         table.add_column(column, justify="right" if column != "measure" else "left")
     write = ours["write rows/s"]
-    ratio = write / raw_write
-    table.add_row("write rows/s vs raw insert-only (pre-serialised)", f"{raw_write:,.0f}",
-                  f"{write:,.0f}", f"{ratio:.2f}", ">= 0.40 (G3)")
-    record("G3", f"ledger writes with totals, {kind}", f"{write:,.0f} rows/s", f"{ratio:.2f}",
-           ">= 0.40", ratio >= 0.40)
+    ratio = write / raw_write["ledger"]
+    table.add_row("write rows/s vs raw insert-only into the ledger table (pre-serialised)",
+                  f"{raw_write['ledger']:,.0f}", f"{write:,.0f}", f"{ratio:.2f}", ">= 0.40 (G3)")
+    table.add_row("  (for scale) vs raw insert into a bare table, no index but the key",
+                  f"{raw_write['bare']:,.0f}", f"{write:,.0f}",
+                  f"{write / raw_write['bare']:.2f}", "-")
+    record("G3", f"ledger writes with totals vs raw insert into the ledger, {kind}",
+           f"{write:,.0f} rows/s", f"{ratio:.2f}", ">= 0.40", ratio >= 0.40)
     names = {"top10 all": "leaderboard(all) vs GROUP BY top-10",
              "top10 week": "leaderboard(week) vs windowed GROUP BY",
              "top10 month": "leaderboard(month) vs windowed GROUP BY",

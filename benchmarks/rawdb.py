@@ -2,7 +2,8 @@
 
 The goals compare Cohort's path with the plain driver doing the same work on the same
 database in the same run (PERFORMANCE.md): ``sqlite3`` on a file in WAL + synchronous=NORMAL
-(what Cohort configures), or ``asyncpg`` on the PostgreSQL database ``--database`` names.
+and foreign keys on (what Cohort configures), or ``asyncpg`` on the PostgreSQL database
+``--database`` names.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Raw:
             self._sqlite = sqlite3.connect(path, isolation_level=None)
             self._sqlite.execute("PRAGMA journal_mode=WAL")
             self._sqlite.execute("PRAGMA synchronous=NORMAL")
+            self._sqlite.execute("PRAGMA foreign_keys=ON")  # Cohort's schema is checked too
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -19,7 +19,7 @@ from bot.adapter_options import discord_options, telegram_options
 from bot.adapters.console import ConsoleAdapter, ConsoleMessenger
 from bot.app import App, build, prepare, running
 from bot.core.clock import OffsetClock
-from bot.core.errors import StartupFailed
+from bot.core.errors import StartupFailed, UserError
 from bot.core.model import Platform
 from bot.runtime import ScheduleError
 from bot.startup import enter_with_retries
@@ -30,9 +30,11 @@ cli = typer.Typer(help="Cohort: a community assistant for technical learning com
 db_cli = typer.Typer(help="Database commands.")
 demo_cli = typer.Typer(help="The demo community.")
 config_cli = typer.Typer(help="Configuration.")
+points_cli = typer.Typer(help="Points.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(config_cli, name="config")
+cli.add_typer(points_cli, name="points")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="A TOML settings file (cohort.toml)")
@@ -236,6 +238,35 @@ def demo_reset(config: ConfigOption = None) -> None:
 
     asyncio.run(reset())
     typer.echo("demo community reset")
+
+
+@points_cli.command("import")
+def points_import(
+    file: Annotated[Path, typer.Argument(help="CSV: platform,user_id,points[,name,reason,at]")],
+    config: ConfigOption = None,
+) -> None:
+    """Import members' points (another bot's export, a spreadsheet); all lines or none."""
+    settings = _settings(config)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
+
+    async def run() -> str:
+        app = build(settings)
+        try:
+            await app.db.upgrade()
+            report = await app.features.points.import_points(data, app.directory.identify)
+        finally:
+            await app.db.dispose()
+        return (f"{report.lines:,} lines: {report.added:,} awards added for "
+                f"{report.members:,} members" + ("" if report.added else
+                                                 " (this file was imported before)"))
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except UserError as exc:
+        raise fail(str(exc), 1) from None
 
 
 @config_cli.command("show")

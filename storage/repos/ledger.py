@@ -21,17 +21,25 @@ LEDGER_COLUMNS = ("member_id", "amount", "kind", "reason", "key", "period_week",
                   "period_month", "created_at")
 
 # The totals of freshly inserted ledger rows, per member and period, added to point_totals.
-# ``{fresh}`` yields (member_id, period, amount, kind) of the new rows.
+# ``{fresh}`` yields (member_id, period, amount, kind) of the new rows; ``{counted}`` is the
+# SET list: only the counters the batch can change, because every column SET is a rewrite of
+# its board index entry even when the value stays (a batch of chat awards moves only points).
 _TOTALS_UPSERT = (
     "INSERT INTO point_totals (member_id, period, points, spent, challenges, events) "
     "SELECT member_id, period, SUM(amount), 0, "
     "SUM(CASE WHEN kind = 'challenge' THEN 1 ELSE 0 END), "
     "SUM(CASE WHEN kind = 'attendance' THEN 1 ELSE 0 END) FROM ({fresh}) AS f "
     "WHERE true GROUP BY member_id, period "
-    "ON CONFLICT (member_id, period) DO UPDATE SET "
-    "points = point_totals.points + excluded.points, "
-    "challenges = point_totals.challenges + excluded.challenges, "
-    "events = point_totals.events + excluded.events")
+    "ON CONFLICT (member_id, period) DO UPDATE SET {counted}")
+_COUNTED = {"challenge": "challenges", "attendance": "events"}
+
+
+def _counted(kinds: set[str]) -> str:
+    """The SET list for a batch with these kinds of award."""
+    columns = ["points", *(column for kind, column in _COUNTED.items() if kind in kinds)]
+    return ", ".join(f"{c} = point_totals.{c} + excluded.{c}" for c in columns)
+
+
 _SQLITE_FRESH = " UNION ALL ".join(
     f"SELECT member_id, {period} AS period, amount, kind "  # noqa: S608 - constants
     "FROM point_awards WHERE id > ?" for period in ("'all'", "period_week", "period_month"))
@@ -54,6 +62,7 @@ async def append_with_totals(session: AsyncSession, table: Table,
     if not rows:
         return 0
     into, listed = names(session, table, LEDGER_COLUMNS)
+    counted = _counted({row[2] for row in rows})  # LEDGER_COLUMNS[2] is the kind
     connection = await session.connection()
     try:
         if connection.dialect.name == "postgresql":
@@ -62,7 +71,7 @@ async def append_with_totals(session: AsyncSession, table: Table,
                 f"WITH fresh AS (INSERT INTO {into} ({listed}) {select_rows} "  # noqa: S608
                 "ON CONFLICT (key) DO NOTHING "
                 "RETURNING member_id, amount, kind, period_week, period_month), "
-                f"summed AS ({_TOTALS_UPSERT.format(fresh=_PG_FRESH)}) "
+                f"summed AS ({_TOTALS_UPSERT.format(fresh=_PG_FRESH, counted=counted)}) "
                 "SELECT COUNT(*) FROM fresh", arrays)
             return int(result.scalar_one())
         before = (await connection.exec_driver_sql(
@@ -75,7 +84,8 @@ async def append_with_totals(session: AsyncSession, table: Table,
         added = int(result.rowcount)
         if added:  # sum exactly the rows just inserted, in SQL (grouped, so in index order)
             await connection.exec_driver_sql(
-                _TOTALS_UPSERT.format(fresh=_SQLITE_FRESH), (before, before, before))
+                _TOTALS_UPSERT.format(fresh=_SQLITE_FRESH, counted=counted),
+                (before, before, before))
     except IntegrityError as exc:
         raise Rejected(f"point_awards: {exc.orig}") from exc
     return added

@@ -102,6 +102,16 @@ class PointsRepo:
             .values({column.key: change}))
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
+    async def all_time(self, member_ids: Sequence[int]) -> dict[int, int]:
+        """Each member's all-time earned points (members with none are absent)."""
+        out: dict[int, int] = {}
+        for start in range(0, len(member_ids), 5_000):  # SQLite's bound-parameter limit
+            chunk = member_ids[start:start + 5_000]
+            statement = select(PointTotalRow.member_id, PointTotalRow.points).where(
+                PointTotalRow.period == "all", PointTotalRow.member_id.in_(chunk))
+            out.update((int(m), int(p)) for m, p in (await self._s.execute(statement)).all())
+        return out
+
     async def totals(self, member_id: int, period: str = "all") -> PointTotalRow | None:
         """A member's totals for one period."""
         statement = select(PointTotalRow).where(PointTotalRow.member_id == member_id,

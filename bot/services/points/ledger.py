@@ -18,6 +18,7 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.services.points.levels import Levels
 from bot.services.points.periods import PeriodKeys, month_key, week_key
+from bot.services.points.roles import plan_roles
 from bot.services.points.terms import Terms
 from bot.services.points.views import Award, AwardResult
 from storage import Database, Unit
@@ -136,8 +137,9 @@ class Ledger:
         """Append many awards in one transaction (imports, backfills); returns rows added.
 
         Rows go to the storage as plain tuples and the totals are summed in SQL from the
-        rows really inserted (G3: >= 0.40 of a raw insert). Levels, badges and streaks are
-        not evaluated here.
+        rows really inserted (G3: >= 0.40 of a raw insert). Badges and streaks are not
+        evaluated and no level-up is announced (a backfill would flood the channel), but
+        level roles are planned for every member whose level moved.
         """
         if not awards:
             return 0
@@ -150,7 +152,17 @@ class Ledger:
             rows.append((a.member_id, a.amount, a.kind, a.reason[:MAX_REASON], a.key[:200],
                          week, month, a.at))
         async with self._db.unit() as unit:
-            return await unit.points.append_with_totals(rows)
+            roles = self._terms.rules.level_roles
+            members = sorted({a.member_id for a in awards}) if roles else []
+            before = await unit.points.all_time(members)
+            added = await unit.points.append_with_totals(rows)
+            if added and roles:  # no level-up messages for a backfill, but the roles follow
+                curve, now = self._terms.curve, self._clock.now()
+                for member_id, points in (await unit.points.all_time(members)).items():
+                    old, new = curve.level(before.get(member_id, 0)), curve.level(points)
+                    if old != new:
+                        await plan_roles(unit, self._terms.rules, member_id, old, new, now)
+            return added
 
     async def take(self, unit: Unit, member_id: int, name: str, amount: int, reason: str,
                    key: str) -> AwardResult:

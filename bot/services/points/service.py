@@ -11,16 +11,18 @@ the commit.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.core.clock import Clock
 from bot.core.dispatch import MessageContext
 from bot.core.errors import UserError
-from bot.core.model import Member, Platform
+from bot.core.model import Member, Platform, UserRef
 from bot.core.platforms import Platforms
 from bot.services.outbox import Outbox
+from bot.services.points import imports
 from bot.services.points.boards import Boards
+from bot.services.points.imports import ImportReport
 from bot.services.points.ledger import MAX_REASON, Ledger
 from bot.services.points.levels import Levels
 from bot.services.points.roles import RoleSync
@@ -62,6 +64,7 @@ class PointsService:
         self._chat = ChatRule(db, self._terms, self._ledger, self._roles,
                               rng or random.Random())  # noqa: S311 - chat points, not secrets
         self._db = db
+        self._clock = clock
 
     @property
     def rules(self) -> PointsSettings:
@@ -109,6 +112,17 @@ class PointsService:
     async def award_many(self, awards: Sequence[Award]) -> int:
         """Append many awards in one transaction (imports, backfills); returns rows added."""
         return await self._ledger.award_many(awards)
+
+    async def import_points(self, data: bytes,
+                            identify: Callable[[UserRef], Awaitable[Member]]) -> ImportReport:
+        """``cohort points import``: a CSV of points from a spreadsheet or another bot.
+
+        All lines or none; a file imported before adds nothing. Level roles are queued and
+        applied by the running bot (a command-line import has no platform connection).
+        """
+        report = await imports.run(data, self._clock.now(), identify, self.award_many)
+        await self.sync_roles()
+        return report
 
     async def on_message(self, context: MessageContext) -> AwardResult | None:
         """The chat-message rule: cooldown, no DMs, no short or repeated text, exclusions."""
