@@ -44,6 +44,8 @@ PLAN: dict[str, tuple[list[str], list[str] | None, bool]] = {
     # bench_reminders.py (10,000 due within 10 s) runs at full size only.
     "bench_reminders_platforms.py": ([], ["--members", "100", "--setup", "6"], True),
     "bench_reminders.py": ([], None, True),
+    # G12 quick: the same measure over a smaller community (segments scale with members).
+    "bench_loop_lag.py": ([], ["--members", "1000"], True),
     # G9 quick: one generated community, TF-IDF standing in for the sentence model.
     "bench_eval.py": ([], ["--model", "tfidf", "--runs", "1"], False),
 }
