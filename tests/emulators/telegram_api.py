@@ -54,6 +54,7 @@ Fidelity choices worth knowing
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import contextlib
 import copy
@@ -472,6 +473,7 @@ class TelegramEmulator(RecordingEmulator[Record]):
         self.bot_settings: dict[str, Any] = {}
         self.dropped_updates: list[dict[str, Any]] = []
         self.delivered_updates: list[dict[str, Any]] = []
+        self._delivered_ids: set[int] = set()  # a re-polled update is listed once (O(1))
 
         self.recorder: Recorder[Record] = Recorder()
         self.requests: list[TelegramRequest] = []
@@ -481,6 +483,7 @@ class TelegramEmulator(RecordingEmulator[Record]):
         self._next_update_id = itertools.count(1)
         self._next_file = itertools.count(1)
         self._pending: list[dict[str, Any]] = []
+        self._method_table: dict[str, Callable[[_Params], Any]] | None = None
         self._allowed_updates: list[str] = []
         self._wakeup = asyncio.Event()
         self._poll_generation = 0
@@ -834,7 +837,10 @@ class TelegramEmulator(RecordingEmulator[Record]):
         if offset < 0:
             self._pending = self._pending[offset:]
         else:
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            # Updates are queued in update_id order: drop the confirmed prefix.
+            keep = bisect.bisect_left(self._pending, offset, key=lambda u: u["update_id"])
+            if keep:
+                del self._pending[:keep]
 
     def _available(self, limit: int) -> list[dict[str, Any]]:
         allowed = set(self._allowed_updates or UPDATE_TYPES) - {
@@ -846,7 +852,9 @@ class TelegramEmulator(RecordingEmulator[Record]):
             kind = next((k for k in update if k != "update_id"), "")
             if kind in allowed:
                 out.append(update)
-        return out[:limit]
+                if len(out) == limit:  # a burst's backlog is not scanned whole per poll
+                    break
+        return out
 
     async def _get_updates(self, params: _Params) -> list[dict[str, Any]]:
         if self.webhook.get("url"):
@@ -870,9 +878,10 @@ class TelegramEmulator(RecordingEmulator[Record]):
             updates = self._available(limit)
             remaining = deadline - loop.time()
             if updates or remaining <= 0 or self._closing or generation != self._poll_generation:
-                self.delivered_updates.extend(
-                    u for u in updates if u not in self.delivered_updates
-                )
+                for update in updates:
+                    if update["update_id"] not in self._delivered_ids:
+                        self._delivered_ids.add(update["update_id"])
+                        self.delivered_updates.append(update)
                 return updates
             wakeup = self._wakeup
             with contextlib.suppress(TimeoutError):
@@ -904,6 +913,7 @@ class TelegramEmulator(RecordingEmulator[Record]):
                 self.webhook["last_error_message"] = str(exc)
             if delivered:
                 self._pending = [u for u in self._pending if u is not update]
+                self._delivered_ids.add(update["update_id"])
                 self.delivered_updates.append(update)
             else:
                 await asyncio.sleep(0.1)
@@ -934,7 +944,9 @@ class TelegramEmulator(RecordingEmulator[Record]):
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _Params.read(request)
-        handler = self._methods().get(method.lower())
+        if self._method_table is None:  # built once: a burst polls hundreds of times
+            self._method_table = self._methods()
+        handler = self._method_table.get(method.lower())
         chat_id: int | str | None = None
         try:
             if request.match_info["token"] != self.token:

@@ -93,10 +93,10 @@ class ChatRule:
         if incoming.place.is_direct or self._excluded(incoming.place.place_id,
                                                       incoming.place.name, incoming.roles):
             return None
-        if judged and len(normalise(incoming.text)) < rules.message_min_length:
-            return None
         now = incoming.received_at
-        if self._cooling(member_id, now):
+        if self._cooling(member_id, now):  # first: most of a burst stops here, cheaply
+            return None
+        if judged and len(normalise(incoming.text)) < rules.message_min_length:
             return None
         signature = fingerprint(incoming.text) if judged else None
         if signature is not None and self._repeats(signature, self._recent.get(member_id, [])):
