@@ -159,3 +159,10 @@ def test_generated_shapes_differ_and_look_like_real_communities():
         assert len(set(texts)) < len(texts)  # recurring series reuse their text
         assert all(i.created is not None and i.created < i.timestamp for i in data.interactions)
         assert all(i.group for i in data.items)
+    # The planted chances are what the RSVPs were drawn from.
+    community = synthetic_community(seed=1, users=60, weeks=8)
+    row = {item.item_id: n for n, item in enumerate(community.dataset.items)}
+    went = np.zeros(community.chance.shape, dtype=bool)
+    for it in community.dataset.interactions:
+        went[row[it.item_id], int(it.user_id[1:])] = True
+    assert community.chance[went].mean() > 5 * community.chance[~went].mean()
