@@ -126,6 +126,9 @@ class SyntheticCommunity:
     dataset: Dataset
     favourite_topics: dict[str, tuple[str, ...]]
     topic_of_item: dict[str, str]
+    # (items, users) the chance each member had to RSVP each session (user n is f"u{n}"):
+    # ranking by it is the ceiling no observable signal can pass.
+    chance: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +207,8 @@ def synthetic_community(
     later_topics = (later_groups.astype(int) @ topic_matrix.astype(int)) > 0
 
     interactions: list[DatasetInteraction] = []
-    for session in sessions:
+    chance = np.zeros((len(sessions), s.users), dtype=np.float32)
+    for row, session in enumerate(sessions):
         day = (session.start - START).total_seconds() / 86400.0
         topic = topics.index(group_topic[session.group])
         moved = day >= moves
@@ -218,6 +222,7 @@ def synthetic_community(
         if session.series >= 0 and n_series:
             p = np.where(loyal == session.series, np.maximum(p, 0.75 * slot), p)
         p = np.where((day >= joined) & (day < left), np.clip(p, 0.0, 0.95), 0.0)
+        chance[row] = p
         going = np.flatnonzero(rng.random(s.users) < p)
         lead = rng.uniform(*s.announce_days)
         # A burst of RSVPs right after the announcement, then a trickle up to the start.
@@ -233,7 +238,7 @@ def synthetic_community(
         DatasetItem(x.item_id, x.text, x.start, group_name[x.group]) for x in sessions
     )
     topic_of = {x.item_id: group_topic[x.group] for x in sessions}
-    return SyntheticCommunity(Dataset(items, tuple(interactions)), favourites, topic_of)
+    return SyntheticCommunity(Dataset(items, tuple(interactions)), favourites, topic_of, chance)
 
 
 def _sessions(

@@ -112,6 +112,18 @@ def test_the_blend_learns_from_history_and_explains_its_picks(community):
     assert all(set(r) <= set(FEATURES) for r in ranked.reasons())
 
 
+def test_a_community_six_weeks_old_already_learns_its_blend():
+    """Weekly lookbacks and short histories count: the first weeks are not fixed weights."""
+    table, log, starts = history_arrays(synthetic_community(seed=2).dataset)
+    at = float(starts.min()) + 6 * 7 * 86400.0
+    x, y, _ = training_set(table, log, at)
+    assert fit_blend(x, y).learned
+    # The same weeks seen only through four-week steps and long histories: too little.
+    old_y = training_set(table, log, at, lookbacks_days=(14.0, 28.0, 42.0, 56.0),
+                         min_history=4)[1]
+    assert int(old_y.sum()) < int(y.sum()) / 3
+
+
 def test_thumbs_and_declines_are_labelled_examples_never_sampled_away(community):
     table, log, starts = history_arrays(community)
     at = float(np.quantile(starts, 0.7))
@@ -147,3 +159,10 @@ def test_generated_shapes_differ_and_look_like_real_communities():
         assert len(set(texts)) < len(texts)  # recurring series reuse their text
         assert all(i.created is not None and i.created < i.timestamp for i in data.interactions)
         assert all(i.group for i in data.items)
+    # The planted chances are what the RSVPs were drawn from.
+    community = synthetic_community(seed=1, users=60, weeks=8)
+    row = {item.item_id: n for n, item in enumerate(community.dataset.items)}
+    went = np.zeros(community.chance.shape, dtype=bool)
+    for it in community.dataset.interactions:
+        went[row[it.item_id], int(it.user_id[1:])] = True
+    assert community.chance[went].mean() > 5 * community.chance[~went].mean()
