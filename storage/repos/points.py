@@ -43,6 +43,9 @@ class PointsRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+        # Rule states this unit already read, and whether locked: the chat rule and the
+        # streak read the same row in one award, and each read was two statements.
+        self._states: dict[int, tuple[PointStateRow, bool]] = {}
 
     def _insert(self, table: Table) -> Any:
         dialect = self._s.get_bind().dialect.name
@@ -74,12 +77,13 @@ class PointsRepo:
                   for c in ("points", "spent", "challenges", "events")},
         ).returning(table.c.period, table.c.points, table.c.spent, table.c.challenges,
                     table.c.events)
-        first: tuple[int, int, int, int] = (0, 0, 0, 0)
-        for row in rows:  # one statement per period: RETURNING order is not guaranteed
-            got = (await self._s.execute(statement.values(**row))).one()
-            if row["period"] == periods[0]:
-                first = (int(got.points), int(got.spent), int(got.challenges), int(got.events))
-        return first
+        # One statement for every period (a period may not appear twice in one upsert);
+        # RETURNING order is not guaranteed, so the first period is found by name.
+        unique = list(dict.fromkeys(r["period"] for r in rows))
+        got = (await self._s.execute(statement.values(
+            [next(r for r in rows if r["period"] == p) for p in unique]))).all()
+        first = next(r for r in got if r.period == periods[0])
+        return (int(first.points), int(first.spent), int(first.challenges), int(first.events))
 
     async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """Append ledger rows, skipping known keys, and add the new ones to their totals.
@@ -229,7 +233,14 @@ class PointsRepo:
     # -- rule state --------------------------------------------------------------------------
 
     async def state(self, member_id: int, *, lock: bool = False) -> PointStateRow:
-        """The member's rule state, created on first use (and locked on PostgreSQL)."""
+        """The member's rule state, created on first use (and locked on PostgreSQL).
+
+        Read once per unit: the row stays locked until the unit ends, and its changes are
+        on the object, so a second read would return the same thing.
+        """
+        held = self._states.get(member_id)
+        if held is not None and (held[1] or not lock):
+            return held[0]
         table = _table(PointStateRow)
         await self._s.execute(self._insert(table).values(member_id=member_id, fingerprints="[]",
                                                          streak=0, best_streak=0, reactions=0)
@@ -238,10 +249,13 @@ class PointsRepo:
                      .execution_options(populate_existing=True))
         if lock and self._s.get_bind().dialect.name == "postgresql":
             statement = statement.with_for_update()
-        return (await self._s.execute(statement)).scalar_one()
+        state: PointStateRow = (await self._s.execute(statement)).scalar_one()
+        self._states[member_id] = (state, lock)
+        return state
 
     async def delete_state(self, member_id: int) -> None:
         """Forget a member's rule state."""
+        self._states.pop(member_id, None)
         await self._s.execute(delete(PointStateRow).where(PointStateRow.member_id == member_id))
 
     # -- badges ------------------------------------------------------------------------------
@@ -307,6 +321,9 @@ class RewardRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+        # Rule states this unit already read, and whether locked: the chat rule and the
+        # streak read the same row in one award, and each read was two statements.
+        self._states: dict[int, tuple[PointStateRow, bool]] = {}
 
     async def add(self, row: RewardRow) -> RewardRow:
         """Store a new reward."""
