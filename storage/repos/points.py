@@ -32,6 +32,7 @@ from storage.rows.points import (
 )
 
 METRICS = ("points", "challenges", "events")
+_TOTALS_UPSERTS: dict[str, Any] = {}  # dialect name -> the totals upsert (see add_totals)
 def _table(row: type[Any]) -> Table:
     table = row.__table__
     assert isinstance(table, Table)
@@ -67,16 +68,9 @@ class PointsRepo:
 
         Returns the first period's (points, spent, challenges, events) after the change.
         """
-        table = _table(PointTotalRow)
         rows = [{"member_id": member_id, "period": p, "points": points, "spent": spent,
                  "challenges": challenges, "events": events} for p in periods]
-        insert = self._insert(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=["member_id", "period"],
-            set_={c: table.c[c] + insert.excluded[c]
-                  for c in ("points", "spent", "challenges", "events")},
-        ).returning(table.c.period, table.c.points, table.c.spent, table.c.challenges,
-                    table.c.events)
+        statement = self._totals_upsert()
         # One statement for every period (a period may not appear twice in one upsert);
         # RETURNING order is not guaranteed, so the first period is found by name.
         unique = list(dict.fromkeys(r["period"] for r in rows))
@@ -84,6 +78,21 @@ class PointsRepo:
             [next(r for r in rows if r["period"] == p) for p in unique]))).all()
         first = next(r for r in got if r.period == periods[0])
         return (int(first.points), int(first.spent), int(first.challenges), int(first.events))
+
+    def _totals_upsert(self) -> Any:
+        """The totals upsert without its rows, built once per dialect (cheaper than building)."""
+        dialect = self._s.get_bind().dialect.name
+        statement = _TOTALS_UPSERTS.get(dialect)
+        if statement is None:
+            table = _table(PointTotalRow)
+            insert = self._insert(table)
+            statement = _TOTALS_UPSERTS[dialect] = insert.on_conflict_do_update(
+                index_elements=["member_id", "period"],
+                set_={c: table.c[c] + insert.excluded[c]
+                      for c in ("points", "spent", "challenges", "events")},
+            ).returning(table.c.period, table.c.points, table.c.spent, table.c.challenges,
+                        table.c.events)
+        return statement
 
     async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """Append ledger rows, skipping known keys, and add the new ones to their totals.
