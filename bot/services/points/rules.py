@@ -11,6 +11,7 @@ import hashlib
 import json
 import random
 import re
+import struct
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from storage import Database
 SIGNATURE_SIZE = 16
 SHINGLE = 4
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_WORDS = struct.Struct(f"<{SIGNATURE_SIZE}I")
 
 
 def normalise(text: str) -> str:
@@ -51,10 +53,7 @@ def fingerprint(text: str) -> list[int]:
     mins = [2**32] * SIGNATURE_SIZE
     for shingle in shingles:
         digest = hashlib.blake2b(shingle.encode(), digest_size=4 * SIGNATURE_SIZE).digest()
-        for i in range(SIGNATURE_SIZE):
-            value = int.from_bytes(digest[4 * i:4 * i + 4], "little")
-            if value < mins[i]:
-                mins[i] = value
+        mins = list(map(min, mins, _WORDS.unpack(digest)))  # 16 little-endian uint32s
     return mins
 
 
