@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.core import heap
 from bot.core.clock import Clock
 from config.settings import RecommenderSettings
 
@@ -71,7 +72,8 @@ class Model:
     async def library(self) -> None:
         """Import the recommender (scikit-learn, scipy: ~2 s) in a thread, once."""
         if not self._imported:
-            await asyncio.to_thread(importlib.import_module, "recommender")
+            with heap.quiet():  # no full GC passes over the import's objects (G13)
+                await asyncio.to_thread(importlib.import_module, "recommender")
             self._imported = True
 
     def install(self, encoder: Encoder) -> None:
@@ -105,14 +107,16 @@ class Model:
     async def _load(self) -> None:
         started = self._clock.now()
         await self.library()
-        if self._loader is not None:
-            encoder = await asyncio.to_thread(self._loader)
-        else:
-            from recommender import load_encoder
+        # torch and transformers: ~500,000 objects the collector need never walk (G13).
+        with heap.quiet():
+            if self._loader is not None:
+                encoder = await asyncio.to_thread(self._loader)
+            else:
+                from recommender import load_encoder
 
-            loaded = await asyncio.to_thread(
-                load_encoder, self._settings.model, batch_size=self._settings.batch_size)
-            encoder = loaded.encoder  # load_encoder logged any fallback once
+                loaded = await asyncio.to_thread(
+                    load_encoder, self._settings.model, batch_size=self._settings.batch_size)
+                encoder = loaded.encoder  # load_encoder logged any fallback once
         self._encoder = encoder
         logger.info("recommendation encoder %s ready after %.1fs", encoder.name,
                     (self._clock.now() - started).total_seconds())
