@@ -1,16 +1,17 @@
 """Keep the cyclic garbage collector's full passes short, so no request stalls behind one.
 
 A full collection walks every tracked object while holding the GIL, and CPython starts one
-whenever the objects that survived since the last one exceed a quarter of the old ones. A
-bot process holds ~250,000 long-lived objects after start-up and ~800,000 once the sentence
-model (torch, transformers) is imported: each full pass then took 100-270 ms on the 2-core
-machine, and the import set one off every second or so. Measured (#17.6, G13): every
-dashboard request over 150 ms while the model loaded coincided with one of those passes.
+whenever the objects that survived since the last one exceed a quarter of the old ones.
+Measured (#17.6, G13): a bot process holds ~250,000 long-lived objects after start-up; with
+torch imported in-process (~800,000) each full pass took 100-270 ms on the 2-core machine,
+the import set one off every second or so, and every dashboard request over 150 ms while
+the model loaded coincided with one. (The model now runs in its own process,
+:mod:`recommender.remote`; scikit-learn and scipy still load here.)
 
-Objects that live as long as the process (modules, classes, the model) are moved out of the
-collector's sight with :func:`gc.freeze`: once after start-up (:func:`settle`) and after each
-heavy import, during which automatic collection waits (:func:`quiet`). Full passes then walk
-only what requests and jobs allocated since (a few ms).
+Objects that live as long as the process (modules, classes, start-up's wiring) are moved out
+of the collector's sight with :func:`gc.freeze`: once after start-up (:func:`settle`) and
+after a heavy import, during which automatic collection waits (:func:`quiet`). Full passes
+then walk only what requests and jobs allocated since (a few ms).
 """
 
 from __future__ import annotations
@@ -23,10 +24,20 @@ from collections.abc import Iterator
 _lock = threading.Lock()
 _quiet = 0  # heavy imports under way
 _was_enabled = True  # whether automatic collection ran before the first of them
+_settled = False
 
 
 def settle() -> None:
-    """Collect once, then freeze what survived: start-up is done, before serving."""
+    """Collect once, then freeze what survived: start-up is done, before serving.
+
+    Once per process: what is frozen is never collected, so a second start in the same
+    process (tests run many apps) must not freeze the first one's leftovers again.
+    """
+    global _settled
+    with _lock:
+        if _settled:
+            return
+        _settled = True
     gc.collect()
     gc.freeze()
 
@@ -35,9 +46,10 @@ def settle() -> None:
 def quiet() -> Iterator[None]:
     """Hold automatic collection while a heavy import runs, then freeze what it built.
 
-    Nested or overlapping uses (two imports in threads) resume collection after the last.
-    No collection runs at the end (it would be the very pass this avoids): the few cycles
-    that became garbage meanwhile stay allocated, once.
+    Only around an import that really runs (once per process), for the same reason as
+    :func:`settle`. Nested or overlapping uses (two imports in threads) resume collection
+    after the last. No collection runs at the end (it would be the very pass this avoids):
+    the few cycles that became garbage meanwhile stay allocated, once.
     """
     global _quiet, _was_enabled
     with _lock:

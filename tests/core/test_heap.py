@@ -69,7 +69,9 @@ def test_quiet_resumes_collection_when_the_import_fails() -> None:
     assert gc.isenabled()
 
 
-def test_settle_collects_garbage_cycles_then_freezes_the_survivors() -> None:
+def test_settle_collects_garbage_cycles_then_freezes_the_survivors(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap, "_settled", False)  # as in a process that has not started yet
     kept = Node()
     a, b = Node(), Node()
     a.other, b.other = b, a
@@ -78,3 +80,11 @@ def test_settle_collects_garbage_cycles_then_freezes_the_survivors() -> None:
     heap.settle()
     assert gone() is None  # the cycle was collected, not frozen
     assert not walked(kept)
+
+
+def test_settle_freezes_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap, "_settled", False)
+    heap.settle()
+    later = Node()  # a second app started in the same process (tests)
+    heap.settle()
+    assert walked(later)  # still collectable once it is dropped

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,9 @@ class Model:
     async def library(self) -> None:
         """Import the recommender (scikit-learn, scipy: ~2 s) in a thread, once."""
         if not self._imported:
-            with heap.quiet():  # no full GC passes over the import's objects (G13)
-                await asyncio.to_thread(importlib.import_module, "recommender")
+            if "recommender" not in sys.modules:  # the process's first import: seconds
+                with heap.quiet():  # no full GC passes over the import's objects (G13)
+                    await asyncio.to_thread(importlib.import_module, "recommender")
             self._imported = True
 
     def install(self, encoder: Encoder) -> None:
@@ -109,9 +111,8 @@ class Model:
     async def _load(self) -> None:
         started = self._clock.now()
         await self.library()
-        if self._loader is not None:
-            with heap.quiet():  # an in-process loader (tests, tools) imports here (G13)
-                encoder = await asyncio.to_thread(self._loader)
+        if self._loader is not None:  # an in-process loader (tests, tools)
+            encoder = await asyncio.to_thread(self._loader)
         else:
             # The model lives in a child process: importing torch here stalled every
             # request by up to 400 ms while it loaded, even from a thread (G13).
