@@ -141,7 +141,7 @@ def build(
         wave_horizon=timedelta(hours=limits.wave_horizon_hours),
     )
     rec = settings.recommender
-    # The model loads in a thread after start-up (running()); TF-IDF until then.
+    # The model loads in its own process after start-up (running()); TF-IDF until then.
     recommendations = RecommendationService(db, clock, outbox, rec)
     # Level roles are granted on Discord, in the configured guild (else every guild seen).
     points = PointsService(db, clock, outbox, platforms, settings.points,

@@ -96,7 +96,7 @@ class Model:
         self._preload = asyncio.create_task(later(), name="recommendations.preload")
 
     def warm_up(self) -> None:
-        """Start loading the model in a thread if that has not started (never blocks)."""
+        """Start loading the model (its own process) if that has not started (never blocks)."""
         if self._loading is not None or self._encoder is not None or not self.wanted:
             return
         self._loading = asyncio.create_task(self._load(), name="recommendations.load")
