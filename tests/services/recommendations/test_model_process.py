@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_the_bot_process_never_imports_torch_and_the_child_ends_with_it():
+def test_the_bot_process_never_imports_torch_and_the_child_ends_with_it() -> None:
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
