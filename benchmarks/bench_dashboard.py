@@ -12,10 +12,11 @@ each answer reports in its ``Server-Timing`` header (the Python client's own loo
 ~40 ms of delayed ACKs, is not the server's). Two phases, both reported and both judged:
 
 1. during start-up: every page in turn from the moment the dashboard listens until the
-   sentence model is loaded (torch's import and load in the same process; ``--preload``
-   starts it that many seconds after start-up instead of the 20 s default, so the window is
-   measured without idling first). Each page's first view is here too: the overview and
-   analytics figures are computed then (bot/web/figure_cache.py) and reused for a minute;
+   sentence model is loaded (in its own process, recommender.remote: imported in this one it
+   stalled pages by up to 400 ms; ``--preload`` starts it that many seconds after start-up
+   instead of the 20 s default, so the window is measured without idling first). Each
+   page's first view is here too: the overview and analytics figures are computed then
+   (bot/web/figure_cache.py) and reused for a minute;
 2. steady state: each page ``reps`` + 1 times; the first view shown on its own, p50/p99 of
    the rest.
 
