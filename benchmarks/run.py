@@ -48,6 +48,10 @@ PLAN: dict[str, tuple[list[str], list[str] | None, bool]] = {
     "bench_loop_lag.py": ([], ["--members", "1000"], True),
     # G9 quick: one generated community, TF-IDF standing in for the sentence model.
     "bench_eval.py": ([], ["--model", "tfidf", "--runs", "1"], False),
+    # G13 quick: a tenth of the community, 1/20 of the ledger; the start-up phase (the
+    # sentence model loading in the same process) is measured at both sizes (~30 s here).
+    "bench_dashboard.py": ([], ["--members", "2000", "--events", "200", "--ledger", "50000",
+                                "--reps", "10"], True),
 }
 
 

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import offload
+from bot.core import heap, offload
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import Command
 from bot.core.dispatch import Dispatcher, InputLimits
@@ -141,7 +141,7 @@ def build(
         wave_horizon=timedelta(hours=limits.wave_horizon_hours),
     )
     rec = settings.recommender
-    # The model loads in a thread after start-up (running()); TF-IDF until then.
+    # The model loads in its own process after start-up (running()); TF-IDF until then.
     recommendations = RecommendationService(db, clock, outbox, rec)
     # Level roles are granted on Discord, in the configured guild (else every guild seen).
     points = PointsService(db, clock, outbox, platforms, settings.points,
@@ -263,6 +263,7 @@ async def running(app: App) -> AsyncIterator[App]:
     try:
         app.features.recommendations.start()
         async with app.interactions, app.scheduler, app.leadership:
+            heap.settle()  # what start-up built lives as long as the process (G13)
             yield app
     finally:
         await app.features.challenges.aclose()

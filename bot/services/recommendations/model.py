@@ -1,7 +1,9 @@
-"""The sentence encoder's life: loaded in a thread after start-up, TF-IDF until then.
+"""The sentence encoder's life: loaded in its own process after start-up, TF-IDF until then.
 
-The bot answers commands before the model is ready; the fallback is logged once. The
-recommender library (scikit-learn, scipy) is itself imported in a thread on first use.
+The bot answers commands before the model is ready; the fallback is logged once. The model
+runs in a child process (:mod:`recommender.remote`): importing torch in the bot's process
+stalled every request while it loaded (G13). The recommender library (scikit-learn, scipy),
+which ranking needs here, is imported in a thread on first use.
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.core import heap
 from bot.core.clock import Clock
 from config.settings import RecommenderSettings
 
 if TYPE_CHECKING:
-    from recommender import Encoder
+    from recommender import Encoder, LoadedEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +75,9 @@ class Model:
     async def library(self) -> None:
         """Import the recommender (scikit-learn, scipy: ~2 s) in a thread, once."""
         if not self._imported:
-            await asyncio.to_thread(importlib.import_module, "recommender")
+            if "recommender" not in sys.modules:  # the process's first import: seconds
+                with heap.quiet():  # no full GC passes over the import's objects (G13)
+                    await asyncio.to_thread(importlib.import_module, "recommender")
             self._imported = True
 
     def install(self, encoder: Encoder) -> None:
@@ -90,7 +96,7 @@ class Model:
         self._preload = asyncio.create_task(later(), name="recommendations.preload")
 
     def warm_up(self) -> None:
-        """Start loading the model in a thread if that has not started (never blocks)."""
+        """Start loading the model (its own process) if that has not started (never blocks)."""
         if self._loading is not None or self._encoder is not None or not self.wanted:
             return
         self._loading = asyncio.create_task(self._load(), name="recommendations.load")
@@ -105,20 +111,40 @@ class Model:
     async def _load(self) -> None:
         started = self._clock.now()
         await self.library()
-        if self._loader is not None:
+        if self._loader is not None:  # an in-process loader (tests, tools)
             encoder = await asyncio.to_thread(self._loader)
         else:
-            from recommender import load_encoder
+            # The model lives in a child process: importing torch here stalled every
+            # request by up to 400 ms while it loaded, even from a thread (G13).
+            from recommender.remote import start
 
-            loaded = await asyncio.to_thread(
-                load_encoder, self._settings.model, batch_size=self._settings.batch_size)
-            encoder = loaded.encoder  # load_encoder logged any fallback once
+            job = asyncio.ensure_future(asyncio.to_thread(
+                start, self._settings.model, batch_size=self._settings.batch_size))
+            try:
+                loaded = await asyncio.shield(job)
+            except asyncio.CancelledError:  # stopped while loading: end the child once up
+                job.add_done_callback(_close_unused)
+                raise
+            encoder = loaded.encoder  # start() logged any fallback once
         self._encoder = encoder
         logger.info("recommendation encoder %s ready after %.1fs", encoder.name,
                     (self._clock.now() - started).total_seconds())
 
     async def aclose(self) -> None:
-        """Stop the pending preload (a load already in its thread finishes on its own)."""
+        """Stop the pending preload or load, and the model's process if it runs."""
         for task in (self._preload, self._loading):
             if task is not None and not task.done():
                 task.cancel()
+        _close(self._encoder)
+
+
+def _close(encoder: object) -> None:
+    """End a model's process (a :class:`recommender.remote.RemoteEncoder`); others: nothing."""
+    close = getattr(encoder, "close", None)
+    if callable(close):
+        close()
+
+
+def _close_unused(job: asyncio.Future[LoadedEncoder]) -> None:
+    if not job.cancelled() and job.exception() is None:
+        _close(job.result().encoder)

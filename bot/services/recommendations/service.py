@@ -1,6 +1,6 @@
 """Recommendations: the pure `recommender` library fed from the database, off the event loop.
 
-The sentence model loads in a thread some seconds after start-up or on first use
+The sentence model loads in its own process some seconds after start-up or on first use
 (model.py); until then rankings use TF-IDF vectors. History, vectors and the catalogue are
 index.py's; the weekly digest is digests.py's.
 """
@@ -79,7 +79,7 @@ class RecommendationService:
         self._model.start()
 
     def warm_up(self) -> None:
-        """Start loading the model in a thread if that has not started (never blocks)."""
+        """Start loading the model (its own process) if that has not started (never blocks)."""
         self._model.warm_up()
 
     async def ready(self) -> Encoder:
