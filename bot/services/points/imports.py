@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -135,7 +135,8 @@ def _line(number: int, row: dict[str | None, str | list[str] | None], now: datet
 
 
 async def run(data: bytes, now: datetime, identify: Callable[[UserRef], Awaitable[Member]],
-              award_many: Callable[[Sequence[Award]], Awaitable[int]]) -> ImportReport:
+              award_batches: Callable[[Iterable[Sequence[Award]]], Awaitable[int]]
+              ) -> ImportReport:
     """Parse, find or create each account's member, and append the awards in batches."""
     digest, lines = parse(data, now)
     members: dict[UserRef, int] = {}
@@ -145,7 +146,6 @@ async def run(data: bytes, now: datetime, identify: Callable[[UserRef], Awaitabl
             members[key] = (await identify(line.account)).member_id
     awards = [Award(members[UserRef(x.account.platform, x.account.user_id, "")], x.points,
                     "import", x.reason, f"import:{digest}:{x.line}", x.at) for x in lines]
-    added = 0
-    for start in range(0, len(awards), BATCH):
-        added += await award_many(awards[start:start + BATCH])
+    added = await award_batches(awards[start:start + BATCH]
+                                for start in range(0, len(awards), BATCH))
     return ImportReport(len(lines), added, len(members))

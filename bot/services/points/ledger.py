@@ -10,7 +10,8 @@ cannot lose one (Red's bank, ARCHITECTURE.md §3.7, is the counter-example).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,7 +144,37 @@ class Ledger:
         """
         if not awards:
             return 0
+        return await self._store(awards, self._rows(awards, PeriodKeys(self._terms.zone)))
+
+    async def award_batches(self, batches: Iterable[Sequence[Award]]) -> int:
+        """``award_many`` for each batch in turn, one unit each; returns rows added.
+
+        The next batch's rows are made in a thread while the database writes the previous
+        one (an import's Python work then overlaps its writes instead of adding to them).
+        """
         keys = PeriodKeys(self._terms.zone)
+        source = iter(batches)
+
+        def prepare() -> tuple[Sequence[Award], list[tuple[Any, ...]]] | None:
+            batch = next(source, None)
+            return None if batch is None else (batch, self._rows(batch, keys))
+
+        added = 0
+        ready = await asyncio.to_thread(prepare)
+        while ready is not None:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(prepare))
+            try:
+                if ready[0]:
+                    added += await self._store(*ready)
+            except BaseException:
+                upcoming.cancel()
+                raise
+            ready = await upcoming
+        return added
+
+    @staticmethod
+    def _rows(awards: Sequence[Award], keys: PeriodKeys) -> list[tuple[Any, ...]]:
+        """The ledger tuples of ``awards`` (``LEDGER_COLUMNS`` order)."""
         rows = []
         for a in awards:
             if a.amount <= 0:
@@ -151,6 +182,9 @@ class Ledger:
             week, month = keys(a.at)
             rows.append((a.member_id, a.amount, a.kind, a.reason[:MAX_REASON], a.key[:200],
                          week, month, a.at))
+        return rows
+
+    async def _store(self, awards: Sequence[Award], rows: list[tuple[Any, ...]]) -> int:
         async with self._db.unit() as unit:
             roles = self._terms.rules.level_roles
             members = sorted({a.member_id for a in awards}) if roles else []

@@ -11,7 +11,7 @@ the commit.
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from bot.core.clock import Clock
@@ -113,6 +113,10 @@ class PointsService:
         """Append many awards in one transaction (imports, backfills); returns rows added."""
         return await self._ledger.award_many(awards)
 
+    async def award_batches(self, batches: Iterable[Sequence[Award]]) -> int:
+        """``award_many`` per batch, the next batch prepared while one is written."""
+        return await self._ledger.award_batches(batches)
+
     async def import_points(self, data: bytes,
                             identify: Callable[[UserRef], Awaitable[Member]]) -> ImportReport:
         """``cohort points import``: a CSV of points from a spreadsheet or another bot.
@@ -120,7 +124,7 @@ class PointsService:
         All lines or none; a file imported before adds nothing. Level roles are queued and
         applied by the running bot (a command-line import has no platform connection).
         """
-        report = await imports.run(data, self._clock.now(), identify, self.award_many)
+        report = await imports.run(data, self._clock.now(), identify, self.award_batches)
         await self.sync_roles()
         return report
 

@@ -87,3 +87,35 @@ def test_period_keys_match_the_exact_calendar_around_every_boundary(zone):
         moments += [midnight - timedelta(seconds=1), midnight, midnight + timedelta(seconds=1)]
     for moment in moments:
         assert keys(moment) == (week_key(moment, tz), month_key(moment, tz)), moment
+
+
+async def test_award_batches_writes_each_batch_once_while_preparing_the_next(app):
+    points = app.features.points
+    people = [await member(app, f"b{i}") for i in range(3)]
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    made: list[int] = []
+
+    def batches():
+        for n in range(4):
+            made.append(n)
+            # The last batch repeats the first one's keys: nothing of it is new.
+            keys = range(n * 10, n * 10 + 10) if n < 3 else range(10)
+            yield [Award(people[k % 3].member_id, 1 + k % 5, "message", "chat", f"b{k}", at)
+                   for k in keys]
+
+    assert await points.award_batches(batches()) == 30
+    assert made == [0, 1, 2, 3]
+    ledger, _, earned = await ledger_and_totals(app)
+    assert ledger == earned == sum(1 + k % 5 for k in range(30))
+
+
+async def test_a_bad_batch_stops_award_batches_and_keeps_the_batches_before(app):
+    points = app.features.points
+    maya = await member(app, "maya")
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    good = [Award(maya.member_id, 5, "message", "chat", f"g{k}", at) for k in range(3)]
+    bad = [Award(maya.member_id, 5, "message", "chat", "x", at),
+           Award(maya.member_id, 0, "message", "chat", "y", at)]
+    with pytest.raises(ValueError, match="positive"):
+        await points.award_batches(iter([good, bad, good]))
+    assert await ledger_and_totals(app) == (15, 15, 15)
