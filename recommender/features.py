@@ -18,7 +18,6 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
@@ -152,15 +151,42 @@ def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> spars
 
 @dataclass(frozen=True, slots=True)
 class MemberParts:
-    """What a block of members' features are read from: small tables and a few products."""
+    """What a block of members' features are read from: small tables and a few products.
+
+    Text similarity and co-attendance stay factored (history x item table, G4): the ranker
+    sums them into one product and reads them only at its picks; `block` densifies them.
+    """
 
     tables: dict[str, np.ndarray]  # feature -> (M, width of its `FAMILY`) values
-    tfidf: np.ndarray  # (M, C)
-    co_attendance: np.ndarray  # (M, C)
+    series_hist: sparse.csr_matrix  # (M, candidate series) decayed sessions attended
+    since: np.ndarray  # (M,) first held session each member came to (see `_rates`)
+    denom: np.ndarray  # (M,) total recency weight (1 for none)
+    history: sparse.csr_matrix  # (M, used) recency-weighted attended sessions
+    text_scale: np.ndarray  # (M,) 1 / norm of the member's TF-IDF profile
+    co_scale: np.ndarray  # (M,) 1 / the member's total recency weight
+    self_weight: np.ndarray  # (M,) the member's own share of co-attendance on own RSVPs
+    lexical_sim: np.ndarray  # the space's (used, C) tables, shared
+    co: np.ndarray
     semantic: np.ndarray  # (M, d) unit history profiles
     interests: np.ndarray | None  # (M, d) declared interests
     own_rows: np.ndarray  # a member's own RSVPs among the candidates (block rows, columns)
     own_cols: np.ndarray
+
+    @property
+    def tfidf(self) -> np.ndarray:
+        """`(M, C)` exact-text similarity of each member's history to every candidate."""
+        out = np.asarray(self.history @ self.lexical_sim, dtype=np.float32)
+        out *= self.text_scale[:, None]
+        return out
+
+    @property
+    def co_attendance(self) -> np.ndarray:
+        """`(M, C)` item-based co-attendance, the member's own row taken back out."""
+        co = np.asarray(self.history @ self.co, dtype=np.float32)
+        co[self.own_rows, self.own_cols] -= self.self_weight[self.own_rows]
+        np.maximum(co, 0.0, out=co)
+        co *= self.co_scale[:, None]
+        return co
 
 
 def compute_features(
@@ -191,9 +217,11 @@ class FeatureSpace:
     groups: sparse.csr_matrix  # (n, G) item -> group
     slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
     used: np.ndarray  # items someone attended: the only rows a history can weigh
+    used_col: np.ndarray  # (n,) each item's row in `used` (-1: nobody attended it)
+    content: np.ndarray  # (2 used, C): `lexical_sim` over `co`, one table for one product
     lexical_sim: np.ndarray  # (used, C) TF-IDF cosine of those items with every candidate
     semantic_t: np.ndarray  # (d, C)
-    co: sparse.csr_matrix  # (n, C) damped co-attendance counts
+    co: np.ndarray  # (used, C) damped co-attendance counts
     past_damped: sparse.csr_matrix  # (members, n) for taking a member's own share back out
     known_counts: np.ndarray  # (C,) RSVPs made by now
     since_first: np.ndarray  # (C,) days since the first known RSVP (0 when none)
@@ -238,20 +266,26 @@ class FeatureSpace:
         cand_series, series_col = np.unique(table.series[cands], return_inverse=True)
         column = np.full(n_series, -1, dtype=np.int64)
         column[cand_series] = np.arange(len(cand_series))
+        used_col = np.full(len(table), -1, dtype=np.int64)
+        used_col[used] = np.arange(len(used))
+        # Only attended items carry weight in a history: both tables are dense over them.
+        content = np.concatenate([
+            np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(), np.float32),
+            np.asarray((past_damped[:, used].T @ snap.known[:, cands]).todense(), np.float32)])
         return cls(
             table=table,
             snap=snap,
             cands=cands,
             decay=sparse.diags(decay),
-
             series=_onehot(column[table.series], len(cand_series), column[table.series] >= 0),
             groups=_onehot(np.where(grouped, table.groups, 0), n_groups, grouped),
             slots=_onehot(table.slots, 28),
             used=used,
-            lexical_sim=np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(),
-                                   dtype=np.float32),
+            used_col=used_col,
+            content=content,
+            lexical_sim=content[: len(used)],
             semantic_t=np.ascontiguousarray(table.semantic[cands].T),
-            co=sparse.csr_matrix(past_damped.T @ snap.known[:, cands]),
+            co=content[len(used) :],
             past_damped=past_damped,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
             since_first=since.astype(np.float32),
@@ -266,8 +300,12 @@ class FeatureSpace:
             group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
-    def parts(self, members: np.ndarray) -> MemberParts:
-        """The per-member pieces every feature of `members` is read from (see `block`)."""
+    def parts(self, members: np.ndarray, *, series_tables: bool = True) -> MemberParts:
+        """The per-member pieces every feature of `members` is read from (see `block`).
+
+        Without `series_tables` the series family stays sparse (`series_hist`, read through
+        `series_values`): its tables are members x candidates wide in a digest (G4).
+        """
         table, snap, cands = self.table, self.snap, self.cands
         m = len(members)
         past = snap.past[members]
@@ -279,9 +317,8 @@ class FeatureSpace:
         # and one gather per family fills a (members x candidates) block. Logs, because the
         # signals multiply (a habit and a group each scale the chance).
         # Series tables cover the candidates' series only: the rest cannot be gathered.
-        series = np.asarray((hist @ self.series).todense(), dtype=np.float32)
+        series_hist = sparse.csr_matrix(hist @ self.series, dtype=np.float32)
         since = np.searchsorted(self.held_starts, _first_start(past, table.starts))
-        series_rate = np.log(np.divide(*self._rates(series, self.series_held, since)))
         by_group = np.asarray((hist @ self.groups).todense(), dtype=np.float32)
         none = np.zeros((m, 1), np.float32)  # the last column: sessions of no known group
         attended, could = self._rates(by_group, self.group_held, since)
@@ -293,9 +330,9 @@ class FeatureSpace:
         day = np.log((by_day.sum(axis=2) + 0.5) / (counts + 3.5))
         part = np.log((by_day.sum(axis=1) + 0.5) / (counts + 2.0))
         tables = {
-            "series": np.log1p(series),
-            "series_share": np.log(series / denom + np.float32(0.02)),
-            "series_rate": series_rate,
+            **(self.series_values(series_hist.toarray(), denom, since[:, None],
+                                  np.arange(series_hist.shape[1])[None, :])
+               if series_tables else {}),
             "group": np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02)),
             "group_rate": np.concatenate(
                 [np.log(attended / could), none + np.log(RATE_PRIOR[0] / RATE_PRIOR[1])], 1),
@@ -304,28 +341,50 @@ class FeatureSpace:
             "daypart": np.tile(part, (1, 7)),
         }
 
-        lexical = hist @ table.lexical  # |profile| without densifying (M, V)
-        norms = np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1)).ravel())
-        tfidf = np.asarray(hist[:, self.used] @ self.lexical_sim, dtype=np.float32)
-        tfidf /= np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]
+        lexical = sparse.csr_matrix(hist @ table.lexical)  # |profile|, never densified
+        norms = _row_norms(lexical)
+        # The history over attended items only (the tables' rows): relabel, no slicing.
+        history = sparse.csr_matrix((hist.data, self.used_col[hist.indices], hist.indptr),
+                                    shape=(m, len(self.used)))
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
         own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
-        co = np.asarray((hist @ self.co).todense(), dtype=np.float32)
         self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
-        co[own.row, own.col] -= self_weight[own.row]
-        np.maximum(co, 0.0, out=co)
-        co /= denom
         return MemberParts(
             tables=tables,
-            tfidf=tfidf,
-            co_attendance=co,
-            semantic=normalize(np.asarray(hist @ table.semantic)).astype(np.float32),
+            series_hist=series_hist,
+            since=since,
+            denom=denom.ravel(),
+            history=history,
+            text_scale=(1.0 / np.where(norms > 0, norms, 1.0)).astype(np.float32),
+            co_scale=(1.0 / denom.ravel()).astype(np.float32),
+            self_weight=self_weight.astype(np.float32),
+            lexical_sim=self.lexical_sim,
+            co=self.co,
+            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)),
             interests=None if self.interests is None else self.interests[members],
             own_rows=own.row.astype(np.int64),
             own_cols=own.col.astype(np.int64),
         )
+
+    def first_sessions(self, members: np.ndarray) -> np.ndarray:
+        """`(M,)` each member's first held session, as `parts` reads it (`since`)."""
+        return np.searchsorted(self.held_starts,
+                               _first_start(self.snap.past[members], self.table.starts))
+
+    def series_values(self, count: np.ndarray, denom: np.ndarray, since: np.ndarray,
+                      series: np.ndarray) -> dict[str, np.ndarray]:
+        """The series family where a member's decayed count in candidate series `series` is
+        `count`, their total `denom`, their first session `since` (arrays broadcast)."""
+        could = self.series_held[-1][series] - self.series_held[since, series]
+        could = np.maximum(could, count)  # float rounding of the cumulated sums
+        return {
+            "series": np.log1p(count),
+            "series_share": np.log(count / denom + np.float32(0.02)),
+            "series_rate": np.log((count + np.float32(RATE_PRIOR[0]))
+                                  / (could + np.float32(RATE_PRIOR[1]))),
+        }
 
     def column(self, family: str) -> np.ndarray:
         """`(C,)` each candidate's column in the per-member tables of `family`."""
@@ -390,3 +449,20 @@ def _onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sp
     return sparse.csr_matrix(
         (np.ones(len(rows), np.float32), (rows, index[keep])), shape=(len(index), width)
     )
+
+
+def _row_norms(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Euclidean norm of each row of a canonical CSR matrix (no squared copy of it)."""
+    squares = np.square(matrix.data)
+    some = np.diff(matrix.indptr) > 0
+    out = np.zeros(matrix.shape[0], dtype=np.float32)
+    if some.any():
+        out[some] = np.add.reduceat(squares, matrix.indptr[:-1][some])
+    return np.sqrt(out)
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    norms = np.sqrt(np.einsum("md,md->m", vectors, vectors))
+    vectors /= np.where(norms > 0, norms, 1.0)[:, None]
+    return vectors

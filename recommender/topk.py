@@ -8,17 +8,19 @@ import numpy as np
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values of each row's `k` largest scores, best first.
 
-    `argpartition` is linear per row, so only the `k` winners are sorted.
+    `torch.topk` on the block's own memory (no copy): a few times faster than numpy's
+    `argpartition` on the 2-core machine, where selection cost more than the matmul (G4).
+    Equal scores among the picks are listed lower column first.
     """
-    n_cols = scores.shape[1]
+    import torch
+
+    n_rows, n_cols = scores.shape
     k = min(k, n_cols)
-    if k <= 0:
-        empty = np.zeros((scores.shape[0], 0), dtype=np.int64)
-        return empty, np.zeros((scores.shape[0], 0), dtype=scores.dtype)
-    if k < n_cols:
-        idx = np.argpartition(scores, n_cols - k, axis=1)[:, n_cols - k :]
-    else:
-        idx = np.broadcast_to(np.arange(n_cols), scores.shape).copy()
-    vals = np.take_along_axis(scores, idx, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
+    if k <= 0 or n_rows == 0:
+        empty = np.zeros((n_rows, max(k, 0)), dtype=np.int64)
+        return empty, np.zeros((n_rows, max(k, 0)), dtype=scores.dtype)
+    block = torch.from_numpy(np.ascontiguousarray(scores))
+    vals, idx = (t.numpy() for t in torch.topk(block, k, dim=1, sorted=True))
+    # Equal scores: lower column first (torch leaves their order unspecified).
+    order = np.lexsort((idx, -vals.astype(np.float64)), axis=1)
     return np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
