@@ -370,8 +370,8 @@ class FeatureSpace:
 
     def first_sessions(self, members: np.ndarray) -> np.ndarray:
         """`(M,)` each member's first held session, as `parts` reads it (`since`)."""
-        return np.searchsorted(self.held_starts,
-                               _first_start(self.snap.past[members], self.table.starts))
+        first = _first_start(self.snap.past, self.table.starts)  # no copy of the rows
+        return np.searchsorted(self.held_starts, first[members])
 
     def series_values(self, count: np.ndarray, denom: np.ndarray, since: np.ndarray,
                       series: np.ndarray) -> dict[str, np.ndarray]:

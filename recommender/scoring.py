@@ -11,7 +11,8 @@ each feature is a pass over members x candidates. The score is linear, so here:
   start (shared by every member who started then) plus corrections at the few series the
   member attended.
 
-One `(M, C)` block is alive per call (`out` lets a caller reuse it), exclusions are
+One `(M, C)` block is alive per call (the sparse product allocates it, the matmul adds into
+it in place: `torch.addmm_`, as numpy's matmul cannot accumulate), exclusions are
 coordinates, and features are then computed only for the top-k picks (for reasons),
 against each member's average candidate, as `rank` does.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import torch
 from scipy import sparse
 
 from recommender.blend import LinearBlend, Ranked
@@ -48,17 +50,16 @@ def rank_members(
     exclude: Exclusion | None = None,
     own: bool = False,
     interests: np.ndarray | None = None,
-    out: np.ndarray | None = None,
 ) -> Ranked:
     """Same picks and contributions as `rank(blend, space.block(members), ...)`, cheaper.
 
     `exclude` is a boolean `(M, C)` mask or `(rows, columns)` of excluded pairs; `own` also
     excludes each member's own RSVPs. `interests` `(M, d)` replaces the space's declared
-    interests for these members; `out` is a float32 buffer of at least `(M, C)` to score in.
+    interests for these members.
     Ranking many blocks, keep one `BlockScorer` (its tables are built once).
     """
     return BlockScorer(space, blend, members).rank(members, k, exclude=exclude, own=own,
-                                          interests=interests, out=out)
+                                          interests=interests)
 
 
 class BlockScorer:
@@ -83,23 +84,17 @@ class BlockScorer:
                                      *onehots]).astype(np.float32)
         self.series = SeriesFamily(space, w)
         self.n = n
-        self.table = space.content  # text, co-attendance, then the series defaults
         if members is not None:
-            self._ensure(space.first_sessions(members))
-
-    def _ensure(self, since: np.ndarray) -> None:
-        if self.series.ensure(since):
-            self.table = np.concatenate([self.space.content, self.series.table])
+            self.series.ensure(space.first_sessions(members))
 
     def rank(self, members: np.ndarray, k: int, *, exclude: Exclusion | None = None,
-             own: bool = False, interests: np.ndarray | None = None,
-             out: np.ndarray | None = None) -> Ranked:
+             own: bool = False, interests: np.ndarray | None = None) -> Ranked:
         """Top `k` for member rows `members` (see `rank_members`)."""
         space = self.space
         parts = space.parts(members, series_tables=False)
         if interests is not None:
             parts = replace(parts, interests=np.asarray(interests, dtype=np.float32))
-        scores = self._scores(parts, out)
+        scores = self._scores(parts)
         if isinstance(exclude, tuple):
             scores[exclude[0], exclude[1]] = -np.inf
         elif exclude is not None:
@@ -125,7 +120,7 @@ class BlockScorer:
             out += self.w[F[name]] * parts.tables[name]
         return out
 
-    def _scores(self, parts: MemberParts, out: np.ndarray | None) -> np.ndarray:
+    def _scores(self, parts: MemberParts) -> np.ndarray:
         """`(M, C)` blend scores, summed feature by feature into one block."""
         space, w = self.space, self.w
         m, d = parts.semantic.shape
@@ -139,19 +134,17 @@ class BlockScorer:
             table = self._family(parts, family)
             left[:, at : at + table.shape[1]] = table
             at += table.shape[1]
-        scores = np.matmul(left, self.right, out=None if out is None else out[:m, : self.n])
+        # Text similarity and co-attendance: one sparse product, the block it allocates
+        # then takes the matmul in place.
+        x = parts.history
+        scaled = sparse.hstack([sparse.diags(w[F["tfidf"]] * parts.text_scale) @ x,
+                                sparse.diags(w[F["co_attendance"]] * parts.co_scale) @ x],
+                               format="csr")
+        scores = np.ascontiguousarray(scaled @ space.content, dtype=np.float32)
+        torch.from_numpy(scores).addmm_(torch.from_numpy(left), torch.from_numpy(self.right))
         for family in self.gathered:
             scores += np.take(self._family(parts, family), space.column(family), axis=1)
-        # Text similarity, co-attendance and the series defaults: one sparse product.
-        self._ensure(parts.since)
-        x = parts.history
-        first = sparse.csr_matrix((np.ones(m, np.float32), self.series.rows(parts.since),
-                                   np.arange(m + 1)), shape=(m, len(self.series.table)))
-        scaled = sparse.hstack([sparse.diags(w[F["tfidf"]] * parts.text_scale) @ x,
-                                sparse.diags(w[F["co_attendance"]] * parts.co_scale) @ x,
-                                first], format="csr")
-        scores += scaled @ self.table
-        self.series.add_attended(scores, parts)
+        self.series.add_to(scores, parts)
         # Corrections at a member's own RSVPs (few): their own RSVP counts towards neither a
         # session's popularity nor its co-attendance.
         rows, cols = parts.own_rows, parts.own_cols

@@ -13,6 +13,7 @@ from scipy import sparse
 from recommender.features import FAMILY, FEATURES, F, FeatureSpace, MemberParts
 
 SERIES = ("series", "series_share", "series_rate")
+SLAB = 64  # first sessions whose default rows are computed together
 
 
 class SeriesFamily:
@@ -20,7 +21,7 @@ class SeriesFamily:
 
     A member who never attended a candidate's series still has series features (a rate
     prior over the occurrences held since they first came): one `table` row per first
-    session, shared by every member who started then, joins the scorer's sparse product.
+    session, shared by every member who started then.
     """
 
     def __init__(self, space: FeatureSpace, w: np.ndarray) -> None:
@@ -41,14 +42,20 @@ class SeriesFamily:
         if not len(new):
             return False
         width = len(self.space.cand_series)
-        values = self.space.series_values(np.zeros((1, 1), np.float32), np.ones((1, 1)),
-                                          new[:, None], np.arange(width)[None, :])
-        stacked = np.stack([np.broadcast_to(values[n], (len(new), width)) for n in SERIES])
-        summed = np.einsum("f,fjs->js", self.weights, stacked)[:, self.space.series_col]
-        means = np.einsum("fjs,s->jf", stacked, self.per_series / len(self.space.cands))
+        summed = np.empty((len(new), len(self.space.cands)), dtype=np.float32)
+        means = np.empty((len(new), len(SERIES)), dtype=np.float32)
+        share = (self.per_series / len(self.space.cands)).astype(np.float32)
+        for lo in range(0, len(new), SLAB):  # a slab at a time bounds the temporaries (G4)
+            values = self.space.series_values(np.zeros((1, 1), np.float32), np.ones((1, 1)),
+                                              new[lo : lo + SLAB, None], np.arange(width)[None])
+            part = np.zeros((len(new[lo : lo + SLAB]), width), dtype=np.float32)
+            for n, name in enumerate(SERIES):
+                part += self.weights[n] * values[name]
+                means[lo : lo + SLAB, n] = np.broadcast_to(values[name], part.shape) @ share
+            summed[lo : lo + SLAB] = part[:, self.space.series_col]
         self.row_of.update({j: len(self.row_of) + n for n, j in enumerate(new.tolist())})
-        self.table = np.concatenate([self.table, summed.astype(np.float32)])
-        self.mean_rows = np.concatenate([self.mean_rows, means.astype(np.float32)])
+        self.table = np.concatenate([self.table, summed])
+        self.mean_rows = np.concatenate([self.mean_rows, means])
         return True
 
     def rows(self, since: np.ndarray) -> np.ndarray:
@@ -69,8 +76,21 @@ class SeriesFamily:
         zero = self.space.series_values(np.zeros_like(count), *args)
         return np.stack([have[n] - zero[n] for n in SERIES])
 
-    def add_attended(self, scores: np.ndarray, parts: MemberParts) -> None:
-        """Add the weighted corrections at the series members attended to `scores`."""
+    def add_to(self, scores: np.ndarray, parts: MemberParts) -> None:
+        """Add the weighted series family to a block's `scores`.
+
+        Members ordered by first session (as the bot ranks them) share each default row
+        over a run of block rows, added in place; otherwise one gathered copy.
+        """
+        since = parts.since
+        self.ensure(since)
+        rows = self.rows(since)
+        if len(since) and np.all(since[1:] >= since[:-1]):
+            starts = np.flatnonzero(np.diff(since, prepend=-1))
+            for lo, hi in zip(starts, [*starts[1:], len(since)], strict=True):
+                scores[lo:hi] += self.table[rows[lo]]
+        else:
+            scores += self.table[rows]
         member, series, count = self.entries(parts)
         delta = self.weights @ self.delta(parts, member, series, count)
         many = self.per_series[series]

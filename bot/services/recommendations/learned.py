@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 REFIT_EVERY = timedelta(days=1)
 MIN_HISTORY = 3  # attended sessions before the learned blend ranks a member
 HELD = frozenset({"going", "maybe", "waitlist", "offered"})  # answers that say "I'm in"
-CHUNK = 2048  # members scored together: one (CHUNK, C) float32 block, reused
+CHUNK = 2048  # members scored together: one (CHUNK, C) float32 block at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,50 +159,67 @@ class LearnedRanker:
         if not len(ids) or not len(cands):
             return Rankings.empty(np.zeros(0, dtype=np.int64), k)
         space = FeatureSpace.build(community.table, snap, cands)  # once for every block
+        # Members who first came at the same session share series defaults: kept together.
+        order = np.argsort(space.first_sessions(rows), kind="stable")
+        ids, rows = ids[order], rows[order]
         column = np.full(len(community.table), -1, dtype=np.int64)
         column[cands] = np.arange(len(cands))
-        who, where = _excluded(community, ids, rows, column, exclude or {})
+        excluded = Exclusions(community, rows, column, exclude or {})
         blend = _with_interest(self.blend) if interests is not None else self.blend
         out = Rankings.allocate(ids, k, interests.labels if interests is not None else ())
-        block = np.empty((min(CHUNK, len(ids)), len(cands)), dtype=np.float32)  # reused
         reasons = Explainer(community, space, snap.past, blend, interests)
         scorer = BlockScorer(space, blend, rows)
         for start in range(0, len(ids), CHUNK):
             stop = min(start + CHUNK, len(ids))
-            lo, hi = np.searchsorted(who, [start, stop])
             said = None if interests is None else interests.block(ids[start:stop].tolist())
             ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
-                                 exclude=(who[lo:hi] - start, where[lo:hi]), out=block)
+                                 exclude=excluded.block(start, ids[start:stop]))
             out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
         return out
 
 
-def _excluded(community: BlendInputs, ids: np.ndarray, rows: np.ndarray, column: np.ndarray,
-              exclude: Mapping[int, Collection[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(member position, candidate column) pairs never to suggest, sorted by position.
+class Exclusions:
+    """(member position, candidate column) pairs never to suggest, one block at a time.
 
     Declines and 👎 from the feedback log, and the caller's per-member event ids; built as
-    arrays in one pass (no per-member mask).
+    arrays for the block's members only, so they stay as small as a block (G4 memory).
     """
-    position = np.full(community.log.n_members, -1, dtype=np.int64)
-    position[rows] = np.arange(len(rows))
-    said = community.feedback
-    refused = said.label == 0
-    keys = ids.tolist()
-    counts = np.fromiter((len(exclude.get(m, ())) for m in keys), np.int64, len(keys))
-    events = np.fromiter(chain.from_iterable(exclude.get(m, ()) for m in keys), np.int64,
-                         int(counts.sum()))
-    order = np.argsort(community.event_ids)
-    at = np.clip(np.searchsorted(community.event_ids, events, sorter=order), 0,
-                 max(len(order) - 1, 0))
-    item = order[at] if len(order) else np.zeros(0, dtype=np.int64)
-    known = community.event_ids[item] == events if len(order) else np.zeros(0, dtype=bool)
-    who = np.concatenate([position[said.member[refused]], np.repeat(np.arange(len(keys)),
-                                                                    counts)[known]])
-    where = np.concatenate([column[said.item[refused]], column[item[known]]])
-    keep = (who >= 0) & (where >= 0)
-    order = np.argsort(who[keep], kind="stable")
-    return who[keep][order], where[keep][order]
+
+    def __init__(self, community: BlendInputs, rows: np.ndarray, column: np.ndarray,
+                 exclude: Mapping[int, Collection[int]]) -> None:
+        position = np.full(community.log.n_members, -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        said = community.feedback
+        refused = said.label == 0
+        who, where = position[said.member[refused]], column[said.item[refused]]
+        keep = (who >= 0) & (where >= 0)
+        order = np.argsort(who[keep], kind="stable")
+        self._said = who[keep][order], where[keep][order]
+        self._column = column
+        self._exclude = exclude
+        self._sorter = np.argsort(community.event_ids)
+        self._event_ids = community.event_ids
+
+    def block(self, start: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs for the members `ids` at positions `start…` (rows relative to the block)."""
+        keys = ids.tolist()
+        exclude = self._exclude
+        counts = np.fromiter((len(exclude.get(m, ())) for m in keys), np.int64, len(keys))
+        events = np.fromiter(chain.from_iterable(exclude.get(m, ()) for m in keys), np.int64,
+                             int(counts.sum()))
+        who = np.repeat(np.arange(len(keys)), counts)
+        if len(self._sorter) and len(events):
+            at = np.minimum(np.searchsorted(self._event_ids, events, sorter=self._sorter),
+                            len(self._sorter) - 1)
+            item = self._sorter[at]
+            known = self._event_ids[item] == events
+            who, where = who[known], self._column[item[known]]
+        else:
+            where = np.zeros(0, dtype=np.int64)
+        lo, hi = np.searchsorted(self._said[0], [start, start + len(keys)])
+        who = np.concatenate([who, self._said[0][lo:hi] - start])
+        where = np.concatenate([where, self._said[1][lo:hi]])
+        return who[where >= 0], where[where >= 0]
 
 
 def _with_interest(blend: LinearBlend) -> LinearBlend:
