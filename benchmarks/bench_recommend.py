@@ -169,6 +169,7 @@ def interleaved(raw: Callable[[], object], ours: Callable[[], object], reps: int
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(reps):
         for fn, into in ((raw, times[0]), (ours, times[1])):
+            time.sleep(0.3)  # BLAS threads spin ~0.1 s after a call: not into the next case
             start = time.perf_counter()
             fn()
             into.append(time.perf_counter() - start)

@@ -127,14 +127,19 @@ class SeriesFamily:
 
 
 def at_pairs(history: sparse.csr_matrix, table: np.ndarray, rows: np.ndarray,
-             cols: np.ndarray) -> np.ndarray:
-    """`(history @ table)[rows, cols]` without the product: each pair's entries, summed."""
+             cols: np.ndarray, second: int = 0) -> np.ndarray:
+    """`(history @ table)[rows, cols]` without the product: each pair's entries, summed.
+
+    With `second` (rows per table), `table` is two stacked tables, both read: `(2, n)`.
+    """
     counts = np.diff(history.indptr)[rows]
     pair = np.repeat(np.arange(len(rows)), counts)
     starts = np.repeat(history.indptr[rows] - np.cumsum(counts) + counts, counts)
     entry = starts + np.arange(len(pair))
-    values = history.data[entry] * table[history.indices[entry], cols[pair]]
-    return np.bincount(pair, weights=values, minlength=len(rows)).astype(np.float32)
+    weight, item, col = history.data[entry], history.indices[entry], cols[pair]
+    out = [np.bincount(pair, weights=weight * table[item + offset, col], minlength=len(rows))
+           for offset in ((0, second) if second else (0,))]
+    return np.asarray(out if second else out[0], dtype=np.float32)
 
 
 def popularity(counts: np.ndarray) -> np.ndarray:
@@ -159,9 +164,8 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
         out[F[name]] = values
     rows = np.repeat(np.arange(cols.shape[0]), cols.shape[1])
     flat = cols.ravel()
-    out[F["tfidf"]] = (at_pairs(parts.history, space.lexical_sim, rows, flat).reshape(cols.shape)
-                       * parts.text_scale[:, None])
-    co = at_pairs(parts.history, space.co, rows, flat)
+    text, co = at_pairs(parts.history, space.content, rows, flat, len(space.used))
+    out[F["tfidf"]] = text.reshape(cols.shape) * parts.text_scale[:, None]
     c = len(space.cands)
     own = np.isin(rows * c + flat, parts.own_rows * c + parts.own_cols)
     co[own] = np.maximum(co[own] - parts.self_weight[rows[own]], 0.0)

@@ -126,7 +126,10 @@ class Explainer:
         """Per pick, the attended session closest to it (its own series first)."""
         if self._closeness is None:  # (used, C), once per ranking, only if some reason needs it
             space, table = self._space, self._community.table
-            close = table.semantic[space.used] @ space.semantic_t
+            import torch  # the scorer's thread pool: numpy's BLAS threads would contend
+
+            close = torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
+                             torch.from_numpy(space.semantic_t)).numpy()
             close += space.lexical_sim
             close += 2.0 * (table.series[space.used][:, None] == table.series[space.cands])
             self._closeness = close
