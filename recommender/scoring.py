@@ -26,7 +26,8 @@ import torch
 from scipy import sparse
 
 from recommender.blend import LinearBlend, Ranked
-from recommender.features import FAMILY, F, FeatureSpace, MemberParts
+from recommender.features import FAMILY, F, FeatureSpace
+from recommender.member_parts import MemberParts
 from recommender.scoring_picks import (
     SeriesFamily,
     at_pairs,
@@ -101,7 +102,7 @@ class BlockScorer:
             scores[exclude] = -np.inf
         if own:
             scores[parts.own_rows, parts.own_cols] = -np.inf
-        picks, vals = top_k(scores, k)
+        picks, vals = top_k(scores, k, pool="torch")
         ok = (picks >= 0) & np.isfinite(vals)
         safe = np.maximum(picks, 0)
         picked = features_at(space, parts, safe, self.series)
@@ -118,7 +119,7 @@ class BlockScorer:
         out = self.w[F[names[0]]] * parts.tables[names[0]]
         for name in names[1:]:
             out += self.w[F[name]] * parts.tables[name]
-        return out
+        return np.asarray(out, dtype=np.float32)
 
     def _scores(self, parts: MemberParts) -> np.ndarray:
         """`(M, C)` blend scores, summed feature by feature into one block."""

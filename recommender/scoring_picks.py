@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from recommender.features import FAMILY, FEATURES, F, FeatureSpace, MemberParts
+from recommender.features import FAMILY, FEATURES, F, FeatureSpace
+from recommender.member_parts import MemberParts
 
 SERIES = ("series", "series_share", "series_rate")
 SLAB = 64  # first sessions whose default rows are computed together
@@ -123,7 +124,7 @@ class SeriesFamily:
                                                             / len(self.space.cands))
         for n in range(len(SERIES)):
             out[n] += np.bincount(member, weights=shift[n], minlength=len(parts.since))
-        return out.astype(np.float32)
+        return np.asarray(out, dtype=np.float32)
 
 
 def at_pairs(history: sparse.csr_matrix, table: np.ndarray, rows: np.ndarray,

@@ -54,7 +54,7 @@ class DeclaredInterests:
         vectors = (np.asarray(embed_with_cache(encoder, labels, cache), dtype=np.float32)
                    if labels else np.zeros((0, encoder.dim), dtype=np.float32))
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(norms > 0, norms, 1.0)
+        vectors = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         of_member = {m: tuple(dict.fromkeys(index[t.strip()] for t in ts if t.strip()))
                      for m, ts in declared.items()}
         return cls(tuple(labels), vectors, {m: i for m, i in of_member.items() if i})
@@ -140,7 +140,7 @@ class Explainer:
         entry = np.repeat(past.indptr[rows] - offsets, counts) + np.arange(len(pick))
         mine = past.indices[entry]
         values = self._closeness[self._space.used_col[mine], self._column[items][pick]]
-        return mine[_first_max(values, offsets, pick)]
+        return np.asarray(mine[_first_max(values, offsets, pick)], dtype=np.int64)
 
     def _labels(self, ids: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the index of the member's declared interest closest to it."""
