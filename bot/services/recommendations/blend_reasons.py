@@ -18,10 +18,9 @@ import numpy as np
 if TYPE_CHECKING:
     from scipy import sparse
 
-    from bot.services.recommendations.learned import BlendInputs
     from recommender import Encoder, Rankings
     from recommender.blend import LinearBlend, Ranked
-    from recommender.features import FeatureSpace
+    from recommender.features import FeatureSpace, ItemTable
 
 REASON_LIFT = 0.5  # log-odds a feature must add over an average session to be the reason
 # The feature that lifted a pick most -> the reason kind said (series and text features
@@ -79,17 +78,20 @@ class DeclaredInterests:
 class Explainer:
     """Turns a block's `Ranked` picks into `Rankings` rows with their reasons."""
 
-    def __init__(self, community: BlendInputs, space: FeatureSpace, past: sparse.csr_matrix,
-                 blend: LinearBlend, interests: DeclaredInterests | None) -> None:
+    def __init__(self, table: ItemTable, event_ids: np.ndarray, space: FeatureSpace,
+                 past: sparse.csr_matrix, blend: LinearBlend,
+                 interests: DeclaredInterests | None) -> None:
+        """`table` and `event_ids` (item row -> event id) are the community's."""
         from recommender import ReasonKind
         from recommender.batch_results import CODE
 
-        self._community = community
+        self._table = table
+        self._event_ids = event_ids
         self._space = space
         self._past = past
         self._interests = interests
         self._closeness: np.ndarray | None = None
-        self._column = np.full(len(community.table), -1, dtype=np.int64)
+        self._column = np.full(len(table), -1, dtype=np.int64)
         self._column[space.cands] = np.arange(len(space.cands))
         self._code = np.array([CODE[ReasonKind.ATTENDED] if name in ANCHORED
                                else CODE[ReasonKind(FEATURE_REASON.get(name, "none"))]
@@ -116,7 +118,7 @@ class Explainer:
         members, slots = np.nonzero(kinds == self._interest)
         if len(members) and self._interests is not None:
             labels[members, slots] = self._labels(ids[members], items[members, slots])
-        event_ids = self._community.event_ids
+        event_ids = self._event_ids
         return Rankings(ids, np.where(items >= 0, event_ids[np.maximum(items, 0)], -1),
                         ranked.scores, kinds,
                         np.where(anchors >= 0, event_ids[np.maximum(anchors, 0)], -1), labels,
@@ -125,7 +127,7 @@ class Explainer:
     def _anchors(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the attended session closest to it (its own series first)."""
         if self._closeness is None:  # (used, C), once per ranking, only if some reason needs it
-            space, table = self._space, self._community.table
+            space, table = self._space, self._table
             import torch  # the scorer's thread pool: numpy's BLAS threads would contend
 
             close = torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
@@ -152,7 +154,7 @@ class Explainer:
                            int(counts.sum()))
         pick = np.repeat(np.arange(len(keys)), counts)
         values = np.einsum("nd,nd->n", self._interests.vectors[flat],
-                           self._community.table.semantic[items[pick]])
+                           self._table.semantic[items[pick]])
         out = np.full(len(keys), -1, dtype=np.int64)
         some = counts > 0
         offsets = (np.cumsum(counts) - counts)[some]

@@ -167,7 +167,8 @@ class LearnedRanker:
         excluded = Exclusions(community, rows, column, exclude or {})
         blend = _with_interest(self.blend) if interests is not None else self.blend
         out = Rankings.allocate(ids, k, interests.labels if interests is not None else ())
-        reasons = Explainer(community, space, snap.past, blend, interests)
+        reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
+                            interests)
         scorer = BlockScorer(space, blend, rows)
         for start in range(0, len(ids), CHUNK):
             stop = min(start + CHUNK, len(ids))
