@@ -184,7 +184,7 @@ class FeatureSpace:
     lexical_sim: np.ndarray  # (used, C) TF-IDF cosine of those items with every candidate
     semantic_t: np.ndarray  # (d, C)
     co: np.ndarray  # (used, C) damped co-attendance counts
-    past_damped: sparse.csr_matrix  # (members, n) for taking a member's own share back out
+    damp: np.ndarray  # (n,) 1 / sqrt(attendance): what one co-attender of an item weighs
     known_counts: np.ndarray  # (C,) RSVPs made by now
     since_first: np.ndarray  # (C,) days since the first known RSVP (0 when none)
     series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
@@ -214,7 +214,6 @@ class FeatureSpace:
         sums = np.bincount(table.series, weights=attended * started, minlength=n_series)
         runs = np.bincount(table.series, weights=started.astype(np.float64), minlength=n_series)
         damp = (1.0 / np.sqrt(np.maximum(attended, 1.0))).astype(np.float32)
-        past_damped = sparse.csr_matrix(snap.past @ sparse.diags(damp))
         days = np.clip(table.starts[cands] - snap.now, 0.0, None) / DAY
         used = np.flatnonzero(attended > 0)
         first = snap.first_made[cands] if snap.first_made is not None else np.full(len(cands),
@@ -233,7 +232,8 @@ class FeatureSpace:
         # Only attended items carry weight in a history: both tables are dense over them.
         content = np.concatenate([
             np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(), np.float32),
-            np.asarray((past_damped[:, used].T @ snap.known[:, cands]).todense(), np.float32)])
+            np.asarray((snap.past[:, used].T @ snap.known[:, cands]).todense(), np.float32)
+            * damp[used][:, None]])
         return cls(
             table=table,
             snap=snap,
@@ -248,7 +248,7 @@ class FeatureSpace:
             lexical_sim=content[: len(used)],
             semantic_t=np.ascontiguousarray(table.semantic[cands].T),
             co=content[len(used) :],
-            past_damped=past_damped,
+            damp=damp,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
             since_first=since.astype(np.float32),
             series_pop=np.log1p(sums / np.maximum(runs, 1.0))[table.series[cands]].astype(
@@ -312,7 +312,7 @@ class FeatureSpace:
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
         own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
-        self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
+        self_weight = past @ (self.decay.diagonal() * self.damp)
         return MemberParts(
             tables=tables,
             series_hist=series_hist,
