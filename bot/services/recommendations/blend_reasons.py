@@ -130,8 +130,9 @@ class Explainer:
             space, table = self._space, self._table
             import torch  # the scorer's thread pool: numpy's BLAS threads would contend
 
-            close = torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
-                             torch.from_numpy(space.semantic_t)).numpy()
+            close = np.empty((len(space.used), len(space.cands)), dtype=np.float32)
+            torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
+                     torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
             close += space.lexical_sim
             close += 2.0 * (table.series[space.used][:, None] == table.series[space.cands])
             self._closeness = close
