@@ -134,7 +134,8 @@ class Explainer:
             torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
                      torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
             close += space.lexical_sim
-            close += 2.0 * (table.series[space.used][:, None] == table.series[space.cands])
+            np.add(close, np.float32(2.0), out=close,  # in place: no float64 temporary
+                   where=table.series[space.used][:, None] == table.series[space.cands])
             self._closeness = close
         past = self._past
         counts = np.diff(past.indptr)[rows]

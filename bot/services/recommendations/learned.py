@@ -170,7 +170,9 @@ class LearnedRanker:
         column[cands] = np.arange(len(cands))
         excluded = Exclusions(community, rows, column, exclude or {})
         blend = _with_interest(self.blend) if interests is not None else self.blend
-        out = Rankings.allocate(ids, k, interests.labels if interests is not None else ())
+        small = community.event_ids.max(initial=0) <= np.iinfo(np.int32).max  # G4 memory
+        out = Rankings.allocate(ids, k, interests.labels if interests is not None else (),
+                                np.int32 if small else np.int64)
         reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
                             interests)
         scorer = BlockScorer(space, blend, rows)
