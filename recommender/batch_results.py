@@ -67,17 +67,19 @@ class Rankings:
         return cls(member_ids, none, scores, none, none, none, ())
 
     @classmethod
-    def allocate(cls, member_ids: np.ndarray, k: int, interests: tuple[str, ...]) -> Rankings:
+    def allocate(cls, member_ids: np.ndarray, k: int, interests: tuple[str, ...],
+                 id_dtype: type[np.signedinteger] = np.int64) -> Rankings:
         """Empty result arrays for every member, filled chunk by chunk with :meth:`put`.
 
         Filling in place keeps only one chunk's results alive beside the final arrays
         (joining the chunks at the end held every result twice: G4's peak memory), and
-        the small codes are stored small (a reason kind fits a byte).
+        the small codes are stored small (a reason kind fits a byte); `id_dtype`
+        `np.int32` stores session ids small too, for a caller that knows they fit.
         """
         n = len(member_ids)
-        return cls(member_ids, np.full((n, k), -1, dtype=np.int64),
+        return cls(member_ids, np.full((n, k), -1, dtype=id_dtype),
                    np.zeros((n, k), dtype=np.float32), np.full((n, k), -1, dtype=np.int8),
-                   np.full((n, k), -1, dtype=np.int64), np.full((n, k), -1, dtype=np.int32),
+                   np.full((n, k), -1, dtype=id_dtype), np.full((n, k), -1, dtype=np.int32),
                    interests)
 
     def put(self, start: int, part: Rankings) -> None:

@@ -18,7 +18,14 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+from recommender.member_parts import MemberParts
+from recommender.member_parts import binary as _binary
+from recommender.member_parts import cumulated as _cumulated
+from recommender.member_parts import first_start as _first_start
+from recommender.member_parts import onehot as _onehot
+from recommender.member_parts import row_norms as _row_norms
+from recommender.member_parts import unit_rows as _unit_rows
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
@@ -144,25 +151,6 @@ class Snapshot:
     first_made: np.ndarray | None = None  # (items,) when its first known RSVP was made
 
 
-def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
-    m = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)
-    m.data[:] = 1.0  # duplicates count once
-    return m
-
-
-@dataclass(frozen=True, slots=True)
-class MemberParts:
-    """What a block of members' features are read from: small tables and a few products."""
-
-    tables: dict[str, np.ndarray]  # feature -> (M, width of its `FAMILY`) values
-    tfidf: np.ndarray  # (M, C)
-    co_attendance: np.ndarray  # (M, C)
-    semantic: np.ndarray  # (M, d) unit history profiles
-    interests: np.ndarray | None  # (M, d) declared interests
-    own_rows: np.ndarray  # a member's own RSVPs among the candidates (block rows, columns)
-    own_cols: np.ndarray
-
-
 def compute_features(
     table: ItemTable,
     snap: Snapshot,
@@ -191,10 +179,12 @@ class FeatureSpace:
     groups: sparse.csr_matrix  # (n, G) item -> group
     slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
     used: np.ndarray  # items someone attended: the only rows a history can weigh
+    used_col: np.ndarray  # (n,) each item's row in `used` (-1: nobody attended it)
+    content: np.ndarray  # (2 used, C): `lexical_sim` over `co`, one table for one product
     lexical_sim: np.ndarray  # (used, C) TF-IDF cosine of those items with every candidate
     semantic_t: np.ndarray  # (d, C)
-    co: sparse.csr_matrix  # (n, C) damped co-attendance counts
-    past_damped: sparse.csr_matrix  # (members, n) for taking a member's own share back out
+    co: np.ndarray  # (used, C) damped co-attendance counts
+    damp: np.ndarray  # (n,) 1 / sqrt(attendance): what one co-attender of an item weighs
     known_counts: np.ndarray  # (C,) RSVPs made by now
     since_first: np.ndarray  # (C,) days since the first known RSVP (0 when none)
     series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
@@ -224,7 +214,6 @@ class FeatureSpace:
         sums = np.bincount(table.series, weights=attended * started, minlength=n_series)
         runs = np.bincount(table.series, weights=started.astype(np.float64), minlength=n_series)
         damp = (1.0 / np.sqrt(np.maximum(attended, 1.0))).astype(np.float32)
-        past_damped = sparse.csr_matrix(snap.past @ sparse.diags(damp))
         days = np.clip(table.starts[cands] - snap.now, 0.0, None) / DAY
         used = np.flatnonzero(attended > 0)
         first = snap.first_made[cands] if snap.first_made is not None else np.full(len(cands),
@@ -238,21 +227,28 @@ class FeatureSpace:
         cand_series, series_col = np.unique(table.series[cands], return_inverse=True)
         column = np.full(n_series, -1, dtype=np.int64)
         column[cand_series] = np.arange(len(cand_series))
+        used_col = np.full(len(table), -1, dtype=np.int64)
+        used_col[used] = np.arange(len(used))
+        # Only attended items carry weight in a history: both tables are dense over them.
+        content = np.concatenate([
+            np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(), np.float32),
+            np.asarray((snap.past[:, used].T @ snap.known[:, cands]).todense(), np.float32)
+            * damp[used][:, None]])
         return cls(
             table=table,
             snap=snap,
             cands=cands,
             decay=sparse.diags(decay),
-
             series=_onehot(column[table.series], len(cand_series), column[table.series] >= 0),
             groups=_onehot(np.where(grouped, table.groups, 0), n_groups, grouped),
             slots=_onehot(table.slots, 28),
             used=used,
-            lexical_sim=np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(),
-                                   dtype=np.float32),
+            used_col=used_col,
+            content=content,
+            lexical_sim=content[: len(used)],
             semantic_t=np.ascontiguousarray(table.semantic[cands].T),
-            co=sparse.csr_matrix(past_damped.T @ snap.known[:, cands]),
-            past_damped=past_damped,
+            co=content[len(used) :],
+            damp=damp,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
             since_first=since.astype(np.float32),
             series_pop=np.log1p(sums / np.maximum(runs, 1.0))[table.series[cands]].astype(
@@ -266,8 +262,12 @@ class FeatureSpace:
             group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
-    def parts(self, members: np.ndarray) -> MemberParts:
-        """The per-member pieces every feature of `members` is read from (see `block`)."""
+    def parts(self, members: np.ndarray, *, series_tables: bool = True) -> MemberParts:
+        """The per-member pieces every feature of `members` is read from (see `block`).
+
+        Without `series_tables` the series family stays sparse (`series_hist`, read through
+        `series_values`): its tables are members x candidates wide in a digest (G4).
+        """
         table, snap, cands = self.table, self.snap, self.cands
         m = len(members)
         past = snap.past[members]
@@ -279,9 +279,8 @@ class FeatureSpace:
         # and one gather per family fills a (members x candidates) block. Logs, because the
         # signals multiply (a habit and a group each scale the chance).
         # Series tables cover the candidates' series only: the rest cannot be gathered.
-        series = np.asarray((hist @ self.series).todense(), dtype=np.float32)
+        series_hist = sparse.csr_matrix(hist @ self.series, dtype=np.float32)
         since = np.searchsorted(self.held_starts, _first_start(past, table.starts))
-        series_rate = np.log(np.divide(*self._rates(series, self.series_held, since)))
         by_group = np.asarray((hist @ self.groups).todense(), dtype=np.float32)
         none = np.zeros((m, 1), np.float32)  # the last column: sessions of no known group
         attended, could = self._rates(by_group, self.group_held, since)
@@ -293,9 +292,9 @@ class FeatureSpace:
         day = np.log((by_day.sum(axis=2) + 0.5) / (counts + 3.5))
         part = np.log((by_day.sum(axis=1) + 0.5) / (counts + 2.0))
         tables = {
-            "series": np.log1p(series),
-            "series_share": np.log(series / denom + np.float32(0.02)),
-            "series_rate": series_rate,
+            **(self.series_values(series_hist.toarray(), denom, since[:, None],
+                                  np.arange(series_hist.shape[1])[None, :])
+               if series_tables else {}),
             "group": np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02)),
             "group_rate": np.concatenate(
                 [np.log(attended / could), none + np.log(RATE_PRIOR[0] / RATE_PRIOR[1])], 1),
@@ -304,28 +303,54 @@ class FeatureSpace:
             "daypart": np.tile(part, (1, 7)),
         }
 
-        lexical = hist @ table.lexical  # |profile| without densifying (M, V)
-        norms = np.sqrt(np.asarray(lexical.multiply(lexical).sum(axis=1)).ravel())
-        tfidf = np.asarray(hist[:, self.used] @ self.lexical_sim, dtype=np.float32)
-        tfidf /= np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]
+        lexical = sparse.csr_matrix(hist @ table.lexical)  # |profile|, never densified
+        norms = _row_norms(lexical)
+        # The history over attended items only (the tables' rows): relabel, no slicing.
+        history = sparse.csr_matrix((hist.data, self.used_col[hist.indices], hist.indptr),
+                                    shape=(m, len(self.used)))
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
         own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
-        co = np.asarray((hist @ self.co).todense(), dtype=np.float32)
-        self_weight = np.asarray(hist.multiply(self.past_damped[members]).sum(axis=1)).ravel()
-        co[own.row, own.col] -= self_weight[own.row]
-        np.maximum(co, 0.0, out=co)
-        co /= denom
+        self_weight = past @ (self.decay.diagonal() * self.damp)
         return MemberParts(
             tables=tables,
-            tfidf=tfidf,
-            co_attendance=co,
-            semantic=normalize(np.asarray(hist @ table.semantic)).astype(np.float32),
+            series_hist=series_hist,
+            since=since,
+            denom=denom.ravel(),
+            history=history,
+            text_scale=(1.0 / np.where(norms > 0, norms, 1.0)).astype(np.float32),
+            co_scale=(1.0 / denom.ravel()).astype(np.float32),
+            self_weight=self_weight.astype(np.float32),
+            lexical_sim=self.lexical_sim,
+            co=self.co,
+            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)),
             interests=None if self.interests is None else self.interests[members],
             own_rows=own.row.astype(np.int64),
             own_cols=own.col.astype(np.int64),
         )
+
+    def first_sessions(self, members: np.ndarray) -> np.ndarray:
+        """`(M,)` each member's first held session, as `parts` reads it (`since`)."""
+        first = _first_start(self.snap.past, self.table.starts)  # no copy of the rows
+        return np.asarray(np.searchsorted(self.held_starts, first[members]), dtype=np.int64)
+
+    def series_values(self, count: np.ndarray, denom: np.ndarray, since: np.ndarray,
+                      series: np.ndarray) -> dict[str, np.ndarray]:
+        """The series family's three features, where arrays broadcast.
+
+        `count`: a member's decayed sessions in candidate series `series`; `denom`: their
+        total; `since`: their first held session. One definition for the dense tables
+        (`block`) and the scorer's factored form (`recommender.scoring`).
+        """
+        could = self.series_held[-1][series] - self.series_held[since, series]
+        could = np.maximum(could, count)  # float rounding of the cumulated sums
+        return {
+            "series": np.log1p(count),
+            "series_share": np.log(count / denom + np.float32(0.02)),
+            "series_rate": np.log((count + np.float32(RATE_PRIOR[0]))
+                                  / (could + np.float32(RATE_PRIOR[1]))),
+        }
 
     def column(self, family: str) -> np.ndarray:
         """`(C,)` each candidate's column in the per-member tables of `family`."""
@@ -366,27 +391,3 @@ class FeatureSpace:
         could = held[-1][None, :] - held[since]
         np.maximum(could, attended, out=could)  # float rounding of the cumulated sums
         return attended + np.float32(RATE_PRIOR[0]), could + np.float32(RATE_PRIOR[1])
-
-
-def _cumulated(column: np.ndarray, weight: np.ndarray, width: int) -> np.ndarray:
-    """`(len + 1, width)` running sums of `weight` one-hot in `column` (-1: none)."""
-    out = np.zeros((len(column) + 1, width), dtype=np.float32)
-    hit = np.flatnonzero(column >= 0)
-    out[hit + 1, column[hit]] = weight[hit]
-    return np.cumsum(out, axis=0, out=out)
-
-
-def _first_start(past: sparse.csr_matrix, starts: np.ndarray) -> np.ndarray:
-    """Start of each row's first attended session (inf for none)."""
-    first = np.full(past.shape[0], np.inf)
-    some = np.flatnonzero(np.diff(past.indptr) > 0)
-    if len(some):
-        first[some] = np.minimum.reduceat(starts[past.indices], past.indptr[some])
-    return first
-
-def _onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sparse.csr_matrix:
-    keep = np.ones(len(index), bool) if mask is None else mask
-    rows = np.flatnonzero(keep)
-    return sparse.csr_matrix(
-        (np.ones(len(rows), np.float32), (rows, index[keep])), shape=(len(index), width)
-    )

@@ -1,22 +1,45 @@
 """The learned blend's ranking without materialising every feature (G4).
 
 `blend.rank` scores a full `(F, M, C)` feature block: fine for training and evaluation, but
-each feature is a pass over members x candidates. The score is linear, so here the small
-per-member tables of one family (series, group, slot) are weighted and summed first and
-gathered once, the candidate-only features fold into one vector, and the two meaning
-features into one matmul: about as many passes as families. Features are then computed only
-for the top-k picks (for reasons), against each member's average candidate, as `rank` does.
+each feature is a pass over members x candidates. The score is linear, so here:
+
+- meaning (history and declared interests), every candidate-only feature (a column of ones
+  meets the candidates' bias) and the narrow group and slot tables (one-hot rows) are one
+  matmul;
+- text similarity and co-attendance are one sparse product over the attended sessions;
+- the series family, as wide as the candidates in a digest, is a default row per member's
+  start (shared by every member who started then) plus corrections at the few series the
+  member attended.
+
+One `(M, C)` block is alive per call (the sparse product allocates it, the matmul adds into
+it in place: `torch.addmm_`, as numpy's matmul cannot accumulate), exclusions are
+coordinates, and features are then computed only for the top-k picks (for reasons),
+against each member's average candidate, as `rank` does.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import torch
+from scipy import sparse
 
 from recommender.blend import LinearBlend, Ranked
-from recommender.features import FAMILY, FEATURES, F, FeatureSpace, MemberParts
+from recommender.features import FAMILY, F, FeatureSpace
+from recommender.member_parts import MemberParts
+from recommender.scoring_picks import (
+    SeriesFamily,
+    at_pairs,
+    features_at,
+    mean_features,
+    momentum,
+    popularity,
+)
 from recommender.topk import top_k
 
-FAMILIES = ("series", "group", "slot")
+FOLD_WIDTH = 64  # a family table at most this wide joins the matmul as one-hot rows
+Exclusion = np.ndarray | tuple[np.ndarray, np.ndarray]  # (M, C) mask, or (rows, cols)
 
 
 def rank_members(
@@ -25,92 +48,113 @@ def rank_members(
     members: np.ndarray,
     k: int,
     *,
-    exclude: np.ndarray | None = None,
+    exclude: Exclusion | None = None,
+    own: bool = False,
+    interests: np.ndarray | None = None,
 ) -> Ranked:
-    """Same picks and contributions as `rank(blend, space.block(members), ...)`, cheaper."""
-    w = (blend.coef / blend.scale).astype(np.float32)
-    parts = space.parts(members)
-    semantic = w[F["embedding"]] * parts.semantic
-    if parts.interests is not None:
-        semantic += w[F["interest"]] * parts.interests
-    scores = semantic @ space.semantic_t
-    scores += w[F["tfidf"]] * parts.tfidf
-    scores += w[F["co_attendance"]] * parts.co_attendance
-    for family in FAMILIES:
+    """Same picks and contributions as `rank(blend, space.block(members), ...)`, cheaper.
+
+    `exclude` is a boolean `(M, C)` mask or `(rows, columns)` of excluded pairs; `own` also
+    excludes each member's own RSVPs. `interests` `(M, d)` replaces the space's declared
+    interests for these members.
+    Ranking many blocks, keep one `BlockScorer` (its tables are built once).
+    """
+    return BlockScorer(space, blend, members).rank(members, k, exclude=exclude, own=own,
+                                          interests=interests)
+
+
+class BlockScorer:
+    """What one ranking needs besides the members: built once, used for every block."""
+
+    def __init__(self, space: FeatureSpace, blend: LinearBlend,
+                 members: np.ndarray | None = None) -> None:
+        """`members`: every member row this scorer will rank (their defaults built once)."""
+        self.space = space
+        self.blend = blend
+        self.w = w = (blend.coef / blend.scale).astype(np.float32)
+        n = len(space.cands)
+        widths = {"group": space.groups.shape[1] + 1, "slot": space.slots.shape[1]}
+        self.folded = tuple(f for f in ("group", "slot") if widths[f] <= FOLD_WIDTH)
+        self.gathered = tuple(f for f in ("group", "slot") if f not in self.folded)
+        bias = (w[F["popularity"]] * popularity(space.known_counts)
+                + w[F["momentum"]] * momentum(space, space.known_counts)
+                + w[F["series_popularity"]] * space.series_pop
+                + w[F["soon"]] * space.soon)
+        onehots = [np.eye(widths[f], dtype=np.float32)[:, space.column(f)] for f in self.folded]
+        self.right = np.concatenate([space.semantic_t, bias[None, :].astype(np.float32),
+                                     *onehots]).astype(np.float32)
+        self.series = SeriesFamily(space, w)
+        self.n = n
+        if members is not None:
+            self.series.ensure(space.first_sessions(members))
+
+    def rank(self, members: np.ndarray, k: int, *, exclude: Exclusion | None = None,
+             own: bool = False, interests: np.ndarray | None = None) -> Ranked:
+        """Top `k` for member rows `members` (see `rank_members`)."""
+        space = self.space
+        parts = space.parts(members, series_tables=False)
+        if interests is not None:
+            parts = replace(parts, interests=np.asarray(interests, dtype=np.float32))
+        scores = self._scores(parts)
+        if isinstance(exclude, tuple):
+            scores[exclude[0], exclude[1]] = -np.inf
+        elif exclude is not None:
+            scores[exclude] = -np.inf
+        if own:
+            scores[parts.own_rows, parts.own_cols] = -np.inf
+        picks, vals = top_k(scores, k, pool="torch")
+        ok = (picks >= 0) & np.isfinite(vals)
+        safe = np.maximum(picks, 0)
+        picked = features_at(space, parts, safe, self.series)
+        center = mean_features(space, parts, self.series)
+        return Ranked(
+            items=np.where(ok, space.cands[safe], -1),
+            scores=np.where(ok, vals, 0.0).astype(np.float32),
+            contributions=self.blend.contributions(picked, center[:, :, None]),
+        )
+
+    def _family(self, parts: MemberParts, family: str) -> np.ndarray:
+        """`(M, width)` the weighted sum of one family's tables."""
         names = [n for n, f in FAMILY.items() if f == family]
-        scores += np.take(sum(w[F[n]] * parts.tables[n] for n in names), space.column(family),
-                          axis=1)
-    scores += (w[F["popularity"]] * _popularity(space.known_counts)
-               + w[F["momentum"]] * _momentum(space, space.known_counts)
-               + w[F["series_popularity"]] * space.series_pop
-               + w[F["soon"]] * space.soon)[None, :]
-    # A member's own RSVPs do not count towards a session's popularity: corrected in place.
-    rows, cols = parts.own_rows, parts.own_cols
-    counts = space.known_counts[cols]
-    scores[rows, cols] += w[F["popularity"]] * (_popularity(counts - 1) - _popularity(counts))
-    scores[rows, cols] += w[F["momentum"]] * (_momentum(space, counts - 1, cols)
-                                              - _momentum(space, counts, cols))
-    if exclude is not None:
-        scores[exclude] = -np.inf
-    picks, vals = top_k(scores, k)
-    ok = (picks >= 0) & np.isfinite(vals)
-    safe = np.maximum(picks, 0)
-    picked = _features_at(space, parts, safe)
-    center = _mean_features(space, parts)
-    return Ranked(
-        items=np.where(ok, space.cands[safe], -1),
-        scores=np.where(ok, vals, 0.0).astype(np.float32),
-        contributions=blend.contributions(picked, center[:, :, None]),
-    )
+        out = self.w[F[names[0]]] * parts.tables[names[0]]
+        for name in names[1:]:
+            out += self.w[F[name]] * parts.tables[name]
+        return np.asarray(out, dtype=np.float32)
 
-
-def _popularity(counts: np.ndarray) -> np.ndarray:
-    return np.asarray(np.log1p(np.maximum(counts, 0.0)), dtype=np.float32)
-
-
-def _momentum(space: FeatureSpace, counts: np.ndarray,
-              cols: np.ndarray | None = None) -> np.ndarray:
-    since = space.since_first if cols is None else space.since_first[cols]
-    return np.asarray(np.log1p(np.maximum(counts, 0.0) / (1.0 + since)), dtype=np.float32)
-
-
-def _features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray) -> np.ndarray:
-    """`(F, M, k)` features of each member's picked candidate columns."""
-    out = np.empty((len(FEATURES), *cols.shape), dtype=np.float32)
-    for name, values in parts.tables.items():
-        out[F[name]] = np.take_along_axis(values, space.column(FAMILY[name])[cols], axis=1)
-    out[F["tfidf"]] = np.take_along_axis(parts.tfidf, cols, axis=1)
-    out[F["co_attendance"]] = np.take_along_axis(parts.co_attendance, cols, axis=1)
-    vectors = space.semantic_t.T[cols]  # (M, k, d)
-    out[F["embedding"]] = np.einsum("md,mkd->mk", parts.semantic, vectors)
-    out[F["interest"]] = (0.0 if parts.interests is None
-                          else np.einsum("md,mkd->mk", parts.interests, vectors))
-    counts = space.known_counts[cols].copy()
-    mine = np.zeros((len(cols), len(space.known_counts)), dtype=bool)
-    mine[parts.own_rows, parts.own_cols] = True
-    counts -= np.take_along_axis(mine, cols, axis=1)
-    out[F["popularity"]] = _popularity(counts)
-    out[F["momentum"]] = np.log1p(np.maximum(counts, 0.0) / (1.0 + space.since_first[cols]))
-    out[F["series_popularity"]] = space.series_pop[cols]
-    out[F["soon"]] = space.soon[cols]
-    return out
-
-
-def _mean_features(space: FeatureSpace, parts: MemberParts) -> np.ndarray:
-    """`(F, M)` each member's average candidate (what a reason's lift is measured from)."""
-    m, c = parts.tfidf.shape
-    out = np.empty((len(FEATURES), m), dtype=np.float32)
-    for name, values in parts.tables.items():
-        share = np.bincount(space.column(FAMILY[name]), minlength=values.shape[1]) / c
-        out[F[name]] = values @ share.astype(np.float32)
-    out[F["tfidf"]] = parts.tfidf.mean(axis=1)
-    out[F["co_attendance"]] = parts.co_attendance.mean(axis=1)
-    mean_vector = space.semantic_t.mean(axis=1)
-    out[F["embedding"]] = parts.semantic @ mean_vector
-    out[F["interest"]] = 0.0 if parts.interests is None else parts.interests @ mean_vector
-    # Popularity's own-RSVP correction moves a member's mean by at most log(2)/C: left out.
-    out[F["popularity"]] = _popularity(space.known_counts).mean()
-    out[F["momentum"]] = _momentum(space, space.known_counts).mean()
-    out[F["series_popularity"]] = space.series_pop.mean()
-    out[F["soon"]] = space.soon.mean()
-    return out
+    def _scores(self, parts: MemberParts) -> np.ndarray:
+        """`(M, C)` blend scores, summed feature by feature into one block."""
+        space, w = self.space, self.w
+        m, d = parts.semantic.shape
+        left = np.empty((m, self.right.shape[0]), dtype=np.float32)
+        np.multiply(parts.semantic, w[F["embedding"]], out=left[:, :d])
+        if parts.interests is not None:
+            left[:, :d] += w[F["interest"]] * parts.interests
+        left[:, d] = 1.0
+        at = d + 1
+        for family in self.folded:
+            table = self._family(parts, family)
+            left[:, at : at + table.shape[1]] = table
+            at += table.shape[1]
+        # Text similarity and co-attendance: one sparse product, the block it allocates
+        # then takes the matmul in place.
+        x = parts.history
+        scaled = sparse.hstack([sparse.diags(w[F["tfidf"]] * parts.text_scale) @ x,
+                                sparse.diags(w[F["co_attendance"]] * parts.co_scale) @ x],
+                               format="csr")
+        scores = np.ascontiguousarray(scaled @ space.content, dtype=np.float32)
+        torch.from_numpy(scores).addmm_(torch.from_numpy(left), torch.from_numpy(self.right))
+        for family in self.gathered:
+            scores += np.take(self._family(parts, family), space.column(family), axis=1)
+        self.series.add_to(scores, parts)
+        # Corrections at a member's own RSVPs (few): their own RSVP counts towards neither a
+        # session's popularity nor its co-attendance.
+        rows, cols = parts.own_rows, parts.own_cols
+        counts = space.known_counts[cols]
+        scores[rows, cols] += w[F["popularity"]] * (popularity(counts - 1)
+                                                    - popularity(counts))
+        scores[rows, cols] += w[F["momentum"]] * (momentum(space, counts - 1, cols)
+                                                  - momentum(space, counts, cols))
+        raw = at_pairs(parts.history, space.co, rows, cols)
+        fixed = np.maximum(raw - parts.self_weight[rows], 0.0)
+        scores[rows, cols] += w[F["co_attendance"]] * parts.co_scale[rows] * (fixed - raw)
+        return scores

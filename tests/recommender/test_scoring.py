@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -64,3 +66,38 @@ def test_the_catalogues_tfidf_is_reused_not_refitted():
     assert table.series[0] == table.series[2] != table.series[1]
     with pytest.raises(ValueError, match="TF-IDF rows"):
         ItemTable.build(texts[:2], np.eye(2, dtype=np.float32), np.arange(2.0), (), lexical)
+
+
+def test_blocks_with_coordinate_exclusions_and_interests_pick_as_the_full_block(arrays):
+    """The digest's path: one scorer, blocks of members, (row, column) exclusions, own
+    RSVPs masked by flag, declared interests per block; the full block's picks."""
+    from recommender.scoring import BlockScorer
+
+    table, log, starts = arrays
+    at = float(np.quantile(starts, 0.7))
+    fitted = fit_blend(*training_set(table, log, at))
+    coef = fitted.coef.copy()
+    coef[F["interest"]] = 0.5  # never seen in training (0 there): weighed here
+    blend = replace(fitted, coef=coef)
+    snap = log.snapshot(table, at)
+    cands = np.flatnonzero(starts > at)
+    rng = np.random.default_rng(1)
+    interests = rng.standard_normal((log.n_members, table.semantic.shape[1])).astype(np.float32)
+    interests /= np.linalg.norm(interests, axis=1, keepdims=True)
+    rows = np.arange(log.n_members)
+    mask = np.asarray(snap.known[rows][:, cands].todense()) > 0
+    extra = rng.random(mask.shape) < 0.05  # what a caller excludes (last digest's picks)
+    full = rank(blend, FeatureSpace.build(table, snap, cands, interests).block(rows), cands, 5,
+                exclude=mask | extra)
+    space = FeatureSpace.build(table, snap, cands)
+    scorer = BlockScorer(space, blend, rows)
+    # Half in the bot's order (by first session: series defaults added in place), half not.
+    half = len(rows) // 80 * 40
+    rows[:half] = rows[:half][np.argsort(space.first_sessions(rows[:half]), kind="stable")]
+    for start in range(0, len(rows), 40):
+        part = rows[start : start + 40]
+        who, where = np.nonzero(extra[part])
+        cheap = scorer.rank(part, 5, exclude=(who, where), own=True, interests=interests[part])
+        assert np.array_equal(cheap.items, full.items[part])
+        np.testing.assert_allclose(cheap.scores, full.scores[part], atol=1e-4)
+        np.testing.assert_allclose(cheap.contributions, full.contributions[part], atol=1e-2)

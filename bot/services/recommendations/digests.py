@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
@@ -11,6 +12,7 @@ from bot.core.model import Button
 from bot.core.offload import off_loop
 from bot.services.outbox import Outbox, OutboxKind, Outgoing
 from bot.services.recommendations import texts
+from bot.services.recommendations.blend_reasons import DeclaredInterests
 from bot.services.recommendations.index import SessionIndex, answered, series_of
 from bot.services.recommendations.learned import LearnedRanker
 from bot.services.recommendations.model import Model
@@ -20,7 +22,7 @@ from storage import Database
 from storage.rows.recommendations import DigestRow
 
 if TYPE_CHECKING:
-    from recommender import Recommendation
+    from recommender import Rankings, Recommendation
 
 logger = logging.getLogger(__name__)
 
@@ -80,22 +82,28 @@ class Digests:
         size = self._settings.digest_size
         vectors = self._index.text_vectors
 
-        def rank() -> list[tuple[int, list[Recommendation], bool]]:
-            """(member, picks, whether the learned blend ranked them) for every member."""
+        def rank() -> tuple[Rankings, list[tuple[int, list[Recommendation], bool]]]:
+            """The learned blend's rankings, and (member, picks, False) from the hybrid."""
             from recommender.explain import vouch
 
+            declared = DeclaredInterests.embed(catalogue.encoder,
+                                               {s.member_id: s.interests for s in signals},
+                                               vectors)
             learned = self._learned.rank(catalogue.community, [m.id for m in members],
-                                         candidates, size, exclude)
-            rest = [s for s in signals if s.member_id not in learned]
+                                         candidates, size, exclude, declared)
+            warm = set(learned.member_ids.tolist())
+            rest = [s for s in signals if s.member_id not in warm]
             profiles = recommender.profiles(rest, now, vectors)
             rankings = recommender.recommend_all(profiles, candidates, now, k=size,
                                                  exclude=exclude)
-            return [(m, recs, True) for m, recs in learned.items()] + [
-                (member_id, vouch(recommender.catalog, profile, recs), False)
-                for profile, (member_id, recs) in zip(profiles, rankings, strict=True)]
+            return learned, [(member_id, vouch(recommender.catalog, profile, recs), False)
+                             for profile, (member_id, recs) in zip(profiles, rankings,
+                                                                   strict=True)]
 
         async with self._index.lock:
-            ranked = await off_loop(rank)
+            learned, hybrid = await off_loop(rank)
+        # One member's Recommendation objects at a time (G4): the blend's are arrays.
+        ranked = chain(((m, recs, True) for m, recs in learned), hybrid)
         by_id = {m.id: m for m in members}
         written = 0
         async with self._db.unit() as unit:

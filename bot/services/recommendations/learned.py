@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.core.clock import Clock
 from bot.core.offload import off_loop
+from bot.services.recommendations.blend_reasons import DeclaredInterests, Explainer
 
 if TYPE_CHECKING:
     from scipy import sparse
 
-    from recommender import Recommendation
-    from recommender.blend import Feedback, LinearBlend, Ranked
+    from recommender import Rankings
+    from recommender.blend import Feedback, LinearBlend
     from recommender.features import ItemTable, RsvpHistory
     from storage.rows.events import EventRow, RsvpRow
     from storage.rows.recommendations import RecommendationVoteRow
@@ -34,17 +36,12 @@ logger = logging.getLogger(__name__)
 
 REFIT_EVERY = timedelta(days=1)
 MIN_HISTORY = 3  # attended sessions before the learned blend ranks a member
-REASON_LIFT = 0.5  # log-odds a feature must add over an average session to be the reason
 HELD = frozenset({"going", "maybe", "waitlist", "offered"})  # answers that say "I'm in"
-CHUNK = 512  # members whose feature block is computed together
-# The feature that lifted a pick most -> the reason kind said (series and text features
-# name the attended session closest to the pick instead).
-FEATURE_REASON = {"group": "group", "group_rate": "group", "habit": "habit",
-                  "weekday": "habit", "daypart": "habit", "popularity": "popular",
-                  "momentum": "popular", "series_popularity": "popular",
-                  "co_attendance": "members_like_you", "soon": "soon"}
-# Features whose reason is the attended session closest to the pick ("you attended X").
-ANCHORED = frozenset({"series", "series_share", "series_rate", "tfidf", "embedding"})
+CHUNK = 2048  # members scored together: one (CHUNK, C) float32 block at a time
+# Above this many members the per-member arrays (snapshot, results) have grown, so blocks
+# halve to keep the peak within 2x the raw 8,192-row score block (G4); smaller blocks cost
+# ~30 % more time in per-block overhead, so only where memory needs it.
+LARGE = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,77 +139,109 @@ class LearnedRanker:
         candidates: Collection[int],
         k: int,
         exclude: Mapping[int, Collection[int]] | None = None,
-    ) -> dict[int, list[Recommendation]]:
+        interests: DeclaredInterests | None = None,
+    ) -> Rankings:
         """Top `k` of `candidates` for those `member_ids` with enough history (others absent).
 
-        A member's own answers, declines and 👎 are never suggested.
+        A member's own answers, declines and 👎 are never suggested, nor what `exclude`
+        lists for them; `interests` (declared, embedded) count as the blend's interest
+        feature. Results are arrays (G4): `Rankings.row` builds one member's list.
         """
-        from recommender.scoring import rank_members
+        from recommender import Rankings
+        from recommender.features import FeatureSpace
+        from recommender.scoring import BlockScorer
 
-        now = self._clock.now().timestamp()
-        snap = community.log.snapshot(community.table, now)
+        snap = community.log.snapshot(community.table, self._clock.now().timestamp())
         attended = np.diff(snap.past.indptr)
-        warm = [m for m in member_ids if m in community.row_of_member
-                and attended[community.row_of_member[m]] >= MIN_HISTORY]
+        rows = np.fromiter((community.row_of_member.get(m, -1) for m in member_ids), np.int64,
+                           len(member_ids))
+        warm = np.flatnonzero(rows >= 0)
+        warm = warm[attended[rows[warm]] >= MIN_HISTORY]
+        ids, rows = np.asarray(member_ids, dtype=np.int64)[warm], rows[warm]
         cands = np.array(sorted(community.row_of_event[c] for c in candidates
                                 if c in community.row_of_event), dtype=np.int64)
-        out: dict[int, list[Recommendation]] = {}
-        if not warm or not len(cands):
-            return out
-        from recommender.features import FeatureSpace
-
+        if not len(ids) or not len(cands):
+            return Rankings.empty(np.zeros(0, dtype=np.int64), k)
         space = FeatureSpace.build(community.table, snap, cands)  # once for every block
-        said = community.feedback
-        refused = said.label == 0
+        # Members who first came at the same session share series defaults: kept together.
+        order = np.argsort(space.first_sessions(rows), kind="stable")
+        ids, rows = ids[order], rows[order]
         column = np.full(len(community.table), -1, dtype=np.int64)
         column[cands] = np.arange(len(cands))
-        for start in range(0, len(warm), CHUNK):
-            ids = warm[start : start + CHUNK]
-            rows = np.array([community.row_of_member[m] for m in ids], dtype=np.int64)
-            # Never again: own RSVPs, declines and 👎, and what the caller excludes.
-            mask = np.asarray(snap.known[rows][:, cands].todense()) > 0
-            local = np.full(community.log.n_members, -1, dtype=np.int64)
-            local[rows] = np.arange(len(rows))
-            who, where = local[said.member[refused]], column[said.item[refused]]
-            hit = (who >= 0) & (where >= 0)
-            mask[who[hit], where[hit]] = True
-            for n, member_id in enumerate(ids):
-                extra = [community.row_of_event[e] for e in (exclude or {}).get(member_id, ())
-                         if e in community.row_of_event]
-                cols = column[np.asarray(extra, dtype=np.int64)]
-                mask[n, cols[cols >= 0]] = True
-            ranked = rank_members(space, self.blend, rows, k, exclude=mask)
-            for n, member_id in enumerate(ids):
-                out[member_id] = self._explain(community, snap.past, int(rows[n]), ranked, n)
+        excluded = Exclusions(community, rows, column, exclude or {})
+        blend = _with_interest(self.blend) if interests is not None else self.blend
+        small = community.event_ids.max(initial=0) <= np.iinfo(np.int32).max  # G4 memory
+        out = Rankings.allocate(ids, k, interests.labels if interests is not None else (),
+                                np.int32 if small else np.int64)
+        reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
+                            interests)
+        scorer = BlockScorer(space, blend, rows)
+        size = CHUNK if len(ids) <= LARGE else CHUNK // 2
+        for start in range(0, len(ids), size):
+            stop = min(start + size, len(ids))
+            said = None if interests is None else interests.block(ids[start:stop].tolist())
+            ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
+                                 exclude=excluded.block(start, ids[start:stop]))
+            out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
         return out
 
-    def _explain(self, community: BlendInputs, past: sparse.csr_matrix, row: int,
-                 ranked: Ranked, n: int) -> list[Recommendation]:
-        """Each pick with the feature that lifted it most, if it lifted it enough."""
-        from recommender import Reason, ReasonKind, Recommendation
-        from recommender.explain import NO_REASON
 
-        table = community.table
-        names = self.blend.names
-        mine = past[row].indices
-        out: list[Recommendation] = []
-        for slot, item in enumerate(ranked.items[n]):
-            if item < 0:
-                continue
-            lifts = ranked.contributions[n, slot]
-            best = int(np.argmax(lifts))
-            feature = names[best]
-            reason = NO_REASON
-            if lifts[best] >= REASON_LIFT:
-                if feature in ANCHORED and len(mine):
-                    # The attended session closest to the pick (its own series first).
-                    close = (table.lexical[mine] @ table.lexical[item].T).toarray().ravel()
-                    close += table.semantic[mine] @ table.semantic[item]
-                    close += 2.0 * (table.series[mine] == table.series[item])
-                    anchor = int(mine[int(np.argmax(close))])
-                    reason = Reason(ReasonKind.ATTENDED, item_id=int(community.event_ids[anchor]))
-                else:
-                    reason = Reason(ReasonKind(FEATURE_REASON.get(feature, "none")))
-            out.append(Recommendation(int(community.event_ids[item]),
-                                      float(ranked.scores[n, slot]), reason))
-        return out
+class Exclusions:
+    """(member position, candidate column) pairs never to suggest, one block at a time.
+
+    Declines and 👎 from the feedback log, and the caller's per-member event ids; built as
+    arrays for the block's members only, so they stay as small as a block (G4 memory).
+    """
+
+    def __init__(self, community: BlendInputs, rows: np.ndarray, column: np.ndarray,
+                 exclude: Mapping[int, Collection[int]]) -> None:
+        position = np.full(community.log.n_members, -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        said = community.feedback
+        refused = said.label == 0
+        who, where = position[said.member[refused]], column[said.item[refused]]
+        keep = (who >= 0) & (where >= 0)
+        order = np.argsort(who[keep], kind="stable")
+        self._said = who[keep][order], where[keep][order]
+        self._column = column
+        self._exclude = exclude
+        self._sorter = np.argsort(community.event_ids)
+        self._event_ids = community.event_ids
+
+    def block(self, start: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs for the members `ids` at positions `start…` (rows relative to the block)."""
+        keys = ids.tolist()
+        exclude = self._exclude
+        counts = np.fromiter((len(exclude.get(m, ())) for m in keys), np.int64, len(keys))
+        events = np.fromiter(chain.from_iterable(exclude.get(m, ()) for m in keys), np.int64,
+                             int(counts.sum()))
+        who = np.repeat(np.arange(len(keys)), counts)
+        if len(self._sorter) and len(events):
+            at = np.minimum(np.searchsorted(self._event_ids, events, sorter=self._sorter),
+                            len(self._sorter) - 1)
+            item = self._sorter[at]
+            known = self._event_ids[item] == events
+            who, where = who[known], self._column[item[known]]
+        else:
+            where = np.zeros(0, dtype=np.int64)
+        lo, hi = np.searchsorted(self._said[0], [start, start + len(keys)])
+        who = np.concatenate([who, self._said[0][lo:hi] - start])
+        where = np.concatenate([where, self._said[1][lo:hi]])
+        return who[where >= 0], where[where >= 0]
+
+
+def _with_interest(blend: LinearBlend) -> LinearBlend:
+    """`blend` with declared interests weighed as history meaning when it never saw them.
+
+    The blend is fitted on RSVP history, where nobody's declared interests are known, so
+    a learned interest weight is 0; a declared interest is the same kind of evidence as
+    the meaning of what a member attended, so it takes that feature's weight.
+    """
+    from recommender.features import F
+
+    i, e = F["interest"], F["embedding"]
+    if not blend.learned or blend.coef[i] != 0.0:
+        return blend
+    coef = blend.coef.copy()
+    coef[i] = blend.coef[e] / blend.scale[e] * blend.scale[i]
+    return replace(blend, coef=coef)

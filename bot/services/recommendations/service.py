@@ -19,6 +19,7 @@ from bot.core.model import Member
 from bot.core.offload import off_loop
 from bot.services.outbox import Outbox
 from bot.services.recommendations import texts
+from bot.services.recommendations.blend_reasons import DeclaredInterests
 from bot.services.recommendations.digests import Digests
 from bot.services.recommendations.index import SessionIndex, answered
 from bot.services.recommendations.learned import LearnedRanker
@@ -138,10 +139,12 @@ class RecommendationService:
         def rank() -> tuple[list[Recommendation], bool]:
             from recommender.explain import vouch
 
+            declared = DeclaredInterests.embed(catalogue.encoder,
+                                               {member.member_id: signals.interests}, vectors)
             learned = self._learned.rank(catalogue.community, [member.member_id], candidates,
-                                         count, skip)
-            if member.member_id in learned:  # enough history for the learned blend
-                return learned[member.member_id], False
+                                         count, skip, declared)
+            if len(learned):  # enough history for the learned blend
+                return learned.row(0), False
             profile = recommender.profile(signals, now, vectors)
             ranked = recommender.recommend(profile, candidates, now, k=count)
             return vouch(recommender.catalog, profile, ranked), profile.is_cold

@@ -146,3 +146,19 @@ async def test_refit_on_an_empty_community_keeps_the_fixed_weights(app: App, cha
     assert await app.features.recommendations.refit() is False
     assert await app.features.recommendations.refresh() == 0
     assert "Nothing to suggest right now" in await chat.text("/recommend", who="maya")
+
+
+async def test_a_declared_interest_moves_a_regulars_learned_ranking(
+    app: App, chat: Chat, clock: FixedClock
+):
+    """The blend's interest feature is fed: what a regular says they are into ranks."""
+    await regular_of_kim(app, clock)
+    chess = await hosted(app, "ada", "Chess club", 1, "chess openings and endgames")
+    knitting = await hosted(app, "ada", "Knitting night", 3, "wool and needles")
+    # Knitting is on a weekday maya keeps (habit); nothing says she likes chess.
+    assert ids_in(await chat.text("/recommend 2", who="maya")) == [knitting, chess]
+
+    await chat.say('/profile interests="chess"', who="maya")
+    text = await chat.text("/recommend 2", who="maya")
+    assert ids_in(text) == [chess, knitting], text
+    assert "organiser" not in text  # still the blend's ranking, not the hybrid's

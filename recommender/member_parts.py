@@ -1,0 +1,100 @@
+"""A block of members' feature pieces, and the array helpers the feature space is built with.
+
+Split from `recommender.features` to keep that module small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass(frozen=True, slots=True)
+class MemberParts:
+    """What a block of members' features are read from: small tables and a few products.
+
+    Text similarity and co-attendance stay factored (history x item table, G4): the ranker
+    sums them into one product and reads them only at its picks; `block` densifies them.
+    """
+
+    tables: dict[str, np.ndarray]  # feature -> (M, width of its `FAMILY`) values
+    series_hist: sparse.csr_matrix  # (M, candidate series) decayed sessions attended
+    since: np.ndarray  # (M,) first held session each member came to (see `_rates`)
+    denom: np.ndarray  # (M,) total recency weight (1 for none)
+    history: sparse.csr_matrix  # (M, used) recency-weighted attended sessions
+    text_scale: np.ndarray  # (M,) 1 / norm of the member's TF-IDF profile
+    co_scale: np.ndarray  # (M,) 1 / the member's total recency weight
+    self_weight: np.ndarray  # (M,) the member's own share of co-attendance on own RSVPs
+    lexical_sim: np.ndarray  # the space's (used, C) tables, shared
+    co: np.ndarray
+    semantic: np.ndarray  # (M, d) unit history profiles
+    interests: np.ndarray | None  # (M, d) declared interests
+    own_rows: np.ndarray  # a member's own RSVPs among the candidates (block rows, columns)
+    own_cols: np.ndarray
+
+    @property
+    def tfidf(self) -> np.ndarray:
+        """`(M, C)` exact-text similarity of each member's history to every candidate."""
+        out = np.asarray(self.history @ self.lexical_sim, dtype=np.float32)
+        out *= self.text_scale[:, None]
+        return out
+
+    @property
+    def co_attendance(self) -> np.ndarray:
+        """`(M, C)` item-based co-attendance, the member's own row taken back out."""
+        co = np.asarray(self.history @ self.co, dtype=np.float32)
+        co[self.own_rows, self.own_cols] -= self.self_weight[self.own_rows]
+        np.maximum(co, 0.0, out=co)
+        co *= self.co_scale[:, None]
+        return co
+
+
+def binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A 0/1 CSR matrix with ones at `(rows, cols)` (duplicates count once)."""
+    m = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)
+    m.data[:] = 1.0  # duplicates count once
+    return m
+
+
+def cumulated(column: np.ndarray, weight: np.ndarray, width: int) -> np.ndarray:
+    """`(len + 1, width)` running sums of `weight` one-hot in `column` (-1: none)."""
+    out = np.zeros((len(column) + 1, width), dtype=np.float32)
+    hit = np.flatnonzero(column >= 0)
+    out[hit + 1, column[hit]] = weight[hit]
+    return np.cumsum(out, axis=0, out=out)
+
+
+def first_start(past: sparse.csr_matrix, starts: np.ndarray) -> np.ndarray:
+    """Start of each row's first attended session (inf for none)."""
+    first = np.full(past.shape[0], np.inf)
+    some = np.flatnonzero(np.diff(past.indptr) > 0)
+    if len(some):
+        first[some] = np.minimum.reduceat(starts[past.indices], past.indptr[some])
+    return first
+
+def onehot(index: np.ndarray, width: int, mask: np.ndarray | None = None) -> sparse.csr_matrix:
+    """`(len(index), width)` one-hot rows (rows outside `mask` left empty)."""
+    keep = np.ones(len(index), bool) if mask is None else mask
+    rows = np.flatnonzero(keep)
+    return sparse.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, index[keep])), shape=(len(index), width)
+    )
+
+
+def row_norms(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Euclidean norm of each row of a canonical CSR matrix (no squared copy of it)."""
+    squares = np.square(matrix.data)
+    some = np.diff(matrix.indptr) > 0
+    out = np.zeros(matrix.shape[0], dtype=np.float32)
+    if some.any():
+        out[some] = np.add.reduceat(squares, matrix.indptr[:-1][some])
+    return np.sqrt(out)
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    norms = np.sqrt(np.einsum("md,md->m", vectors, vectors))
+    vectors /= np.where(norms > 0, norms, 1.0)[:, None]
+    return vectors
