@@ -54,6 +54,11 @@ class RemoteEncoder:
         """Length of each vector."""
         return self._dim
 
+    @property
+    def alive(self) -> bool:
+        """Whether the child still runs (it may be killed, e.g. by the OOM killer)."""
+        return self._child.poll() is None
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors from the child; :class:`RemoteEncoderError` if it failed or is gone."""
         if not texts:

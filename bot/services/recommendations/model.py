@@ -53,9 +53,21 @@ class Model:
         return self._encoder
 
     def current(self) -> Encoder:
-        """The model once loaded, TF-IDF until then (starting the load if wanted)."""
+        """The model once loaded, TF-IDF until then (starting the load if wanted).
+
+        A model whose process has ended is loaded again (TF-IDF meanwhile), so one crash of
+        that process costs a few minutes of plainer suggestions, not every one until a
+        restart of the bot.
+        """
         if self._encoder is not None:
-            return self._encoder
+            if getattr(self._encoder, "alive", True):
+                return self._encoder
+            logger.warning("the sentence model's process ended; loading it again "
+                           "(TF-IDF until it is back)")
+            _close(self._encoder)
+            self._encoder, self._loading, self._said_fallback = None, None, True
+            self.warm_up()
+            return self.tfidf()
         if self.wanted:
             self.warm_up()
             if not self._said_fallback:
