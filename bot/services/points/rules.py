@@ -95,15 +95,17 @@ class ChatRule:
         now = incoming.received_at
         if self._cooling(member_id, now):  # first: most of a burst stops here, cheaply
             return None
-        if judged and len(normalise(incoming.text)) < rules.message_min_length:
-            return None
-        signature = fingerprint(incoming.text) if judged else None
-        if signature is not None and self._repeats(signature, self._recent.get(member_id, [])):
-            return None
         async with self._turns.turn(member_id):
-            # A message of this member judged meanwhile may have started the cooldown.
-            if self._cooling(member_id, now) or (signature is not None and self._repeats(
-                    signature, self._recent.get(member_id, []))):
+            # The text is judged only once it is this message's turn: the member's other
+            # messages of a burst waited here for the award in flight, and now stop at its
+            # cooldown without hashing their text (that hashing was most of a burst's CPU).
+            if self._cooling(member_id, now):
+                return None
+            if judged and len(normalise(incoming.text)) < rules.message_min_length:
+                return None
+            signature = fingerprint(incoming.text) if judged else None
+            if signature is not None and self._repeats(signature,
+                                                       self._recent.get(member_id, [])):
                 return None
             result = await self._award_message(context, signature)
         if result is not None and result.levelled_up:
