@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repos.ledger import append_with_totals
+from storage.repos.ledger import append_with_totals, totals_upsert
 from storage.rows.members import AccountRow, MemberRow, PlaceRow
 from storage.rows.points import (
     BadgeRow,
@@ -32,7 +32,6 @@ from storage.rows.points import (
 )
 
 METRICS = ("points", "challenges", "events")
-_TOTALS_UPSERTS: dict[str, Any] = {}  # dialect name -> the totals upsert (see add_totals)
 def _table(row: type[Any]) -> Table:
     table = row.__table__
     assert isinstance(table, Table)
@@ -73,7 +72,7 @@ class PointsRepo:
         """
         rows = [{"member_id": member_id, "period": p, "points": points, "spent": spent,
                  "challenges": challenges, "events": events} for p in periods]
-        statement = self._totals_upsert()
+        statement = totals_upsert(self._s.get_bind().dialect.name, _table(PointTotalRow))
         # One statement for every period (a period may not appear twice in one upsert);
         # RETURNING order is not guaranteed, so the first period is found by name.
         unique = list(dict.fromkeys(r["period"] for r in rows))
@@ -81,21 +80,6 @@ class PointsRepo:
             [next(r for r in rows if r["period"] == p) for p in unique]))).all()
         first = next(r for r in got if r.period == periods[0])
         return (int(first.points), int(first.spent), int(first.challenges), int(first.events))
-
-    def _totals_upsert(self) -> Any:
-        """The totals upsert without its rows, built once per dialect (cheaper than building)."""
-        dialect = self._s.get_bind().dialect.name
-        statement = _TOTALS_UPSERTS.get(dialect)
-        if statement is None:
-            table = _table(PointTotalRow)
-            insert = self._insert(table)
-            statement = _TOTALS_UPSERTS[dialect] = insert.on_conflict_do_update(
-                index_elements=["member_id", "period"],
-                set_={c: table.c[c] + insert.excluded[c]
-                      for c in ("points", "spent", "challenges", "events")},
-            ).returning(table.c.period, table.c.points, table.c.spent, table.c.challenges,
-                        table.c.events)
-        return statement
 
     async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """Append ledger rows, skipping known keys, and add the new ones to their totals.
