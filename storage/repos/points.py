@@ -43,9 +43,9 @@ class PointsRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
-        # Rule states this unit already read, and whether locked: the chat rule and the
-        # streak read the same row in one award, and each read was two statements.
-        self._states: dict[int, tuple[PointStateRow, bool]] = {}
+        # Rule states this unit already read and locked: the chat rule and the streak read
+        # the same row in one award.
+        self._states: dict[int, PointStateRow] = {}
 
     def _insert(self, table: Table) -> Any:
         dialect = self._s.get_bind().dialect.name
@@ -228,33 +228,23 @@ class PointsRepo:
 
     # -- rule state --------------------------------------------------------------------------
 
-    async def state(self, member_id: int, *, lock: bool = False) -> PointStateRow:
-        """The member's rule state, created on first use (and locked on PostgreSQL).
+    async def state(self, member_id: int) -> PointStateRow:
+        """The member's rule state, created on first use and locked for the unit.
 
-        Read once per unit: the row stays locked until the unit ends, and its changes are
-        on the object, so a second read would return the same thing.
+        One statement: an upsert that "updates" the row it finds locks it (as SELECT … FOR
+        UPDATE did) and returns it. Read once per unit: the row stays locked until the unit
+        ends and its changes are on the object, so a second read would return the same.
         """
-        held = self._states.get(member_id)
-        if held is not None and (held[1] or not lock):
-            return held[0]
-        dialect = self._s.get_bind().dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            PointStateRow).values(member_id=member_id, fingerprints="[]", streak=0,
-                                  best_streak=0, reactions=0)
-        if lock:
-            # One statement: an upsert that "updates" the row it finds locks it (as
-            # SELECT … FOR UPDATE did) and returns it: on the hot path (G10) two round trips
-            # fewer than an insert then a locking select.
+        state = self._states.get(member_id)
+        if state is None:
+            dialect = self._s.get_bind().dialect.name
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                PointStateRow).values(member_id=member_id, fingerprints="[]", streak=0,
+                                      best_streak=0, reactions=0)
             upsert = insert.on_conflict_do_update(
                 index_elements=["member_id"], set_={"member_id": insert.excluded.member_id},
             ).returning(PointStateRow).execution_options(populate_existing=True)
-            state: PointStateRow = (await self._s.scalars(upsert)).one()
-        else:
-            await self._s.execute(insert.on_conflict_do_nothing(index_elements=["member_id"]))
-            statement = (select(PointStateRow).where(PointStateRow.member_id == member_id)
-                         .execution_options(populate_existing=True))
-            state = (await self._s.execute(statement)).scalar_one()
-        self._states[member_id] = (state, lock)
+            state = self._states[member_id] = (await self._s.scalars(upsert)).one()
         return state
 
     async def delete_state(self, member_id: int) -> None:
@@ -325,9 +315,6 @@ class RewardRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
-        # Rule states this unit already read, and whether locked: the chat rule and the
-        # streak read the same row in one award, and each read was two statements.
-        self._states: dict[int, tuple[PointStateRow, bool]] = {}
 
     async def add(self, row: RewardRow) -> RewardRow:
         """Store a new reward."""

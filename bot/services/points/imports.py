@@ -139,13 +139,12 @@ async def run(data: bytes, now: datetime, identify: Callable[[UserRef], Awaitabl
               ) -> ImportReport:
     """Parse, find or create each account's member, and append the awards in batches."""
     digest, lines = parse(data, now)
-    members: dict[UserRef, int] = {}
+    members: dict[str, int] = {}  # account key ("discord:1234") -> member id
     for line in lines:
-        key = UserRef(line.account.platform, line.account.user_id, "")
-        if key not in members:
-            members[key] = (await identify(line.account)).member_id
-    awards = [Award(members[UserRef(x.account.platform, x.account.user_id, "")], x.points,
-                    "import", x.reason, f"import:{digest}:{x.line}", x.at) for x in lines]
+        if line.account.key not in members:
+            members[line.account.key] = (await identify(line.account)).member_id
+    awards = [Award(members[x.account.key], x.points, "import", x.reason,
+                    f"import:{digest}:{x.line}", x.at) for x in lines]
     added = await award_batches(awards[start:start + BATCH]
                                 for start in range(0, len(awards), BATCH))
     return ImportReport(len(lines), added, len(members))

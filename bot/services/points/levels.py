@@ -101,7 +101,7 @@ class Levels:
         Returns (days in the run, today) on the first activity of a day, else None.
         """
         today = local_day(now, self._terms.zone)
-        state = await unit.points.state(member_id, lock=True)
+        state = await unit.points.state(member_id)
         if state.streak_day == str(today):
             return None
         yesterday = str(today - timedelta(days=1))

@@ -125,7 +125,7 @@ class ChatRule:
         rules, now = self._terms.rules, incoming.received_at
         cooldown = timedelta(seconds=rules.message_cooldown_seconds)
         async with self._db.unit() as unit:
-            state = await unit.points.state(member_id, lock=True)
+            state = await unit.points.state(member_id)
             recent: list[list[int]] = json.loads(state.fingerprints)
             self._recent[member_id] = recent
             if state.last_message_at is not None and now - state.last_message_at < cooldown:
@@ -153,7 +153,7 @@ class ChatRule:
             return None
         day = str(local_day(at, self._terms.zone))
         async with self._db.unit() as unit:
-            state = await unit.points.state(member_id, lock=True)
+            state = await unit.points.state(member_id)
             if state.reaction_day != day:
                 state.reaction_day, state.reactions = day, 0
             if state.reactions >= self._terms.rules.reaction_daily_cap:
