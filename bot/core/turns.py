@@ -93,16 +93,16 @@ class GroupCommit(Generic[T, V]):
             batch, self._waiting = self._waiting[:self._most], self._waiting[self._most:]
             try:
                 results = await self._work([item for item, _ in batch])
-            except BaseException as exc:
+            except Exception as exc:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
-                if not isinstance(exc, Exception):  # cancelled: release everyone, stop
-                    for _, future in self._waiting:
-                        future.cancel()
-                    self._waiting = []
-                    raise
                 continue
+            except BaseException:  # cancelled (the bot stops): release everyone
+                for _, future in [*batch, *self._waiting]:
+                    future.cancel()
+                self._waiting = []
+                raise
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)

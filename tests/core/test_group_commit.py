@@ -79,3 +79,19 @@ async def test_a_cancelled_caller_does_not_stop_the_batch_for_the_others():
     assert await staying == 20
     with pytest.raises(asyncio.CancelledError):
         await gone
+
+
+async def test_stopping_the_batch_releases_every_caller():
+    work = Recorder()
+    work.gate.clear()
+    commit = GroupCommit(work.work, most=1)
+    callers = [asyncio.ensure_future(commit.submit(n)) for n in range(3)]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert work.batches == [[0]]
+    runner = commit._runner
+    assert runner is not None
+    runner.cancel()
+    for caller in callers:
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(caller, timeout=1)
