@@ -55,16 +55,18 @@ class MemberDirectory:
 
     async def _identify(self, author: UserRef, key: tuple[str, str]) -> Member:
         try:
-            member = await self._batches.submit(author)
+            member, created = await self._batches.submit(author)
         except Duplicate:
             # A first event from a new person raced another (a message and a voice join,
             # another process): the other one created the member, so read it.
-            member = (await self._find_or_create([author]))[0]
+            member, created = (await self._find_or_create([author]))[0]
+        if created:  # written for this caller: its error policy must not say nothing was
+            self._db.note_commit()
         self._cache[key] = member
         return member
 
-    async def _find_or_create(self, authors: list[UserRef]) -> list[Member]:
-        """Members for ``authors``, newcomers created: one unit for a burst's newcomers."""
+    async def _find_or_create(self, authors: list[UserRef]) -> list[tuple[Member, bool]]:
+        """Members for ``authors`` and whether each is new: one unit for a burst's newcomers."""
         async with self._db.unit() as unit:
             found = await unit.members.by_accounts(
                 [(a.platform.value, a.user_id) for a in authors])
@@ -77,7 +79,9 @@ class MemberDirectory:
                     self._clock.now(), self._default_tz)
                 found.update(((a.platform.value, a.user_id), row) for a, row in zip(
                     new, rows, strict=True))
-            return [to_member(found[a.platform.value, a.user_id]) for a in authors]
+            made = {(a.platform.value, a.user_id) for a in new}
+            return [(to_member(found[a.platform.value, a.user_id]),
+                     (a.platform.value, a.user_id) in made) for a in authors]
 
     async def resolve(self, platform: Platform, token: str) -> Member | None:
         """Find a member by ``@handle``, platform id or display name."""
