@@ -54,7 +54,7 @@ class LinearBlend:
 
 # Priors on raw feature scales, for a community with too little history to learn from.
 PRIORS = {"series": 1.0, "series_share": 0.3, "series_rate": 0.3, "group": 0.3,
-          "group_rate": 0.3, "tfidf": 1.0, "embedding": 0.5,
+          "group_rate": 0.3, "joined": 0.5, "tfidf": 1.0, "embedding": 0.5,
           "interest": 1.0, "habit": 0.3, "weekday": 0.1, "daypart": 0.1, "popularity": 0.3,
           "momentum": 0.2, "series_popularity": 0.2, "co_attendance": 0.5, "soon": 0.2}
 FIXED = LinearBlend(
