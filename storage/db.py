@@ -172,6 +172,10 @@ class Database:
         """Count this task's writing units from now: a retry is safe only while it reads 0."""
         return faults.count_from_here()
 
+    def note_commit(self) -> None:
+        """Count a writing unit another task committed for this one (a group commit)."""
+        faults.count_commit()
+
     def advisory_lock(self, name: str) -> AdvisoryLock:
         """A named lock held on its own connection (PostgreSQL only)."""
         return AdvisoryLock(self.engine, name)

@@ -9,12 +9,14 @@ write lock. The database stays the truth; these only spare it work it would refu
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Turns:
@@ -60,3 +62,47 @@ class SingleFlight(Generic[K, V]):
             self._running[key] = running
             running.add_done_callback(lambda _: self._running.pop(key, None))
         return await asyncio.shield(running)
+
+
+class GroupCommit(Generic[T, V]):
+    """Work submitted while a batch is in flight goes together in the next batch.
+
+    The first item starts a batch at once, so a lone message waits for nothing; under a
+    burst, items gather while the batch before them is written. Each caller awaits its
+    own result, so its work is committed before it goes on (nothing is lost on a crash).
+    """
+
+    def __init__(self, work: Callable[[list[T]], Awaitable[list[V]]], most: int) -> None:
+        self._work = work
+        self._most = most
+        self._waiting: list[tuple[T, asyncio.Future[V]]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> V:
+        """``item``'s result, worked out in a batch with whatever else is waiting."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[V] = loop.create_future()
+        self._waiting.append((item, future))
+        if self._runner is None or self._runner.done():
+            # Its own context: what the batch does is not the first caller's alone.
+            self._runner = loop.create_task(self._drain(), context=contextvars.Context())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:self._most], self._waiting[self._most:]
+            try:
+                results = await self._work([item for item, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            except BaseException:  # cancelled (the bot stops): release everyone
+                for _, future in [*batch, *self._waiting]:
+                    future.cancel()
+                self._waiting = []
+                raise
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)

@@ -52,7 +52,7 @@ _PG_FRESH = ("SELECT fresh.member_id, p.period, fresh.amount, fresh.kind FROM fr
 
 @functools.cache
 def totals_upsert(dialect: str, table: Table) -> Any:
-    """One member's totals upsert (rows in ``.values()``), returning each period's totals.
+    """The totals upsert (rows in ``.values()``), returning each (member, period)'s totals.
 
     Built once per dialect: building it cost more than running it.
     """
@@ -61,8 +61,8 @@ def totals_upsert(dialect: str, table: Table) -> Any:
         index_elements=["member_id", "period"],
         set_={c: table.c[c] + insert.excluded[c]
               for c in ("points", "spent", "challenges", "events")},
-    ).returning(table.c.period, table.c.points, table.c.spent, table.c.challenges,
-                table.c.events)
+    ).returning(table.c.member_id, table.c.period, table.c.points, table.c.spent,
+                table.c.challenges, table.c.events)
 
 
 async def append_with_totals(session: AsyncSession, table: Table,

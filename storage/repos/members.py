@@ -24,6 +24,8 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -89,36 +91,60 @@ class MemberRepo:
 
     async def by_account(self, platform: str, user_id: str) -> MemberRow | None:
         """The member owning a platform account."""
-        statement = (
-            select(MemberRow)
-            .join(AccountRow, AccountRow.member_id == MemberRow.id)
-            .where(AccountRow.platform == platform, AccountRow.user_id == user_id)
-        )
-        return (await self._s.execute(statement)).scalar_one_or_none()
+        return (await self.by_accounts([(platform, user_id)])).get((platform, user_id))
 
-    async def create(
-        self,
-        platform: str,
-        user_id: str,
-        display_name: str,
-        handle: str | None,
-        now: datetime,
-        timezone: str = "UTC",
-    ) -> MemberRow:
+    async def by_accounts(self, accounts: Sequence[tuple[str, str]]
+                          ) -> dict[tuple[str, str], MemberRow]:
+        """The members owning these (platform, user id) accounts, where known."""
+        statement = (
+            select(AccountRow.platform, AccountRow.user_id, MemberRow)
+            .join(AccountRow, AccountRow.member_id == MemberRow.id)
+            .where(tuple_(AccountRow.platform, AccountRow.user_id).in_(list(accounts)))
+        )
+        return {(p, u): row for p, u, row in (await self._s.execute(statement)).all()}
+
+    async def create(self, platform: str, user_id: str, display_name: str, handle: str | None,
+                     now: datetime, timezone: str = "UTC") -> MemberRow:
         """Create a member with their first account."""
-        # Two INSERT statements, not two ORM flushes: a burst of newcomers (G10) paid most
-        # of its first-message cost in the unit-of-work machinery.
-        member = (await self._s.scalars(
+        return (await self.create_many([(platform, user_id, display_name, handle)], now,
+                                       timezone))[0]
+
+    async def create_many(self, accounts: Sequence[tuple[str, str, str, str | None]],
+                          now: datetime, timezone: str = "UTC") -> list[MemberRow]:
+        """Create one member per (platform, user id, display name, handle) account, in order.
+
+        Two INSERT statements for all, not ORM flushes: a burst of newcomers (G10) paid most
+        of its first-message cost in the unit-of-work machinery. The ids are taken first, so
+        the rows need no RETURNING order: SQLite has none, and SQLAlchemy asked for one
+        falls back to one INSERT per row.
+        """
+        ids = await self._new_ids(len(accounts))
+        made = {row.id: row for row in (await self._s.scalars(
             insert(MemberRow).returning(MemberRow),
-            [{"display_name": display_name[:100], "timezone": timezone, "interests": "",
-              "dms": True, "digests": False, "keep_text": True, "created_at": now}])).one()
+            [{"id": id_, "display_name": name[:100], "timezone": timezone, "interests": "",
+              "dms": True, "digests": False, "keep_text": True, "created_at": now}
+             for id_, (_, _, name, _) in zip(ids, accounts, strict=True)])).all()}
+        members = [made[id_] for id_ in ids]
         try:
-            await self._s.execute(insert(AccountRow), [{
-                "member_id": member.id, "platform": platform, "user_id": user_id,
-                "display_name": display_name[:100], "handle": handle, "created_at": now}])
-        except IntegrityError as exc:  # two first events from one new person raced
-            raise Duplicate(f"{platform} account {user_id} exists") from exc
-        return member
+            await self._s.execute(insert(AccountRow), [
+                {"member_id": member.id, "platform": platform, "user_id": user_id,
+                 "display_name": name[:100], "handle": handle, "created_at": now}
+                for member, (platform, user_id, name, handle) in zip(members, accounts,
+                                                                     strict=True)])
+        except IntegrityError as exc:  # a first event from a new person raced another
+            raise Duplicate(f"an account of {len(accounts)} exists already") from exc
+        return members
+
+    async def _new_ids(self, n: int) -> list[int]:
+        """``n`` member ids nobody has had (SQLite: this unit holds the write lock)."""
+        if self._s.get_bind().dialect.name == "postgresql":
+            return [int(i) for i in (await self._s.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('members', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": n})).scalars()]
+        last = (await self._s.execute(text(  # AUTOINCREMENT: never a forgotten member's id
+            "SELECT MAX(x) FROM (SELECT COALESCE(MAX(id), 0) AS x FROM members "
+            "UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'members')"))).scalar_one()
+        return list(range(int(last) + 1, int(last) + 1 + n))
 
     async def insert_many(self, members: Sequence[dict[str, Any]],
                           accounts: Sequence[dict[str, Any]] = ()) -> None:

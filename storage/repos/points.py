@@ -55,13 +55,18 @@ class PointsRepo:
 
     async def append(self, row: dict[str, Any]) -> int | None:
         """Insert one ledger row; None when its key is already there (already done)."""
+        return (await self.append_many([row])).get(row["key"])
+
+    async def append_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert ledger rows in one statement, skipping keys already there; new ids by key."""
         table = _table(PointAwardRow)
-        statement = (self._insert(table).values(**row)
-                     .on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id))
-        # The row depends on no pending ORM change: rule-state edits wait for the unit's
+        statement = (self._insert(table).values(list(rows))
+                     .on_conflict_do_nothing(index_elements=["key"])
+                     .returning(table.c.id, table.c.key))
+        # The rows depend on no pending ORM change: rule-state edits wait for the unit's
         # next flush and go out as one UPDATE, not one before this insert and one after.
         with self._s.no_autoflush:
-            return (await self._s.execute(statement)).scalar_one_or_none()
+            return {str(key): int(id_) for id_, key in (await self._s.execute(statement)).all()}
 
     async def add_totals(self, member_id: int, periods: Sequence[str], *, points: int = 0,
                          spent: int = 0, challenges: int = 0, events: int = 0
@@ -70,16 +75,24 @@ class PointsRepo:
 
         Returns the first period's (points, spent, challenges, events) after the change.
         """
-        rows = [{"member_id": member_id, "period": p, "points": points, "spent": spent,
-                 "challenges": challenges, "events": events} for p in periods]
+        got = await self.add_to_totals([
+            {"member_id": member_id, "period": p, "points": points, "spent": spent,
+             "challenges": challenges, "events": events} for p in dict.fromkeys(periods)])
+        return got[member_id, periods[0]]
+
+    async def add_to_totals(self, rows: Sequence[dict[str, Any]]
+                            ) -> dict[tuple[int, str], tuple[int, int, int, int]]:
+        """Add each row's counters to its (member, period) totals, all in one statement.
+
+        A (member, period) may appear once. Rows go in key order, so two units lock totals
+        rows in the same order on PostgreSQL. Returns (points, spent, challenges, events)
+        after the change by (member_id, period).
+        """
         statement = totals_upsert(self._s.get_bind().dialect.name, _table(PointTotalRow))
-        # One statement for every period (a period may not appear twice in one upsert);
-        # RETURNING order is not guaranteed, so the first period is found by name.
-        unique = list(dict.fromkeys(r["period"] for r in rows))
-        got = (await self._s.execute(statement.values(
-            [next(r for r in rows if r["period"] == p) for p in unique]))).all()
-        first = next(r for r in got if r.period == periods[0])
-        return (int(first.points), int(first.spent), int(first.challenges), int(first.events))
+        ordered = sorted(rows, key=lambda r: (r["member_id"], r["period"]))
+        return {(int(r.member_id), str(r.period)):
+                (int(r.points), int(r.spent), int(r.challenges), int(r.events))
+                for r in (await self._s.execute(statement.values(ordered))).all()}
 
     async def append_with_totals(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """Append ledger rows, skipping known keys, and add the new ones to their totals.
@@ -229,23 +242,29 @@ class PointsRepo:
     # -- rule state --------------------------------------------------------------------------
 
     async def state(self, member_id: int) -> PointStateRow:
-        """The member's rule state, created on first use and locked for the unit.
+        """The member's rule state, created on first use and locked for the unit."""
+        return (await self.states([member_id]))[member_id]
 
-        One statement: an upsert that "updates" the row it finds locks it (as SELECT … FOR
-        UPDATE did) and returns it. Read once per unit: the row stays locked until the unit
-        ends and its changes are on the object, so a second read would return the same.
+    async def states(self, member_ids: Sequence[int]) -> dict[int, PointStateRow]:
+        """Several members' rule states, created on first use and locked for the unit.
+
+        One statement: an upsert that "updates" the rows it finds locks them (as SELECT …
+        FOR UPDATE did), in member order so two units never wait on each other crosswise,
+        and returns them. Read once per unit: the rows stay locked until the unit ends and
+        their changes are on the objects, so a second read would return the same.
         """
-        state = self._states.get(member_id)
-        if state is None:
+        missing = sorted(set(member_ids) - self._states.keys())
+        if missing:
             dialect = self._s.get_bind().dialect.name
             insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-                PointStateRow).values(member_id=member_id, fingerprints="[]", streak=0,
-                                      best_streak=0, reactions=0)
+                PointStateRow).values([{"member_id": m, "fingerprints": "[]", "streak": 0,
+                                        "best_streak": 0, "reactions": 0} for m in missing])
             upsert = insert.on_conflict_do_update(
                 index_elements=["member_id"], set_={"member_id": insert.excluded.member_id},
             ).returning(PointStateRow).execution_options(populate_existing=True)
-            state = self._states[member_id] = (await self._s.scalars(upsert)).one()
-        return state
+            for state in (await self._s.scalars(upsert)).all():
+                self._states[state.member_id] = state
+        return {m: self._states[m] for m in member_ids}
 
     async def delete_state(self, member_id: int) -> None:
         """Forget a member's rule state."""

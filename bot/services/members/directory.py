@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.clock import Clock
 from bot.core.model import Member, Platform, UserRef
 from bot.core.parsing import strip_unstorable
-from bot.core.turns import SingleFlight
+from bot.core.turns import GroupCommit, SingleFlight
 from storage import Database, Duplicate
 from storage.rows.members import MemberRow
 
@@ -38,6 +38,8 @@ class MemberDirectory:
         self._default_tz = default_timezone
         self._cache: dict[tuple[str, str], Member] = {}
         self._lookups: SingleFlight[tuple[str, str], Member] = SingleFlight()
+        # Newcomers who write together are looked up and created together (G10).
+        self._batches = GroupCommit(self._find_or_create, 256)
 
     async def identify(self, author: UserRef) -> Member:
         """Return the member for ``author``, creating them on first contact.
@@ -53,25 +55,29 @@ class MemberDirectory:
 
     async def _identify(self, author: UserRef, key: tuple[str, str]) -> Member:
         try:
-            member = await self._find_or_create(author)
+            member = await self._batches.submit(author)
         except Duplicate:
-            # Two first events from one new person raced (a message and a voice join):
-            # the other one created the member, so read it.
-            member = await self._find_or_create(author)
+            # A first event from a new person raced another (a message and a voice join,
+            # another process): the other one created the member, so read it.
+            member = (await self._find_or_create([author]))[0]
         self._cache[key] = member
         return member
 
-    async def _find_or_create(self, author: UserRef) -> Member:
+    async def _find_or_create(self, authors: list[UserRef]) -> list[Member]:
+        """Members for ``authors``, newcomers created: one unit for a burst's newcomers."""
         async with self._db.unit() as unit:
-            row = await unit.members.by_account(author.platform.value, author.user_id)
-            if row is None:  # names come from the platform: cleaned, never refused
-                row = await unit.members.create(
-                    author.platform.value, author.user_id,
-                    strip_unstorable(author.display_name),
-                    author.handle and strip_unstorable(author.handle),
-                    self._clock.now(), self._default_tz,
-                )
-            return to_member(row)
+            found = await unit.members.by_accounts(
+                [(a.platform.value, a.user_id) for a in authors])
+            new = list({(a.platform.value, a.user_id): a for a in authors
+                        if (a.platform.value, a.user_id) not in found}.values())
+            if new:  # names come from the platform: cleaned, never refused
+                rows = await unit.members.create_many(
+                    [(a.platform.value, a.user_id, strip_unstorable(a.display_name),
+                      a.handle and strip_unstorable(a.handle)) for a in new],
+                    self._clock.now(), self._default_tz)
+                found.update(((a.platform.value, a.user_id), row) for a, row in zip(
+                    new, rows, strict=True))
+            return [to_member(found[a.platform.value, a.user_id]) for a in authors]
 
     async def resolve(self, platform: Platform, token: str) -> Member | None:
         """Find a member by ``@handle``, platform id or display name."""

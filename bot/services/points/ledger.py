@@ -55,31 +55,57 @@ class Ledger:
             raise ValueError("record() awards; corrections go through take()")
         if amount == 0 and not count_zero:
             return None
-        now = at or self._clock.now()
-        week, month = week_key(now, self._terms.zone), month_key(now, self._terms.zone)
-        ledger_id = await unit.points.append(
-            self._row(member_id, amount, kind, reason, key[:200], now))
-        if ledger_id is None:
-            return None
-        badges: list[str] = []
-        if kind in ACTIVE_KINDS:
-            # The rule state is locked before the totals, as the chat rule does, so two
-            # units touching one member always lock in the same order (no deadlock).
-            badges += await self._streak(unit, member_id, now)
-        points, spent, solved, attended = await unit.points.add_totals(
-            member_id, ["all", week, month], points=amount,
-            challenges=int(kind == "challenge"), events=int(kind == "attendance"))
-        result = await self._levels.after_change(unit, member_id, points - amount, points,
-                                                 spent, now, ledger_id)
+        award = Award(member_id, amount, kind, reason, key, at or self._clock.now())
+        return (await self.record_many(unit, [award]))[0]
+
+    async def record_many(self, unit: Unit, awards: Sequence[Award]
+                          ) -> list[AwardResult | None]:
+        """``record`` for several awards at once: one ledger insert and one totals upsert.
+
+        Chat awards of a burst are written together (a group commit, G10): each statement
+        is a round trip, and on SQLite every unit waits for the one write lock. Each
+        award's streak, level and badges run as ``record`` runs them. A member's awards go
+        in successive rounds, since one upsert may change a totals row only once.
+        """
+        results: list[AwardResult | None] = [None] * len(awards)
+        for batch in _rounds(awards):
+            rows = {i: self._row(a.member_id, a.amount, a.kind, a.reason, a.key[:200], a.at)
+                    for i, a in batch}
+            ids = await unit.points.append_many(list(rows.values()))
+            landed = [(i, a) for i, a in batch if rows[i]["key"] in ids]
+            badges: dict[int, list[str]] = {}
+            for i, a in landed:
+                # The rule state is locked before the totals, as the chat rule does, so two
+                # units touching one member always lock in the same order (no deadlock).
+                badges[i] = (await self._streak(unit, a.member_id, a.at)
+                             if a.kind in ACTIVE_KINDS else [])
+            totals = await unit.points.add_to_totals([
+                {"member_id": a.member_id, "period": period, "points": a.amount, "spent": 0,
+                 "challenges": int(a.kind == "challenge"), "events": int(a.kind == "attendance")}
+                for i, a in landed
+                for period in dict.fromkeys(("all", rows[i]["period_week"],
+                                             rows[i]["period_month"]))]) if landed else {}
+            for i, a in landed:
+                results[i] = await self._settle(unit, a, totals[a.member_id, "all"],
+                                                ids[rows[i]["key"]], badges[i])
+        return results
+
+    async def _settle(self, unit: Unit, award: Award, totals: tuple[int, int, int, int],
+                      ledger_id: int, badges: list[str]) -> AwardResult:
+        """An added award's level move and badges, from the member's totals after it."""
+        points, spent, solved, attended = totals
+        result = await self._levels.after_change(unit, award.member_id, points - award.amount,
+                                                 points, spent, award.at, ledger_id)
         for badge, badge_key, wanted in (
             ("first_event", "first_event", attended >= 1),
             ("five_events", "five_events", attended >= 5),
             ("first_solve", "first_solve", solved >= 1),
-            ("first_blood", key, kind == "first_solve"),
+            ("first_blood", award.key, award.kind == "first_solve"),
         ):
-            if wanted and await self._levels.badge(unit, member_id, badge, badge_key, now):
+            if wanted and await self._levels.badge(unit, award.member_id, badge, badge_key,
+                                                   award.at):
                 badges.append(badge)
-        return AwardResult(amount, points, points - spent, result.level_before,
+        return AwardResult(award.amount, points, points - spent, result.level_before,
                            result.level_after, tuple(badges))
 
     async def hold(self, unit: Unit, member_id: int, amount: int, kind: str, reason: str,
@@ -239,6 +265,22 @@ class Ledger:
         """Points the member can still spend."""
         total = await unit.points.totals(member_id)
         return 0 if total is None else total.points - total.spent
+
+
+def _rounds(awards: Sequence[Award]) -> list[list[tuple[int, Award]]]:
+    """``awards`` (numbered) in rounds naming each member and each key at most once.
+
+    A member's awards keep their order: each goes in a later round than the one before.
+    """
+    rounds: list[list[tuple[int, Award]]] = []
+    for i, award in enumerate(awards):
+        later = 1 + max((n for n, batch in enumerate(rounds)
+                         if any(a.member_id == award.member_id or a.key[:200] == award.key[:200]
+                                for _, a in batch)), default=-1)
+        if later == len(rounds):
+            rounds.append([])
+        rounds[later].append((i, award))
+    return rounds
 
 
 def _numbered(key: str, n: int) -> str:

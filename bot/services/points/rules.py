@@ -14,21 +14,35 @@ import re
 import struct
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.dispatch import MessageContext
-from bot.core.turns import Turns
+from bot.core.turns import GroupCommit, Turns
 from bot.services.points.ledger import Ledger
 from bot.services.points.periods import local_day
 from bot.services.points.roles import RoleSync
 from bot.services.points.terms import Terms
-from bot.services.points.views import AwardResult
+from bot.services.points.views import Award, AwardResult
 from storage import Database
 
 SIGNATURE_SIZE = 16
 SHINGLE = 4
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _WORDS = struct.Struct(f"<{SIGNATURE_SIZE}I")
+BATCH = 256  # awards written in one unit at most: python-telegram-bot runs 256 updates at once
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """A message waiting for its award, its text already judged and fingerprinted."""
+
+    context: MessageContext
+    signature: list[int] | None
+
+    @property
+    def member_id(self) -> int:
+        return self.context.member.member_id
 
 
 def normalise(text: str) -> str:
@@ -79,6 +93,7 @@ class ChatRule:
         self._last_award: dict[int, datetime] = {}
         self._recent: dict[int, list[list[int]]] = {}
         self._turns = Turns()  # one judgement per member at a time (a burst, G10)
+        self._batches = GroupCommit(self._award_batch, BATCH)
 
     async def on_message(self, context: MessageContext) -> AwardResult | None:
         """The chat-message rule: cooldown, no DMs, no short or repeated text, exclusions.
@@ -120,31 +135,48 @@ class ChatRule:
 
     async def _award_message(self, context: MessageContext, signature: list[int] | None
                              ) -> AwardResult | None:
-        """Judge the message against the stored rule state and award it (one unit)."""
-        incoming, member_id = context.incoming, context.member.member_id
-        rules, now = self._terms.rules, incoming.received_at
-        cooldown = timedelta(seconds=rules.message_cooldown_seconds)
-        async with self._db.unit() as unit:
-            state = await unit.points.state(member_id)
-            recent: list[list[int]] = json.loads(state.fingerprints)
-            self._recent[member_id] = recent
-            if state.last_message_at is not None and now - state.last_message_at < cooldown:
-                self._last_award[member_id] = state.last_message_at
-                return None
-            if signature is not None:
-                if self._repeats(signature, recent):
-                    return None
-                recent = [signature, *recent][: rules.duplicate_window]
-            state.last_message_at = now
-            state.fingerprints = json.dumps(recent)
-            amount = self._rng.randint(rules.message_min, rules.message_max)
-            result = await self._ledger.record(
-                unit, member_id, amount, "message", "chat message",
-                f"msg:{incoming.author.platform}:{incoming.place.place_id}:{incoming.source_id}",
-                at=now)
-        self._last_award[member_id] = now
-        self._recent[member_id] = recent
+        """Judge the message against the stored rule state and award it.
+
+        Messages of different members that wait together are judged and written in one
+        unit (a group commit); the caller's award is committed when this returns.
+        """
+        result = await self._batches.submit(_Ask(context, signature))
+        self._db.note_commit()  # committed for this caller (its error policy won't rerun it)
         return result
+
+    async def _award_batch(self, asks: list[_Ask]) -> list[AwardResult | None]:
+        """Judge each message against its member's stored rule state; award in one unit."""
+        rules = self._terms.rules
+        cooldown = timedelta(seconds=rules.message_cooldown_seconds)
+        grants: dict[int, Award] = {}
+        fresh: dict[int, tuple[datetime, list[list[int]]]] = {}
+        async with self._db.unit() as unit:
+            states = await unit.points.states([ask.member_id for ask in asks])
+            for n, ask in enumerate(asks):
+                incoming, member_id = ask.context.incoming, ask.member_id
+                now, state = incoming.received_at, states[member_id]
+                recent: list[list[int]] = json.loads(state.fingerprints)
+                self._recent[member_id] = recent
+                if state.last_message_at is not None and now - state.last_message_at < cooldown:
+                    self._last_award[member_id] = state.last_message_at
+                    continue
+                if ask.signature is not None:
+                    if self._repeats(ask.signature, recent):
+                        continue
+                    recent = [ask.signature, *recent][: rules.duplicate_window]
+                state.last_message_at = now
+                state.fingerprints = json.dumps(recent)
+                fresh[member_id] = (now, recent)
+                grants[n] = Award(
+                    member_id, self._rng.randint(rules.message_min, rules.message_max),
+                    "message", "chat message",
+                    f"msg:{incoming.author.platform}:{incoming.place.place_id}:"
+                    f"{incoming.source_id}", now)
+            awarded = await self._ledger.record_many(unit, list(grants.values()))
+        for member_id, (now, recent) in fresh.items():
+            self._last_award[member_id], self._recent[member_id] = now, recent
+        results = dict(zip(grants, awarded, strict=True))
+        return [results.get(n) for n in range(len(asks))]
 
     async def reaction_received(self, member_id: int, source_key: str, at: datetime,
                                 place_id: str = "", place_name: str = "") -> AwardResult | None:

@@ -13,6 +13,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import heap
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EncoderLoader = Callable[[], "Encoder"]
+STEADY = timedelta(minutes=10)  # a model that lived this long died by accident, not by habit
+FIRST_WAIT = timedelta(minutes=1)  # before loading a model again after its second quick death
+LONGEST_WAIT = timedelta(hours=1)
 
 
 class Model:
@@ -41,6 +45,9 @@ class Model:
         self._loading: asyncio.Task[None] | None = None
         self._preload: asyncio.Task[None] | None = None
         self._said_fallback = False
+        self._loaded_at: datetime | None = None
+        self._quick_deaths = 0  # deaths in a row, each within STEADY of its load
+        self._retry_at: datetime | None = None
 
     @property
     def wanted(self) -> bool:
@@ -57,16 +64,14 @@ class Model:
 
         A model whose process has ended is loaded again (TF-IDF meanwhile), so one crash of
         that process costs a few minutes of plainer suggestions, not every one until a
-        restart of the bot.
+        restart of the bot. One that keeps dying soon after its load (out of memory, say)
+        is loaded again after a wait that doubles each time, up to an hour: a reload costs
+        the machine seconds of CPU and memory that the bot's members feel.
         """
         if self._encoder is not None:
             if getattr(self._encoder, "alive", True):
                 return self._encoder
-            logger.warning("the sentence model's process ended; loading it again "
-                           "(TF-IDF until it is back)")
-            _close(self._encoder)
-            self._encoder, self._loading, self._said_fallback = None, None, True
-            self.warm_up()
+            self._died()
             return self.tfidf()
         if self.wanted:
             self.warm_up()
@@ -75,6 +80,20 @@ class Model:
                 logger.info("recommendations use TF-IDF until the sentence model %s is loaded",
                             self._settings.model)
         return self.tfidf()
+
+    def _died(self) -> None:
+        """Let the dead model go and plan its reload."""
+        now = self._clock.now()
+        quick = self._loaded_at is not None and now - self._loaded_at < STEADY
+        self._quick_deaths = self._quick_deaths + 1 if quick else 1
+        wait = (timedelta(0) if self._quick_deaths == 1 else
+                min(FIRST_WAIT * 2 ** (self._quick_deaths - 2), LONGEST_WAIT))
+        self._retry_at = now + wait
+        logger.warning("the sentence model's process ended; loading it again in %.0f s "
+                       "(TF-IDF until it is back)", wait.total_seconds())
+        _close(self._encoder)
+        self._encoder, self._loading, self._said_fallback = None, None, True
+        self.warm_up()
 
     def tfidf(self) -> Encoder:
         """Plain hashed term frequencies: a stable name, so vectors stay comparable."""
@@ -111,6 +130,8 @@ class Model:
         """Start loading the model (its own process) if that has not started (never blocks)."""
         if self._loading is not None or self._encoder is not None or not self.wanted:
             return
+        if self._retry_at is not None and self._clock.now() < self._retry_at:
+            return  # a model that keeps dying waits before its next load
         self._loading = asyncio.create_task(self._load(), name="recommendations.load")
 
     async def ready(self) -> Encoder:
@@ -138,7 +159,7 @@ class Model:
                 job.add_done_callback(_close_unused)
                 raise
             encoder = loaded.encoder  # start() logged any fallback once
-        self._encoder = encoder
+        self._encoder, self._loaded_at = encoder, self._clock.now()
         logger.info("recommendation encoder %s ready after %.1fs", encoder.name,
                     (self._clock.now() - started).total_seconds())
 

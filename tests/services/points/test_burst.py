@@ -67,3 +67,46 @@ async def test_a_burst_of_one_members_messages_is_judged_in_one_unit(app):
     assert sum(r is not None for r in results) == 1
     total, _, _ = await ledger_and_totals(app)
     assert total == (await points.standing(solo)).points + (await points.standing(maya)).points
+
+
+async def test_newcomers_writing_together_are_created_together(app):
+    """A burst's newcomers are looked up and created in one unit, not one each (G10)."""
+    authors = [UserRef(Platform.TELEGRAM, str(7000 + n), f"Newcomer {n}", handle=f"new{n}")
+               for n in range(30)]
+    found: list[object] = []
+
+    async def burst() -> None:
+        found.extend(await asyncio.gather(*(app.directory.identify(a) for a in authors)))
+
+    assert await statements(app, "INSERT INTO members", burst) <= 2  # the first, then the rest
+    ids = [m.member_id for m in found]  # type: ignore[attr-defined]
+    assert len(set(ids)) == 30
+    async with app.db.unit() as unit:
+        for author, member_id in zip(authors, ids, strict=True):
+            row = await unit.members.by_account("telegram", author.user_id)
+            assert row is not None and row.id == member_id
+            assert row.display_name == author.display_name
+
+
+async def test_awards_of_members_writing_together_are_written_together(app):
+    """Members' chat awards that wait together share one unit: each still gets its own."""
+    points = app.features.points
+    people = [await member(app, f"p{n}") for n in range(30)]
+    results: list[object] = []
+
+    async def burst() -> None:
+        results.extend(await asyncio.gather(*(
+            points.on_message(MessageContext(said(app, f"p{n}", 0), who))
+            for n, who in enumerate(people))))
+
+    assert await statements(app, "INSERT INTO point_awards", burst) <= 2
+    assert all(r is not None for r in results)
+    for who, result in zip(people, results, strict=True):
+        standing = await points.standing(who)
+        assert result.points == standing.points > 0  # type: ignore[attr-defined]
+    ledger, balances, _ = await ledger_and_totals(app)
+    assert ledger == balances == sum(r.amount for r in results)  # type: ignore[attr-defined]
+    # and the cooldown holds for the next message of each
+    again = await asyncio.gather(*(points.on_message(MessageContext(said(app, f"p{n}", 1), who))
+                                   for n, who in enumerate(people)))
+    assert again == [None] * 30

@@ -146,3 +146,26 @@ async def test_admin_take_never_goes_below_zero(app):
     assert await ledger_and_totals(app) == (0, 0, 0)
     with pytest.raises(UserError, match="already applied"):
         await points.give(admin, maya, 40, "helped", "s1")
+
+
+async def test_many_awards_at_once_count_as_one_by_one(app, clock):
+    """record_many: a member's awards stack in order, a repeated key is skipped."""
+    from bot.services.points.ledger import Ledger
+    from bot.services.points.levels import Levels
+    from bot.services.points.terms import Terms
+    from bot.services.points.views import Award
+
+    terms = Terms(app.features.points.rules)
+    ledger = Ledger(app.db, clock, terms, Levels(app.outbox, terms, ()))
+    maya, solo = await member(app, "maya"), await member(app, "solo")
+    now = clock.now()
+    awards = [Award(maya.member_id, 10, "bonus", "a", "many:1", now),
+              Award(solo.member_id, 7, "bonus", "b", "many:2", now),
+              Award(maya.member_id, 5, "bonus", "c", "many:3", now),
+              Award(solo.member_id, 7, "bonus", "b again", "many:2", now)]
+    async with app.db.unit() as unit:
+        results = await ledger.record_many(unit, awards)
+    assert [r and (r.amount, r.points) for r in results] == [(10, 10), (7, 7), (5, 15), None]
+    assert (await app.features.points.standing(maya)).points == 15
+    assert (await app.features.points.standing(solo)).points == 7
+    assert await ledger_and_totals(app) == (22, 22, 22)

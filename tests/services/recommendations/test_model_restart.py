@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 from bot.core.clock import FixedClock
 from bot.services.recommendations.model import Model
@@ -37,4 +38,46 @@ async def test_a_model_whose_process_died_is_loaded_again_with_tfidf_meanwhile()
     assert await model.ready() is reloaded
     assert loads == [1]
     assert model.current() is reloaded
+    await model.aclose()
+
+
+class Mortal(TfidfEncoder):
+    """An encoder whose process can be declared dead (as RemoteEncoder.alive reports)."""
+
+    alive = True
+
+
+async def test_a_model_that_keeps_dying_soon_after_loading_waits_longer_each_time() -> None:
+    clock = FixedClock(START)
+    made: list[Mortal] = []
+
+    def loader() -> Mortal:
+        made.append(Mortal())
+        return made[-1]
+
+    model = Model(clock, RecommenderSettings(), loader=loader)
+    assert await model.ready() is made[0]
+    made[0].alive = False  # the first death: loaded again at once
+    assert model.current() is model.tfidf()
+    assert await model.ready() is made[1]
+
+    clock.advance(timedelta(minutes=1))
+    made[1].alive = False  # died a minute after its load: wait a minute
+    assert model.current() is model.tfidf()
+    clock.advance(timedelta(seconds=59))
+    assert await model.ready() is model.tfidf() and len(made) == 2
+    clock.advance(timedelta(seconds=2))
+    assert await model.ready() is made[2]
+
+    made[2].alive = False  # again at once after its load: two minutes
+    assert model.current() is model.tfidf()
+    clock.advance(timedelta(seconds=119))
+    assert await model.ready() is model.tfidf() and len(made) == 3
+    clock.advance(timedelta(seconds=2))
+    assert await model.ready() is made[3]
+
+    clock.advance(timedelta(minutes=11))  # this one lived: its death is an accident
+    made[3].alive = False
+    assert model.current() is model.tfidf()
+    assert await model.ready() is made[4]
     await model.aclose()
