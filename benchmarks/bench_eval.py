@@ -1,6 +1,7 @@
 """Issue 15's goal: the hybrid's NDCG@10 over the best plain baseline, strict protocol.
 
     python benchmarks/bench_eval.py [--model all-MiniLM-L6-v2] [--k 10] [--runs 2]
+    python benchmarks/bench_eval.py --seeds 31-36   # held-out seeds, both shapes, mean ratio
     python benchmarks/bench_eval.py --cost 10000 [--sessions 1000]
 
 Two generated communities with different seeds and shapes (`recommender.synthetic.SHAPES`),
@@ -85,6 +86,19 @@ def planted(community: SyntheticCommunity, k: int, seed: int = 0) -> float:
     return float(np.mean(scores)) if scores else 0.0
 
 
+def held_out(seeds: range, model: str, k: int, console: Console) -> None:
+    """Ratios on seeds nothing was developed on, both shapes, and their means (no goal row)."""
+    for shape, _ in RUNS:
+        ratios = []
+        for seed in seeds:
+            data = synthetic_community(shape=shape, seed=seed).dataset
+            encoder = load_encoder(model, corpus=[i.text for i in data.items]).encoder
+            ratios.append(evaluate_strict(data, encoder, k=k).ratio)
+            console.print(f"{shape} seed {seed}: hybrid / best baseline {ratios[-1]:.2f}x")
+        console.print(f"{shape}: mean {np.mean(ratios):.2f}x, min {np.min(ratios):.2f}x over "
+                      f"seeds {seeds.start}-{seeds.stop - 1}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
@@ -93,10 +107,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=len(RUNS), choices=range(1, len(RUNS) + 1),
                         help="how many of the generated communities to evaluate")
+    parser.add_argument("--seeds", default="", metavar="A-B",
+                        help="instead: held-out seeds A..B of both shapes, mean ratios")
     args = parser.parse_args()
     console = Console()
     if args.cost:
         cost(args.cost, args.sessions, console)
+        return
+    if args.seeds:
+        first, _, last = args.seeds.partition("-")
+        held_out(range(int(first), int(last or first) + 1), args.model, args.k, console)
         return
     table = Table(title=f"strict protocol, NDCG@{args.k}")
     for column in ("data set", "users", "popularity", "tfidf", "embeddings", "hybrid", "ratio",

@@ -278,9 +278,10 @@ def config_show(config: ConfigOption = None) -> None:
 
 @cli.command("eval-recommender")
 def eval_recommender(
-    items: Annotated[Path, typer.Option(help="items.csv: item_id,text[,time]")],
-    interactions: Annotated[
-        Path, typer.Option(help="interactions.csv: user_id,item_id,timestamp[,rating]")],
+    items: Annotated[Path, typer.Option(help="items.csv: item_id,text[,time][,group]")],
+    interactions: Annotated[Path, typer.Option(
+        help="interactions.csv: user_id,item_id,timestamp[,rating][,created][,kind] "
+             "(kind join: item_id names a group)")],
     k: Annotated[int, typer.Option(min=1, max=100, help="Cut-off of Recall@k and NDCG@k")] = 10,
     model: Annotated[str | None, typer.Option(
         help="Sentence model (package name or local path), or tfidf; default from settings"

@@ -54,7 +54,7 @@ class LinearBlend:
 
 # Priors on raw feature scales, for a community with too little history to learn from.
 PRIORS = {"series": 1.0, "series_share": 0.3, "series_rate": 0.3, "group": 0.3,
-          "group_rate": 0.3, "tfidf": 1.0, "embedding": 0.5,
+          "group_rate": 0.3, "joined": 0.5, "tfidf": 1.0, "embedding": 0.5,
           "interest": 1.0, "habit": 0.3, "weekday": 0.1, "daypart": 0.1, "popularity": 0.3,
           "momentum": 0.2, "series_popularity": 0.2, "co_attendance": 0.5, "soon": 0.2}
 FIXED = LinearBlend(
@@ -105,6 +105,7 @@ def training_set(
     at: float,
     *,
     feedback: Feedback | None = None,
+    interests: np.ndarray | None = None,
     lookbacks_days: tuple[float, ...] = (7.0, 14.0, 21.0, 28.0, 42.0, 56.0, 70.0, 84.0),
     min_history: int = 2,
     next_share: float = 0.25,
@@ -121,8 +122,10 @@ def training_set(
 
     `feedback` given by `at` on a candidate overrides that: 👍 is a positive, 👎 and a
     declined RSVP a negative that is always kept (never sampled away) and weighs
-    `FEEDBACK_WEIGHT` times an ordinary example, since a member said so. Returns features,
-    labels and sample weights.
+    `FEEDBACK_WEIGHT` times an ordinary example, since a member said so. `interests`
+    `(members, d)` (zero rows: none declared) feed the interest feature, so its weight is
+    learned rather than borrowed from history's meaning. Returns features, labels and
+    sample weights.
     """
     said = feedback or Feedback.none()
     said_by_then = said.created <= at
@@ -163,7 +166,8 @@ def training_set(
         refused = np.flatnonzero(flat == 3)
         take = min(len(neg), max(NEGATIVES_PER_POSITIVE * len(pos), 200))
         keep = np.concatenate([pos, refused, rng.choice(neg, size=take, replace=False)])
-        feats = compute_features(table, snap, members, cands).reshape(len(FEATURES), -1)
+        feats = compute_features(table, snap, members, cands, interests)
+        feats = feats.reshape(len(FEATURES), -1)
         xs.append(feats[:, keep].T)
         ys.append(((flat[keep] == 1) | (flat[keep] == 4)).astype(np.float64))
         ws.append(np.where(flat[keep] >= 3, FEEDBACK_WEIGHT, 1.0))

@@ -1,13 +1,15 @@
 """Evaluation datasets: two CSV files, items and interactions.
 
 `items.csv` (header required): `item_id,text[,time][,group]`
-`interactions.csv` (header required): `user_id,item_id,timestamp[,rating][,created]`
+`interactions.csv` (header required): `user_id,item_id,timestamp[,rating][,created][,kind]`
 
 Ids are free text. Times are ISO 8601 (a missing offset means UTC) or POSIX seconds; an
 item without a time takes its first interaction's. `rating` is 1-5 and optional. `timestamp`
 is the session's start; `created` is when the RSVP was made (the strict evaluation counts an
 interaction only once it was created; without it, the session's start is assumed). `group` is
-the organiser or group that runs the session.
+the organiser or group that runs the session. `kind` is `rsvp` (the default) or `join`: a
+join row says the member joined the group named in `item_id` (an items.csv `group`) at
+`created` (else `timestamp`), as platforms log group membership apart from attendance.
 """
 
 from __future__ import annotations
@@ -50,11 +52,21 @@ class DatasetInteraction:
 
 
 @dataclass(frozen=True, slots=True)
+class DatasetJoin:
+    """A user joined a group (followed an organiser) at `created`, whether they came or not."""
+
+    user_id: str
+    group: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Dataset:
-    """Items and interactions, in file order."""
+    """Items, interactions (RSVPs) and group joins, in file order."""
 
     items: tuple[DatasetItem, ...]
     interactions: tuple[DatasetInteraction, ...]
+    joins: tuple[DatasetJoin, ...] = ()
 
 
 def parse_time(value: str) -> datetime:
@@ -98,10 +110,24 @@ def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
                 raise DatasetError(f"{items_path}:{line}: bad time {row['time']!r}") from None
         items[item_id] = DatasetItem(item_id, row["text"], when, row.get("group", "").strip())
     interactions: list[DatasetInteraction] = []
+    joins: list[DatasetJoin] = []
+    groups = {item.group for item in items.values() if item.group}
     for line, row in _rows(interactions_path, ("user_id", "item_id", "timestamp")):
         user_id, item_id = row["user_id"].strip(), row["item_id"].strip()
+        kind = row.get("kind", "").strip() or "rsvp"
         if not user_id:
             raise DatasetError(f"{interactions_path}:{line}: empty user_id")
+        if kind not in ("rsvp", "join"):
+            raise DatasetError(f"{interactions_path}:{line}: unknown kind {kind!r}")
+        if kind == "join":
+            if item_id not in groups:
+                raise DatasetError(f"{interactions_path}:{line}: unknown group {item_id!r}")
+            joined = row.get("created", "").strip() or row["timestamp"]
+            try:
+                joins.append(DatasetJoin(user_id, item_id, parse_time(joined)))
+            except ValueError:
+                raise DatasetError(f"{interactions_path}:{line}: bad time {joined!r}") from None
+            continue
         if item_id not in items:
             raise DatasetError(f"{interactions_path}:{line}: unknown item_id {item_id!r}")
         try:
@@ -127,7 +153,7 @@ def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
                     f"{interactions_path}:{line}: bad created {row['created']!r}"
                 ) from None
         interactions.append(DatasetInteraction(user_id, item_id, stamp, rating, created))
-    return Dataset(tuple(items.values()), tuple(interactions))
+    return Dataset(tuple(items.values()), tuple(interactions), tuple(joins))
 
 
 def write_dataset(dataset: Dataset, items_path: Path, interactions_path: Path) -> None:
@@ -140,8 +166,12 @@ def write_dataset(dataset: Dataset, items_path: Path, interactions_path: Path) -
             writer.writerow([item.item_id, item.text, when, item.group])
     with interactions_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["user_id", "item_id", "timestamp", "rating", "created"])
+        writer.writerow(["user_id", "item_id", "timestamp", "rating", "created", "kind"])
         for it in dataset.interactions:
             rating = "" if it.rating is None else f"{it.rating:g}"
             created = it.created.isoformat() if it.created else ""
-            writer.writerow([it.user_id, it.item_id, it.timestamp.isoformat(), rating, created])
+            writer.writerow([it.user_id, it.item_id, it.timestamp.isoformat(), rating, created,
+                             "rsvp"])
+        for join in dataset.joins:
+            when = join.created.isoformat()
+            writer.writerow([join.user_id, join.group, when, "", when, "join"])

@@ -19,8 +19,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from recommender.history import DAY as DAY
+from recommender.history import GroupJoins as GroupJoins
+from recommender.history import RsvpHistory as RsvpHistory
+from recommender.history import Snapshot as Snapshot
 from recommender.member_parts import MemberParts
-from recommender.member_parts import binary as _binary
 from recommender.member_parts import cumulated as _cumulated
 from recommender.member_parts import first_start as _first_start
 from recommender.member_parts import onehot as _onehot
@@ -33,6 +36,7 @@ FEATURES: tuple[str, ...] = (
     "series_rate",  # share of this series' occurrences since the member's first that they came to
     "group",  # log share of the member's history with this organiser/group
     "group_rate",  # share of this group's sessions since the member's first that they came to
+    "joined",  # the member had joined this session's group (membership, attended or not)
     "tfidf",  # exact-text similarity to the member's history
     "embedding",  # meaning similarity to the member's history
     "interest",  # meaning similarity to the member's declared interests (0 when none)
@@ -48,9 +52,8 @@ FEATURES: tuple[str, ...] = (
 F = {name: n for n, name in enumerate(FEATURES)}
 # Features read from a small per-member table, by the candidate's series, group or slot.
 FAMILY = {"series": "series", "series_share": "series", "series_rate": "series",
-          "group": "group", "group_rate": "group", "habit": "slot", "weekday": "slot",
-          "daypart": "slot"}
-DAY = 86400.0
+          "group": "group", "group_rate": "group", "joined": "group", "habit": "slot",
+          "weekday": "slot", "daypart": "slot"}
 SERIES_SIMILARITY = 0.9  # near-identical texts are one series (dates/titles may vary)
 HALF_LIFE_DAYS = 60.0  # history fades: members drift between groups and series
 RATE_PRIOR = (0.1, 2.0)  # (attended, held) added to every rate: 5 % until seen otherwise
@@ -66,6 +69,7 @@ class ItemTable:
     series: np.ndarray  # (n,) series index (a one-off is its own series)
     groups: np.ndarray  # (n,) group index, -1 when unknown
     slots: np.ndarray  # (n,) weekday * 4 + six-hour part of the day (UTC)
+    group_names: tuple[str, ...] = ()  # group row -> its name (what joins are logged by)
 
     @classmethod
     def build(
@@ -111,44 +115,16 @@ class ItemTable:
             series=series.astype(np.int64),
             groups=group_ids,
             slots=weekday * 4 + part,
+            group_names=tuple(index),
         )
+
+    def group_rows(self, names: Sequence[str]) -> np.ndarray:
+        """Each group name's row (-1 for a group with no session here)."""
+        row = {name: n for n, name in enumerate(self.group_names)}
+        return np.array([row.get(name, -1) for name in names], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.starts)
-
-
-@dataclass(frozen=True, slots=True)
-class RsvpHistory:
-    """Every RSVP as parallel arrays: member row, item row, when it was made (seconds)."""
-
-    member: np.ndarray
-    item: np.ndarray
-    created: np.ndarray
-    n_members: int
-
-    def snapshot(self, table: ItemTable, now: float) -> Snapshot:
-        """What was known at `now`: RSVPs made by then, and sessions attended by then."""
-        made = self.created <= now
-        started = made & (table.starts[self.item] <= now)
-        shape = (self.n_members, len(table))
-        first = np.full(len(table), np.inf)
-        np.minimum.at(first, self.item[made], self.created[made])
-        return Snapshot(
-            now=now,
-            known=_binary(self.member[made], self.item[made], shape),
-            past=_binary(self.member[started], self.item[started], shape),
-            first_made=first,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """The community's interactions as known at `now`."""
-
-    now: float
-    known: sparse.csr_matrix  # (members, items) RSVPs made by now, for any session
-    past: sparse.csr_matrix  # (members, items) sessions attended that started by now
-    first_made: np.ndarray | None = None  # (items,) when its first known RSVP was made
 
 
 def compute_features(
@@ -298,6 +274,7 @@ class FeatureSpace:
             "group": np.log(np.concatenate([by_group / denom, none], 1) + np.float32(0.02)),
             "group_rate": np.concatenate(
                 [np.log(attended / could), none + np.log(RATE_PRIOR[0] / RATE_PRIOR[1])], 1),
+            "joined": np.concatenate([self._joined(members), none], 1),
             "habit": np.log((slots + 0.25) / (counts + 7.0)),
             "weekday": np.repeat(day, 4, axis=1),
             "daypart": np.tile(part, (1, 7)),
@@ -382,6 +359,13 @@ class FeatureSpace:
         np.log1p(others / (1.0 + self.since_first), out=out[F["momentum"]])
         out[F["series_popularity"]] = self.series_pop[None, :]
         out[F["soon"]] = self.soon[None, :]
+        return out
+
+    def _joined(self, members: np.ndarray) -> np.ndarray:
+        """`(M, G)` 1 where the member had joined the group by the snapshot, else 0."""
+        out = np.zeros((len(members), self.groups.shape[1]), dtype=np.float32)
+        if self.snap.joined is not None:
+            out[sparse.csr_matrix(self.snap.joined[members]).nonzero()] = 1.0
         return out
 
     @staticmethod

@@ -6,6 +6,9 @@ text; members join over time, stay within a few groups, keep to their time-of-we
 a few favourite series; sessions differ in appeal (a series keeps its appeal); RSVPs arrive
 between a session's announcement and its start, so popularity builds after announcement.
 Interactions carry the session start as `timestamp` and the RSVP time as `created`.
+Group joins are logged as a platform logs membership: a member joins their groups when they
+arrive and the new one when they move; some join groups they never come to (`idle_joins`);
+nobody's leaving or quietly drifting away is logged.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from recommender.dataset import Dataset, DatasetInteraction, DatasetItem
+from recommender.dataset import Dataset, DatasetInteraction, DatasetItem, DatasetJoin
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "python": (
@@ -89,6 +92,7 @@ class Shape:
     early: float = 0.5  # share of RSVPs made in a burst right after the announcement
     drift: float = 0.3  # share of members who move to other groups (and series) midway
     named: float = 0.5  # share of groups whose name appears in their sessions' texts
+    idle_joins: float = 0.5  # mean groups a member joins but has no more affinity for
 
 
 SHAPES: dict[str, Shape] = {
@@ -115,6 +119,7 @@ SHAPES: dict[str, Shape] = {
         early=0.35,
         drift=0.45,
         named=0.3,
+        idle_joins=1.0,
     ),
 }
 
@@ -238,7 +243,39 @@ def synthetic_community(
         DatasetItem(x.item_id, x.text, x.start, group_name[x.group]) for x in sessions
     )
     topic_of = {x.item_id: group_topic[x.group] for x in sessions}
-    return SyntheticCommunity(Dataset(items, tuple(interactions)), favourites, topic_of, chance)
+    joins = _joins(s, np.random.default_rng([seed, 1]), group_name, member_groups,
+                   later_groups, joined, np.minimum(left, span), moves)
+    return SyntheticCommunity(Dataset(items, tuple(interactions), joins), favourites, topic_of,
+                              chance)
+
+
+def _joins(
+    s: Shape,
+    rng: np.random.Generator,
+    names: list[str],
+    first: np.ndarray,
+    later: np.ndarray,
+    joined: np.ndarray,
+    until: np.ndarray,
+    moves: np.ndarray,
+) -> tuple[DatasetJoin, ...]:
+    """The membership log: groups joined on arrival, on a move, and idly (own generator).
+
+    A separate generator keeps every RSVP of a seed as it was before joins were logged.
+    """
+    out: list[DatasetJoin] = []
+    for u in range(len(joined)):
+        when = {int(g): float(joined[u]) for g in np.flatnonzero(first[u])}
+        if moves[u] < until[u]:
+            for g in np.flatnonzero(later[u] & ~first[u]):
+                when[int(g)] = float(moves[u])
+        for g in rng.choice(len(names), size=min(int(rng.poisson(s.idle_joins)), len(names)),
+                            replace=False):
+            if int(g) not in when:
+                when[int(g)] = float(rng.uniform(joined[u], max(until[u], joined[u])))
+        out.extend(DatasetJoin(f"u{u}", names[g], START + timedelta(days=day))
+                   for g, day in sorted(when.items(), key=lambda x: x[1]))
+    return tuple(out)
 
 
 def _sessions(

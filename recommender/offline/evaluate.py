@@ -17,7 +17,14 @@ from recommender.dataset import Dataset, load_dataset
 from recommender.encoders import Encoder, load_encoder
 from recommender.evaluation import MethodScore
 from recommender.evaluation import evaluate as evaluate_leave_last_out
-from recommender.features import DAY, FEATURES, ItemTable, RsvpHistory, compute_features
+from recommender.features import (
+    DAY,
+    FEATURES,
+    GroupJoins,
+    ItemTable,
+    RsvpHistory,
+    compute_features,
+)
 from recommender.metrics import bootstrap_interval, ndcg_at_k, recall_at_k
 from recommender.offline.protocol import LEAVE_LAST_OUT_CAVEAT, STRICT_PROTOCOL, strict_split
 from recommender.topk import top_k
@@ -183,13 +190,25 @@ def _tables(
     texts = [item.text for item in dataset.items]
     table = ItemTable.build(texts, _encode(encoder, texts, progress), starts,
                             [item.group for item in dataset.items])
-    log = RsvpHistory(
+    return table, history_arrays(dataset, table, users, index), users, index
+
+
+def history_arrays(dataset: Dataset, table: ItemTable, users: dict[str, int],
+                   index: dict[str, int]) -> RsvpHistory:
+    """The RSVP log and the group joins of `users` (joins of anyone else are dropped)."""
+    joined = [j for j in dataset.joins if j.user_id in users]
+    joins = GroupJoins(
+        member=np.array([users[j.user_id] for j in joined], dtype=np.int64),
+        group=table.group_rows([j.group for j in joined]),
+        created=np.array([j.created.timestamp() for j in joined], dtype=np.float64),
+    )
+    return RsvpHistory(
         member=np.array([users[i.user_id] for i in dataset.interactions], dtype=np.int64),
         item=np.array([index[i.item_id] for i in dataset.interactions], dtype=np.int64),
         created=np.array([i.known_at.timestamp() for i in dataset.interactions]),
         n_members=len(users),
+        joins=joins if dataset.joins else None,
     )
-    return table, log, users, index
 
 
 def _encode(encoder: Encoder, texts: Sequence[str], progress: Progress | None) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 from recommender.dataset import Dataset
 from recommender.encoders import TfidfEncoder
 from recommender.features import ItemTable, RsvpHistory
+from recommender.offline.evaluate import history_arrays as log_of
 
 
 def history_arrays(community: Dataset) -> tuple[ItemTable, RsvpHistory, np.ndarray]:
@@ -19,10 +20,5 @@ def history_arrays(community: Dataset) -> tuple[ItemTable, RsvpHistory, np.ndarr
     encoder = TfidfEncoder([i.text for i in items])
     table = ItemTable.build([i.text for i in items], encoder.encode([i.text for i in items]),
                             starts, [i.group for i in items])
-    log = RsvpHistory(
-        member=np.array([users[i.user_id] for i in community.interactions]),
-        item=np.array([index[i.item_id] for i in community.interactions]),
-        created=np.array([i.known_at.timestamp() for i in community.interactions]),
-        n_members=len(users),
-    )
+    log: RsvpHistory = log_of(community, table, users, index)
     return table, log, starts

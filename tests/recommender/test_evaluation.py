@@ -32,6 +32,7 @@ def test_files_round_trip_and_the_cli_entry_point_reports_progress(community, tm
     items, interactions = tmp_path / "items.csv", tmp_path / "interactions.csv"
     write_dataset(community.dataset, items, interactions)
     assert load_dataset(items, interactions) == community.dataset
+    assert community.dataset.joins  # group joins travel as `join` rows
     seen: list[str] = []
     report = evaluate_files(
         items,
@@ -75,6 +76,16 @@ def test_files_round_trip_and_the_cli_entry_point_reports_progress(community, tm
             "interactions.csv:2: bad rating",
         ),
         ("item_id,text\n1,a,extra\n", "user_id,item_id,timestamp\n", "items.csv:2: more fields"),
+        (
+            "item_id,text,group\n1,a,chess\n",
+            "user_id,item_id,timestamp,kind\nu,go,0,join\n",
+            "interactions.csv:2: unknown group 'go'",
+        ),
+        (
+            "item_id,text,group\n1,a,chess\n",
+            "user_id,item_id,timestamp,kind\nu,chess,0,like\n",
+            "interactions.csv:2: unknown kind 'like'",
+        ),
     ],
 )
 def test_malformed_files_name_the_line_and_the_problem(tmp_path, items, interactions, problem):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from recommender.blend import FEEDBACK_WEIGHT, FIXED, Feedback, fit_blend, rank, training_set
-from recommender.dataset import Dataset, DatasetInteraction, DatasetItem
+from recommender.dataset import Dataset, DatasetInteraction, DatasetItem, DatasetJoin
 from recommender.encoders import TfidfEncoder
 from recommender.features import FEATURES, ItemTable, RsvpHistory, Snapshot, compute_features
 from recommender.offline import STRICT_PROTOCOL, evaluate_strict, strict_split
-from recommender.synthetic import synthetic_community
+from recommender.synthetic import SHAPES, synthetic_community
 from tests.recommender.arrays import history_arrays
 
 T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
@@ -57,6 +58,38 @@ def test_popularity_learns_nothing_from_rsvps_made_after_the_cut_off(monkeypatch
 
     monkeypatch.setattr(RsvpHistory, "snapshot", leaky)
     assert evaluate_strict(data, encoder, k=10).ndcg("popularity") > 0.6
+
+
+def _join_bait(joined_after_cut_off: bool) -> Dataset:
+    """Each member joins one group and later goes to its only session, their one hit.
+
+    Nothing else tells the hits apart (they start together and no RSVP to them is known by
+    any cut-off), so only the join can lift them: made before the cut-off it should, made
+    after it must not.
+    """
+    intro = [DatasetItem(f"a{n}", f"intro evening part {n}", T0 + timedelta(days=n), "intro")
+             for n in range(4)]
+    later = [DatasetItem(f"s{n}", f"session number {n} on subject {n * 7 % 13}",
+                         T0 + timedelta(days=10), f"g{n}") for n in range(40)]
+    rows: list[DatasetInteraction] = []
+    joins: list[DatasetJoin] = []
+    for m in range(40):
+        rows += [DatasetInteraction(f"m{m}", a.item_id, a.time, None, a.time - timedelta(days=1))
+                 for a in intro if a.time is not None]
+        hit = later[(7 * m) % 40]
+        assert hit.time is not None
+        rows.append(DatasetInteraction(f"m{m}", hit.item_id, hit.time, None,
+                                       hit.time - timedelta(hours=1)))
+        when = hit.time - timedelta(hours=2) if joined_after_cut_off else T0 - timedelta(days=9)
+        joins.append(DatasetJoin(f"m{m}", hit.group, when))
+    return Dataset(tuple(intro + later), tuple(rows), tuple(joins))
+
+
+def test_a_group_join_counts_only_once_it_was_made():
+    late, early = _join_bait(joined_after_cut_off=True), _join_bait(joined_after_cut_off=False)
+    encoder = TfidfEncoder([i.text for i in late.items])
+    assert evaluate_strict(late, encoder, k=10).ndcg("hybrid") < 0.4  # chance: 1 of 40
+    assert evaluate_strict(early, encoder, k=10).ndcg("hybrid") > 0.9  # the join has teeth
 
 
 def test_the_split_holds_out_the_last_fifth_by_start_and_skips_light_members():
@@ -166,3 +199,26 @@ def test_generated_shapes_differ_and_look_like_real_communities():
     for it in community.dataset.interactions:
         went[row[it.item_id], int(it.user_id[1:])] = True
     assert community.chance[went].mean() > 5 * community.chance[~went].mean()
+
+
+def test_generated_joins_are_a_membership_log_apart_from_attendance():
+    community = synthetic_community(seed=4, users=80, weeks=10, shape="campus")
+    data = community.dataset
+    group_of = {i.item_id: i.group for i in data.items}
+    first_join: dict[tuple[str, str], datetime] = {}
+    for j in data.joins:
+        first_join.setdefault((j.user_id, j.group), j.created)
+    assert len(first_join) == len(data.joins)  # a group is joined once
+    came = {(i.user_id, group_of[i.item_id]) for i in data.interactions}
+    joined_first = [(i.user_id, group_of[i.item_id]) in first_join
+                    and first_join[i.user_id, group_of[i.item_id]] <= i.known_at
+                    for i in data.interactions]
+    # RSVPs go to groups joined earlier far more often than membership alone would give.
+    groups = {i.group for i in data.items}
+    density = len(first_join) / (80 * len(groups))
+    assert np.mean(joined_first) > 1.5 * density
+    assert len(set(first_join) - came) > len(first_join) / 4  # joined, never came
+    # Joins draw on their own generator: the RSVPs of a seed are what they were without them.
+    plain = synthetic_community(seed=4, users=80, weeks=10,
+                                shape=replace(SHAPES["campus"], idle_joins=0.0)).dataset
+    assert plain.interactions == data.interactions and len(plain.joins) < len(data.joins)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 REASON_LIFT = 0.5  # log-odds a feature must add over an average session to be the reason
 # The feature that lifted a pick most -> the reason kind said (series and text features
 # name the attended session closest to the pick instead).
-FEATURE_REASON = {"group": "group", "group_rate": "group", "habit": "habit",
+FEATURE_REASON = {"group": "group", "group_rate": "group", "joined": "group", "habit": "habit",
                   "weekday": "habit", "daypart": "habit", "popularity": "popular",
                   "momentum": "popular", "series_popularity": "popular",
                   "co_attendance": "members_like_you", "soon": "soon", "interest": "interest"}

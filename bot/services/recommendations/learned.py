@@ -115,15 +115,22 @@ class LearnedRanker:
         """Whether a refit is due (never fitted, or the last fit is a day old)."""
         return self._fitted_at is None or self._clock.now() - self._fitted_at >= REFIT_EVERY
 
-    async def refit(self, community: BlendInputs) -> bool:
-        """Fit on a time split of what is known now, in a thread; True if learned."""
+    async def refit(self, community: BlendInputs,
+                    interests: DeclaredInterests | None = None) -> bool:
+        """Fit on a time split of what is known now, in a thread; True if learned.
+
+        With `interests` the blend learns the weight of declared interests itself.
+        """
         from recommender.blend import fit_blend, training_set
 
         now = self._clock.now()
 
         def fit() -> LinearBlend:
+            by_row = sorted(community.row_of_member, key=community.row_of_member.__getitem__)
+            said = None if interests is None else interests.block(by_row)
             x, y, weights = training_set(community.table, community.log, now.timestamp(),
-                                         feedback=community.feedback, min_history=MIN_HISTORY)
+                                         feedback=community.feedback, min_history=MIN_HISTORY,
+                                         interests=said)
             return fit_blend(x, y, weights)
 
         blend = await off_loop(fit)  # the bounded CPU pool, as ranking uses
@@ -233,9 +240,9 @@ class Exclusions:
 def _with_interest(blend: LinearBlend) -> LinearBlend:
     """`blend` with declared interests weighed as history meaning when it never saw them.
 
-    The blend is fitted on RSVP history, where nobody's declared interests are known, so
-    a learned interest weight is 0; a declared interest is the same kind of evidence as
-    the meaning of what a member attended, so it takes that feature's weight.
+    A blend refitted while nobody had declared interests learned an interest weight of 0;
+    a declared interest is the same kind of evidence as the meaning of what a member
+    attended, so it takes that feature's weight.
     """
     from recommender.features import F
 

@@ -21,7 +21,7 @@ from bot.services.outbox import Outbox
 from bot.services.recommendations import texts
 from bot.services.recommendations.blend_reasons import DeclaredInterests
 from bot.services.recommendations.digests import Digests
-from bot.services.recommendations.index import SessionIndex, answered
+from bot.services.recommendations.index import SessionIndex, answered, split_interests
 from bot.services.recommendations.learned import LearnedRanker
 from bot.services.recommendations.model import EncoderLoader, Model
 from bot.services.recommendations.views import Session, Suggestion, Suggestions
@@ -111,9 +111,17 @@ class RecommendationService:
         await self._model.library()
         async with self._db.unit() as unit:
             history = await self._index.history(unit, None)
-        catalogue = await self._index.catalogue(self._model.loaded or self._model.tfidf(),
-                                                history)
-        return await self._learned.refit(catalogue.community)
+            catalogue = await self._index.catalogue(self._model.loaded or self._model.tfidf(),
+                                                    history)
+            members = await unit.members.many(list(catalogue.community.row_of_member))
+        # Declared interests (and solved challenge tags) are features the blend learns a
+        # weight for, as `recommend` reads them.
+        said = {m: (*split_interests(row.interests), *history.solved_tags.get(m, ()))
+                for m, row in members.items()}
+        async with self._index.lock:
+            declared = await off_loop(DeclaredInterests.embed, catalogue.encoder, said,
+                                      self._index.text_vectors)
+        return await self._learned.refit(catalogue.community, declared)
 
     # -- the commands -------------------------------------------------------------------------
 

@@ -108,12 +108,29 @@ async def test_refits_run_in_a_thread_once_a_day_from_the_refresh_job(
     assert threading.main_thread().name not in threads
 
 
-async def test_the_bot_learns_the_blend_from_its_own_database(app: App, chat: Chat):
-    """A generated community stored as events and RSVPs: the refit learns real weights."""
+async def test_the_bot_learns_the_blend_from_its_own_database(
+    app: App, chat: Chat, monkeypatch: pytest.MonkeyPatch
+):
+    """A generated community stored as events and RSVPs: the refit learns real weights.
+
+    Members' declared interests (their planted topics) reach the training examples, so the
+    interest feature's weight is learned, not borrowed.
+    """
+    from recommender import blend
+    from recommender.features import F
     from recommender.synthetic import synthetic_community
     from storage.rows.events import EventRow, RsvpRow
 
-    data = synthetic_community(users=100, weeks=12, seed=3).dataset
+    community = synthetic_community(users=100, weeks=12, seed=3)
+    data = community.dataset
+    fitted: list[blend.LinearBlend] = []
+    real = blend.fit_blend
+
+    def spy(*args, **kwargs):
+        fitted.append(real(*args, **kwargs))
+        return fitted[-1]
+
+    monkeypatch.setattr(blend, "fit_blend", spy)
     now = app.clock.now()
     last = max(i.time for i in data.items if i.time is not None)
     shift = now + timedelta(days=14) - last  # the data's last fortnight is still upcoming
@@ -135,8 +152,12 @@ async def test_the_bot_learns_the_blend_from_its_own_database(app: App, chat: Ch
                 await unit.rsvps.add(RsvpRow(
                     event_id=events[it.item_id], member_id=members[it.user_id], status="going",
                     queued_at=made, created_at=made, updated_at=made))
+        for u, member_id in members.items():
+            await unit.members.update(member_id,
+                                      interests=", ".join(community.favourite_topics[u]))
     service = app.features.recommendations
     assert await service.refit() is True
+    assert fitted[-1].coef[F["interest"]] > 0  # learned from what members declared
     regular = max(members, key=lambda u: sum(i.user_id == u for i in data.interactions))
     text = await chat.text("/recommend 5", who=regular)
     assert len(ids_in(text)) == 5 and "·" in text  # ranked by the blend, with reasons
