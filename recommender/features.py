@@ -19,7 +19,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from recommender.member_parts import MemberParts
+from recommender.member_parts import MemberParts, RankingAids
 from recommender.member_parts import binary as _binary
 from recommender.member_parts import cumulated as _cumulated
 from recommender.member_parts import first_start as _first_start
@@ -262,11 +262,13 @@ class FeatureSpace:
             group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
-    def parts(self, members: np.ndarray, *, series_tables: bool = True) -> MemberParts:
+    def parts(self, members: np.ndarray, *, series_tables: bool = True,
+              aids: RankingAids | None = None) -> MemberParts:
         """The per-member pieces every feature of `members` is read from (see `block`).
 
         Without `series_tables` the series family stays sparse (`series_hist`, read through
         `series_values`): its tables are members x candidates wide in a digest (G4).
+        `aids` (built once per ranking) make the norms, meaning and own RSVPs cheaper.
         """
         table, snap, cands = self.table, self.snap, self.cands
         m = len(members)
@@ -303,15 +305,17 @@ class FeatureSpace:
             "daypart": np.tile(part, (1, 7)),
         }
 
-        lexical = sparse.csr_matrix(hist @ table.lexical)  # |profile|, never densified
-        norms = _row_norms(lexical)
         # The history over attended items only (the tables' rows): relabel, no slicing.
         history = sparse.csr_matrix((hist.data, self.used_col[hist.indices], hist.indptr),
                                     shape=(m, len(self.used)))
+        if aids is not None and aids.gram is not None:
+            norms = aids.norms(history)
+        else:  # |profile|, never densified
+            norms = _row_norms(sparse.csr_matrix(hist @ table.lexical))
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
-        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+        own = (snap.known[members][:, cands] if aids is None else aids.own[members]).tocoo()
         self_weight = past @ (self.decay.diagonal() * self.damp)
         return MemberParts(
             tables=tables,
@@ -324,7 +328,8 @@ class FeatureSpace:
             self_weight=self_weight.astype(np.float32),
             lexical_sim=self.lexical_sim,
             co=self.co,
-            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)),
+            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)
+                                if aids is None else aids.meaning(hist)),
             interests=None if self.interests is None else self.interests[members],
             own_rows=own.row.astype(np.int64),
             own_cols=own.col.astype(np.int64),

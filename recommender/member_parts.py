@@ -6,9 +6,16 @@ Split from `recommender.features` to keep that module small.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 from scipy import sparse
+
+if TYPE_CHECKING:
+    from recommender.features import FeatureSpace
+
+GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is kept (64 MiB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,52 @@ class MemberParts:
         np.maximum(co, 0.0, out=co)
         co *= self.co_scale[:, None]
         return co
+
+
+@dataclass(frozen=True, slots=True)
+class RankingAids:
+    """What one ranking computes once so that each block's parts are cheap (G4).
+
+    The TF-IDF profile norms come from the attended sessions' Gram table (a member's few
+    pairs) instead of a `(M, vocabulary)` product per block; meaning profiles are weighted
+    row sums on torch's pool; own RSVPs are sliced from one `(members, C)` matrix.
+    """
+
+    gram: np.ndarray | None  # (used, used) TF-IDF cosines; None when too many sessions
+    own: sparse.csr_matrix  # (members, C) every member's RSVPs among the candidates
+    semantic: torch.Tensor  # (n, d) the items' meaning rows
+
+    @classmethod
+    def build(cls, space: FeatureSpace) -> RankingAids:
+        """From a feature space (its snapshot, candidates and attended sessions)."""
+        used = space.table.lexical[space.used]
+        gram = (np.asarray((used @ used.T).todense(), dtype=np.float32)
+                if len(space.used) <= GRAM_LIMIT else None)
+        own = sparse.csr_matrix(space.snap.known[:, space.cands])
+        return cls(gram, own, torch.from_numpy(space.table.semantic))
+
+    def norms(self, history: sparse.csr_matrix) -> np.ndarray:
+        """`(M,)` norms of each member's TF-IDF profile, `history` over attended sessions."""
+        assert self.gram is not None
+        counts = np.diff(history.indptr)
+        row = np.repeat(np.arange(len(counts)), counts)
+        n = counts[row]  # each entry pairs with every entry of its row
+        first = np.repeat(np.arange(len(row)), n)
+        second = np.repeat(history.indptr[:-1][row] - np.cumsum(n) + n, n) + np.arange(len(first))
+        idx, data = history.indices.astype(np.int64), history.data
+        values = data[first] * data[second] * np.take(
+            self.gram, idx[first] * self.gram.shape[0] + idx[second])
+        squares = np.bincount(row[first], weights=values, minlength=len(counts))
+        return np.sqrt(np.maximum(squares, 0.0)).astype(np.float32)
+
+    def meaning(self, hist: sparse.csr_matrix) -> np.ndarray:
+        """`(M, d)` weighted sums of the items' meaning rows (`hist @ semantic`)."""
+        if not hist.nnz:
+            return np.zeros((hist.shape[0], self.semantic.shape[1]), dtype=np.float32)
+        return torch.nn.functional.embedding_bag(
+            torch.from_numpy(hist.indices.astype(np.int64)), self.semantic,
+            torch.from_numpy(hist.indptr[:-1].astype(np.int64)), mode="sum",
+            per_sample_weights=torch.from_numpy(hist.data.astype(np.float32))).numpy()
 
 
 def binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:

@@ -137,8 +137,11 @@ def at_pairs(history: sparse.csr_matrix, table: np.ndarray, rows: np.ndarray,
     pair = np.repeat(np.arange(len(rows)), counts)
     starts = np.repeat(history.indptr[rows] - np.cumsum(counts) + counts, counts)
     entry = starts + np.arange(len(pair))
-    weight, item, col = history.data[entry], history.indices[entry], cols[pair]
-    out = [np.bincount(pair, weights=weight * table[item + offset, col], minlength=len(rows))
+    weight = history.data[entry]
+    flat = table.reshape(-1)  # one flat gather per table: cheaper than 2-D fancy indexing
+    at = history.indices[entry].astype(np.int64) * table.shape[1] + cols[pair]
+    out = [np.bincount(pair, weights=weight * np.take(flat, at + offset * table.shape[1]),
+                       minlength=len(rows))
            for offset in ((0, second) if second else (0,))]
     return np.asarray(out if second else out[0], dtype=np.float32)
 
@@ -185,23 +188,37 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
     return out
 
 
-def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily) -> np.ndarray:
-    """`(F, M)` each member's average candidate (what a reason's lift is measured from)."""
+def candidate_means(space: FeatureSpace) -> tuple[np.ndarray, ...]:
+    """What `mean_features` reads, once per ranking (per attended session, then meaning).
+
+    Each attended session's mean text similarity and co-attendance over the candidates,
+    and the candidates' mean meaning vector.
+    """
+    return (space.lexical_sim.mean(axis=1), space.co.mean(axis=1),
+            space.semantic_t.mean(axis=1))
+
+
+def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily,
+                  means: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+    """`(F, M)` each member's average candidate (what a reason's lift is measured from).
+
+    `means`: `candidate_means(space)`, when ranking many blocks.
+    """
     m, c = len(parts.semantic), len(space.cands)
+    text_mean, co_mean, mean_vector = means or candidate_means(space)
     out = np.empty((len(FEATURES), m), dtype=np.float32)
     for name, values in parts.tables.items():
         share = np.bincount(space.column(FAMILY[name]), minlength=values.shape[1]) / c
         out[F[name]] = np.einsum("mw,w->m", values, share.astype(np.float32))
     for name, values in zip(SERIES, series.means(parts), strict=True):
         out[F[name]] = values
-    out[F["tfidf"]] = (parts.history @ space.lexical_sim.mean(axis=1)) * parts.text_scale
-    co = parts.history @ space.co.mean(axis=1)
+    out[F["tfidf"]] = (parts.history @ text_mean) * parts.text_scale
+    co = parts.history @ co_mean
     rows, cols = parts.own_rows, parts.own_cols
     raw = at_pairs(parts.history, space.co, rows, cols)
     fixed = np.maximum(raw - parts.self_weight[rows], 0.0)
     co += np.bincount(rows, weights=fixed - raw, minlength=m) / c
     out[F["co_attendance"]] = co * parts.co_scale
-    mean_vector = space.semantic_t.mean(axis=1)
     out[F["embedding"]] = np.einsum("md,d->m", parts.semantic, mean_vector)
     out[F["interest"]] = (0.0 if parts.interests is None
                           else np.einsum("md,d->m", parts.interests, mean_vector))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,10 +60,7 @@ class DeclaredInterests:
 
     def block(self, member_ids: Sequence[int]) -> np.ndarray:
         """`(M, d)` the unit mean of each member's interest vectors (zero for none)."""
-        counts = np.fromiter((len(self.of_member.get(m, ())) for m in member_ids), np.int64,
-                             len(member_ids))
-        flat = np.fromiter(chain.from_iterable(self.of_member.get(m, ()) for m in member_ids),
-                           np.int64, int(counts.sum()))
+        counts, flat = ragged(self.of_member, member_ids)
         from scipy import sparse
 
         pick = sparse.csr_matrix((np.ones(len(flat), np.float32), flat,
@@ -151,9 +148,7 @@ class Explainer:
         assert self._interests is not None
         of = self._interests.of_member
         keys = ids.tolist()
-        counts = np.fromiter((len(of.get(m, ())) for m in keys), np.int64, len(keys))
-        flat = np.fromiter(chain.from_iterable(of.get(m, ()) for m in keys), np.int64,
-                           int(counts.sum()))
+        counts, flat = ragged(of, keys)
         pick = np.repeat(np.arange(len(keys)), counts)
         values = np.einsum("nd,nd->n", self._interests.vectors[flat],
                            self._table.semantic[items[pick]])
@@ -163,6 +158,14 @@ class Explainer:
         out[some] = flat[_first_max(values, offsets, np.repeat(np.arange(some.sum()),
                                                                 counts[some]))]
         return out
+
+
+def ragged(lists: Mapping[int, Sequence[int]], keys: Sequence[int]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's list length, and the lists joined: two C-level passes, no Python loop."""
+    found = list(map(lists.get, keys, repeat(())))
+    counts = np.fromiter(map(len, found), np.int64, len(found))
+    return counts, np.fromiter(chain.from_iterable(found), np.int64, int(counts.sum()))
 
 
 def _first_max(values: np.ndarray, offsets: np.ndarray, segment: np.ndarray) -> np.ndarray:

@@ -14,14 +14,14 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.core.clock import Clock
 from bot.core.offload import off_loop
-from bot.services.recommendations.blend_reasons import DeclaredInterests, Explainer
+from bot.services.recommendations.blend_reasons import DeclaredInterests, Explainer, ragged
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -153,7 +153,7 @@ class LearnedRanker:
 
         snap = community.log.snapshot(community.table, self._clock.now().timestamp())
         attended = np.diff(snap.past.indptr)
-        rows = np.fromiter((community.row_of_member.get(m, -1) for m in member_ids), np.int64,
+        rows = np.fromiter(map(community.row_of_member.get, member_ids, repeat(-1)), np.int64,
                            len(member_ids))
         warm = np.flatnonzero(rows >= 0)
         warm = warm[attended[rows[warm]] >= MIN_HISTORY]
@@ -211,10 +211,7 @@ class Exclusions:
     def block(self, start: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs for the members `ids` at positions `start…` (rows relative to the block)."""
         keys = ids.tolist()
-        exclude = self._exclude
-        counts = np.fromiter((len(exclude.get(m, ())) for m in keys), np.int64, len(keys))
-        events = np.fromiter(chain.from_iterable(exclude.get(m, ()) for m in keys), np.int64,
-                             int(counts.sum()))
+        counts, events = ragged(self._exclude, keys)
         who = np.repeat(np.arange(len(keys)), counts)
         if len(self._sorter) and len(events):
             at = np.minimum(np.searchsorted(self._event_ids, events, sorter=self._sorter),
