@@ -308,14 +308,18 @@ class FeatureSpace:
         # The history over attended items only (the tables' rows): relabel, no slicing.
         history = sparse.csr_matrix((hist.data, self.used_col[hist.indices], hist.indptr),
                                     shape=(m, len(self.used)))
-        if aids is not None and aids.gram is not None:
-            norms = aids.norms(history)
+        if aids is not None and aids.norms is not None:
+            norms = aids.norms[members]
         else:  # |profile|, never densified
             norms = _row_norms(sparse.csr_matrix(hist @ table.lexical))
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
-        own = (snap.known[members][:, cands] if aids is None else aids.own[members]).tocoo()
+        if aids is None:
+            own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+            own_rows, own_cols = own.row, own.col
+        else:
+            own_rows, own_cols = aids.own(snap.known[members])
         self_weight = past @ (self.decay.diagonal() * self.damp)
         return MemberParts(
             tables=tables,
@@ -331,8 +335,8 @@ class FeatureSpace:
             semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)
                                 if aids is None else aids.meaning(hist)),
             interests=None if self.interests is None else self.interests[members],
-            own_rows=own.row.astype(np.int64),
-            own_cols=own.col.astype(np.int64),
+            own_rows=own_rows.astype(np.int64),
+            own_cols=own_cols.astype(np.int64),
         )
 
     def first_sessions(self, members: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ from scipy import sparse
 if TYPE_CHECKING:
     from recommender.features import FeatureSpace
 
-GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is kept (64 MiB)
+GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is built (64 MiB)
+NORM_ROWS = 4096  # members whose profile norms are computed together (bounds temporaries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,37 +63,38 @@ class MemberParts:
 class RankingAids:
     """What one ranking computes once so that each block's parts are cheap (G4).
 
-    The TF-IDF profile norms come from the attended sessions' Gram table (a member's few
-    pairs) instead of a `(M, vocabulary)` product per block; meaning profiles are weighted
-    row sums on torch's pool; own RSVPs are sliced from one `(members, C)` matrix.
+    Every member's TF-IDF profile norm, from the attended sessions' Gram table (a member's
+    few pairs), instead of a `(M, vocabulary)` product per block; meaning profiles as
+    weighted row sums on torch's pool; own RSVPs read through a candidate column map.
     """
 
-    gram: np.ndarray | None  # (used, used) TF-IDF cosines; None when too many sessions
-    own: sparse.csr_matrix  # (members, C) every member's RSVPs among the candidates
+    norms: np.ndarray | None  # (members,) TF-IDF profile norms; None: too many sessions
+    column: np.ndarray  # (n,) each item's candidate column, -1 for none
     semantic: torch.Tensor  # (n, d) the items' meaning rows
 
     @classmethod
     def build(cls, space: FeatureSpace) -> RankingAids:
         """From a feature space (its snapshot, candidates and attended sessions)."""
-        used = space.table.lexical[space.used]
-        gram = (np.asarray((used @ used.T).todense(), dtype=np.float32)
-                if len(space.used) <= GRAM_LIMIT else None)
-        own = sparse.csr_matrix(space.snap.known[:, space.cands])
-        return cls(gram, own, torch.from_numpy(space.table.semantic))
+        norms = None
+        if len(space.used) <= GRAM_LIMIT:
+            used = space.table.lexical[space.used]
+            gram = np.asarray((used @ used.T).todense(), dtype=np.float32)
+            past = space.snap.past
+            norms = np.empty(past.shape[0], dtype=np.float32)
+            for lo in range(0, past.shape[0], NORM_ROWS):
+                hist = sparse.csr_matrix(past[lo : lo + NORM_ROWS] @ space.decay)
+                norms[lo : lo + NORM_ROWS] = gram_norms(space.used_col[hist.indices],
+                                                        hist.indptr, hist.data, gram)
+        column = np.full(len(space.table), -1, dtype=np.int64)
+        column[space.cands] = np.arange(len(space.cands))
+        return cls(norms, column, torch.from_numpy(space.table.semantic))
 
-    def norms(self, history: sparse.csr_matrix) -> np.ndarray:
-        """`(M,)` norms of each member's TF-IDF profile, `history` over attended sessions."""
-        assert self.gram is not None
-        counts = np.diff(history.indptr)
-        row = np.repeat(np.arange(len(counts)), counts)
-        n = counts[row]  # each entry pairs with every entry of its row
-        first = np.repeat(np.arange(len(row)), n)
-        second = np.repeat(history.indptr[:-1][row] - np.cumsum(n) + n, n) + np.arange(len(first))
-        idx, data = history.indices.astype(np.int64), history.data
-        values = data[first] * data[second] * np.take(
-            self.gram, idx[first] * self.gram.shape[0] + idx[second])
-        squares = np.bincount(row[first], weights=values, minlength=len(counts))
-        return np.sqrt(np.maximum(squares, 0.0)).astype(np.float32)
+    def own(self, known: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and candidate columns of the RSVPs in `known` (a block's rows) on candidates."""
+        cols = self.column[known.indices]
+        rows = np.repeat(np.arange(known.shape[0]), np.diff(known.indptr))
+        keep = cols >= 0
+        return rows[keep], cols[keep]
 
     def meaning(self, hist: sparse.csr_matrix) -> np.ndarray:
         """`(M, d)` weighted sums of the items' meaning rows (`hist @ semantic`)."""
@@ -102,6 +104,20 @@ class RankingAids:
             torch.from_numpy(hist.indices.astype(np.int64)), self.semantic,
             torch.from_numpy(hist.indptr[:-1].astype(np.int64)), mode="sum",
             per_sample_weights=torch.from_numpy(hist.data.astype(np.float32))).numpy()
+
+
+def gram_norms(indices: np.ndarray, indptr: np.ndarray, data: np.ndarray, gram: np.ndarray
+               ) -> np.ndarray:
+    """Norms of CSR rows' products with a table, from the table's Gram matrix (row pairs)."""
+    counts = np.diff(indptr)
+    row = np.repeat(np.arange(len(counts)), counts)
+    n = counts[row]  # each entry pairs with every entry of its row
+    first = np.repeat(np.arange(len(row)), n)
+    second = np.repeat(indptr[:-1][row] - np.cumsum(n) + n, n) + np.arange(len(first))
+    idx = indices.astype(np.int64)
+    values = data[first] * data[second] * np.take(gram, idx[first] * len(gram) + idx[second])
+    squares = np.bincount(row[first], weights=values, minlength=len(counts))
+    return np.sqrt(np.maximum(squares, 0.0)).astype(np.float32)
 
 
 def binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:

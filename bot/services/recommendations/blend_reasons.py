@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
+from threading import Lock
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,7 +88,8 @@ class Explainer:
         self._space = space
         self._past = past
         self._interests = interests
-        self._closeness: np.ndarray | None = None
+        self._closeness: np.ndarray | None = None  # (used, C), only if some reason needs it
+        self._lock = Lock()
         self._column = np.full(len(table), -1, dtype=np.int64)
         self._column[space.cands] = np.arange(len(space.cands))
         self._code = np.array([CODE[ReasonKind.ATTENDED] if name in ANCHORED
@@ -123,17 +125,9 @@ class Explainer:
 
     def _anchors(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the attended session closest to it (its own series first)."""
-        if self._closeness is None:  # (used, C), once per ranking, only if some reason needs it
-            space, table = self._space, self._table
-            import torch  # the scorer's thread pool: numpy's BLAS threads would contend
-
-            close = np.empty((len(space.used), len(space.cands)), dtype=np.float32)
-            torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
-                     torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
-            close += space.lexical_sim
-            np.add(close, np.float32(2.0), out=close,  # in place: no float64 temporary
-                   where=table.series[space.used][:, None] == table.series[space.cands])
-            self._closeness = close
+        with self._lock:  # blocks run on two threads: built once
+            if self._closeness is None:
+                self._closeness = self._close()
         past = self._past
         counts = np.diff(past.indptr)[rows]
         pick = np.repeat(np.arange(len(rows)), counts)
@@ -142,6 +136,19 @@ class Explainer:
         mine = past.indices[entry]
         values = self._closeness[self._space.used_col[mine], self._column[items][pick]]
         return np.asarray(mine[_first_max(values, offsets, pick)], dtype=np.int64)
+
+    def _close(self) -> np.ndarray:
+        """`(used, C)` how close each attended session is to each candidate (pick anchors)."""
+        import torch  # the scorer's thread pool: numpy's BLAS threads would contend
+
+        space, table = self._space, self._table
+        close = np.empty((len(space.used), len(space.cands)), dtype=np.float32)
+        torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
+                 torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
+        close += space.lexical_sim
+        np.add(close, np.float32(2.0), out=close,  # in place: no float64 temporary
+               where=table.series[space.used][:, None] == table.series[space.cands])
+        return close
 
     def _labels(self, ids: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the index of the member's declared interest closest to it."""

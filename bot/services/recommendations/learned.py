@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import repeat
@@ -42,6 +43,9 @@ CHUNK = 2048  # members scored together: one (CHUNK, C) float32 block at a time
 # halve to keep the peak within 2x the raw 8,192-row score block (G4); smaller blocks cost
 # ~30 % more time in per-block overhead, so only where memory needs it.
 LARGE = 16_384
+# Blocks ranked at once. Most of a block's time is numpy passes that release the GIL but run
+# on one core each (only the products use torch's pool): two blocks keep two cores busy.
+WORKERS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,12 +181,18 @@ class LearnedRanker:
                             interests)
         scorer = BlockScorer(space, blend, rows)
         size = CHUNK if len(ids) <= LARGE else CHUNK // 2
-        for start in range(0, len(ids), size):
+
+        def block(start: int) -> None:
             stop = min(start + size, len(ids))
             said = None if interests is None else interests.block(ids[start:stop].tolist())
             ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
                                  exclude=excluded.block(start, ids[start:stop]))
             out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
+
+        starts = range(0, len(ids), size)
+        with ThreadPoolExecutor(min(WORKERS, len(starts))) as pool:
+            for _ in pool.map(block, starts):  # raises a block's error here
+                pass
         return out
 
 
