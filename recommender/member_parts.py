@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from scipy import sparse
 
+from recommender.rowsums import row_sums
+
 if TYPE_CHECKING:
     from recommender.features import FeatureSpace
 
@@ -98,12 +100,7 @@ class RankingAids:
 
     def meaning(self, hist: sparse.csr_matrix) -> np.ndarray:
         """`(M, d)` weighted sums of the items' meaning rows (`hist @ semantic`)."""
-        if not hist.nnz:
-            return np.zeros((hist.shape[0], self.semantic.shape[1]), dtype=np.float32)
-        return torch.nn.functional.embedding_bag(
-            torch.from_numpy(hist.indices.astype(np.int64)), self.semantic,
-            torch.from_numpy(hist.indptr[:-1].astype(np.int64)), mode="sum",
-            per_sample_weights=torch.from_numpy(hist.data.astype(np.float32))).numpy()
+        return row_sums(hist, self.semantic)
 
 
 def gram_norms(indices: np.ndarray, indptr: np.ndarray, data: np.ndarray, gram: np.ndarray
