@@ -105,15 +105,20 @@ class RankingAids:
 
 def gram_norms(indices: np.ndarray, indptr: np.ndarray, data: np.ndarray, gram: np.ndarray
                ) -> np.ndarray:
-    """Norms of CSR rows' products with a table, from the table's Gram matrix (row pairs)."""
+    """Norms of CSR rows' products with a table, from the table's Gram matrix.
+
+    A row's squared norm is its entries' squares on the diagonal plus twice each pair of
+    its entries (one pass per pair, no product with the table).
+    """
     counts = np.diff(indptr)
     row = np.repeat(np.arange(len(counts)), counts)
-    n = counts[row]  # each entry pairs with every entry of its row
-    first = np.repeat(np.arange(len(row)), n)
-    second = np.repeat(indptr[:-1][row] - np.cumsum(n) + n, n) + np.arange(len(first))
     idx = indices.astype(np.int64)
-    values = data[first] * data[second] * np.take(gram, idx[first] * len(gram) + idx[second])
-    squares = np.bincount(row[first], weights=values, minlength=len(counts))
+    later = indptr[1:][row] - 1 - np.arange(len(row))  # entries after each in its row
+    first = np.repeat(np.arange(len(row)), later)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    pairs = data[first] * data[second] * np.take(gram, idx[first] * len(gram) + idx[second])
+    squares = (np.bincount(row, weights=np.square(data) * gram[idx, idx], minlength=len(counts))
+               + 2.0 * np.bincount(row[first], weights=pairs, minlength=len(counts)))
     return np.sqrt(np.maximum(squares, 0.0)).astype(np.float32)
 
 

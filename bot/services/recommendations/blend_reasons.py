@@ -88,7 +88,7 @@ class Explainer:
         self._space = space
         self._past = past
         self._interests = interests
-        self._closeness: np.ndarray | None = None  # (used, C), only if some reason needs it
+        self._closeness: np.ndarray | None = None  # (used, C), see `prepare`
         self._lock = Lock()
         self._column = np.full(len(table), -1, dtype=np.int64)
         self._column[space.cands] = np.arange(len(space.cands))
@@ -123,18 +123,23 @@ class Explainer:
                         np.where(anchors >= 0, event_ids[np.maximum(anchors, 0)], -1), labels,
                         self._interests.labels if self._interests is not None else ())
 
-    def _anchors(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Per pick, the attended session closest to it (its own series first)."""
-        with self._lock:  # blocks run on two threads: built once
+    def prepare(self) -> np.ndarray:
+        """The `(used, C)` closeness table picks' anchors are read from, built once."""
+        with self._lock:  # blocks run on two threads
             if self._closeness is None:
                 self._closeness = self._close()
+            return self._closeness
+
+    def _anchors(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Per pick, the attended session closest to it (its own series first)."""
+        closeness = self.prepare()
         past = self._past
         counts = np.diff(past.indptr)[rows]
         pick = np.repeat(np.arange(len(rows)), counts)
         offsets = np.cumsum(counts) - counts
         entry = np.repeat(past.indptr[rows] - offsets, counts) + np.arange(len(pick))
         mine = past.indices[entry]
-        values = self._closeness[self._space.used_col[mine], self._column[items][pick]]
+        values = closeness[self._space.used_col[mine], self._column[items][pick]]
         return np.asarray(mine[_first_max(values, offsets, pick)], dtype=np.int64)
 
     def _close(self) -> np.ndarray:

@@ -179,8 +179,8 @@ class LearnedRanker:
                                 np.int32 if small else np.int64)
         reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
                             interests)
-        scorer = BlockScorer(space, blend, rows)
-        size = CHUNK if len(ids) <= LARGE else CHUNK // 2
+        blocks = -(-len(ids) // (CHUNK if len(ids) <= LARGE else CHUNK // 2))
+        size = -(-len(ids) // (blocks + -blocks % WORKERS))  # no worker idles at the end
 
         def block(start: int) -> None:
             stop = min(start + size, len(ids))
@@ -189,9 +189,10 @@ class LearnedRanker:
                                  exclude=excluded.block(start, ids[start:stop]))
             out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
 
-        starts = range(0, len(ids), size)
-        with ThreadPoolExecutor(min(WORKERS, len(starts))) as pool:
-            for _ in pool.map(block, starts):  # raises a block's error here
+        with ThreadPoolExecutor(WORKERS) as pool:
+            pool.submit(reasons.prepare)  # its table meanwhile the scorer's are built
+            scorer = BlockScorer(space, blend, rows)
+            for _ in pool.map(block, range(0, len(ids), size)):  # a block's error raises here
                 pass
         return out
 
