@@ -308,8 +308,8 @@ class FeatureSpace:
         # The history over attended items only (the tables' rows): relabel, no slicing.
         history = sparse.csr_matrix((hist.data, self.used_col[hist.indices], hist.indptr),
                                     shape=(m, len(self.used)))
-        if aids is not None and aids.norms is not None:
-            norms = aids.norms[members]
+        if aids is not None and aids.gram is not None:
+            norms = aids.norms(history)
         else:  # |profile|, never densified
             norms = _row_norms(sparse.csr_matrix(hist @ table.lexical))
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from recommender.features import FeatureSpace
 
 GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is built (64 MiB)
-NORM_ROWS = 4096  # members whose profile norms are computed together (bounds temporaries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,31 +64,30 @@ class MemberParts:
 class RankingAids:
     """What one ranking computes once so that each block's parts are cheap (G4).
 
-    Every member's TF-IDF profile norm, from the attended sessions' Gram table (a member's
-    few pairs), instead of a `(M, vocabulary)` product per block; meaning profiles as
-    weighted row sums on torch's pool; own RSVPs read through a candidate column map.
+    TF-IDF profile norms from the attended sessions' Gram table (a member's few pairs)
+    instead of a `(M, vocabulary)` product per block; meaning profiles as weighted row sums
+    on torch's pool; own RSVPs read through a candidate column map.
     """
 
-    norms: np.ndarray | None  # (members,) TF-IDF profile norms; None: too many sessions
+    gram: np.ndarray | None  # (used, used) TF-IDF cosines; None: too many sessions
     column: np.ndarray  # (n,) each item's candidate column, -1 for none
     semantic: torch.Tensor  # (n, d) the items' meaning rows
 
     @classmethod
     def build(cls, space: FeatureSpace) -> RankingAids:
         """From a feature space (its snapshot, candidates and attended sessions)."""
-        norms = None
+        gram = None
         if len(space.used) <= GRAM_LIMIT:
             used = space.table.lexical[space.used]
             gram = np.asarray((used @ used.T).todense(), dtype=np.float32)
-            past = space.snap.past
-            norms = np.empty(past.shape[0], dtype=np.float32)
-            for lo in range(0, past.shape[0], NORM_ROWS):
-                hist = sparse.csr_matrix(past[lo : lo + NORM_ROWS] @ space.decay)
-                norms[lo : lo + NORM_ROWS] = gram_norms(space.used_col[hist.indices],
-                                                        hist.indptr, hist.data, gram)
         column = np.full(len(space.table), -1, dtype=np.int64)
         column[space.cands] = np.arange(len(space.cands))
-        return cls(norms, column, torch.from_numpy(space.table.semantic))
+        return cls(gram, column, torch.from_numpy(space.table.semantic))
+
+    def norms(self, history: sparse.csr_matrix) -> np.ndarray:
+        """`(M,)` TF-IDF profile norms of `history` (over attended sessions); needs `gram`."""
+        assert self.gram is not None
+        return gram_norms(history.indices, history.indptr, history.data, self.gram)
 
     def own(self, known: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         """Rows and candidate columns of the RSVPs in `known` (a block's rows) on candidates."""

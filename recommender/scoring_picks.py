@@ -32,14 +32,16 @@ class SeriesFamily:
         self.order = np.argsort(col, kind="stable")  # candidate columns grouped by series
         self.start = np.searchsorted(col[self.order], np.arange(len(space.cand_series) + 1))
         self.per_series = np.diff(self.start)  # candidates in each series
-        self.row_of: dict[int, int] = {}  # first session -> row of `table` and `mean_rows`
+        # First session -> row of `table` and `mean_rows` (-1: not built yet); an array, so
+        # lookups hold no GIL while other blocks rank.
+        self.row_of = np.full(len(space.held_starts) + 1, -1, dtype=np.int64)
         self.table = np.zeros((0, len(space.cands)), dtype=np.float32)  # weighted defaults
         self.mean_rows = np.zeros((0, len(SERIES)), dtype=np.float32)  # per feature, averaged
-        self.vectors = np.ascontiguousarray(space.semantic_t.T)  # candidates' meaning rows
 
     def ensure(self, since: np.ndarray) -> bool:
         """Add the default rows of first sessions `since` not seen yet; True if any."""
-        new = np.array(sorted(set(since.tolist()) - self.row_of.keys()), dtype=np.int64)
+        new = np.unique(since)
+        new = new[self.row_of[new] < 0]
         if not len(new):
             return False
         width = len(self.space.cand_series)
@@ -54,20 +56,20 @@ class SeriesFamily:
                 part += self.weights[n] * values[name]
                 means[lo : lo + SLAB, n] = np.broadcast_to(values[name], part.shape) @ share
             summed[lo : lo + SLAB] = part[:, self.space.series_col]
-        self.row_of.update({j: len(self.row_of) + n for n, j in enumerate(new.tolist())})
+        self.row_of[new] = len(self.table) + np.arange(len(new))
         self.table = np.concatenate([self.table, summed])
         self.mean_rows = np.concatenate([self.mean_rows, means])
         return True
 
     def rows(self, since: np.ndarray) -> np.ndarray:
         """Each member's row of `table` (after `ensure`)."""
-        row_of = self.row_of
-        return np.fromiter((row_of[j] for j in since.tolist()), np.int64, len(since))
+        return self.row_of[since]
 
     def entries(self, parts: MemberParts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows, series and counts of the series each member attended."""
-        coo = parts.series_hist.tocoo()
-        return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+        hist = parts.series_hist  # read as CSR: `tocoo` holds the GIL in its checks
+        rows = np.repeat(np.arange(hist.shape[0]), np.diff(hist.indptr))
+        return rows, hist.indices.astype(np.int64), hist.data
 
     def delta(self, parts: MemberParts, rows: np.ndarray, series: np.ndarray,
               count: np.ndarray) -> np.ndarray:
@@ -174,9 +176,9 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
     own = np.isin(rows * c + flat, parts.own_rows * c + parts.own_cols)
     co[own] = np.maximum(co[own] - parts.self_weight[rows[own]], 0.0)
     out[F["co_attendance"]] = co.reshape(cols.shape) * parts.co_scale[:, None]
-    vectors = series.vectors  # (C, d), rows contiguous
+    vectors, items = space.table.semantic, space.cands  # (n, d), rows contiguous
     for slot in range(cols.shape[1]):  # (M, d) at a time: no (M, k, d) gather
-        picked = vectors[cols[:, slot]]
+        picked = vectors[items[cols[:, slot]]]
         out[F["embedding"], :, slot] = np.einsum("md,md->m", parts.semantic, picked)
         out[F["interest"], :, slot] = (0.0 if parts.interests is None
                                        else np.einsum("md,md->m", parts.interests, picked))

@@ -162,6 +162,7 @@ class LearnedRanker:
         warm = np.flatnonzero(rows >= 0)
         warm = warm[attended[rows[warm]] >= MIN_HISTORY]
         ids, rows = np.asarray(member_ids, dtype=np.int64)[warm], rows[warm]
+        del attended, warm  # per-member temporaries: not alive through the blocks (G4 peak)
         cands = np.array(sorted(community.row_of_event[c] for c in candidates
                                 if c in community.row_of_event), dtype=np.int64)
         if not len(ids) or not len(cands):
@@ -170,6 +171,7 @@ class LearnedRanker:
         # Members who first came at the same session share series defaults: kept together.
         order = np.argsort(space.first_sessions(rows), kind="stable")
         ids, rows = ids[order], rows[order]
+        del order
         column = np.full(len(community.table), -1, dtype=np.int64)
         column[cands] = np.arange(len(cands))
         excluded = Exclusions(community, rows, column, exclude or {})
