@@ -6,16 +6,12 @@ Split from `recommender.features` to keep that module small.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from scipy import sparse
 
 from recommender.rowsums import row_sums
-
-if TYPE_CHECKING:
-    from recommender.features import FeatureSpace
 
 GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is built (64 MiB)
 
@@ -74,15 +70,16 @@ class RankingAids:
     semantic: torch.Tensor  # (n, d) the items' meaning rows
 
     @classmethod
-    def build(cls, space: FeatureSpace) -> RankingAids:
-        """From a feature space (its snapshot, candidates and attended sessions)."""
+    def build(cls, lexical: sparse.csr_matrix, semantic: np.ndarray, used: np.ndarray,
+              cands: np.ndarray) -> RankingAids:
+        """From the items' TF-IDF and meaning rows, the attended ones and the candidates."""
         gram = None
-        if len(space.used) <= GRAM_LIMIT:
-            used = space.table.lexical[space.used]
-            gram = np.asarray((used @ used.T).todense(), dtype=np.float32)
-        column = np.full(len(space.table), -1, dtype=np.int64)
-        column[space.cands] = np.arange(len(space.cands))
-        return cls(gram, column, torch.from_numpy(space.table.semantic))
+        if len(used) <= GRAM_LIMIT:
+            rows = lexical[used]
+            gram = np.asarray((rows @ rows.T).todense(), dtype=np.float32)
+        column = np.full(len(semantic), -1, dtype=np.int64)
+        column[cands] = np.arange(len(cands))
+        return cls(gram, column, torch.from_numpy(semantic))
 
     def norms(self, history: sparse.csr_matrix) -> np.ndarray:
         """`(M,)` TF-IDF profile norms of `history` (over attended sessions); needs `gram`."""

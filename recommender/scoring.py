@@ -86,7 +86,8 @@ class BlockScorer:
                                      *onehots]).astype(np.float32)
         self.series = SeriesFamily(space, w)
         self.n = n
-        self.aids = RankingAids.build(space)
+        self.aids = RankingAids.build(space.table.lexical, space.table.semantic, space.used,
+                                      space.cands)
         self.content = torch.from_numpy(space.content)
         self.means = candidate_means(space)
         if members is not None:

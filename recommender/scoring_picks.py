@@ -63,7 +63,7 @@ class SeriesFamily:
 
     def rows(self, since: np.ndarray) -> np.ndarray:
         """Each member's row of `table` (after `ensure`)."""
-        return self.row_of[since]
+        return np.asarray(self.row_of[since], dtype=np.int64)
 
     def entries(self, parts: MemberParts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows, series and counts of the series each member attended."""

@@ -8,7 +8,7 @@ members at once: a per-pick Python loop with sparse products cost 10x the rankin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from threading import Lock
@@ -172,7 +172,7 @@ class Explainer:
         return out
 
 
-def ragged(lists: Mapping[int, Sequence[int]], keys: Sequence[int]
+def ragged(lists: Mapping[int, Collection[int]], keys: Sequence[int]
            ) -> tuple[np.ndarray, np.ndarray]:
     """Each key's list length, and the lists joined: two C-level passes, no Python loop."""
     found = list(map(lists.get, keys, repeat(())))
