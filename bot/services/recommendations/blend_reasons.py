@@ -64,10 +64,12 @@ class DeclaredInterests:
         counts, flat = ragged(self.of_member, member_ids)
         from scipy import sparse
 
+        from recommender.rowsums import row_sums
+
         pick = sparse.csr_matrix((np.ones(len(flat), np.float32), flat,
                                   np.concatenate([[0], np.cumsum(counts)])),
                                  shape=(len(member_ids), len(self.labels)))
-        out = np.asarray(pick @ self.vectors, dtype=np.float32)
+        out = row_sums(pick, self.vectors)  # torch's pool: scipy's product holds one core
         norms = np.sqrt(np.einsum("md,md->m", out, out))
         out /= np.where(norms > 0, norms, 1.0)[:, None]
         return out
