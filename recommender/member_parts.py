@@ -6,12 +6,15 @@ Split from `recommender.features` to keep that module small.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from scipy import sparse
 
 from recommender.rowsums import row_sums
+
+if TYPE_CHECKING:
+    import torch
 
 GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is built (64 MiB)
 
@@ -73,6 +76,8 @@ class RankingAids:
     def build(cls, lexical: sparse.csr_matrix, semantic: np.ndarray, used: np.ndarray,
               cands: np.ndarray) -> RankingAids:
         """From the items' TF-IDF and meaning rows, the attended ones and the candidates."""
+        import torch  # not at import: only a ranking loads it (G13)
+
         gram = None
         if len(used) <= GRAM_LIMIT:
             rows = lexical[used]

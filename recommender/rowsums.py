@@ -6,13 +6,19 @@ was the largest cost after the matmul. `embedding_bag` does the same sums on eve
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 from scipy import sparse
+
+if TYPE_CHECKING:
+    import torch
 
 
 def row_sums(weights: sparse.csr_matrix, table: np.ndarray | torch.Tensor) -> np.ndarray:
     """`(M, width)` float32 `weights @ table` for a CSR `weights` and a float32 `table`."""
+    import torch  # here, not at import: the bot process loads torch only once it ranks (G13)
+
     dense = table if isinstance(table, torch.Tensor) else torch.from_numpy(
         np.ascontiguousarray(table, dtype=np.float32))
     if not weights.nnz or not weights.shape[0]:
