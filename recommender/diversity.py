@@ -31,7 +31,6 @@ def mmr(
     span = np.where(high > low, high - low, 1.0)
     # Relevance is rescaled per member so the trade-off means the same for every member.
     rel = np.where(valid, (relevance - low) / span, -np.inf)
-    sims = item_similarity[pool[:, :, None], pool[:, None, :]]
     closest = np.zeros((members, width), dtype=np.float64)
     picked = np.full((members, min(k, width)), -1, dtype=np.int64)
     taken = ~valid
@@ -43,5 +42,8 @@ def mmr(
         ok = np.isfinite(objective[rows, best])
         picked[:, step] = np.where(ok, best, -1)
         taken[rows[ok], best[ok]] = True
-        closest = np.maximum(closest, np.where(ok[:, None], sims[rows, best], 0.0))
+        # Similarity of this step's pick to the rest of the pool: (members, p) per step, not
+        # the (members, p, p) block up front.
+        sims = item_similarity[pool[rows, best][:, None], pool]
+        closest = np.maximum(closest, np.where(ok[:, None], sims, 0.0))
     return picked

@@ -23,7 +23,7 @@ from recommender.history import DAY as DAY
 from recommender.history import GroupJoins as GroupJoins
 from recommender.history import RsvpHistory as RsvpHistory
 from recommender.history import Snapshot as Snapshot
-from recommender.member_parts import MemberParts
+from recommender.member_parts import MemberParts, RankingAids
 from recommender.member_parts import cumulated as _cumulated
 from recommender.member_parts import first_start as _first_start
 from recommender.member_parts import onehot as _onehot
@@ -238,11 +238,13 @@ class FeatureSpace:
             group_held=_cumulated(table.groups[held], decay[held], n_groups),
         )
 
-    def parts(self, members: np.ndarray, *, series_tables: bool = True) -> MemberParts:
+    def parts(self, members: np.ndarray, *, series_tables: bool = True,
+              aids: RankingAids | None = None) -> MemberParts:
         """The per-member pieces every feature of `members` is read from (see `block`).
 
         Without `series_tables` the series family stays sparse (`series_hist`, read through
         `series_values`): its tables are members x candidates wide in a digest (G4).
+        `aids` (built once per ranking) make the norms, meaning and own RSVPs cheaper.
         """
         table, snap, cands = self.table, self.snap, self.cands
         m = len(members)
@@ -280,15 +282,21 @@ class FeatureSpace:
             "daypart": np.tile(part, (1, 7)),
         }
 
-        lexical = sparse.csr_matrix(hist @ table.lexical)  # |profile|, never densified
-        norms = _row_norms(lexical)
         # The history over attended items only (the tables' rows): relabel, no slicing.
         history = sparse.csr_matrix((hist.data, self.used_col[hist.indices], hist.indptr),
                                     shape=(m, len(self.used)))
+        if aids is not None and aids.gram is not None:
+            norms = aids.norms(history)
+        else:  # |profile|, never densified
+            norms = _row_norms(sparse.csr_matrix(hist @ table.lexical))
 
         # Item-based co-attendance; the member's own row contributed
         # sum_i hist[m,i] * damp_i * past[m,i] to each of their own RSVPs: taken back out.
-        own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+        if aids is None:
+            own = snap.known[members][:, cands].tocoo()  # a member's own RSVPs: few
+            own_rows, own_cols = own.row, own.col
+        else:
+            own_rows, own_cols = aids.own(snap.known[members])
         self_weight = past @ (self.decay.diagonal() * self.damp)
         return MemberParts(
             tables=tables,
@@ -301,10 +309,11 @@ class FeatureSpace:
             self_weight=self_weight.astype(np.float32),
             lexical_sim=self.lexical_sim,
             co=self.co,
-            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)),
+            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)
+                                if aids is None else aids.meaning(hist)),
             interests=None if self.interests is None else self.interests[members],
-            own_rows=own.row.astype(np.int64),
-            own_cols=own.col.astype(np.int64),
+            own_rows=own_rows.astype(np.int64),
+            own_cols=own_cols.astype(np.int64),
         )
 
     def first_sessions(self, members: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from recommender.diversity import mmr
 from recommender.encoders import Encoder, embed_with_cache
 from recommender.profiles import MemberProfile, build_profile, profile_texts
 from recommender.reasons import Reason, ReasonKind, Recommendation
+from recommender.rowsums import row_sums
 from recommender.signals import MemberSignals, SignalWeights
 from recommender.topk import top_k
 
@@ -365,7 +366,7 @@ class Recommender:
         stop = min(start + size, len(everyone))
         profiles = everyone[start:stop]
         anchors = self._anchors(start, stop, space, shared)
-        scores = np.asarray(anchors.weights @ anchors.total, dtype=np.float32)
+        scores = row_sums(anchors.weights, anchors.total)  # on torch's pool
         scores += space.bias
         counts = np.fromiter((len(p.excluded_rows) for p in profiles), np.int64, len(profiles))
         held = np.concatenate([np.zeros(0, np.int64), *(p.excluded_rows for p in profiles)])
@@ -380,10 +381,10 @@ class Recommender:
                 scores[member, extra] = -np.inf
         w = self._weights
         if space.similarity is not None and k > 1:
-            pool, relevance = top_k(scores, k * w.pool_factor)
+            pool, relevance = top_k(scores, k * w.pool_factor, pool="torch")
             picks = mmr(pool, relevance, space.similarity, k, w.diversity)
             valid = picks >= 0
             chosen = np.where(valid, np.take_along_axis(pool, np.maximum(picks, 0), axis=1), -1)
         else:
-            chosen, _ = top_k(scores, k)
+            chosen, _ = top_k(scores, k, pool="torch")
         return explain_picks(self._catalog.ids, profiles, scores, chosen, anchors, space)

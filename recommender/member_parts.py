@@ -6,9 +6,17 @@ Split from `recommender.features` to keep that module small.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+
+from recommender.rowsums import row_sums
+
+if TYPE_CHECKING:
+    import torch
+
+GRAM_LIMIT = 4096  # attended sessions up to which their TF-IDF Gram table is built (64 MiB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,69 @@ class MemberParts:
         np.maximum(co, 0.0, out=co)
         co *= self.co_scale[:, None]
         return co
+
+
+@dataclass(frozen=True, slots=True)
+class RankingAids:
+    """What one ranking computes once so that each block's parts are cheap (G4).
+
+    TF-IDF profile norms from the attended sessions' Gram table (a member's few pairs)
+    instead of a `(M, vocabulary)` product per block; meaning profiles as weighted row sums
+    on torch's pool; own RSVPs read through a candidate column map.
+    """
+
+    gram: np.ndarray | None  # (used, used) TF-IDF cosines; None: too many sessions
+    column: np.ndarray  # (n,) each item's candidate column, -1 for none
+    semantic: torch.Tensor  # (n, d) the items' meaning rows
+
+    @classmethod
+    def build(cls, lexical: sparse.csr_matrix, semantic: np.ndarray, used: np.ndarray,
+              cands: np.ndarray) -> RankingAids:
+        """From the items' TF-IDF and meaning rows, the attended ones and the candidates."""
+        import torch  # not at import: only a ranking loads it (G13)
+
+        gram = None
+        if len(used) <= GRAM_LIMIT:
+            rows = lexical[used]
+            gram = np.asarray((rows @ rows.T).todense(), dtype=np.float32)
+        column = np.full(len(semantic), -1, dtype=np.int64)
+        column[cands] = np.arange(len(cands))
+        return cls(gram, column, torch.from_numpy(semantic))
+
+    def norms(self, history: sparse.csr_matrix) -> np.ndarray:
+        """`(M,)` TF-IDF profile norms of `history` (over attended sessions); needs `gram`."""
+        assert self.gram is not None
+        return gram_norms(history.indices, history.indptr, history.data, self.gram)
+
+    def own(self, known: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and candidate columns of the RSVPs in `known` (a block's rows) on candidates."""
+        cols = self.column[known.indices]
+        rows = np.repeat(np.arange(known.shape[0]), np.diff(known.indptr))
+        keep = cols >= 0
+        return rows[keep], cols[keep]
+
+    def meaning(self, hist: sparse.csr_matrix) -> np.ndarray:
+        """`(M, d)` weighted sums of the items' meaning rows (`hist @ semantic`)."""
+        return row_sums(hist, self.semantic)
+
+
+def gram_norms(indices: np.ndarray, indptr: np.ndarray, data: np.ndarray, gram: np.ndarray
+               ) -> np.ndarray:
+    """Norms of CSR rows' products with a table, from the table's Gram matrix.
+
+    A row's squared norm is its entries' squares on the diagonal plus twice each pair of
+    its entries (one pass per pair, no product with the table).
+    """
+    counts = np.diff(indptr)
+    row = np.repeat(np.arange(len(counts)), counts)
+    idx = indices.astype(np.int64)
+    later = indptr[1:][row] - 1 - np.arange(len(row))  # entries after each in its row
+    first = np.repeat(np.arange(len(row)), later)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    pairs = data[first] * data[second] * np.take(gram, idx[first] * len(gram) + idx[second])
+    squares = (np.bincount(row, weights=np.square(data) * gram[idx, idx], minlength=len(counts))
+               + 2.0 * np.bincount(row[first], weights=pairs, minlength=len(counts)))
+    return np.sqrt(np.maximum(squares, 0.0)).astype(np.float32)
 
 
 def binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:

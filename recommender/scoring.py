@@ -6,12 +6,13 @@ each feature is a pass over members x candidates. The score is linear, so here:
 - meaning (history and declared interests), every candidate-only feature (a column of ones
   meets the candidates' bias) and the narrow group and slot tables (one-hot rows) are one
   matmul;
-- text similarity and co-attendance are one sparse product over the attended sessions;
+- text similarity and co-attendance are one weighted row sum (`embedding_bag`) over the
+  attended sessions' rows;
 - the series family, as wide as the candidates in a digest, is a default row per member's
   start (shared by every member who started then) plus corrections at the few series the
   member attended.
 
-One `(M, C)` block is alive per call (the sparse product allocates it, the matmul adds into
+One `(M, C)` block is alive per call (the row sum allocates it, the matmul adds into
 it in place: `torch.addmm_`, as numpy's matmul cannot accumulate), exclusions are
 coordinates, and features are then computed only for the top-k picks (for reasons),
 against each member's average candidate, as `rank` does.
@@ -23,14 +24,14 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from scipy import sparse
 
 from recommender.blend import LinearBlend, Ranked
 from recommender.features import FAMILY, F, FeatureSpace
-from recommender.member_parts import MemberParts
+from recommender.member_parts import MemberParts, RankingAids
 from recommender.scoring_picks import (
     SeriesFamily,
     at_pairs,
+    candidate_means,
     features_at,
     mean_features,
     momentum,
@@ -85,6 +86,10 @@ class BlockScorer:
                                      *onehots]).astype(np.float32)
         self.series = SeriesFamily(space, w)
         self.n = n
+        self.aids = RankingAids.build(space.table.lexical, space.table.semantic, space.used,
+                                      space.cands)
+        self.content = torch.from_numpy(space.content)
+        self.means = candidate_means(space)
         if members is not None:
             self.series.ensure(space.first_sessions(members))
 
@@ -92,7 +97,7 @@ class BlockScorer:
              own: bool = False, interests: np.ndarray | None = None) -> Ranked:
         """Top `k` for member rows `members` (see `rank_members`)."""
         space = self.space
-        parts = space.parts(members, series_tables=False)
+        parts = space.parts(members, series_tables=False, aids=self.aids)
         if interests is not None:
             parts = replace(parts, interests=np.asarray(interests, dtype=np.float32))
         scores = self._scores(parts)
@@ -106,7 +111,7 @@ class BlockScorer:
         ok = (picks >= 0) & np.isfinite(vals)
         safe = np.maximum(picks, 0)
         picked = features_at(space, parts, safe, self.series)
-        center = mean_features(space, parts, self.series)
+        center = mean_features(space, parts, self.series, self.means)
         return Ranked(
             items=np.where(ok, space.cands[safe], -1),
             scores=np.where(ok, vals, 0.0).astype(np.float32),
@@ -120,6 +125,31 @@ class BlockScorer:
         for name in names[1:]:
             out += self.w[F[name]] * parts.tables[name]
         return np.asarray(out, dtype=np.float32)
+
+    def _content(self, parts: MemberParts) -> np.ndarray:
+        """`(M, C)` text similarity and co-attendance, weighted: one pass on torch's pool.
+
+        Each member's bag is their attended sessions' rows of `content`, text half then
+        co-attendance half, weighed by recency and the member's scales; the block it
+        allocates then takes the matmul in place.
+        """
+        x, w = parts.history, self.w
+        m, nnz = x.shape[0], x.nnz
+        counts = np.diff(x.indptr)
+        row = np.repeat(np.arange(m), counts)
+        text = np.arange(nnz) + x.indptr[:-1][row]  # bag positions of the text half
+        co = text + counts[row]
+        index = np.empty(2 * nnz, dtype=np.int64)
+        index[text], index[co] = x.indices, x.indices + x.shape[1]
+        weight = np.empty(2 * nnz, dtype=np.float32)
+        weight[text] = x.data * (w[F["tfidf"]] * parts.text_scale)[row]
+        weight[co] = x.data * (w[F["co_attendance"]] * parts.co_scale)[row]
+        if not nnz:
+            return np.zeros((m, self.n), dtype=np.float32)
+        bags = torch.from_numpy(2 * x.indptr[:-1].astype(np.int64))
+        return torch.nn.functional.embedding_bag(
+            torch.from_numpy(index), self.content, bags, mode="sum",
+            per_sample_weights=torch.from_numpy(weight)).numpy()
 
     def _scores(self, parts: MemberParts) -> np.ndarray:
         """`(M, C)` blend scores, summed feature by feature into one block."""
@@ -135,13 +165,7 @@ class BlockScorer:
             table = self._family(parts, family)
             left[:, at : at + table.shape[1]] = table
             at += table.shape[1]
-        # Text similarity and co-attendance: one sparse product, the block it allocates
-        # then takes the matmul in place.
-        x = parts.history
-        scaled = sparse.hstack([sparse.diags(w[F["tfidf"]] * parts.text_scale) @ x,
-                                sparse.diags(w[F["co_attendance"]] * parts.co_scale) @ x],
-                               format="csr")
-        scores = np.ascontiguousarray(scaled @ space.content, dtype=np.float32)
+        scores = self._content(parts)
         torch.from_numpy(scores).addmm_(torch.from_numpy(left), torch.from_numpy(self.right))
         for family in self.gathered:
             scores += np.take(self._family(parts, family), space.column(family), axis=1)

@@ -32,14 +32,16 @@ class SeriesFamily:
         self.order = np.argsort(col, kind="stable")  # candidate columns grouped by series
         self.start = np.searchsorted(col[self.order], np.arange(len(space.cand_series) + 1))
         self.per_series = np.diff(self.start)  # candidates in each series
-        self.row_of: dict[int, int] = {}  # first session -> row of `table` and `mean_rows`
+        # First session -> row of `table` and `mean_rows` (-1: not built yet); an array, so
+        # lookups hold no GIL while other blocks rank.
+        self.row_of = np.full(len(space.held_starts) + 1, -1, dtype=np.int64)
         self.table = np.zeros((0, len(space.cands)), dtype=np.float32)  # weighted defaults
         self.mean_rows = np.zeros((0, len(SERIES)), dtype=np.float32)  # per feature, averaged
-        self.vectors = np.ascontiguousarray(space.semantic_t.T)  # candidates' meaning rows
 
     def ensure(self, since: np.ndarray) -> bool:
         """Add the default rows of first sessions `since` not seen yet; True if any."""
-        new = np.array(sorted(set(since.tolist()) - self.row_of.keys()), dtype=np.int64)
+        new = np.unique(since)
+        new = new[self.row_of[new] < 0]
         if not len(new):
             return False
         width = len(self.space.cand_series)
@@ -54,20 +56,20 @@ class SeriesFamily:
                 part += self.weights[n] * values[name]
                 means[lo : lo + SLAB, n] = np.broadcast_to(values[name], part.shape) @ share
             summed[lo : lo + SLAB] = part[:, self.space.series_col]
-        self.row_of.update({j: len(self.row_of) + n for n, j in enumerate(new.tolist())})
+        self.row_of[new] = len(self.table) + np.arange(len(new))
         self.table = np.concatenate([self.table, summed])
         self.mean_rows = np.concatenate([self.mean_rows, means])
         return True
 
     def rows(self, since: np.ndarray) -> np.ndarray:
         """Each member's row of `table` (after `ensure`)."""
-        row_of = self.row_of
-        return np.fromiter((row_of[j] for j in since.tolist()), np.int64, len(since))
+        return np.asarray(self.row_of[since], dtype=np.int64)
 
     def entries(self, parts: MemberParts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows, series and counts of the series each member attended."""
-        coo = parts.series_hist.tocoo()
-        return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+        hist = parts.series_hist  # read as CSR: `tocoo` holds the GIL in its checks
+        rows = np.repeat(np.arange(hist.shape[0]), np.diff(hist.indptr))
+        return rows, hist.indices.astype(np.int64), hist.data
 
     def delta(self, parts: MemberParts, rows: np.ndarray, series: np.ndarray,
               count: np.ndarray) -> np.ndarray:
@@ -137,8 +139,11 @@ def at_pairs(history: sparse.csr_matrix, table: np.ndarray, rows: np.ndarray,
     pair = np.repeat(np.arange(len(rows)), counts)
     starts = np.repeat(history.indptr[rows] - np.cumsum(counts) + counts, counts)
     entry = starts + np.arange(len(pair))
-    weight, item, col = history.data[entry], history.indices[entry], cols[pair]
-    out = [np.bincount(pair, weights=weight * table[item + offset, col], minlength=len(rows))
+    weight = history.data[entry]
+    flat = table.reshape(-1)  # one flat gather per table: cheaper than 2-D fancy indexing
+    at = history.indices[entry].astype(np.int64) * table.shape[1] + cols[pair]
+    out = [np.bincount(pair, weights=weight * np.take(flat, at + offset * table.shape[1]),
+                       minlength=len(rows))
            for offset in ((0, second) if second else (0,))]
     return np.asarray(out if second else out[0], dtype=np.float32)
 
@@ -171,9 +176,9 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
     own = np.isin(rows * c + flat, parts.own_rows * c + parts.own_cols)
     co[own] = np.maximum(co[own] - parts.self_weight[rows[own]], 0.0)
     out[F["co_attendance"]] = co.reshape(cols.shape) * parts.co_scale[:, None]
-    vectors = series.vectors  # (C, d), rows contiguous
+    vectors, items = space.table.semantic, space.cands  # (n, d), rows contiguous
     for slot in range(cols.shape[1]):  # (M, d) at a time: no (M, k, d) gather
-        picked = vectors[cols[:, slot]]
+        picked = vectors[items[cols[:, slot]]]
         out[F["embedding"], :, slot] = np.einsum("md,md->m", parts.semantic, picked)
         out[F["interest"], :, slot] = (0.0 if parts.interests is None
                                        else np.einsum("md,md->m", parts.interests, picked))
@@ -185,23 +190,37 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
     return out
 
 
-def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily) -> np.ndarray:
-    """`(F, M)` each member's average candidate (what a reason's lift is measured from)."""
+def candidate_means(space: FeatureSpace) -> tuple[np.ndarray, ...]:
+    """What `mean_features` reads, once per ranking (per attended session, then meaning).
+
+    Each attended session's mean text similarity and co-attendance over the candidates,
+    and the candidates' mean meaning vector.
+    """
+    return (space.lexical_sim.mean(axis=1), space.co.mean(axis=1),
+            space.semantic_t.mean(axis=1))
+
+
+def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily,
+                  means: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+    """`(F, M)` each member's average candidate (what a reason's lift is measured from).
+
+    `means`: `candidate_means(space)`, when ranking many blocks.
+    """
     m, c = len(parts.semantic), len(space.cands)
+    text_mean, co_mean, mean_vector = means or candidate_means(space)
     out = np.empty((len(FEATURES), m), dtype=np.float32)
     for name, values in parts.tables.items():
         share = np.bincount(space.column(FAMILY[name]), minlength=values.shape[1]) / c
         out[F[name]] = np.einsum("mw,w->m", values, share.astype(np.float32))
     for name, values in zip(SERIES, series.means(parts), strict=True):
         out[F[name]] = values
-    out[F["tfidf"]] = (parts.history @ space.lexical_sim.mean(axis=1)) * parts.text_scale
-    co = parts.history @ space.co.mean(axis=1)
+    out[F["tfidf"]] = (parts.history @ text_mean) * parts.text_scale
+    co = parts.history @ co_mean
     rows, cols = parts.own_rows, parts.own_cols
     raw = at_pairs(parts.history, space.co, rows, cols)
     fixed = np.maximum(raw - parts.self_weight[rows], 0.0)
     co += np.bincount(rows, weights=fixed - raw, minlength=m) / c
     out[F["co_attendance"]] = co * parts.co_scale
-    mean_vector = space.semantic_t.mean(axis=1)
     out[F["embedding"]] = np.einsum("md,d->m", parts.semantic, mean_vector)
     out[F["interest"]] = (0.0 if parts.interests is None
                           else np.einsum("md,d->m", parts.interests, mean_vector))

@@ -8,9 +8,10 @@ members at once: a per-pick Python loop with sparse products cost 10x the rankin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
+from threading import Lock
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,16 +61,15 @@ class DeclaredInterests:
 
     def block(self, member_ids: Sequence[int]) -> np.ndarray:
         """`(M, d)` the unit mean of each member's interest vectors (zero for none)."""
-        counts = np.fromiter((len(self.of_member.get(m, ())) for m in member_ids), np.int64,
-                             len(member_ids))
-        flat = np.fromiter(chain.from_iterable(self.of_member.get(m, ()) for m in member_ids),
-                           np.int64, int(counts.sum()))
+        counts, flat = ragged(self.of_member, member_ids)
         from scipy import sparse
+
+        from recommender.rowsums import row_sums
 
         pick = sparse.csr_matrix((np.ones(len(flat), np.float32), flat,
                                   np.concatenate([[0], np.cumsum(counts)])),
                                  shape=(len(member_ids), len(self.labels)))
-        out = np.asarray(pick @ self.vectors, dtype=np.float32)
+        out = row_sums(pick, self.vectors)  # torch's pool: scipy's product holds one core
         norms = np.sqrt(np.einsum("md,md->m", out, out))
         out /= np.where(norms > 0, norms, 1.0)[:, None]
         return out
@@ -90,7 +90,8 @@ class Explainer:
         self._space = space
         self._past = past
         self._interests = interests
-        self._closeness: np.ndarray | None = None
+        self._closeness: np.ndarray | None = None  # (used, C), see `prepare`
+        self._lock = Lock()
         self._column = np.full(len(table), -1, dtype=np.int64)
         self._column[space.cands] = np.arange(len(space.cands))
         self._code = np.array([CODE[ReasonKind.ATTENDED] if name in ANCHORED
@@ -124,36 +125,44 @@ class Explainer:
                         np.where(anchors >= 0, event_ids[np.maximum(anchors, 0)], -1), labels,
                         self._interests.labels if self._interests is not None else ())
 
+    def prepare(self) -> np.ndarray:
+        """The `(used, C)` closeness table picks' anchors are read from, built once."""
+        with self._lock:  # blocks run on two threads
+            if self._closeness is None:
+                self._closeness = self._close()
+            return self._closeness
+
     def _anchors(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the attended session closest to it (its own series first)."""
-        if self._closeness is None:  # (used, C), once per ranking, only if some reason needs it
-            space, table = self._space, self._table
-            import torch  # the scorer's thread pool: numpy's BLAS threads would contend
-
-            close = np.empty((len(space.used), len(space.cands)), dtype=np.float32)
-            torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
-                     torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
-            close += space.lexical_sim
-            np.add(close, np.float32(2.0), out=close,  # in place: no float64 temporary
-                   where=table.series[space.used][:, None] == table.series[space.cands])
-            self._closeness = close
+        closeness = self.prepare()
         past = self._past
         counts = np.diff(past.indptr)[rows]
         pick = np.repeat(np.arange(len(rows)), counts)
         offsets = np.cumsum(counts) - counts
         entry = np.repeat(past.indptr[rows] - offsets, counts) + np.arange(len(pick))
         mine = past.indices[entry]
-        values = self._closeness[self._space.used_col[mine], self._column[items][pick]]
+        values = closeness[self._space.used_col[mine], self._column[items][pick]]
         return np.asarray(mine[_first_max(values, offsets, pick)], dtype=np.int64)
+
+    def _close(self) -> np.ndarray:
+        """`(used, C)` how close each attended session is to each candidate (pick anchors)."""
+        import torch  # the scorer's thread pool: numpy's BLAS threads would contend
+
+        space, table = self._space, self._table
+        close = np.empty((len(space.used), len(space.cands)), dtype=np.float32)
+        torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
+                 torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
+        close += space.lexical_sim
+        np.add(close, np.float32(2.0), out=close,  # in place: no float64 temporary
+               where=table.series[space.used][:, None] == table.series[space.cands])
+        return close
 
     def _labels(self, ids: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the index of the member's declared interest closest to it."""
         assert self._interests is not None
         of = self._interests.of_member
         keys = ids.tolist()
-        counts = np.fromiter((len(of.get(m, ())) for m in keys), np.int64, len(keys))
-        flat = np.fromiter(chain.from_iterable(of.get(m, ()) for m in keys), np.int64,
-                           int(counts.sum()))
+        counts, flat = ragged(of, keys)
         pick = np.repeat(np.arange(len(keys)), counts)
         values = np.einsum("nd,nd->n", self._interests.vectors[flat],
                            self._table.semantic[items[pick]])
@@ -163,6 +172,14 @@ class Explainer:
         out[some] = flat[_first_max(values, offsets, np.repeat(np.arange(some.sum()),
                                                                 counts[some]))]
         return out
+
+
+def ragged(lists: Mapping[int, Collection[int]], keys: Sequence[int]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's list length, and the lists joined: two C-level passes, no Python loop."""
+    found = list(map(lists.get, keys, repeat(())))
+    counts = np.fromiter(map(len, found), np.int64, len(found))
+    return counts, np.fromiter(chain.from_iterable(found), np.int64, int(counts.sum()))
 
 
 def _first_max(values: np.ndarray, offsets: np.ndarray, segment: np.ndarray) -> np.ndarray:

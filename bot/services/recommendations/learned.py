@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.core.clock import Clock
 from bot.core.offload import off_loop
-from bot.services.recommendations.blend_reasons import DeclaredInterests, Explainer
+from bot.services.recommendations.blend_reasons import DeclaredInterests, Explainer, ragged
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -42,6 +43,9 @@ CHUNK = 2048  # members scored together: one (CHUNK, C) float32 block at a time
 # halve to keep the peak within 2x the raw 8,192-row score block (G4); smaller blocks cost
 # ~30 % more time in per-block overhead, so only where memory needs it.
 LARGE = 16_384
+# Blocks ranked at once. Most of a block's time is numpy passes that release the GIL but run
+# on one core each (only the products use torch's pool): two blocks keep two cores busy.
+WORKERS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +164,12 @@ class LearnedRanker:
 
         snap = community.log.snapshot(community.table, self._clock.now().timestamp())
         attended = np.diff(snap.past.indptr)
-        rows = np.fromiter((community.row_of_member.get(m, -1) for m in member_ids), np.int64,
+        rows = np.fromiter(map(community.row_of_member.get, member_ids, repeat(-1)), np.int64,
                            len(member_ids))
         warm = np.flatnonzero(rows >= 0)
         warm = warm[attended[rows[warm]] >= MIN_HISTORY]
         ids, rows = np.asarray(member_ids, dtype=np.int64)[warm], rows[warm]
+        del attended, warm  # per-member temporaries: not alive through the blocks (G4 peak)
         cands = np.array(sorted(community.row_of_event[c] for c in candidates
                                 if c in community.row_of_event), dtype=np.int64)
         if not len(ids) or not len(cands):
@@ -173,6 +178,7 @@ class LearnedRanker:
         # Members who first came at the same session share series defaults: kept together.
         order = np.argsort(space.first_sessions(rows), kind="stable")
         ids, rows = ids[order], rows[order]
+        del order
         column = np.full(len(community.table), -1, dtype=np.int64)
         column[cands] = np.arange(len(cands))
         excluded = Exclusions(community, rows, column, exclude or {})
@@ -182,14 +188,21 @@ class LearnedRanker:
                                 np.int32 if small else np.int64)
         reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
                             interests)
-        scorer = BlockScorer(space, blend, rows)
-        size = CHUNK if len(ids) <= LARGE else CHUNK // 2
-        for start in range(0, len(ids), size):
+        blocks = -(-len(ids) // (CHUNK if len(ids) <= LARGE else CHUNK // 2))
+        size = -(-len(ids) // (blocks + -blocks % WORKERS))  # no worker idles at the end
+
+        def block(start: int) -> None:
             stop = min(start + size, len(ids))
             said = None if interests is None else interests.block(ids[start:stop].tolist())
             ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
                                  exclude=excluded.block(start, ids[start:stop]))
             out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            pool.submit(reasons.prepare)  # its table meanwhile the scorer's are built
+            scorer = BlockScorer(space, blend, rows)
+            for _ in pool.map(block, range(0, len(ids), size)):  # a block's error raises here
+                pass
         return out
 
 
@@ -218,10 +231,7 @@ class Exclusions:
     def block(self, start: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs for the members `ids` at positions `start…` (rows relative to the block)."""
         keys = ids.tolist()
-        exclude = self._exclude
-        counts = np.fromiter((len(exclude.get(m, ())) for m in keys), np.int64, len(keys))
-        events = np.fromiter(chain.from_iterable(exclude.get(m, ()) for m in keys), np.int64,
-                             int(counts.sum()))
+        counts, events = ragged(self._exclude, keys)
         who = np.repeat(np.arange(len(keys)), counts)
         if len(self._sorter) and len(events):
             at = np.minimum(np.searchsorted(self._event_ids, events, sorter=self._sorter),

@@ -183,3 +183,58 @@ async def test_a_declared_interest_moves_a_regulars_learned_ranking(
     text = await chat.text("/recommend 2", who="maya")
     assert ids_in(text) == [chess, knitting], text
     assert "organiser" not in text  # still the blend's ranking, not the hybrid's
+
+
+@pytest.mark.parametrize("learned", [False, True])
+def test_the_digests_fast_ranking_picks_what_the_full_feature_block_picks(monkeypatch, learned):
+    """`LearnedRanker.rank` (factored scores, blocks on two threads, exclusions as
+    coordinates, declared interests per block) against the straightforward reference: every
+    feature of every (member, candidate) pair, one weighted sum, one mask, one top-k."""
+    import asyncio
+
+    import numpy as np
+
+    import bot.services.recommendations.learned as learned_module
+    from benchmarks.community import generate
+    from bot.services.recommendations.blend_reasons import DeclaredInterests
+    from recommender.blend import rank
+    from recommender.features import FeatureSpace
+
+    community = generate(400, 60, 120, seed=3)
+    inputs = community.inputs
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((30, inputs.table.semantic.shape[1])).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    declared = DeclaredInterests(tuple(f"topic {n}" for n in range(30)), vectors, {
+        m: tuple(int(i) for i in rng.choice(30, 1 + m % 2, replace=False))
+        for m in community.member_ids if m % 3})
+    ranker = learned_module.LearnedRanker(FixedClock(community.now))
+    if learned:
+        assert asyncio.run(ranker.refit(inputs))
+    monkeypatch.setattr(learned_module, "CHUNK", 64)  # several blocks on both workers
+    fast = ranker.rank(inputs, community.member_ids, community.candidates, 5,
+                       community.exclude, declared)
+    assert len(fast) > 100
+
+    snap = inputs.log.snapshot(inputs.table, community.now.timestamp())
+    rows = np.array([inputs.row_of_member[int(m)] for m in fast.member_ids])
+    cands = np.array(sorted(inputs.row_of_event[c] for c in community.candidates))
+    said = np.zeros((inputs.log.n_members, inputs.table.semantic.shape[1]), np.float32)
+    said[rows] = declared.block(fast.member_ids.tolist())
+    space = FeatureSpace.build(inputs.table, snap, cands, said)
+    mask = np.asarray(snap.known[rows][:, cands].todense()) > 0  # own RSVPs
+    column = {int(inputs.event_ids[c]): n for n, c in enumerate(cands)}
+    position = {int(r): n for n, r in enumerate(rows)}
+    feedback = inputs.feedback
+    for who, item, label in zip(feedback.member, feedback.item, feedback.label, strict=True):
+        if label == 0 and int(who) in position and int(inputs.event_ids[item]) in column:
+            mask[position[int(who)], column[int(inputs.event_ids[item])]] = True
+    for n, member_id in enumerate(fast.member_ids.tolist()):
+        for event in community.exclude.get(member_id, ()):
+            if event in column:
+                mask[n, column[event]] = True
+    blend = learned_module._with_interest(ranker.blend)
+    full = rank(blend, space.block(rows), cands, 5, exclude=mask)
+    expected = np.where(full.items >= 0, inputs.event_ids[np.maximum(full.items, 0)], -1)
+    assert np.array_equal(fast.item_ids, expected)
+    np.testing.assert_allclose(fast.scores, full.scores, atol=1e-4)
