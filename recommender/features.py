@@ -28,7 +28,6 @@ from recommender.member_parts import cumulated as _cumulated
 from recommender.member_parts import first_start as _first_start
 from recommender.member_parts import onehot as _onehot
 from recommender.member_parts import row_norms as _row_norms
-from recommender.member_parts import unit_rows as _unit_rows
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
@@ -156,7 +155,9 @@ class FeatureSpace:
     slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
     used: np.ndarray  # items someone attended: the only rows a history can weigh
     used_col: np.ndarray  # (n,) each item's row in `used` (-1: nobody attended it)
-    content: np.ndarray  # (2 used, C): `lexical_sim` over `co`, one table for one product
+    # (3 used + labels, C): `lexical_sim`, `co`, `semantic_sim`, `label_sim` stacked, so the
+    # scorer sums a member's rows of all four in one pass (G4).
+    content: np.ndarray
     lexical_sim: np.ndarray  # (used, C) TF-IDF cosine of those items with every candidate
     semantic_t: np.ndarray  # (d, C)
     co: np.ndarray  # (used, C) damped co-attendance counts
@@ -166,6 +167,8 @@ class FeatureSpace:
     series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
     soon: np.ndarray  # (C,) -log(1 + days until it starts)
     interests: np.ndarray | None  # (members, d) unit rows of declared interests, 0 if none
+    semantic_sim: np.ndarray  # (used, C) meaning cosine of the attended items and candidates
+    label_sim: np.ndarray  # (labels, C) of the declared interests' label vectors (`build`)
     held_starts: np.ndarray  # (k,) starts of the sessions held by now, sorted
     cand_series: np.ndarray  # (S_c,) the candidates' series
     series_col: np.ndarray  # (C,) each candidate's column in `cand_series`
@@ -174,11 +177,14 @@ class FeatureSpace:
 
     @classmethod
     def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray,
-              interests: np.ndarray | None = None) -> FeatureSpace:
+              interests: np.ndarray | None = None, labels: np.ndarray | None = None
+              ) -> FeatureSpace:
         """Prepare the member-independent parts for `candidates` (item rows).
 
         `interests` (one row per member, zero when they declared none) is the embedding of
-        what each member said they are into: it ranks before any history does.
+        what each member said they are into: it ranks before any history does. `labels`
+        (unit vectors of declared interests) lets the scorer read interests as weights
+        over labels (`label_sim`) instead of a `(members, d)` product.
         """
         cands = np.asarray(candidates, dtype=np.int64)
         age = np.clip(snap.now - table.starts, 0.0, None) / DAY
@@ -205,11 +211,15 @@ class FeatureSpace:
         column[cand_series] = np.arange(len(cand_series))
         used_col = np.full(len(table), -1, dtype=np.int64)
         used_col[used] = np.arange(len(used))
-        # Only attended items carry weight in a history: both tables are dense over them.
-        content = np.concatenate([
-            np.asarray((table.lexical[used] @ table.lexical[cands].T).todense(), np.float32),
-            np.asarray((snap.past[:, used].T @ snap.known[:, cands]).todense(), np.float32)
-            * damp[used][:, None]])
+        # Only attended items carry weight in a history: the tables are dense over them.
+        u, semantic_t = len(used), np.ascontiguousarray(table.semantic[cands].T)
+        said = np.zeros((0, semantic_t.shape[0]), np.float32) if labels is None else labels
+        content = np.empty((3 * u + len(said), len(cands)), dtype=np.float32)
+        content[:u] = (table.lexical[used] @ table.lexical[cands].T).todense()
+        content[u : 2 * u] = (snap.past[:, used].T @ snap.known[:, cands]).todense()
+        content[u : 2 * u] *= damp[used][:, None]
+        content[2 * u : 3 * u] = table.semantic[used] @ semantic_t
+        content[3 * u :] = np.asarray(said, np.float32) @ semantic_t
         return cls(
             table=table,
             snap=snap,
@@ -221,9 +231,9 @@ class FeatureSpace:
             used=used,
             used_col=used_col,
             content=content,
-            lexical_sim=content[: len(used)],
-            semantic_t=np.ascontiguousarray(table.semantic[cands].T),
-            co=content[len(used) :],
+            lexical_sim=content[:u],
+            semantic_t=semantic_t,
+            co=content[u : 2 * u],
             damp=damp,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
             since_first=since.astype(np.float32),
@@ -231,6 +241,8 @@ class FeatureSpace:
                 np.float32),
             soon=(-np.log1p(days)).astype(np.float32),
             interests=None if interests is None else np.asarray(interests, np.float32),
+            semantic_sim=content[2 * u : 3 * u],
+            label_sim=content[3 * u :],
             held_starts=table.starts[held],
             cand_series=cand_series,
             series_col=series_col.astype(np.int64),
@@ -298,6 +310,10 @@ class FeatureSpace:
         else:
             own_rows, own_cols = aids.own(snap.known[members])
         self_weight = past @ (self.decay.diagonal() * self.damp)
+        meaning = (np.asarray(hist @ table.semantic, dtype=np.float32) if aids is None
+                   else aids.meaning(hist))
+        lengths = np.sqrt(np.einsum("md,md->m", meaning, meaning))
+        meaning /= np.where(lengths > 0, lengths, 1.0)[:, None]  # unit rows, zero stays zero
         return MemberParts(
             tables=tables,
             series_hist=series_hist,
@@ -309,8 +325,8 @@ class FeatureSpace:
             self_weight=self_weight.astype(np.float32),
             lexical_sim=self.lexical_sim,
             co=self.co,
-            semantic=_unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)
-                                if aids is None else aids.meaning(hist)),
+            semantic=meaning,
+            semantic_scale=(1.0 / np.where(lengths > 0, lengths, 1.0)).astype(np.float32),
             interests=None if self.interests is None else self.interests[members],
             own_rows=own_rows.astype(np.int64),
             own_cols=own_cols.astype(np.int64),

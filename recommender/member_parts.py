@@ -38,9 +38,13 @@ class MemberParts:
     lexical_sim: np.ndarray  # the space's (used, C) tables, shared
     co: np.ndarray
     semantic: np.ndarray  # (M, d) unit history profiles
+    semantic_scale: np.ndarray  # (M,) 1 / length of the history profile before scaling
     interests: np.ndarray | None  # (M, d) declared interests
     own_rows: np.ndarray  # a member's own RSVPs among the candidates (block rows, columns)
     own_cols: np.ndarray
+    # (M, labels) declared interests as weights over the space's labels (`label_sim`): the
+    # scorer's alternative to `interests`, read without a (M, d) product.
+    label_weights: sparse.csr_matrix | None = None
 
     @property
     def tfidf(self) -> np.ndarray:
@@ -163,9 +167,3 @@ def row_norms(matrix: sparse.csr_matrix) -> np.ndarray:
         out[some] = np.add.reduceat(squares, matrix.indptr[:-1][some])
     return np.sqrt(out)
 
-
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    norms = np.sqrt(np.einsum("md,md->m", vectors, vectors))
-    vectors /= np.where(norms > 0, norms, 1.0)[:, None]
-    return vectors

@@ -3,11 +3,13 @@
 `blend.rank` scores a full `(F, M, C)` feature block: fine for training and evaluation, but
 each feature is a pass over members x candidates. The score is linear, so here:
 
-- meaning (history and declared interests), every candidate-only feature (a column of ones
-  meets the candidates' bias) and the narrow group and slot tables (one-hot rows) are one
-  matmul;
-- text similarity and co-attendance are one weighted row sum (`embedding_bag`) over the
-  attended sessions' rows;
+- every candidate-only feature (a column of ones meets the candidates' bias) and the narrow
+  group and slot tables (one-hot rows) are one narrow matmul;
+- text similarity, co-attendance and meaning are one weighted row sum (`embedding_bag`) over
+  the attended sessions' rows of the space's item x candidate tables (a member's profile is
+  a weighted sum of those sessions, so its cosine with a candidate is that sum of cosines,
+  scaled by the profile's length); declared interests as weights over labels join the same
+  sum (their rows of `label_sim`), given as a `(members, d)` array they join the matmul;
 - the series family, as wide as the candidates in a digest, is a default row per member's
   start (shared by every member who started then) plus corrections at the few series the
   member attended.
@@ -21,9 +23,11 @@ against each member's average candidate, as `rank` does.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeAlias
 
 import numpy as np
 import torch
+from scipy import sparse
 
 from recommender.blend import LinearBlend, Ranked
 from recommender.features import FAMILY, F, FeatureSpace
@@ -41,6 +45,8 @@ from recommender.topk import top_k
 
 FOLD_WIDTH = 64  # a family table at most this wide joins the matmul as one-hot rows
 Exclusion = np.ndarray | tuple[np.ndarray, np.ndarray]  # (M, C) mask, or (rows, cols)
+# Declared interests: `(M, d)` vectors, or `(M, labels)` weights over the space's labels.
+Interests: TypeAlias = "np.ndarray | sparse.csr_matrix"
 
 
 def rank_members(
@@ -51,13 +57,14 @@ def rank_members(
     *,
     exclude: Exclusion | None = None,
     own: bool = False,
-    interests: np.ndarray | None = None,
+    interests: Interests | None = None,
 ) -> Ranked:
     """Same picks and contributions as `rank(blend, space.block(members), ...)`, cheaper.
 
     `exclude` is a boolean `(M, C)` mask or `(rows, columns)` of excluded pairs; `own` also
     excludes each member's own RSVPs. `interests` `(M, d)` replaces the space's declared
-    interests for these members.
+    interests for these members; as `(M, labels)` weights over the space's labels (built
+    with `labels`) they are read from `label_sim` instead.
     Ranking many blocks, keep one `BlockScorer` (its tables are built once).
     """
     return BlockScorer(space, blend, members).rank(members, k, exclude=exclude, own=own,
@@ -82,8 +89,9 @@ class BlockScorer:
                 + w[F["series_popularity"]] * space.series_pop
                 + w[F["soon"]] * space.soon)
         onehots = [np.eye(widths[f], dtype=np.float32)[:, space.column(f)] for f in self.folded]
-        self.right = np.concatenate([space.semantic_t, bias[None, :].astype(np.float32),
-                                     *onehots]).astype(np.float32)
+        self.right = np.concatenate([bias[None, :].astype(np.float32), *onehots]
+                                    ).astype(np.float32)
+        self._dense_right: np.ndarray | None = None  # with `semantic_t`: (M, d) interests
         self.series = SeriesFamily(space, w)
         self.n = n
         self.aids = RankingAids.build(space.table.lexical, space.table.semantic, space.used,
@@ -94,11 +102,13 @@ class BlockScorer:
             self.series.ensure(space.first_sessions(members))
 
     def rank(self, members: np.ndarray, k: int, *, exclude: Exclusion | None = None,
-             own: bool = False, interests: np.ndarray | None = None) -> Ranked:
+             own: bool = False, interests: Interests | None = None) -> Ranked:
         """Top `k` for member rows `members` (see `rank_members`)."""
         space = self.space
         parts = space.parts(members, series_tables=False, aids=self.aids)
-        if interests is not None:
+        if isinstance(interests, sparse.csr_matrix):
+            parts = replace(parts, interests=None, label_weights=interests)
+        elif interests is not None:
             parts = replace(parts, interests=np.asarray(interests, dtype=np.float32))
         scores = self._scores(parts)
         if isinstance(exclude, tuple):
@@ -127,38 +137,49 @@ class BlockScorer:
         return np.asarray(out, dtype=np.float32)
 
     def _content(self, parts: MemberParts) -> np.ndarray:
-        """`(M, C)` text similarity and co-attendance, weighted: one pass on torch's pool.
+        """`(M, C)` text similarity, co-attendance, meaning and labelled interests, weighted.
 
-        Each member's bag is their attended sessions' rows of `content`, text half then
-        co-attendance half, weighed by recency and the member's scales; the block it
-        allocates then takes the matmul in place.
+        One pass on torch's pool: each member's bag is their attended sessions' rows of
+        `content` (text, co-attendance, meaning), weighed by recency and the member's scales,
+        then their labels' rows; the block it allocates then takes the matmul in place.
         """
-        x, w = parts.history, self.w
-        m, nnz = x.shape[0], x.nnz
-        counts = np.diff(x.indptr)
-        row = np.repeat(np.arange(m), counts)
-        text = np.arange(nnz) + x.indptr[:-1][row]  # bag positions of the text half
-        co = text + counts[row]
-        index = np.empty(2 * nnz, dtype=np.int64)
-        index[text], index[co] = x.indices, x.indices + x.shape[1]
-        weight = np.empty(2 * nnz, dtype=np.float32)
-        weight[text] = x.data * (w[F["tfidf"]] * parts.text_scale)[row]
-        weight[co] = x.data * (w[F["co_attendance"]] * parts.co_scale)[row]
-        if not nnz:
+        x, w, u = parts.history, self.w, len(self.space.used)
+        said = parts.label_weights
+        if said is None:
+            said = sparse.csr_matrix((x.shape[0], 0), dtype=np.float32)
+        m, nnz, n_said = x.shape[0], x.nnz, said.nnz
+        if not nnz + n_said:
             return np.zeros((m, self.n), dtype=np.float32)
-        bags = torch.from_numpy(2 * x.indptr[:-1].astype(np.int64))
+        counts, labels = np.diff(x.indptr), np.diff(said.indptr)
+        start = 3 * x.indptr[:-1] + said.indptr[:-1]  # each member's bag
+        row = np.repeat(np.arange(m), counts)
+        text = np.arange(nnz) - x.indptr[:-1][row] + start[row]  # bag positions, text third
+        index = np.empty(3 * nnz + n_said, dtype=np.int64)
+        weight = np.empty(3 * nnz + n_said, dtype=np.float32)
+        for n, (name, scale) in enumerate((("tfidf", parts.text_scale),
+                                           ("co_attendance", parts.co_scale),
+                                           ("embedding", parts.semantic_scale))):
+            at = text + n * counts[row]
+            index[at] = x.indices + n * u
+            weight[at] = x.data * (w[F[name]] * scale)[row]
+        if n_said:
+            lrow = np.repeat(np.arange(m), labels)
+            at = np.arange(n_said) - said.indptr[:-1][lrow] + start[lrow] + 3 * counts[lrow]
+            index[at] = said.indices + 3 * u
+            weight[at] = said.data * w[F["interest"]]
         return torch.nn.functional.embedding_bag(
-            torch.from_numpy(index), self.content, bags, mode="sum",
-            per_sample_weights=torch.from_numpy(weight)).numpy()
+            torch.from_numpy(index), self.content, torch.from_numpy(start.astype(np.int64)),
+            mode="sum", per_sample_weights=torch.from_numpy(weight)).numpy()
 
     def _scores(self, parts: MemberParts) -> np.ndarray:
         """`(M, C)` blend scores, summed feature by feature into one block."""
         space, w = self.space, self.w
-        m, d = parts.semantic.shape
-        left = np.empty((m, self.right.shape[0]), dtype=np.float32)
-        np.multiply(parts.semantic, w[F["embedding"]], out=left[:, :d])
+        m = len(parts.semantic)
+        d = 0 if parts.interests is None else parts.interests.shape[1]
+        right = self.right if not d else self._dense()
+        left = np.empty((m, right.shape[0]), dtype=np.float32)
         if parts.interests is not None:
-            left[:, :d] += w[F["interest"]] * parts.interests
+            np.multiply(parts.interests, w[F["interest"]], out=left[:, :d])
         left[:, d] = 1.0
         at = d + 1
         for family in self.folded:
@@ -166,7 +187,7 @@ class BlockScorer:
             left[:, at : at + table.shape[1]] = table
             at += table.shape[1]
         scores = self._content(parts)
-        torch.from_numpy(scores).addmm_(torch.from_numpy(left), torch.from_numpy(self.right))
+        torch.from_numpy(scores).addmm_(torch.from_numpy(left), torch.from_numpy(right))
         for family in self.gathered:
             scores += np.take(self._family(parts, family), space.column(family), axis=1)
         self.series.add_to(scores, parts)
@@ -182,3 +203,9 @@ class BlockScorer:
         fixed = np.maximum(raw - parts.self_weight[rows], 0.0)
         scores[rows, cols] += w[F["co_attendance"]] * parts.co_scale[rows] * (fixed - raw)
         return scores
+
+    def _dense(self) -> np.ndarray:
+        """The matmul's right side with `semantic_t` on top, for `(M, d)` interests."""
+        if self._dense_right is None:
+            self._dense_right = np.concatenate([self.space.semantic_t, self.right])
+        return self._dense_right

@@ -130,10 +130,11 @@ class SeriesFamily:
 
 
 def at_pairs(history: sparse.csr_matrix, table: np.ndarray, rows: np.ndarray,
-             cols: np.ndarray, second: int = 0) -> np.ndarray:
+             cols: np.ndarray, second: int = 0, tables: int = 2) -> np.ndarray:
     """`(history @ table)[rows, cols]` without the product: each pair's entries, summed.
 
-    With `second` (rows per table), `table` is two stacked tables, both read: `(2, n)`.
+    With `second` (rows per table), `table` starts with `tables` stacked tables, each read:
+    `(tables, n)`.
     """
     counts = np.diff(history.indptr)[rows]
     pair = np.repeat(np.arange(len(rows)), counts)
@@ -144,7 +145,7 @@ def at_pairs(history: sparse.csr_matrix, table: np.ndarray, rows: np.ndarray,
     at = history.indices[entry].astype(np.int64) * table.shape[1] + cols[pair]
     out = [np.bincount(pair, weights=weight * np.take(flat, at + offset * table.shape[1]),
                        minlength=len(rows))
-           for offset in ((0, second) if second else (0,))]
+           for offset in (range(0, tables * second, second) if second else (0,))]
     return np.asarray(out if second else out[0], dtype=np.float32)
 
 
@@ -170,18 +171,23 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
         out[F[name]] = values
     rows = np.repeat(np.arange(cols.shape[0]), cols.shape[1])
     flat = cols.ravel()
-    text, co = at_pairs(parts.history, space.content, rows, flat, len(space.used))
+    text, co, meaning = at_pairs(parts.history, space.content, rows, flat, len(space.used), 3)
     out[F["tfidf"]] = text.reshape(cols.shape) * parts.text_scale[:, None]
     c = len(space.cands)
     own = np.isin(rows * c + flat, parts.own_rows * c + parts.own_cols)
     co[own] = np.maximum(co[own] - parts.self_weight[rows[own]], 0.0)
     out[F["co_attendance"]] = co.reshape(cols.shape) * parts.co_scale[:, None]
-    vectors, items = space.table.semantic, space.cands  # (n, d), rows contiguous
-    for slot in range(cols.shape[1]):  # (M, d) at a time: no (M, k, d) gather
-        picked = vectors[items[cols[:, slot]]]
-        out[F["embedding"], :, slot] = np.einsum("md,md->m", parts.semantic, picked)
-        out[F["interest"], :, slot] = (0.0 if parts.interests is None
-                                       else np.einsum("md,md->m", parts.interests, picked))
+    out[F["embedding"]] = meaning.reshape(cols.shape) * parts.semantic_scale[:, None]
+    if parts.label_weights is not None:
+        out[F["interest"]] = at_pairs(parts.label_weights, space.label_sim, rows, flat
+                                      ).reshape(cols.shape)
+    elif parts.interests is None:
+        out[F["interest"]] = 0.0
+    else:
+        vectors, items = space.table.semantic, space.cands  # (n, d), rows contiguous
+        for slot in range(cols.shape[1]):  # (M, d) at a time: no (M, k, d) gather
+            out[F["interest"], :, slot] = np.einsum("md,md->m", parts.interests,
+                                                    vectors[items[cols[:, slot]]])
     counts = space.known_counts[cols] - own.reshape(cols.shape)
     out[F["popularity"]] = popularity(counts)
     out[F["momentum"]] = np.log1p(np.maximum(counts, 0.0) / (1.0 + space.since_first[cols]))
@@ -193,10 +199,11 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
 def candidate_means(space: FeatureSpace) -> tuple[np.ndarray, ...]:
     """What `mean_features` reads, once per ranking (per attended session, then meaning).
 
-    Each attended session's mean text similarity and co-attendance over the candidates,
-    and the candidates' mean meaning vector.
+    Each attended session's mean text similarity, co-attendance and meaning cosine over
+    the candidates, each label's mean cosine, and the candidates' mean meaning vector.
     """
     return (space.lexical_sim.mean(axis=1), space.co.mean(axis=1),
+            space.semantic_sim.mean(axis=1), space.label_sim.mean(axis=1),
             space.semantic_t.mean(axis=1))
 
 
@@ -207,7 +214,7 @@ def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily,
     `means`: `candidate_means(space)`, when ranking many blocks.
     """
     m, c = len(parts.semantic), len(space.cands)
-    text_mean, co_mean, mean_vector = means or candidate_means(space)
+    text_mean, co_mean, meaning_mean, label_mean, mean_vector = means or candidate_means(space)
     out = np.empty((len(FEATURES), m), dtype=np.float32)
     for name, values in parts.tables.items():
         share = np.bincount(space.column(FAMILY[name]), minlength=values.shape[1]) / c
@@ -221,9 +228,12 @@ def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily,
     fixed = np.maximum(raw - parts.self_weight[rows], 0.0)
     co += np.bincount(rows, weights=fixed - raw, minlength=m) / c
     out[F["co_attendance"]] = co * parts.co_scale
-    out[F["embedding"]] = np.einsum("md,d->m", parts.semantic, mean_vector)
-    out[F["interest"]] = (0.0 if parts.interests is None
-                          else np.einsum("md,d->m", parts.interests, mean_vector))
+    out[F["embedding"]] = (parts.history @ meaning_mean) * parts.semantic_scale
+    if parts.label_weights is not None:
+        out[F["interest"]] = parts.label_weights @ label_mean
+    else:
+        out[F["interest"]] = (0.0 if parts.interests is None
+                              else np.einsum("md,d->m", parts.interests, mean_vector))
     # Popularity's own-RSVP correction moves a member's mean by at most log(2)/C: left out.
     out[F["popularity"]] = popularity(space.known_counts).mean()
     out[F["momentum"]] = momentum(space, space.known_counts).mean()

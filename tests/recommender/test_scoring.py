@@ -101,3 +101,39 @@ def test_blocks_with_coordinate_exclusions_and_interests_pick_as_the_full_block(
         assert np.array_equal(cheap.items, full.items[part])
         np.testing.assert_allclose(cheap.scores, full.scores[part], atol=1e-4)
         np.testing.assert_allclose(cheap.contributions, full.contributions[part], atol=1e-2)
+
+
+def test_interests_as_label_weights_pick_as_interest_vectors(arrays):
+    """The digest's form of declared interests (weights over labels, read from each label's
+    cosine with the candidates) ranks and explains as the `(members, d)` vectors do."""
+    from scipy import sparse
+
+    from recommender.scoring import BlockScorer
+
+    table, log, starts = arrays
+    at = float(np.quantile(starts, 0.7))
+    fitted = fit_blend(*training_set(table, log, at))
+    coef = fitted.coef.copy()
+    coef[F["interest"]] = 0.5
+    blend = replace(fitted, coef=coef)
+    snap = log.snapshot(table, at)
+    cands = np.flatnonzero(starts > at)
+    rng = np.random.default_rng(2)
+    labels = rng.standard_normal((7, table.semantic.shape[1])).astype(np.float32)
+    labels /= np.linalg.norm(labels, axis=1, keepdims=True)
+    said = sparse.csr_matrix((rng.random((log.n_members, 7)) < 0.3).astype(np.float32))
+    lengths = np.linalg.norm(said @ labels, axis=1)
+    said = sparse.csr_matrix(sparse.diags(1 / np.where(lengths > 0, lengths, 1)) @ said)
+    interests = np.asarray(said @ labels, dtype=np.float32)
+    rows = np.arange(log.n_members)
+    mask = np.asarray(snap.known[rows][:, cands].todense()) > 0
+    full = rank(blend, FeatureSpace.build(table, snap, cands, interests).block(rows), cands, 5,
+                exclude=mask)
+    scorer = BlockScorer(FeatureSpace.build(table, snap, cands, labels=labels), blend, rows)
+    for start in range(0, len(rows), 40):
+        part = rows[start : start + 40]
+        cheap = scorer.rank(part, 5, own=True, interests=said[part])
+        assert np.array_equal(cheap.items, full.items[part])
+        np.testing.assert_allclose(cheap.scores, full.scores[part], atol=1e-4)
+        np.testing.assert_allclose(cheap.contributions, full.contributions[part], atol=1e-2)
+        assert cheap.reasons() == full.reasons()[start : start + 40]

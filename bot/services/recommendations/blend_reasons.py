@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
-from threading import Lock
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,6 +60,22 @@ class DeclaredInterests:
 
     def block(self, member_ids: Sequence[int]) -> np.ndarray:
         """`(M, d)` the unit mean of each member's interest vectors (zero for none)."""
+        return self._summed(member_ids)[1]
+
+    def weights(self, member_ids: Sequence[int]) -> sparse.csr_matrix:
+        """`(M, labels)` each member's weights over `labels`: `block` is them @ `vectors`.
+
+        The learned scorer reads interests this way, through each label's cosine with the
+        candidates, instead of a `(M, d)` product (G4).
+        """
+        pick, _, norms = self._summed(member_ids)
+        pick.data = pick.data / np.repeat(np.where(norms > 0, norms, 1.0),
+                                          np.diff(pick.indptr)).astype(np.float32)
+        return pick
+
+    def _summed(self, member_ids: Sequence[int]
+                ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """Each member's labels (ones), the unit mean of their vectors, and its length."""
         counts, flat = ragged(self.of_member, member_ids)
         from scipy import sparse
 
@@ -72,7 +87,7 @@ class DeclaredInterests:
         out = row_sums(pick, self.vectors)  # torch's pool: scipy's product holds one core
         norms = np.sqrt(np.einsum("md,md->m", out, out))
         out /= np.where(norms > 0, norms, 1.0)[:, None]
-        return out
+        return pick, out, norms
 
 
 class Explainer:
@@ -90,8 +105,6 @@ class Explainer:
         self._space = space
         self._past = past
         self._interests = interests
-        self._closeness: np.ndarray | None = None  # (used, C), see `prepare`
-        self._lock = Lock()
         self._column = np.full(len(table), -1, dtype=np.int64)
         self._column[space.cands] = np.arange(len(space.cands))
         self._code = np.array([CODE[ReasonKind.ATTENDED] if name in ANCHORED
@@ -125,37 +138,21 @@ class Explainer:
                         np.where(anchors >= 0, event_ids[np.maximum(anchors, 0)], -1), labels,
                         self._interests.labels if self._interests is not None else ())
 
-    def prepare(self) -> np.ndarray:
-        """The `(used, C)` closeness table picks' anchors are read from, built once."""
-        with self._lock:  # blocks run on two threads
-            if self._closeness is None:
-                self._closeness = self._close()
-            return self._closeness
-
     def _anchors(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the attended session closest to it (its own series first)."""
-        closeness = self.prepare()
-        past = self._past
+        space, past = self._space, self._past
         counts = np.diff(past.indptr)[rows]
         pick = np.repeat(np.arange(len(rows)), counts)
         offsets = np.cumsum(counts) - counts
         entry = np.repeat(past.indptr[rows] - offsets, counts) + np.arange(len(pick))
         mine = past.indices[entry]
-        values = closeness[self._space.used_col[mine], self._column[items][pick]]
+        # Closeness: meaning plus text cosine, and 2 more within the pick's own series; read
+        # at these pairs from the space's tables (no (used, C) table of its own).
+        at = space.used_col[mine], self._column[items][pick]
+        values = space.semantic_sim[at] + space.lexical_sim[at]
+        np.add(values, np.float32(2.0), out=values,
+               where=self._table.series[mine] == self._table.series[items[pick]])
         return np.asarray(mine[_first_max(values, offsets, pick)], dtype=np.int64)
-
-    def _close(self) -> np.ndarray:
-        """`(used, C)` how close each attended session is to each candidate (pick anchors)."""
-        import torch  # the scorer's thread pool: numpy's BLAS threads would contend
-
-        space, table = self._space, self._table
-        close = np.empty((len(space.used), len(space.cands)), dtype=np.float32)
-        torch.mm(torch.from_numpy(np.ascontiguousarray(table.semantic[space.used])),
-                 torch.from_numpy(space.semantic_t), out=torch.from_numpy(close))
-        close += space.lexical_sim
-        np.add(close, np.float32(2.0), out=close,  # in place: no float64 temporary
-               where=table.series[space.used][:, None] == table.series[space.cands])
-        return close
 
     def _labels(self, ids: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pick, the index of the member's declared interest closest to it."""

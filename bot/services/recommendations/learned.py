@@ -174,7 +174,8 @@ class LearnedRanker:
                                 if c in community.row_of_event), dtype=np.int64)
         if not len(ids) or not len(cands):
             return Rankings.empty(np.zeros(0, dtype=np.int64), k)
-        space = FeatureSpace.build(community.table, snap, cands)  # once for every block
+        space = FeatureSpace.build(community.table, snap, cands,  # once for every block
+                                   labels=None if interests is None else interests.vectors)
         # Members who first came at the same session share series defaults: kept together.
         order = np.argsort(space.first_sessions(rows), kind="stable")
         ids, rows = ids[order], rows[order]
@@ -193,13 +194,12 @@ class LearnedRanker:
 
         def block(start: int) -> None:
             stop = min(start + size, len(ids))
-            said = None if interests is None else interests.block(ids[start:stop].tolist())
+            said = None if interests is None else interests.weights(ids[start:stop].tolist())
             ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
                                  exclude=excluded.block(start, ids[start:stop]))
             out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
 
         with ThreadPoolExecutor(WORKERS) as pool:
-            pool.submit(reasons.prepare)  # its table meanwhile the scorer's are built
             scorer = BlockScorer(space, blend, rows)
             for _ in pool.map(block, range(0, len(ids), size)):  # a block's error raises here
                 pass
