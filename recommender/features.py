@@ -218,8 +218,11 @@ class FeatureSpace:
         content[:u] = (table.lexical[used] @ table.lexical[cands].T).todense()
         content[u : 2 * u] = (snap.past[:, used].T @ snap.known[:, cands]).todense()
         content[u : 2 * u] *= damp[used][:, None]
-        content[2 * u : 3 * u] = table.semantic[used] @ semantic_t
-        content[3 * u :] = np.asarray(said, np.float32) @ semantic_t
+        import torch  # the scorer's pool: numpy's BLAS threads would contend with it (G4)
+
+        right = torch.from_numpy(semantic_t)
+        for at, rows in ((2 * u, table.semantic[used]), (3 * u, np.asarray(said, np.float32))):
+            torch.mm(torch.from_numpy(rows), right, out=torch.from_numpy(content[at:][:len(rows)]))
         return cls(
             table=table,
             snap=snap,

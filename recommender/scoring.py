@@ -75,8 +75,12 @@ class BlockScorer:
     """What one ranking needs besides the members: built once, used for every block."""
 
     def __init__(self, space: FeatureSpace, blend: LinearBlend,
-                 members: np.ndarray | None = None) -> None:
-        """`members`: every member row this scorer will rank (their defaults built once)."""
+                 members: np.ndarray | None = None, aids: RankingAids | None = None) -> None:
+        """`members`: every member row this scorer will rank (their defaults built once).
+
+        `aids`: `RankingAids.build` of the space's items, when the caller built it meanwhile
+        the space was (it needs only the attended items and the candidates).
+        """
         self.space = space
         self.blend = blend
         self.w = w = (blend.coef / blend.scale).astype(np.float32)
@@ -94,8 +98,8 @@ class BlockScorer:
         self._dense_right: np.ndarray | None = None  # with `semantic_t`: (M, d) interests
         self.series = SeriesFamily(space, w)
         self.n = n
-        self.aids = RankingAids.build(space.table.lexical, space.table.semantic, space.used,
-                                      space.cands)
+        self.aids = aids or RankingAids.build(space.table.lexical, space.table.semantic,
+                                              space.used, space.cands)
         self.content = torch.from_numpy(space.content)
         self.means = candidate_means(space)
         if members is not None:

@@ -160,6 +160,7 @@ class LearnedRanker:
         """
         from recommender import Rankings
         from recommender.features import FeatureSpace
+        from recommender.member_parts import RankingAids
         from recommender.scoring import BlockScorer
 
         snap = community.log.snapshot(community.table, self._clock.now().timestamp())
@@ -174,33 +175,38 @@ class LearnedRanker:
                                 if c in community.row_of_event), dtype=np.int64)
         if not len(ids) or not len(cands):
             return Rankings.empty(np.zeros(0, dtype=np.int64), k)
-        space = FeatureSpace.build(community.table, snap, cands,  # once for every block
-                                   labels=None if interests is None else interests.vectors)
-        # Members who first came at the same session share series defaults: kept together.
-        order = np.argsort(space.first_sessions(rows), kind="stable")
-        ids, rows = ids[order], rows[order]
-        del order
-        column = np.full(len(community.table), -1, dtype=np.int64)
-        column[cands] = np.arange(len(cands))
-        excluded = Exclusions(community, rows, column, exclude or {})
-        blend = _with_interest(self.blend) if interests is not None else self.blend
-        small = community.event_ids.max(initial=0) <= np.iinfo(np.int32).max  # G4 memory
-        out = Rankings.allocate(ids, k, interests.labels if interests is not None else (),
-                                np.int32 if small else np.int64)
-        reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
-                            interests)
-        blocks = -(-len(ids) // (CHUNK if len(ids) <= LARGE else CHUNK // 2))
-        size = -(-len(ids) // (blocks + -blocks % WORKERS))  # no worker idles at the end
-
-        def block(start: int) -> None:
-            stop = min(start + size, len(ids))
-            said = None if interests is None else interests.weights(ids[start:stop].tolist())
-            ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
-                                 exclude=excluded.block(start, ids[start:stop]))
-            out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
-
+        # The scorer's TF-IDF Gram table needs only the attended items: built on the pool
+        # meanwhile the space is, on this thread (G4: the setup ran on one core).
+        table = community.table
+        used = np.flatnonzero(np.bincount(snap.past.indices, minlength=len(table)))
         with ThreadPoolExecutor(WORKERS) as pool:
-            scorer = BlockScorer(space, blend, rows)
+            aids = pool.submit(RankingAids.build, table.lexical, table.semantic, used, cands)
+            space = FeatureSpace.build(table, snap, cands,  # once for every block
+                                       labels=None if interests is None else interests.vectors)
+            # Members who first came at the same session share series defaults: kept together.
+            order = np.argsort(space.first_sessions(rows), kind="stable")
+            ids, rows = ids[order], rows[order]
+            del order
+            column = np.full(len(community.table), -1, dtype=np.int64)
+            column[cands] = np.arange(len(cands))
+            excluded = Exclusions(community, rows, column, exclude or {})
+            blend = _with_interest(self.blend) if interests is not None else self.blend
+            small = community.event_ids.max(initial=0) <= np.iinfo(np.int32).max  # G4 memory
+            out = Rankings.allocate(ids, k, interests.labels if interests is not None else (),
+                                    np.int32 if small else np.int64)
+            reasons = Explainer(community.table, community.event_ids, space, snap.past, blend,
+                                interests)
+            blocks = -(-len(ids) // (CHUNK if len(ids) <= LARGE else CHUNK // 2))
+            size = -(-len(ids) // (blocks + -blocks % WORKERS))  # no worker idles at the end
+
+            def block(start: int) -> None:
+                stop = min(start + size, len(ids))
+                said = None if interests is None else interests.weights(ids[start:stop].tolist())
+                ranked = scorer.rank(rows[start:stop], k, own=True, interests=said,
+                                     exclude=excluded.block(start, ids[start:stop]))
+                out.put(start, reasons.explain(ids[start:stop], rows[start:stop], ranked))
+
+            scorer = BlockScorer(space, blend, rows, aids.result())
             for _ in pool.map(block, range(0, len(ids), size)):  # a block's error raises here
                 pass
         return out
