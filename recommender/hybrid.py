@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -141,21 +141,24 @@ class Recommender:
                 in the last digest); each profile's own RSVPs, declines and 👎 always are.
             chunk_size: members scored per block; a block is `chunk_size x C` float32.
         """
-        space = self._candidates(candidates, now, with_similarity=self._weights.diversity > 0)
-        if len(space.rows) == 0:
-            ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
-            return Rankings.empty(ids, k)
-        shared = self._shared(profiles, space)
+        space = self._candidates(candidates, now)
         ids = np.fromiter((p.member_id for p in profiles), np.int64, len(profiles))
-        out = Rankings.allocate(ids, k, tuple(shared.labels))
-
-        def block(start: int) -> None:  # one chunk's results alive per worker
-            out.put(start, self._rank_block(profiles, start, chunk_size, space, k,
-                                            exclude or {}, shared))
-
+        if len(space.rows) == 0:
+            return Rankings.empty(ids, k)
         # Blocks on two threads: most of a block is numpy passes that release the GIL but
-        # use one core each (G4, as the learned ranker's blocks).
+        # use one core each (G4, as the learned ranker's blocks); MMR's similarity table is
+        # built on the pool meanwhile the anchors are.
         with ThreadPoolExecutor(WORKERS) as pool:
+            similar = pool.submit(self._similarity, space) if self._weights.diversity > 0 else None
+            shared = self._shared(profiles, space)
+            if similar is not None:
+                space = replace(space, similarity=similar.result())
+            out = Rankings.allocate(ids, k, tuple(shared.labels))
+
+            def block(start: int) -> None:  # one chunk's results alive per worker
+                out.put(start, self._rank_block(profiles, start, chunk_size, space, k,
+                                                exclude or {}, shared))
+
             for _ in pool.map(block, range(0, len(profiles), chunk_size)):  # errors raise
                 pass
         return out
@@ -183,9 +186,7 @@ class Recommender:
             for c, v in zip(best[0], vals[0], strict=True)
         ]
 
-    def _candidates(
-        self, candidates: Collection[int], now: datetime, *, with_similarity: bool
-    ) -> CandidateSpace:
+    def _candidates(self, candidates: Collection[int], now: datetime) -> CandidateSpace:
         cat = self._catalog
         rows = np.unique(cat.known_rows(list(candidates)))
         w = self._weights
@@ -194,15 +195,6 @@ class Recommender:
         pop = self._pop[rows]
         semantic_t = np.ascontiguousarray(cat.semantic[rows].T)
         lexical = cat.lexical[rows]
-        similarity = None
-        if with_similarity and len(rows):
-            total = w.semantic + w.lexical or 1.0
-            similarity = semantic_t.T @ semantic_t  # float32, built in place (G4 peak)
-            similarity *= np.float32(w.semantic / total)
-            lexical_part = (lexical @ lexical.T).astype(np.float32).toarray()
-            lexical_part *= np.float32(w.lexical / total)
-            similarity += lexical_part
-            del lexical_part
         column_of_row = np.full(len(cat), -1, dtype=np.int64)
         column_of_row[rows] = np.arange(len(rows))
         return CandidateSpace(
@@ -213,8 +205,19 @@ class Recommender:
             lexical_t=sparse.csc_matrix(lexical.T),
             bias=(w.soonness * soon + w.popularity * pop).astype(np.float32),
             popular=w.popularity * pop >= w.soonness * soon,
-            similarity=similarity,
         )
+
+    def _similarity(self, space: CandidateSpace) -> np.ndarray:
+        """`(C, C)` meaning and text similarity of the candidates, for MMR."""
+        w = self._weights
+        total = w.semantic + w.lexical or 1.0
+        similarity = space.semantic_t.T @ space.semantic_t  # float32, in place (G4 peak)
+        similarity *= np.float32(w.semantic / total)
+        lexical_t = space.lexical_t
+        lexical_part = (lexical_t.T @ lexical_t).astype(np.float32).toarray()
+        lexical_part *= np.float32(w.lexical / total)
+        similarity += lexical_part
+        return np.asarray(similarity, dtype=np.float32)
 
     def _shared(self, profiles: Sequence[MemberProfile], space: CandidateSpace) -> SharedAnchors:
         """Anchors for the whole call, scored once, and every member's weights over them.
