@@ -4,10 +4,11 @@
 
 What the weekly digest runs: members with history are ranked by the learned blend
 (`LearnedRanker.rank`: features, exclusions, top-5, reasons), the rest by the hybrid
-(`Recommender.recommend_all`, with MMR over the short list). Each is timed against the raw
-chunked matmul (members x 384 @ 384 x sessions, 8,192-row chunks) measured in the same run,
-interleaved rep by rep so both see the same load, with peak extra memory (tracemalloc)
-against the raw 8,192-row score block.
+(`Recommender.recommend_all` with the default weights, so MMR over the short list, and the
+caller's exclusions: last digest's picks); the hybrid without MMR is shown for reference.
+Each is timed against the raw chunked matmul (members x 384 @ 384 x sessions, 8,192-row
+chunks) measured in the same run, interleaved rep by rep so both see the same load, with
+peak extra memory (tracemalloc) against the raw 8,192-row score block.
 """
 
 from __future__ import annotations
@@ -118,8 +119,13 @@ def run_size(
             block = member_vectors[s : s + RAW_CHUNK] @ session_t
             np.argpartition(block, cut, axis=1)[:, cut:]
 
+    # As the digest calls it: last week's picks (5 per member) excluded by the caller.
+    shown = rng.integers(args.past, n_items, (members, 5))
+    exclude = {m: shown[m].tolist() for m in range(members)}
+
     def ours(recommender: Recommender) -> Callable[[], object]:
-        return lambda: recommender.recommend_all(profiles, candidates, NOW, k=k)
+        return lambda: recommender.recommend_all(profiles, candidates, NOW, k=k,
+                                                 exclude=exclude)
 
     reps = args.reps if members <= 10_000 else max(2, args.reps // 2)
     cases = [

@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -386,12 +387,15 @@ class Recommender:
         member_of = np.repeat(np.arange(len(profiles)), counts)
         column = space.column_of_row[held]
         scores[member_of[column >= 0], column[column >= 0]] = -np.inf
-        if exclude:
-            for member, p in enumerate(profiles):
-                extra = [
-                    space.position[i] for i in exclude.get(p.member_id, ()) if i in space.position
-                ]
-                scores[member, extra] = -np.inf
+        if exclude:  # the caller's ids as arrays: no Python loop per member (G4)
+            found = [exclude.get(p.member_id, ()) for p in profiles]
+            counts = np.fromiter(map(len, found), np.int64, len(found))
+            events = np.fromiter(chain.from_iterable(found), np.int64, int(counts.sum()))
+            ids = self._catalog.ids[space.rows]
+            order = np.argsort(ids)
+            at = np.minimum(np.searchsorted(ids, events, sorter=order), len(ids) - 1)
+            known = ids[order[at]] == events
+            scores[np.repeat(np.arange(len(found)), counts)[known], order[at][known]] = -np.inf
         w = self._weights
         if space.similarity is not None and k > 1:
             pool, relevance = top_k(scores, k * w.pool_factor, pool="torch")
