@@ -12,6 +12,7 @@ answers, and live such a session is not a candidate.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ from recommender.member_parts import cumulated as _cumulated
 from recommender.member_parts import first_start as _first_start
 from recommender.member_parts import onehot as _onehot
 from recommender.member_parts import row_norms as _row_norms
+from recommender.member_parts import stacked as _stacked
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
@@ -177,14 +179,15 @@ class FeatureSpace:
 
     @classmethod
     def build(cls, table: ItemTable, snap: Snapshot, candidates: np.ndarray,
-              interests: np.ndarray | None = None, labels: np.ndarray | None = None
-              ) -> FeatureSpace:
+              interests: np.ndarray | None = None, labels: np.ndarray | None = None,
+              pool: Executor | None = None) -> FeatureSpace:
         """Prepare the member-independent parts for `candidates` (item rows).
 
         `interests` (one row per member, zero when they declared none) is the embedding of
         what each member said they are into: it ranks before any history does. `labels`
         (unit vectors of declared interests) lets the scorer read interests as weights
-        over labels (`label_sim`) instead of a `(members, d)` product.
+        over labels (`label_sim`) instead of a `(members, d)` product. `pool` computes the
+        meaning products meanwhile the rest is built (G4: the setup ran on one core).
         """
         cands = np.asarray(candidates, dtype=np.int64)
         age = np.clip(snap.now - table.starts, 0.0, None) / DAY
@@ -213,16 +216,8 @@ class FeatureSpace:
         used_col[used] = np.arange(len(used))
         # Only attended items carry weight in a history: the tables are dense over them.
         u, semantic_t = len(used), np.ascontiguousarray(table.semantic[cands].T)
-        said = np.zeros((0, semantic_t.shape[0]), np.float32) if labels is None else labels
-        content = np.empty((3 * u + len(said), len(cands)), dtype=np.float32)
-        content[:u] = (table.lexical[used] @ table.lexical[cands].T).todense()
-        content[u : 2 * u] = (snap.past[:, used].T @ snap.known[:, cands]).todense()
-        content[u : 2 * u] *= damp[used][:, None]
-        import torch  # the scorer's pool: numpy's BLAS threads would contend with it (G4)
-
-        right = torch.from_numpy(semantic_t)
-        for at, rows in ((2 * u, table.semantic[used]), (3 * u, np.asarray(said, np.float32))):
-            torch.mm(torch.from_numpy(rows), right, out=torch.from_numpy(content[at:][:len(rows)]))
+        content = _stacked(table.lexical, table.semantic, semantic_t, snap.past, snap.known,
+                           used, cands, damp, labels, pool)
         return cls(
             table=table,
             snap=snap,

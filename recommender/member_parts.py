@@ -5,6 +5,7 @@ Split from `recommender.features` to keep that module small.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -169,3 +170,31 @@ def row_norms(matrix: sparse.csr_matrix) -> np.ndarray:
         out[some] = np.add.reduceat(squares, matrix.indptr[:-1][some])
     return np.sqrt(out)
 
+
+def stacked(lexical: sparse.csr_matrix, semantic: np.ndarray, semantic_t: np.ndarray,
+            past: sparse.csr_matrix, known: sparse.csr_matrix, used: np.ndarray,
+            cands: np.ndarray, damp: np.ndarray, labels: np.ndarray | None,
+            pool: Executor | None) -> np.ndarray:
+    """`(3 used + labels, C)` the feature space's item x candidate tables, stacked.
+
+    TF-IDF cosine, damped co-attendance and meaning cosine of the attended items, then the
+    labels' meaning cosine: one table, so a member's rows of all are one row sum (G4). The
+    meaning products run on `pool` meanwhile the sparse ones run here.
+    """
+    u = len(used)
+    said = np.zeros((0, semantic_t.shape[0]), np.float32) if labels is None else labels
+    out = np.empty((3 * u + len(said), len(cands)), dtype=np.float32)
+
+    def meaning() -> None:
+        out[2 * u : 3 * u] = semantic[used] @ semantic_t
+        out[3 * u :] = np.asarray(said, np.float32) @ semantic_t
+
+    products = pool.submit(meaning) if pool is not None else None
+    if products is None:
+        meaning()
+    out[:u] = (lexical[used] @ lexical[cands].T).todense()
+    out[u : 2 * u] = (past[:, used].T @ known[:, cands]).todense()
+    out[u : 2 * u] *= damp[used][:, None]
+    if products is not None:
+        products.result()
+    return out

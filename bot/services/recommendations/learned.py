@@ -182,7 +182,8 @@ class LearnedRanker:
         with ThreadPoolExecutor(WORKERS) as pool:
             aids = pool.submit(RankingAids.build, table.lexical, table.semantic, used, cands)
             space = FeatureSpace.build(table, snap, cands,  # once for every block
-                                       labels=None if interests is None else interests.vectors)
+                                       labels=None if interests is None else interests.vectors,
+                                       pool=pool)
             # Members who first came at the same session share series defaults: kept together.
             order = np.argsort(space.first_sessions(rows), kind="stable")
             ids, rows = ids[order], rows[order]
