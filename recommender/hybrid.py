@@ -214,10 +214,11 @@ class Recommender:
         total = w.semantic + w.lexical or 1.0
         similarity = space.semantic_t.T @ space.semantic_t  # float32, in place (G4 peak)
         similarity *= np.float32(w.semantic / total)
-        lexical_t = space.lexical_t
-        lexical_part = (lexical_t.T @ lexical_t).astype(np.float32).toarray()
-        lexical_part *= np.float32(w.lexical / total)
-        similarity += lexical_part
+        lexical, lexical_t = space.lexical_t.T.tocsr(), space.lexical_t
+        for lo in range(0, len(similarity), 256):  # a slab at a time: the peak is the anchors'
+            part = (lexical[lo : lo + 256] @ lexical_t).astype(np.float32).toarray()
+            part *= np.float32(w.lexical / total)
+            similarity[lo : lo + 256] += part
         return np.asarray(similarity, dtype=np.float32)
 
     def _shared(self, profiles: Sequence[MemberProfile], space: CandidateSpace) -> SharedAnchors:

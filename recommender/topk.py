@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 TORCH_K = 8
+ROWS = 256  # rows partitioned at once
 
 
 def top_k(scores: np.ndarray, k: int, *, pool: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +30,12 @@ def top_k(scores: np.ndarray, k: int, *, pool: str = "numpy") -> tuple[np.ndarra
         block = torch.from_numpy(np.ascontiguousarray(scores))
         idx, vals = (t.numpy() for t in reversed(torch.topk(block, k, dim=1, sorted=True)))
     elif k < n_cols:
-        idx = np.argpartition(scores, n_cols - k, axis=1)[:, n_cols - k :]
+        # `argpartition` returns every column's index (int64, twice the block): rows a slice
+        # at a time keep that temporary small (G4 peak memory).
+        idx = np.empty((n_rows, k), dtype=np.int64)
+        for lo in range(0, n_rows, ROWS):
+            part = np.argpartition(scores[lo : lo + ROWS], n_cols - k, axis=1)
+            idx[lo : lo + ROWS] = part[:, n_cols - k :]
         vals = np.take_along_axis(scores, idx, axis=1)
     else:
         idx = np.broadcast_to(np.arange(n_cols), scores.shape).copy()
