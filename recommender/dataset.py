@@ -8,9 +8,10 @@ item without a time takes its first interaction's. `rating` is 1-5 and optional.
 is the session's start; `created` is when the RSVP was made (the strict evaluation counts an
 interaction only once it was created; without it, the session's start is assumed). `group` is
 the organiser or group that runs the session; an item's `created` is when it was announced
-(RSVPs build from then: how fast they came is a session's early appeal). `kind` is `rsvp` (the default) or `join`: a
-join row says the member joined the group named in `item_id` (an items.csv `group`) at
-`created` (else `timestamp`), as platforms log group membership apart from attendance.
+(RSVPs build from then: how fast they came is a session's early appeal). `kind` is `rsvp`
+(the default) or `join`: a join row says the member joined the group named in `item_id` (an
+items.csv `group`) at `created` (else `timestamp`), as platforms log group membership apart
+from attendance.
 """
 
 from __future__ import annotations

@@ -232,7 +232,7 @@ def synthetic_community(
         chance[row] = p
         going = np.flatnonzero(rng.random(s.users) < p)
         lead = rng.uniform(*s.announce_days)
-        announced.append(session.start - timedelta(days=float(lead)))
+        announced.append(session.start - timedelta(days=float(lead) + 0.05))  # before any RSVP
         # A burst of RSVPs right after the announcement, then a trickle up to the start.
         burst = rng.random(len(going)) < s.early
         made = np.where(burst, lead - rng.exponential(1.0, len(going)).clip(0, lead),
