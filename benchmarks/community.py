@@ -57,7 +57,8 @@ def generate(members: int, upcoming: int, past: int, seed: int = 0) -> Community
     base = rng.standard_normal((n_series, DIM)).astype(np.float32)
     semantic = base[item_series] + 0.3 * rng.standard_normal((n_items, DIM)).astype(np.float32)
     semantic /= np.linalg.norm(semantic, axis=1, keepdims=True)
-    table = ItemTable.build(texts, semantic, starts, [f"g{series_group[s]}" for s in item_series])
+    table = ItemTable.build(texts, semantic, starts, [f"g{series_group[s]}" for s in item_series],
+                            announced=starts - 14 * DAY)  # a fortnight ahead, as most are
 
     # Each member keeps to two groups: 8 past sessions from them, 2 upcoming RSVPs.
     home = rng.integers(0, n_groups, (members, 2))

@@ -278,7 +278,7 @@ def config_show(config: ConfigOption = None) -> None:
 
 @cli.command("eval-recommender")
 def eval_recommender(
-    items: Annotated[Path, typer.Option(help="items.csv: item_id,text[,time][,group]")],
+    items: Annotated[Path, typer.Option(help="items.csv: item_id,text[,time][,group][,created]")],
     interactions: Annotated[Path, typer.Option(
         help="interactions.csv: user_id,item_id,timestamp[,rating][,created][,kind] "
              "(kind join: item_id names a group)")],

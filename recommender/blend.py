@@ -56,7 +56,8 @@ class LinearBlend:
 PRIORS = {"series": 1.0, "series_share": 0.3, "series_rate": 0.3, "group": 0.3,
           "group_rate": 0.3, "joined": 0.5, "tfidf": 1.0, "embedding": 0.5,
           "interest": 1.0, "habit": 0.3, "weekday": 0.1, "daypart": 0.1, "popularity": 0.3,
-          "momentum": 0.2, "series_popularity": 0.2, "co_attendance": 0.5, "soon": 0.2}
+          "momentum": 0.2, "ahead": 0.1, "series_popularity": 0.2, "co_attendance": 0.5,
+          "soon": 0.2}
 FIXED = LinearBlend(
     coef=np.array([PRIORS[name] for name in FEATURES]),
     mean=np.zeros(len(FEATURES)),

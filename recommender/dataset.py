@@ -1,15 +1,17 @@
 """Evaluation datasets: two CSV files, items and interactions.
 
-`items.csv` (header required): `item_id,text[,time][,group]`
+`items.csv` (header required): `item_id,text[,time][,group][,created]`
 `interactions.csv` (header required): `user_id,item_id,timestamp[,rating][,created][,kind]`
 
 Ids are free text. Times are ISO 8601 (a missing offset means UTC) or POSIX seconds; an
 item without a time takes its first interaction's. `rating` is 1-5 and optional. `timestamp`
 is the session's start; `created` is when the RSVP was made (the strict evaluation counts an
 interaction only once it was created; without it, the session's start is assumed). `group` is
-the organiser or group that runs the session. `kind` is `rsvp` (the default) or `join`: a
-join row says the member joined the group named in `item_id` (an items.csv `group`) at
-`created` (else `timestamp`), as platforms log group membership apart from attendance.
+the organiser or group that runs the session; an item's `created` is when it was announced
+(RSVPs build from then: how fast they came is a session's early appeal). `kind` is `rsvp`
+(the default) or `join`: a join row says the member joined the group named in `item_id` (an
+items.csv `group`) at `created` (else `timestamp`), as platforms log group membership apart
+from attendance.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DatasetItem:
-    """A session: id, text, start time."""
+    """A session: id, text, start time, group, when it was announced (if known)."""
 
     item_id: str
     text: str
     time: datetime | None = None
     group: str = ""
+    created: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,16 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
             yield reader.line_num, {k: (v or "") for k, v in row.items()}
 
 
+def _item_time(path: Path, line: int, row: dict[str, str], column: str) -> datetime | None:
+    """An items.csv time column: None when empty, `DatasetError` when malformed."""
+    if not row.get(column, "").strip():
+        return None
+    try:
+        return parse_time(row[column])
+    except ValueError:
+        raise DatasetError(f"{path}:{line}: bad {column} {row[column]!r}") from None
+
+
 def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
     """Read and validate the two CSV files; raise `DatasetError` naming the bad line."""
     items: dict[str, DatasetItem] = {}
@@ -102,13 +115,10 @@ def load_dataset(items_path: Path, interactions_path: Path) -> Dataset:
             raise DatasetError(f"{items_path}:{line}: empty item_id")
         if item_id in items:
             raise DatasetError(f"{items_path}:{line}: duplicate item_id {item_id!r}")
-        when = None
-        if row.get("time", "").strip():
-            try:
-                when = parse_time(row["time"])
-            except ValueError:
-                raise DatasetError(f"{items_path}:{line}: bad time {row['time']!r}") from None
-        items[item_id] = DatasetItem(item_id, row["text"], when, row.get("group", "").strip())
+        when, announced = (_item_time(items_path, line, row, column)
+                           for column in ("time", "created"))
+        items[item_id] = DatasetItem(item_id, row["text"], when, row.get("group", "").strip(),
+                                     announced)
     interactions: list[DatasetInteraction] = []
     joins: list[DatasetJoin] = []
     groups = {item.group for item in items.values() if item.group}
@@ -160,10 +170,11 @@ def write_dataset(dataset: Dataset, items_path: Path, interactions_path: Path) -
     """Write `dataset` in the format `load_dataset` reads."""
     with items_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["item_id", "text", "time", "group"])
+        writer.writerow(["item_id", "text", "time", "group", "created"])
         for item in dataset.items:
             when = item.time.isoformat() if item.time else ""
-            writer.writerow([item.item_id, item.text, when, item.group])
+            announced = item.created.isoformat() if item.created else ""
+            writer.writerow([item.item_id, item.text, when, item.group, announced])
     with interactions_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "item_id", "timestamp", "rating", "created", "kind"])

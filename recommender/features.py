@@ -45,7 +45,8 @@ FEATURES: tuple[str, ...] = (
     "weekday",  # log share of the member's history on this weekday
     "daypart",  # log share of the member's history in this part of the day
     "popularity",  # RSVPs known so far (log)
-    "momentum",  # RSVPs known so far per day since the first one (early appeal, log)
+    "momentum",  # RSVPs known so far per day since its announcement (early appeal, log)
+    "ahead",  # share of its announcement-to-start window still ahead (1: not announced)
     "series_popularity",  # mean attendance of the series' past occurrences (log)
     "co_attendance",  # members who attended what you attended RSVP'd this
     "soon",  # -log(1 + days until it starts)
@@ -70,6 +71,7 @@ class ItemTable:
     series: np.ndarray  # (n,) series index (a one-off is its own series)
     groups: np.ndarray  # (n,) group index, -1 when unknown
     slots: np.ndarray  # (n,) weekday * 4 + six-hour part of the day (UTC)
+    announced: np.ndarray  # (n,) POSIX seconds it was announced (created), NaN when unknown
     group_names: tuple[str, ...] = ()  # group row -> its name (what joins are logged by)
 
     @classmethod
@@ -80,8 +82,12 @@ class ItemTable:
         starts: np.ndarray,
         groups: Sequence[str] = (),
         lexical: sparse.csr_matrix | None = None,
+        announced: np.ndarray | None = None,
     ) -> ItemTable:
         """Index sessions; series are connected runs of near-identical texts.
+
+        `announced`: when each session was created (NaN: unknown, then its first RSVP
+        stands in), what its RSVPs per day are counted from.
 
         `lexical` (unit TF-IDF rows of `texts`) is reused when the caller already has it
         (the bot's `Catalog`), so a rebuild fits one vectorizer, not two.
@@ -116,6 +122,8 @@ class ItemTable:
             series=series.astype(np.int64),
             groups=group_ids,
             slots=weekday * 4 + part,
+            announced=(np.full(n, np.nan) if announced is None
+                       else np.asarray(announced, dtype=np.float64)),
             group_names=tuple(index),
         )
 
@@ -165,7 +173,8 @@ class FeatureSpace:
     co: np.ndarray  # (used, C) damped co-attendance counts
     damp: np.ndarray  # (n,) 1 / sqrt(attendance): what one co-attender of an item weighs
     known_counts: np.ndarray  # (C,) RSVPs made by now
-    since_first: np.ndarray  # (C,) days since the first known RSVP (0 when none)
+    since_first: np.ndarray  # (C,) days since announced (else the first RSVP; 0: neither)
+    ahead: np.ndarray  # (C,) share of the announcement-to-start window still ahead
     series_pop: np.ndarray  # (C,) log mean attendance of the candidate's series so far
     soon: np.ndarray  # (C,) -log(1 + days until it starts)
     interests: np.ndarray | None  # (members, d) unit rows of declared interests, 0 if none
@@ -203,6 +212,8 @@ class FeatureSpace:
         used = np.flatnonzero(attended > 0)
         first = snap.first_made[cands] if snap.first_made is not None else np.full(len(cands),
                                                                                     np.inf)
+        # RSVPs accrue from the announcement; the first RSVP stands in where it is unknown.
+        first = np.fmin(table.announced[cands], first)
         since = np.where(np.isfinite(first), np.clip(snap.now - first, 0.0, None) / DAY, 0.0)
         decay = np.exp2(-age / HALF_LIFE_DAYS).astype(np.float32)
         # Sessions held so far in start order, cumulated per series and group: what a member
@@ -235,6 +246,7 @@ class FeatureSpace:
             damp=damp,
             known_counts=np.asarray(snap.known[:, cands].sum(axis=0), np.float32).ravel(),
             since_first=since.astype(np.float32),
+            ahead=_ahead(table, cands, snap.now),
             series_pop=np.log1p(sums / np.maximum(runs, 1.0))[table.series[cands]].astype(
                 np.float32),
             soon=(-np.log1p(days)).astype(np.float32),
@@ -380,6 +392,7 @@ class FeatureSpace:
         np.maximum(others, 0.0, out=others)
         np.log1p(others, out=out[F["popularity"]])
         np.log1p(others / (1.0 + self.since_first), out=out[F["momentum"]])
+        out[F["ahead"]] = self.ahead[None, :]
         out[F["series_popularity"]] = self.series_pop[None, :]
         out[F["soon"]] = self.soon[None, :]
         return out
@@ -398,3 +411,16 @@ class FeatureSpace:
         could = held[-1][None, :] - held[since]
         np.maximum(could, attended, out=could)  # float rounding of the cumulated sums
         return attended + np.float32(RATE_PRIOR[0]), could + np.float32(RATE_PRIOR[1])
+
+
+def _ahead(table: ItemTable, cands: np.ndarray, now: float) -> np.ndarray:
+    """`(C,)` share of each candidate's announcement-to-start window still ahead at `now`.
+
+    RSVPs build after an announcement, so few RSVPs early in the window (or none before
+    it, as in a time split) say less against a session than few just before it starts;
+    with this the blend reads popularity against how long it has had. 0 when unknown.
+    """
+    announced, starts = table.announced[cands], table.starts[cands]
+    window = np.maximum(starts - announced, 3600.0)
+    share = np.clip((starts - now) / window, 0.0, 1.0)
+    return np.where(np.isfinite(announced), share, 0.0).astype(np.float32)

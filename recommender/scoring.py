@@ -90,6 +90,7 @@ class BlockScorer:
         self.gathered = tuple(f for f in ("group", "slot") if f not in self.folded)
         bias = (w[F["popularity"]] * popularity(space.known_counts)
                 + w[F["momentum"]] * momentum(space, space.known_counts)
+                + w[F["ahead"]] * space.ahead
                 + w[F["series_popularity"]] * space.series_pop
                 + w[F["soon"]] * space.soon)
         onehots = [np.eye(widths[f], dtype=np.float32)[:, space.column(f)] for f in self.folded]

@@ -191,6 +191,7 @@ def features_at(space: FeatureSpace, parts: MemberParts, cols: np.ndarray,
     counts = space.known_counts[cols] - own.reshape(cols.shape)
     out[F["popularity"]] = popularity(counts)
     out[F["momentum"]] = np.log1p(np.maximum(counts, 0.0) / (1.0 + space.since_first[cols]))
+    out[F["ahead"]] = space.ahead[cols]
     out[F["series_popularity"]] = space.series_pop[cols]
     out[F["soon"]] = space.soon[cols]
     return out
@@ -237,6 +238,7 @@ def mean_features(space: FeatureSpace, parts: MemberParts, series: SeriesFamily,
     # Popularity's own-RSVP correction moves a member's mean by at most log(2)/C: left out.
     out[F["popularity"]] = popularity(space.known_counts).mean()
     out[F["momentum"]] = momentum(space, space.known_counts).mean()
+    out[F["ahead"]] = space.ahead.mean()
     out[F["series_popularity"]] = space.series_pop.mean()
     out[F["soon"]] = space.soon.mean()
     return out

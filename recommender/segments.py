@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 
 FEATURES = ("messages", "events", "solves", "feedback", "recency_days", "tenure_days")
 MIN_MEMBERS = 10
@@ -93,6 +91,11 @@ def segment(members: Sequence[MemberFeatures], *, max_k: int = 8, seed: int = 0,
     if distinct < 3:
         raise TooLittleData("members are too alike to tell groups apart "
                             f"({distinct} distinct activity profiles)")
+    # scikit-learn costs a bot process ~1 s to import: paid by the first segmentation, not
+    # by every start (the analytics service imports this module).
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
     upper = min(max_k, distinct - 1, len(members) - 1)
     scores: dict[int, float] = {}
     fits: dict[int, np.ndarray] = {}

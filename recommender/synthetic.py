@@ -5,7 +5,8 @@ What real community data looks like, and what each knob of `Shape` plants: group
 text; members join over time, stay within a few groups, keep to their time-of-week habits and
 a few favourite series; sessions differ in appeal (a series keeps its appeal); RSVPs arrive
 between a session's announcement and its start, so popularity builds after announcement.
-Interactions carry the session start as `timestamp` and the RSVP time as `created`.
+Interactions carry the session start as `timestamp` and the RSVP time as `created`; a
+session's `created` is its announcement.
 Group joins are logged as a platform logs membership: a member joins their groups when they
 arrive and the new one when they move; some join groups they never come to (`idle_joins`);
 nobody's leaving or quietly drifting away is logged.
@@ -213,6 +214,7 @@ def synthetic_community(
 
     interactions: list[DatasetInteraction] = []
     chance = np.zeros((len(sessions), s.users), dtype=np.float32)
+    announced: list[datetime] = []
     for row, session in enumerate(sessions):
         day = (session.start - START).total_seconds() / 86400.0
         topic = topics.index(group_topic[session.group])
@@ -230,6 +232,7 @@ def synthetic_community(
         chance[row] = p
         going = np.flatnonzero(rng.random(s.users) < p)
         lead = rng.uniform(*s.announce_days)
+        announced.append(session.start - timedelta(days=float(lead) + 0.05))  # before any RSVP
         # A burst of RSVPs right after the announcement, then a trickle up to the start.
         burst = rng.random(len(going)) < s.early
         made = np.where(burst, lead - rng.exponential(1.0, len(going)).clip(0, lead),
@@ -240,7 +243,8 @@ def synthetic_community(
                 DatasetInteraction(f"u{who}", session.item_id, session.start, None, created)
             )
     items = tuple(
-        DatasetItem(x.item_id, x.text, x.start, group_name[x.group]) for x in sessions
+        DatasetItem(x.item_id, x.text, x.start, group_name[x.group], when)
+        for x, when in zip(sessions, announced, strict=True)
     )
     topic_of = {x.item_id: group_topic[x.group] for x in sessions}
     joins = _joins(s, np.random.default_rng([seed, 1]), group_name, member_groups,

@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import betaln
 
 MIN_HISTORY = 5  # past RSVP-going answers in the whole community before predicting
 
@@ -97,6 +95,10 @@ def fit(records: Sequence[Record], *, min_history: int = MIN_HISTORY) -> ShowUpM
     if total < min_history:
         raise NotEnoughHistory(f"predictions need at least {min_history} past RSVPs of ended "
                                f"events; there are {total}")
+    # SciPy is imported by the first fit, not by every bot start (as in segments.py).
+    from scipy.optimize import minimize
+    from scipy.special import betaln
+
     k = np.asarray([r.came for r in useful], dtype=np.float64)
     n = np.asarray([r.said for r in useful], dtype=np.float64)
     pooled = float(np.clip(k.sum() / n.sum(), 0.02, 0.98))

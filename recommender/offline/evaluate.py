@@ -188,8 +188,10 @@ def _tables(
         dtype=np.float64,
     )
     texts = [item.text for item in dataset.items]
+    announced = np.array([i.created.timestamp() if i.created else np.nan
+                          for i in dataset.items], dtype=np.float64)
     table = ItemTable.build(texts, _encode(encoder, texts, progress), starts,
-                            [item.group for item in dataset.items])
+                            [item.group for item in dataset.items], announced=announced)
     return table, history_arrays(dataset, table, users, index), users, index
 
 

@@ -18,7 +18,7 @@ async def start_cohort(tmp_path: Path, emu: DiscordEmulator, tg: TelegramEmulato
                        guild: Guild, **settings: str) -> asyncio.subprocess.Process:
     """``cohort run`` on a fresh SQLite file, connected and polling when this returns."""
     process = await spawn_cohort(tmp_path, emu, tg, guild, **settings)
-    await emu.wait_until_identified(timeout=30)
+    await emu.wait_until_identified(timeout=90)  # a loaded machine starts Python slowly
     while not any(r.method == "deleteWebhook" for r in tg.requests):  # noqa: ASYNC110
         await asyncio.sleep(0.02)  # polling starts right after
     return process

@@ -18,7 +18,8 @@ def history_arrays(community: Dataset) -> tuple[ItemTable, RsvpHistory, np.ndarr
     assert all(i.time is not None for i in items)
     starts = np.array([i.time.timestamp() for i in items if i.time is not None])
     encoder = TfidfEncoder([i.text for i in items])
+    announced = np.array([i.created.timestamp() if i.created else np.nan for i in items])
     table = ItemTable.build([i.text for i in items], encoder.encode([i.text for i in items]),
-                            starts, [i.group for i in items])
+                            starts, [i.group for i in items], announced=announced)
     log: RsvpHistory = log_of(community, table, users, index)
     return table, log, starts

@@ -61,6 +61,11 @@ def test_files_round_trip_and_the_cli_entry_point_reports_progress(community, tm
             "items.csv:2: bad time",
         ),
         (
+            "item_id,text,time,created\n1,a,0,last week\n",
+            "user_id,item_id,timestamp\n",
+            "items.csv:2: bad created",
+        ),
+        (
             "item_id,text\n1,a\n",
             "user_id,item_id,timestamp\nu,2,0\n",
             "interactions.csv:2: unknown item_id",

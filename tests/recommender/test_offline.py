@@ -112,6 +112,27 @@ def test_a_members_own_rsvp_never_counts_towards_popularity():
     assert pop.tolist() == pytest.approx([np.log1p(1), np.log1p(1)])  # the other one's RSVP
 
 
+def test_rsvps_are_read_against_the_time_since_announcement():
+    """Two sessions with one other RSVP each: announced 10 days and 1 day before `now`."""
+    day = 86400.0
+    starts = np.array([0.0, 20 * day, 20 * day, 20 * day, 20 * day])
+    announced = np.array([np.nan, 0.0, 9 * day, 15 * day, np.nan])
+    table = ItemTable.build(["alpha talk", "beta talk", "gamma talk", "delta talk", "eps talk"],
+                            np.eye(5, dtype=np.float32), starts, announced=announced)
+    log = RsvpHistory(member=np.array([0, 1, 1, 1]), item=np.array([0, 1, 2, 4]),
+                      created=np.array([-1.0, 9.5 * day, 9.5 * day, 9.5 * day]), n_members=2)
+    feats = compute_features(table, log.snapshot(table, 10 * day), np.array([0]),
+                             np.array([1, 2, 3, 4]))
+    momentum = feats[FEATURES.index("momentum")][0]
+    # Per day since announcement: 10 days for one, 1 for the other; unknown -> first RSVP.
+    assert momentum.tolist() == pytest.approx([np.log1p(1 / 11), np.log1p(1 / 2), 0.0,
+                                               np.log1p(1 / 1.5)])
+    # Half the window is ahead of the first, nearly all of the second's; the third is not
+    # announced yet (all ahead), the fourth's announcement is unknown (no claim: 0).
+    ahead = feats[FEATURES.index("ahead")][0]
+    assert ahead.tolist() == pytest.approx([0.5, 10 / 11, 1.0, 0.0])
+
+
 @pytest.fixture(scope="module")
 def community():
     return synthetic_community(users=90, weeks=12, seed=5, shape="campus").dataset
@@ -191,6 +212,11 @@ def test_generated_shapes_differ_and_look_like_real_communities():
         texts = [i.text for i in data.items]
         assert len(set(texts)) < len(texts)  # recurring series reuse their text
         assert all(i.created is not None and i.created < i.timestamp for i in data.interactions)
+        # Sessions are announced days ahead; their RSVPs come between announcement and start.
+        announced = {i.item_id: i.created for i in data.items}
+        assert all(a is not None and i.time is not None and a < i.time - timedelta(days=2)
+                   for i in data.items for a in [i.created])
+        assert all(announced[i.item_id] <= i.known_at for i in data.interactions)
         assert all(i.group for i in data.items)
     # The planted chances are what the RSVPs were drawn from.
     community = synthetic_community(seed=1, users=60, weeks=8)

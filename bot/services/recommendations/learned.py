@@ -82,7 +82,8 @@ class BlendInputs:
             members.setdefault(member_id, len(members))
         starts = np.array([e.starts_at.timestamp() for e in events], dtype=np.float64)
         table = ItemTable.build(list(texts), semantic, starts,
-                                [str(e.created_by or "") for e in events], lexical)
+                                [str(e.created_by or "") for e in events], lexical,
+                                np.array([e.created_at.timestamp() for e in events]))
         log = RsvpHistory(
             member=np.array([members[r.member_id] for r in held], dtype=np.int64),
             item=np.array([row_of_event[r.event_id] for r in held], dtype=np.int64),

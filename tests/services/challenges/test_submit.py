@@ -277,12 +277,18 @@ async def test_a_full_queue_answers_busy_and_stores_nothing(chat: Chat, app: App
         found = await app.directory.resolve(Platform.CONSOLE, name)
         assert found is not None
         members.append(found)
-    slow = "import time; time.sleep(2); print(sum(map(int, input().split())))"
+    slow = "import time; time.sleep(3); print(sum(map(int, input().split())))"
     try:
         first = asyncio.create_task(service.submit(
             members[0], challenge, slow, SubmissionPlace(Platform.CONSOLE, "general", False,
                                                          "q1")))
-        await asyncio.sleep(0.5)  # ann's submission holds the only place in the queue
+        # Until ann's submission holds the only place in the queue (not a fixed sleep: a
+        # loaded machine took longer than one to get it there).
+        for _ in range(400):
+            if service.queue.pending:
+                break
+            await asyncio.sleep(0.025)
+        assert service.queue.pending == 1 and not first.done()
         async with app.db.engine.connect() as connection:
             before = await connection.scalar(select(func.count(SubmissionRow.id)))
         with pytest.raises(JudgeBusyError, match="busy"):

@@ -117,7 +117,7 @@ async def test_the_bot_learns_the_blend_from_its_own_database(
     interest feature's weight is learned, not borrowed.
     """
     from recommender import blend
-    from recommender.features import F
+    from recommender.features import F, ItemTable
     from recommender.synthetic import synthetic_community
     from storage.rows.events import EventRow, RsvpRow
 
@@ -131,6 +131,14 @@ async def test_the_bot_learns_the_blend_from_its_own_database(
         return fitted[-1]
 
     monkeypatch.setattr(blend, "fit_blend", spy)
+    tables: list[ItemTable] = []
+    real_examples = blend.training_set
+
+    def examples(table: ItemTable, *args, **kwargs):
+        tables.append(table)
+        return real_examples(table, *args, **kwargs)
+
+    monkeypatch.setattr(blend, "training_set", examples)
     now = app.clock.now()
     last = max(i.time for i in data.items if i.time is not None)
     shift = now + timedelta(days=14) - last  # the data's last fortnight is still upcoming
@@ -143,7 +151,7 @@ async def test_the_bot_learns_the_blend_from_its_own_database(
             assert item.time is not None
             row = await unit.events.add(EventRow(
                 title=item.text.split(":")[0], description=item.text,
-                starts_at=item.time + shift, created_at=item.time + shift - timedelta(days=21),
+                starts_at=item.time + shift, created_at=(item.created or item.time) + shift,
                 created_by=hosts[item.group], status="scheduled"))
             events[item.item_id] = row.id
         for it in data.interactions:
@@ -158,6 +166,9 @@ async def test_the_bot_learns_the_blend_from_its_own_database(
     service = app.features.recommendations
     assert await service.refit() is True
     assert fitted[-1].coef[F["interest"]] > 0  # learned from what members declared
+    # Sessions are announced when they were created: what their RSVPs per day count from.
+    announced = sorted((i.created or i.time) + shift for i in data.items if i.time)
+    assert sorted(tables[-1].announced) == pytest.approx([a.timestamp() for a in announced])
     regular = max(members, key=lambda u: sum(i.user_id == u for i in data.interactions))
     text = await chat.text("/recommend 5", who=regular)
     assert len(ids_in(text)) == 5 and "·" in text  # ranked by the blend, with reasons
