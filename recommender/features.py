@@ -30,6 +30,7 @@ from recommender.member_parts import first_start as _first_start
 from recommender.member_parts import onehot as _onehot
 from recommender.member_parts import row_norms as _row_norms
 from recommender.member_parts import stacked as _stacked
+from recommender.member_parts import unit_rows as _unit_rows
 
 FEATURES: tuple[str, ...] = (
     "series",  # attended earlier occurrences of this series (decayed count, log)
@@ -165,9 +166,7 @@ class FeatureSpace:
     slots: sparse.csr_matrix  # (n, 28) item -> time-of-week slot
     used: np.ndarray  # items someone attended: the only rows a history can weigh
     used_col: np.ndarray  # (n,) each item's row in `used` (-1: nobody attended it)
-    # (3 used + labels, C): `lexical_sim`, `co`, `semantic_sim`, `label_sim` stacked, so the
-    # scorer sums a member's rows of all four in one pass (G4).
-    content: np.ndarray
+    content: np.ndarray  # (3 used + labels, C): the 4 tables below stacked, for one row sum
     lexical_sim: np.ndarray  # (used, C) TF-IDF cosine of those items with every candidate
     semantic_t: np.ndarray  # (d, C)
     co: np.ndarray  # (used, C) damped co-attendance counts
@@ -193,10 +192,8 @@ class FeatureSpace:
         """Prepare the member-independent parts for `candidates` (item rows).
 
         `interests` (one row per member, zero when they declared none) is the embedding of
-        what each member said they are into: it ranks before any history does. `labels`
-        (unit vectors of declared interests) lets the scorer read interests as weights
-        over labels (`label_sim`) instead of a `(members, d)` product. `pool` computes the
-        meaning products meanwhile the rest is built (G4: the setup ran on one core).
+        what each member said they are into: it ranks before any history does. `labels`:
+        declared interests' unit vectors (`label_sim`); `pool` runs products meanwhile (G4).
         """
         cands = np.asarray(candidates, dtype=np.int64)
         age = np.clip(snap.now - table.starts, 0.0, None) / DAY
@@ -225,7 +222,6 @@ class FeatureSpace:
         column[cand_series] = np.arange(len(cand_series))
         used_col = np.full(len(table), -1, dtype=np.int64)
         used_col[used] = np.arange(len(used))
-        # Only attended items carry weight in a history: the tables are dense over them.
         u, semantic_t = len(used), np.ascontiguousarray(table.semantic[cands].T)
         content = _stacked(table.lexical, table.semantic, semantic_t, snap.past, snap.known,
                            used, cands, damp, labels, pool)
@@ -320,10 +316,8 @@ class FeatureSpace:
         else:
             own_rows, own_cols = aids.own(snap.known[members])
         self_weight = past @ (self.decay.diagonal() * self.damp)
-        meaning = (np.asarray(hist @ table.semantic, dtype=np.float32) if aids is None
-                   else aids.meaning(hist))
-        lengths = np.sqrt(np.einsum("md,md->m", meaning, meaning))
-        meaning /= np.where(lengths > 0, lengths, 1.0)[:, None]  # unit rows, zero stays zero
+        meaning, scale = _unit_rows(np.asarray(hist @ table.semantic, dtype=np.float32)
+                                    if aids is None else aids.meaning(hist))
         return MemberParts(
             tables=tables,
             series_hist=series_hist,
@@ -336,7 +330,7 @@ class FeatureSpace:
             lexical_sim=self.lexical_sim,
             co=self.co,
             semantic=meaning,
-            semantic_scale=(1.0 / np.where(lengths > 0, lengths, 1.0)).astype(np.float32),
+            semantic_scale=scale,
             interests=None if self.interests is None else self.interests[members],
             own_rows=own_rows.astype(np.int64),
             own_cols=own_cols.astype(np.int64),

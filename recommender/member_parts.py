@@ -177,8 +177,9 @@ def stacked(lexical: sparse.csr_matrix, semantic: np.ndarray, semantic_t: np.nda
             pool: Executor | None) -> np.ndarray:
     """`(3 used + labels, C)` the feature space's item x candidate tables, stacked.
 
-    TF-IDF cosine, damped co-attendance and meaning cosine of the attended items, then the
-    labels' meaning cosine: one table, so a member's rows of all are one row sum (G4). The
+    TF-IDF cosine, damped co-attendance and meaning cosine of the attended items (only they
+    carry weight in a history, so the tables are dense over them), then the labels' meaning
+    cosine: one table, so a member's rows of all are one row sum (G4). The
     meaning products run on `pool` meanwhile the sparse ones run here.
     """
     u = len(used)
@@ -198,3 +199,11 @@ def stacked(lexical: sparse.csr_matrix, semantic: np.ndarray, semantic_t: np.nda
     if products is not None:
         products.result()
     return out
+
+
+def unit_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows scaled to unit length in place (zero rows stay zero), and each row's scale."""
+    norms = np.sqrt(np.einsum("md,md->m", vectors, vectors))
+    scale = (1.0 / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    vectors /= np.where(norms > 0, norms, 1.0)[:, None]
+    return vectors, scale
