@@ -30,6 +30,7 @@ from recommender.signals import MemberSignals, SignalWeights
 from recommender.topk import top_k
 
 WORKERS = 2  # blocks ranked at once
+SLAB = 256  # MMR similarity rows built at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,10 +216,10 @@ class Recommender:
         similarity = space.semantic_t.T @ space.semantic_t  # float32, in place (G4 peak)
         similarity *= np.float32(w.semantic / total)
         lexical, lexical_t = space.lexical_t.T.tocsr(), space.lexical_t
-        for lo in range(0, len(similarity), 256):  # a slab at a time: the peak is the anchors'
-            part = (lexical[lo : lo + 256] @ lexical_t).astype(np.float32).toarray()
+        for lo in range(0, len(similarity), SLAB):  # a slab at a time: the peak is the anchors'
+            part = (lexical[lo : lo + SLAB] @ lexical_t).astype(np.float32).toarray()
             part *= np.float32(w.lexical / total)
-            similarity[lo : lo + 256] += part
+            similarity[lo : lo + SLAB] += part
         return np.asarray(similarity, dtype=np.float32)
 
     def _shared(self, profiles: Sequence[MemberProfile], space: CandidateSpace) -> SharedAnchors:
